@@ -641,3 +641,19 @@ fn errors_map_to_stable_reason_codes() {
     let forged = forged_jwt(r#"{"alg":"none","typ":"dc+sd-jwt"}"#, &payload_of(&f.credential), &[]);
     assert_eq!(code(&forged), ReasonCode::UnsupportedAlgorithm);
 }
+
+#[test]
+fn fractional_numeric_dates_are_accepted() {
+    // RFC 7519 NumericDate may carry fractions; ssi writes KB-JWT `iat` that way.
+    let f = issue(Algorithm::Es256);
+    let presented = f.present(&["name"], None);
+    let sd_hash = b64::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, presented.as_bytes()));
+    let kb = jws::sign(
+        JwsHeader::new(Some("kb+jwt"), None),
+        format!(r#"{{"iat":{NOW}.75,"aud":"{AUD}","nonce":"{NONCE}","sd_hash":"{sd_hash}"}}"#).as_bytes(),
+        &f.holder,
+    )
+    .unwrap();
+    let verified = verify(&format!("{presented}{kb}")).unwrap();
+    assert_eq!(verified.key_binding.unwrap().issued_at, NOW);
+}

@@ -209,17 +209,21 @@ fn optional_str<'a>(claims: &'a Map<String, Value>, name: &'static str) -> Resul
     }
 }
 
-/// A NumericDate claim; fractional seconds are truncated.
+/// A NumericDate claim (RFC 7519 §2); fractional seconds are truncated.
 pub(crate) fn optional_time(claims: &Map<String, Value>, name: &'static str) -> Result<Option<i64>, SdJwtError> {
-    match claims.get(name) {
-        None => Ok(None),
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .or_else(|| n.as_f64().filter(|f| f.is_finite() && f.abs() < 1e15).map(|f| f as i64))
-            .map(Some)
-            .ok_or(SdJwtError::InvalidClaim { name }),
-        Some(_) => Err(SdJwtError::InvalidClaim { name }),
-    }
+    claims
+        .get(name)
+        .map(|value| numeric_date(value).ok_or(SdJwtError::InvalidClaim { name }))
+        .transpose()
+}
+
+/// Seconds since the epoch from a JSON number, integer or not (`ssi` writes fractions).
+fn numeric_date(value: &Value) -> Option<i64> {
+    let Value::Number(n) = value else {
+        return None;
+    };
+    n.as_i64()
+        .or_else(|| n.as_f64().filter(|f| f.is_finite() && f.abs() < 1e15).map(|f| f as i64))
 }
 
 fn check_validity(claims: &Map<String, Value>, options: &VerifyOptions<'_>) -> Result<(), SdJwtError> {
@@ -288,10 +292,11 @@ fn verify_key_binding(
         Some(Value::String(s)) => Ok(s),
         _ => Err(KeyBindingError::InvalidClaim { name }),
     };
-    let iat = match claims.iat {
-        Some(Value::Number(n)) => n.as_i64().ok_or(KeyBindingError::InvalidClaim { name: "iat" })?,
-        _ => return Err(KeyBindingError::InvalidClaim { name: "iat" }),
-    };
+    let iat = claims
+        .iat
+        .as_ref()
+        .and_then(numeric_date)
+        .ok_or(KeyBindingError::InvalidClaim { name: "iat" })?;
     let audience = string(claims.aud, "aud")?;
     let nonce = string(claims.nonce, "nonce")?;
     if string(claims.sd_hash, "sd_hash")? != digest(presented) {
