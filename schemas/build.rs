@@ -1,0 +1,36 @@
+//! Embeds every credential type folder under `types/` (each with `schema.json`,
+//! `descriptor.json` and `example.json`), so adding a type is adding a folder.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("types");
+    println!("cargo:rerun-if-changed={}", root.display());
+    let mut names: Vec<String> = std::fs::read_dir(&root)
+        .expect("schemas/types exists")
+        .filter_map(Result::ok)
+        .filter(|entry| entry.path().join("descriptor.json").is_file())
+        .map(|entry| entry.file_name().into_string().expect("type folder names are UTF-8"))
+        .collect();
+    names.sort();
+    let mut out = String::from("/// (folder, descriptor.json, schema.json, example.json) of each built-in type.\n");
+    out.push_str("pub(crate) const BUILTIN: &[(&str, &str, &str, &str)] = &[\n");
+    for name in &names {
+        let dir = root.join(name);
+        for file in ["descriptor.json", "schema.json", "example.json"] {
+            println!("cargo:rerun-if-changed={}", dir.join(file).display());
+        }
+        writeln!(
+            out,
+            "    ({name:?}, include_str!({:?}), include_str!({:?}), include_str!({:?})),",
+            dir.join("descriptor.json").display(),
+            dir.join("schema.json").display(),
+            dir.join("example.json").display(),
+        )
+        .expect("writing to a String");
+    }
+    out.push_str("];\n");
+    let dest = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("builtin.rs");
+    std::fs::write(dest, out).expect("write builtin.rs");
+}
