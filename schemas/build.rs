@@ -1,3 +1,6 @@
+// A build script reports problems by panicking.
+#![allow(clippy::expect_used)]
+
 //! Embeds every credential type folder under `types/` (each with `schema.json`,
 //! `descriptor.json` and `example.json`), so adding a type is adding a folder.
 
@@ -11,10 +14,17 @@ fn main() {
         .expect("schemas/types exists")
         .filter_map(Result::ok)
         .filter(|entry| entry.path().join("descriptor.json").is_file())
-        .map(|entry| entry.file_name().into_string().expect("type folder names are UTF-8"))
+        .map(|entry| {
+            entry
+                .file_name()
+                .into_string()
+                .expect("type folder names are UTF-8")
+        })
         .collect();
     names.sort();
-    let mut out = String::from("/// (folder, descriptor.json, schema.json, example.json) of each built-in type.\n");
+    let mut out = String::from(
+        "/// (folder, descriptor.json, schema.json, example.json) of each built-in type.\n",
+    );
     out.push_str("pub(crate) const BUILTIN: &[(&str, &str, &str, &str)] = &[\n");
     for name in &names {
         let dir = root.join(name);

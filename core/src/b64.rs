@@ -34,7 +34,10 @@ mod tests {
         assert_eq!(encode(b"\xfb\xff"), "-_8");
         assert_eq!(decode("-_8").unwrap(), b"\xfb\xff");
         assert!(decode("-_8=").is_err(), "padding is not base64url-nopad");
-        assert!(decode("-_9").is_err(), "non-zero trailing bits are not canonical");
+        assert!(
+            decode("-_9").is_err(),
+            "non-zero trailing bits are not canonical"
+        );
         assert!(decode("+/8").is_err(), "standard alphabet is rejected");
         assert_eq!(decode_array::<2>("-_8"), Some([0xfb, 0xff]));
         assert_eq!(decode_array::<3>("-_8"), None);

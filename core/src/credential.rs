@@ -171,8 +171,12 @@ impl Credential {
         if let Some(key) = &verified.holder_key {
             subject.insert("id".into(), crate::Did::jwk(key).to_string().into());
         }
-        let mut credential = Credential::new(&[vcdm_type], Issuer::Id(verified.issuer.clone()), subject);
-        credential.valid_from = verified.valid_from.or(verified.issued_at).and_then(format_datetime);
+        let mut credential =
+            Credential::new(&[vcdm_type], Issuer::Id(verified.issuer.clone()), subject);
+        credential.valid_from = verified
+            .valid_from
+            .or(verified.issued_at)
+            .and_then(format_datetime);
         credential.valid_until = verified.valid_until.and_then(format_datetime);
         credential
     }
@@ -185,29 +189,29 @@ impl Credential {
         }
         let from = self.valid_from_unix()?;
         let until = self.valid_until_unix()?;
-        if let (Some(from), Some(until)) = (from, until) {
-            if from > until {
-                return Err(CredentialError::ValidityInverted);
-            }
+        if let (Some(from), Some(until)) = (from, until)
+            && from > until
+        {
+            return Err(CredentialError::ValidityInverted);
         }
         Ok(())
     }
 
     /// Checks the validity period at `now`.
     pub fn check_validity(&self, now: i64) -> Result<(), CredentialError> {
-        if let (Some(from), Some(text)) = (self.valid_from_unix()?, &self.valid_from) {
-            if now < from {
-                return Err(CredentialError::NotYetValid {
-                    valid_from: text.clone(),
-                });
-            }
+        if let (Some(from), Some(text)) = (self.valid_from_unix()?, &self.valid_from)
+            && now < from
+        {
+            return Err(CredentialError::NotYetValid {
+                valid_from: text.clone(),
+            });
         }
-        if let (Some(until), Some(text)) = (self.valid_until_unix()?, &self.valid_until) {
-            if now >= until {
-                return Err(CredentialError::Expired {
-                    valid_until: text.clone(),
-                });
-            }
+        if let (Some(until), Some(text)) = (self.valid_until_unix()?, &self.valid_until)
+            && now >= until
+        {
+            return Err(CredentialError::Expired {
+                valid_until: text.clone(),
+            });
         }
         Ok(())
     }
@@ -334,7 +338,10 @@ mod tests {
     fn parses_validates_and_round_trips() {
         let credential: Credential = serde_json::from_value(example()).unwrap();
         credential.validate().unwrap();
-        assert_eq!(credential.issuer.id(), "https://university.example/issuers/565049");
+        assert_eq!(
+            credential.issuer.id(),
+            "https://university.example/issuers/565049"
+        );
         assert!(credential.properties.contains_key("evidence"));
         assert_eq!(serde_json::to_value(&credential).unwrap(), example());
         let y2020 = parse_datetime("2020-01-01T00:00:00Z").unwrap();

@@ -227,12 +227,12 @@ impl DidUrl {
             Some((did, fragment)) => (did, Some(fragment)),
             None => (text, None),
         };
-        if let Some(fragment) = fragment {
-            if fragment.is_empty() || !fragment.bytes().all(is_fragment_char) {
-                return Err(DidError::Syntax {
-                    reason: "invalid fragment",
-                });
-            }
+        if let Some(fragment) = fragment
+            && (fragment.is_empty() || !fragment.bytes().all(is_fragment_char))
+        {
+            return Err(DidError::Syntax {
+                reason: "invalid fragment",
+            });
         }
         Ok(DidUrl {
             did: Did::parse(did)?,
@@ -338,7 +338,7 @@ pub enum VerificationRelationship {
     /// A DID URL (absolute or `#fragment`) naming a method in `verificationMethod`.
     Reference(String),
     /// A method defined in place.
-    Embedded(VerificationMethod),
+    Embedded(Box<VerificationMethod>),
 }
 
 /// A service endpoint.
@@ -407,7 +407,7 @@ impl DidDocument {
                 .into_iter()
                 .flatten()
                 .filter_map(|r| match r {
-                    VerificationRelationship::Embedded(m) => Some(m),
+                    VerificationRelationship::Embedded(m) => Some(&**m),
                     VerificationRelationship::Reference(_) => None,
                 }),
             )
@@ -479,7 +479,11 @@ pub fn resolve_offline(did: &Did) -> Result<DidDocument, DidError> {
     let (key, fragment, type_) = match did.method() {
         "key" => {
             let multibase = did.method_specific_id();
-            (multikey::decode(multibase)?, multibase.to_owned(), "Multikey")
+            (
+                multikey::decode(multibase)?,
+                multibase.to_owned(),
+                "Multikey",
+            )
         }
         "jwk" => {
             let json = b64::decode(did.method_specific_id()).map_err(|_| DidError::Syntax {
@@ -591,7 +595,8 @@ mod tests {
                 let doc = resolve_offline(&did).unwrap();
                 let kid = key_id(&did).unwrap();
                 assert_eq!(
-                    &doc.key_for(Relationship::AssertionMethod, Some(&kid)).unwrap(),
+                    &doc.key_for(Relationship::AssertionMethod, Some(&kid))
+                        .unwrap(),
                     key.public_key()
                 );
                 assert_eq!(

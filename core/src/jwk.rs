@@ -92,12 +92,12 @@ impl Jwk {
                 });
             }
         };
-        if let Some(declared) = &self.alg {
-            if declared != alg.jose_name() {
-                return Err(KeyError::JwkAlgorithmMismatch {
-                    alg: declared.clone(),
-                });
-            }
+        if let Some(declared) = &self.alg
+            && declared != alg.jose_name()
+        {
+            return Err(KeyError::JwkAlgorithmMismatch {
+                alg: declared.clone(),
+            });
         }
         Ok(alg)
     }
@@ -124,7 +124,8 @@ impl Jwk {
         let alg = self.algorithm()?;
         let d = self.d.as_ref().ok_or(KeyError::NotASecretKey)?;
         let secret = Zeroizing::new(
-            b64::decode_array::<32>(d.as_bytes()).ok_or(KeyError::InvalidJwkMember { member: "d" })?,
+            b64::decode_array::<32>(d.as_bytes())
+                .ok_or(KeyError::InvalidJwkMember { member: "d" })?,
         );
         let key = SecretKey::from_bytes(alg, secret.as_ref())?;
         if self.x.is_some() && &self.to_public_key()? != key.public_key() {
@@ -153,7 +154,10 @@ pub fn thumbprint(key: &PublicKey) -> String {
         (Some(y), x) => format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#),
         (None, x) => format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#),
     };
-    b64::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, canonical.as_bytes()))
+    b64::encode(aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
+        canonical.as_bytes(),
+    ))
 }
 
 impl fmt::Debug for Jwk {
@@ -231,14 +235,20 @@ mod tests {
             Err(KeyError::JwkAlgorithmMismatch { alg: "HS256".into() })
         );
         assert_eq!(
-            parse(r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#)
-                .to_secret_key()
-                .err(),
+            parse(
+                r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#
+            )
+            .to_secret_key()
+            .err(),
             Some(KeyError::NotASecretKey)
         );
-        let other = Jwk::from_public_key(SecretKey::generate(Algorithm::EdDsa).unwrap().public_key());
+        let other =
+            Jwk::from_public_key(SecretKey::generate(Algorithm::EdDsa).unwrap().public_key());
         let mut mixed = Jwk::from_secret_key(&SecretKey::generate(Algorithm::EdDsa).unwrap());
         mixed.x = other.x;
-        assert_eq!(mixed.to_secret_key().err(), Some(KeyError::InconsistentKeyPair));
+        assert_eq!(
+            mixed.to_secret_key().err(),
+            Some(KeyError::InconsistentKeyPair)
+        );
     }
 }

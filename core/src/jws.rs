@@ -237,7 +237,11 @@ impl<'a> Jws<'a> {
 }
 
 /// Signs `payload` as a compact JWS; the header's `alg` is set from the signer.
-pub fn sign(mut header: JwsHeader, payload: &[u8], signer: &dyn Signer) -> Result<String, SignError> {
+pub fn sign(
+    mut header: JwsHeader,
+    payload: &[u8],
+    signer: &dyn Signer,
+) -> Result<String, SignError> {
     header.alg = signer.algorithm().jose_name().to_owned();
     // Serializing a struct of strings and JSON values cannot fail.
     #[allow(clippy::expect_used)]
@@ -270,14 +274,22 @@ mod tests {
     fn sign_then_verify() {
         for alg in Algorithm::ALL {
             let key = SecretKey::generate(alg).unwrap();
-            let token = sign(JwsHeader::new(Some("x+jwt"), Some("k1")), b"{\"a\":1}", &key).unwrap();
+            let token = sign(
+                JwsHeader::new(Some("x+jwt"), Some("k1")),
+                b"{\"a\":1}",
+                &key,
+            )
+            .unwrap();
             let jws = Jws::parse(&token).unwrap();
             assert_eq!(jws.algorithm(), alg);
             assert_eq!(jws.header().kid.as_deref(), Some("k1"));
             jws.expect_type("x+jwt", &[]).unwrap();
             jws.verify(key.public_key()).unwrap();
             let other = SecretKey::generate(alg).unwrap();
-            assert_eq!(jws.verify(other.public_key()), Err(JwsError::SignatureInvalid));
+            assert_eq!(
+                jws.verify(other.public_key()),
+                Err(JwsError::SignatureInvalid)
+            );
         }
     }
 
@@ -289,11 +301,15 @@ mod tests {
         );
         assert_eq!(
             Jws::parse(&forged(r#"{"alg":"HS256"}"#, "{}")).unwrap_err(),
-            JwsError::SymmetricAlgorithm { alg: "HS256".into() }
+            JwsError::SymmetricAlgorithm {
+                alg: "HS256".into()
+            }
         );
         assert_eq!(
             Jws::parse(&forged(r#"{"alg":"RS256"}"#, "{}")).unwrap_err(),
-            JwsError::UnsupportedAlgorithm { alg: "RS256".into() }
+            JwsError::UnsupportedAlgorithm {
+                alg: "RS256".into()
+            }
         );
         assert_eq!(
             Jws::parse(&forged(r#"{"alg":"ES256","crit":["b64"]}"#, "{}")).unwrap_err(),
@@ -302,7 +318,10 @@ mod tests {
             }
         );
         // An EdDSA key must not verify an ES256-labelled signature, even a valid-looking one.
-        let ed: PublicKey = SecretKey::generate(Algorithm::EdDsa).unwrap().public_key().clone();
+        let ed: PublicKey = SecretKey::generate(Algorithm::EdDsa)
+            .unwrap()
+            .public_key()
+            .clone();
         let jws_text = forged(r#"{"alg":"ES256"}"#, "{}");
         let jws = Jws::parse(&jws_text).unwrap();
         assert_eq!(

@@ -101,7 +101,9 @@ pub enum KeyError {
         name: String,
     },
     /// The key type or curve is not P-256 or Ed25519.
-    #[error("unsupported key type `{kty}` with curve `{crv}`: dojang uses EC P-256 and OKP Ed25519")]
+    #[error(
+        "unsupported key type `{kty}` with curve `{crv}`: dojang uses EC P-256 and OKP Ed25519"
+    )]
     UnsupportedKeyType {
         /// JWK `kty`, or a description of the key encoding.
         kty: String,
@@ -261,11 +263,12 @@ impl PublicKey {
     }
 
     fn new(alg: Algorithm, bytes: Box<[u8]>) -> Result<Self, KeyError> {
-        let parsed =
-            lc::ParsedPublicKey::new(alg.verification(), &bytes).map_err(|_| KeyError::InvalidKey {
+        let parsed = lc::ParsedPublicKey::new(alg.verification(), &bytes).map_err(|_| {
+            KeyError::InvalidKey {
                 alg,
                 reason: "rejected by the key parser",
-            })?;
+            }
+        })?;
         Ok(PublicKey { alg, bytes, parsed })
     }
 
@@ -334,7 +337,12 @@ impl std::hash::Hash for PublicKey {
 
 impl fmt::Debug for PublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PublicKey({} {})", self.alg, crate::multikey::encode(self))
+        write!(
+            f,
+            "PublicKey({} {})",
+            self.alg,
+            crate::multikey::encode(self)
+        )
     }
 }
 
@@ -377,7 +385,8 @@ impl SecretKey {
         };
         let (pair, public) = match alg {
             Algorithm::Es256 => {
-                let scalar = p256::SecretKey::from_slice(secret.as_ref()).map_err(|_| invalid.clone())?;
+                let scalar =
+                    p256::SecretKey::from_slice(secret.as_ref()).map_err(|_| invalid.clone())?;
                 let point = scalar.public_key().to_encoded_point(false);
                 let pair = lc::EcdsaKeyPair::from_private_key_and_public_key(
                     &lc::ECDSA_P256_SHA256_FIXED_SIGNING,
@@ -462,7 +471,10 @@ mod tests {
             let mut bad = sig.clone();
             bad[10] ^= 1;
             assert_eq!(public.verify(b"hello", &bad), Err(SignatureError::Invalid));
-            assert_eq!(public.verify(b"hello", &sig[..63]), Err(SignatureError::Invalid));
+            assert_eq!(
+                public.verify(b"hello", &sig[..63]),
+                Err(SignatureError::Invalid)
+            );
         }
     }
 

@@ -106,9 +106,15 @@ mod tests {
         assert!(encode(ed.public_key()).starts_with("z6Mk"));
         assert!(encode(p.public_key()).starts_with("zDn"));
         for key in [ed, p] {
-            assert_eq!(&decode(&encode(key.public_key())).unwrap(), key.public_key());
+            assert_eq!(
+                &decode(&encode(key.public_key())).unwrap(),
+                key.public_key()
+            );
             let secret = encode_secret(&key);
-            assert_eq!(decode_secret(&secret).unwrap().public_key(), key.public_key());
+            assert_eq!(
+                decode_secret(&secret).unwrap().public_key(),
+                key.public_key()
+            );
             assert!(matches!(
                 decode(&secret),
                 Err(KeyError::UnsupportedMulticodec { .. })

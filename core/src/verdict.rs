@@ -125,8 +125,12 @@ impl ReasonCode {
             ReasonCode::MalformedQr => "The QR code does not contain a readable credential.",
             ReasonCode::TooLarge => "The input is far larger than any credential.",
             ReasonCode::UnsupportedFormat => "This credential format or version is not supported.",
-            ReasonCode::UnsupportedAlgorithm => "The credential uses a refused signature algorithm.",
-            ReasonCode::SignatureInvalid => "The issuer's signature is not valid: forged or altered.",
+            ReasonCode::UnsupportedAlgorithm => {
+                "The credential uses a refused signature algorithm."
+            }
+            ReasonCode::SignatureInvalid => {
+                "The issuer's signature is not valid: forged or altered."
+            }
             ReasonCode::IssuerUnknown => "The issuer is not a known, registered issuer.",
             ReasonCode::IssuerNotAccreditedForType => {
                 "The issuer is not accredited to issue this type of credential."
@@ -135,22 +139,30 @@ impl ReasonCode {
             ReasonCode::KeyNotValidAtIssuance => {
                 "The issuer's key was not valid when this credential was issued."
             }
-            ReasonCode::DisclosureInvalid => "A disclosed claim was altered, duplicated or injected.",
+            ReasonCode::DisclosureInvalid => {
+                "A disclosed claim was altered, duplicated or injected."
+            }
             ReasonCode::Expired => "The credential has expired.",
             ReasonCode::NotYetValid => "The credential is not valid yet.",
             ReasonCode::Revoked => "The issuer has revoked this credential.",
             ReasonCode::Suspended => "The issuer has suspended this credential.",
             ReasonCode::StatusUnavailable => "The credential's revocation status is not available.",
-            ReasonCode::HolderBindingMissing => "The holder did not prove possession of the credential.",
+            ReasonCode::HolderBindingMissing => {
+                "The holder did not prove possession of the credential."
+            }
             ReasonCode::HolderBindingInvalid => {
                 "The holder's proof of possession is invalid (wrong key or altered presentation)."
             }
-            ReasonCode::BindingExpired => "The presentation is outside its time window (replayed?).",
+            ReasonCode::BindingExpired => {
+                "The presentation is outside its time window (replayed?)."
+            }
             ReasonCode::ChallengeMismatch => "The presentation answers a different challenge.",
             ReasonCode::AudienceMismatch => "The presentation was made for a different verifier.",
             ReasonCode::BundleTooOld => "The verifier's trust data is too old; sync it.",
             ReasonCode::BundleInvalid => "The verifier's trust data failed its integrity checks.",
-            ReasonCode::WitnessesInsufficient => "Too few independent witnesses vouch for the trust data.",
+            ReasonCode::WitnessesInsufficient => {
+                "Too few independent witnesses vouch for the trust data."
+            }
             ReasonCode::AccreditationNotChecked => "Issuer accreditation was not checked.",
             ReasonCode::StatusNotChecked => "Revocation status was not checked.",
         }
@@ -391,7 +403,10 @@ mod tests {
         assert_eq!(v.disclosed_claims.len(), 1);
         v.unchecked(ReasonCode::StatusUnavailable, true, "list missing");
         assert_eq!(v.decision, Decision::Rejected);
-        assert!(v.disclosed_claims.is_empty(), "claims of a rejected credential are dropped");
+        assert!(
+            v.disclosed_claims.is_empty(),
+            "claims of a rejected credential are dropped"
+        );
         assert_eq!(v.blocking_codes(), [ReasonCode::StatusUnavailable]);
         let r = Verdict::rejected(5, ReasonCode::Revoked, "bit set");
         assert!(!r.is_accepted() && r.has(ReasonCode::Revoked));

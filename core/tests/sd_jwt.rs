@@ -1,6 +1,8 @@
 //! SD-JWT VC end to end: issue → present a subset with key binding → verify, and every way a
 //! presentation can be wrong, each rejected with its specific error.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use dojang_core::b64;
 use dojang_core::did::{self, Did};
 use dojang_core::jws::{self, JwsError, JwsHeader};
@@ -54,10 +56,19 @@ fn issue(alg: Algorithm) -> Fixture {
             uri: "https://registry.example/status/seoul/1".into(),
         }),
         claims: claims(),
-        disclosable: ["/name", "/birthdate", "/address", "/address/locality", "/card_number", "/age_over_19", "/nationalities/0", "/nationalities/1"]
-            .into_iter()
-            .map(ClaimPath::parse)
-            .collect(),
+        disclosable: [
+            "/name",
+            "/birthdate",
+            "/address",
+            "/address/locality",
+            "/card_number",
+            "/age_over_19",
+            "/nationalities/0",
+            "/nationalities/1",
+        ]
+        .into_iter()
+        .map(ClaimPath::parse)
+        .collect(),
     };
     let credential = draft.sign(&issuer, &did::key_id(&did).unwrap()).unwrap();
     Fixture {
@@ -100,7 +111,12 @@ fn verify(presentation: &str) -> Result<vc::VerifiedSdJwtVc, SdJwtError> {
 fn issue_present_verify_discloses_exactly_the_chosen_claims() {
     for alg in Algorithm::ALL {
         let f = issue(alg);
-        let presentation = f.bound(&["name", "/address/locality", "/age_over_19", "/nationalities/1"]);
+        let presentation = f.bound(&[
+            "name",
+            "/address/locality",
+            "/age_over_19",
+            "/nationalities/1",
+        ]);
         let verified = verify(&presentation).unwrap();
         assert_eq!(verified.vct, "urn:dojang:vct:citizen-card:1");
         assert_eq!(verified.issuer, Did::key(f.issuer.public_key()).to_string());
@@ -118,7 +134,10 @@ fn issue_present_verify_discloses_exactly_the_chosen_claims() {
              fields are not selectively disclosable"
         );
         let kb = verified.key_binding.unwrap();
-        assert_eq!((kb.audience.as_str(), kb.nonce.as_str(), kb.issued_at), (AUD, NONCE, NOW));
+        assert_eq!(
+            (kb.audience.as_str(), kb.nonce.as_str(), kb.issued_at),
+            (AUD, NONCE, NOW)
+        );
     }
 }
 
@@ -126,7 +145,11 @@ fn issue_present_verify_discloses_exactly_the_chosen_claims() {
 fn holder_sees_every_disclosable_path() {
     let f = issue(Algorithm::Es256);
     let held = HeldSdJwt::parse(&f.credential).unwrap();
-    let paths: Vec<String> = held.disclosable_paths().iter().map(|p| p.to_string()).collect();
+    let paths: Vec<String> = held
+        .disclosable_paths()
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
     assert_eq!(
         paths,
         [
@@ -174,7 +197,11 @@ fn payload_of(credential: &str) -> Value {
 #[test]
 fn alg_none_is_refused() {
     let f = issue(Algorithm::Es256);
-    let forged = forged_jwt(r#"{"alg":"none","typ":"dc+sd-jwt"}"#, &payload_of(&f.credential), &[]);
+    let forged = forged_jwt(
+        r#"{"alg":"none","typ":"dc+sd-jwt"}"#,
+        &payload_of(&f.credential),
+        &[],
+    );
     assert!(matches!(
         verify(&forged),
         Err(SdJwtError::Jws(JwsError::AlgorithmNone))
@@ -188,7 +215,10 @@ fn hs256_keyed_with_the_issuer_public_key_is_refused() {
     let header = b64::encode(r#"{"alg":"HS256","typ":"dc+sd-jwt"}"#);
     let body = b64::encode(payload_of(&f.credential).to_string());
     let input = format!("{header}.{body}");
-    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, f.issuer.public_key().as_bytes());
+    let key = aws_lc_rs::hmac::Key::new(
+        aws_lc_rs::hmac::HMAC_SHA256,
+        f.issuer.public_key().as_bytes(),
+    );
     let mac = aws_lc_rs::hmac::sign(&key, input.as_bytes());
     let forged = format!("{input}.{}~", b64::encode(mac.as_ref()));
     match verify(&forged) {
@@ -231,7 +261,10 @@ fn tampered_payload_fails_the_signature() {
     // A signature made by another key fails the same way.
     let other = SecretKey::generate(Algorithm::EdDsa).unwrap();
     let resigned = jws::sign(
-        JwsHeader::new(Some(vc::TYP), Some(&did::key_id(&Did::key(f.issuer.public_key())).unwrap())),
+        JwsHeader::new(
+            Some(vc::TYP),
+            Some(&did::key_id(&Did::key(f.issuer.public_key())).unwrap()),
+        ),
         payload_of(&presentation).to_string().as_bytes(),
         &other,
     )
@@ -264,10 +297,15 @@ fn with_disclosure_value(f: &Fixture, name: &str, value: Value) -> String {
 
 /// Appends a fresh KB-JWT over `presentation` (which ends in `~`).
 fn rebind(f: &Fixture, presentation: &str) -> String {
-    let sd_hash = b64::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, presentation.as_bytes()));
+    let sd_hash = b64::encode(aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
+        presentation.as_bytes(),
+    ));
     let kb = jws::sign(
         JwsHeader::new(Some("kb+jwt"), None),
-        json!({"iat": NOW, "aud": AUD, "nonce": NONCE, "sd_hash": sd_hash}).to_string().as_bytes(),
+        json!({"iat": NOW, "aud": AUD, "nonce": NONCE, "sd_hash": sd_hash})
+            .to_string()
+            .as_bytes(),
         &f.holder,
     )
     .unwrap();
@@ -337,7 +375,10 @@ fn base_payload(f: &Fixture) -> Value {
 
 fn disclosure(items: Value) -> (String, String) {
     let encoded = b64::encode(items.to_string());
-    let digest = b64::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, encoded.as_bytes()));
+    let digest = b64::encode(aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
+        encoded.as_bytes(),
+    ));
     (encoded, digest)
 }
 
@@ -489,31 +530,53 @@ fn key_binding_must_match_nonce_audience_key_time_and_content() {
     };
 
     assert_eq!(
-        err(check(&f.present(&["name"], Some((&f.holder, AUD, "other-nonce", NOW))))),
+        err(check(&f.present(
+            &["name"],
+            Some((&f.holder, AUD, "other-nonce", NOW))
+        ))),
         kb(KeyBindingError::NonceMismatch)
     );
     assert_eq!(
-        err(check(&f.present(&["name"], Some((&f.holder, "https://evil.example", NONCE, NOW))))),
+        err(check(&f.present(
+            &["name"],
+            Some((&f.holder, "https://evil.example", NONCE, NOW))
+        ))),
         kb(KeyBindingError::AudienceMismatch)
     );
     let thief = SecretKey::generate(Algorithm::Es256).unwrap();
     assert_eq!(
-        err(check(&f.present(&["name"], Some((&thief, AUD, NONCE, NOW))))),
+        err(check(
+            &f.present(&["name"], Some((&thief, AUD, NONCE, NOW)))
+        )),
         kb(KeyBindingError::Jws(JwsError::SignatureInvalid))
     );
     // An EdDSA key cannot sign for an ES256-bound credential either.
     let other_alg = SecretKey::generate(Algorithm::EdDsa).unwrap();
     assert!(matches!(
-        err(check(&f.present(&["name"], Some((&other_alg, AUD, NONCE, NOW))))),
+        err(check(
+            &f.present(&["name"], Some((&other_alg, AUD, NONCE, NOW)))
+        )),
         Err(KeyBindingError::Jws(JwsError::AlgorithmMismatch { .. }))
     ));
     assert_eq!(
-        err(check(&f.present(&["name"], Some((&f.holder, AUD, NONCE, NOW - 301))))),
-        kb(KeyBindingError::Stale { iat: NOW - 301, now: NOW })
+        err(check(&f.present(
+            &["name"],
+            Some((&f.holder, AUD, NONCE, NOW - 301))
+        ))),
+        kb(KeyBindingError::Stale {
+            iat: NOW - 301,
+            now: NOW
+        })
     );
     assert_eq!(
-        err(check(&f.present(&["name"], Some((&f.holder, AUD, NONCE, NOW + 600))))),
-        kb(KeyBindingError::IssuedInFuture { iat: NOW + 600, now: NOW })
+        err(check(&f.present(
+            &["name"],
+            Some((&f.holder, AUD, NONCE, NOW + 600))
+        ))),
+        kb(KeyBindingError::IssuedInFuture {
+            iat: NOW + 600,
+            now: NOW
+        })
     );
     // Dropping a disclosure after binding breaks sd_hash.
     let bound = f.bound(&["name", "birthdate"]);
@@ -525,10 +588,15 @@ fn key_binding_must_match_nonce_audience_key_time_and_content() {
     );
     // A KB-JWT with the wrong typ.
     let presented = f.present(&["name"], None);
-    let sd_hash = b64::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, presented.as_bytes()));
+    let sd_hash = b64::encode(aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
+        presented.as_bytes(),
+    ));
     let wrong_typ = jws::sign(
         JwsHeader::new(Some("JWT"), None),
-        json!({"iat": NOW, "aud": AUD, "nonce": NONCE, "sd_hash": sd_hash}).to_string().as_bytes(),
+        json!({"iat": NOW, "aud": AUD, "nonce": NONCE, "sd_hash": sd_hash})
+            .to_string()
+            .as_bytes(),
         &f.holder,
     )
     .unwrap();
@@ -568,7 +636,9 @@ fn every_truncation_is_an_error_never_a_panic() {
     for i in (0..full_len).step_by(7) {
         let mut mutated = bytes.to_vec();
         mutated[i] = if mutated[i] == b'A' { b'B' } else { b'A' };
-        let Ok(mutated) = String::from_utf8(mutated) else { continue };
+        let Ok(mutated) = String::from_utf8(mutated) else {
+            continue;
+        };
         if mutated == presentation {
             continue;
         }
@@ -597,7 +667,9 @@ fn issuance_input_errors() {
         Err(SdJwtError::PathNotFound { path }) if path == "/no_such_claim"
     ));
     let mut draft = sample_draft(&f);
-    draft.claims.insert("iss".into(), json!("did:example:spoof"));
+    draft
+        .claims
+        .insert("iss".into(), json!("did:example:spoof"));
     assert!(matches!(
         draft.sign(&f.issuer, "k"),
         Err(SdJwtError::ReservedClaimName { name }) if name == "iss"
@@ -614,7 +686,10 @@ fn issuance_input_errors() {
 fn decoys_are_ignored_by_verifiers() {
     let f = issue(Algorithm::Es256);
     let mut claims = claims();
-    claims.insert("iss".into(), json!(Did::key(f.issuer.public_key()).to_string()));
+    claims.insert(
+        "iss".into(),
+        json!(Did::key(f.issuer.public_key()).to_string()),
+    );
     let sd_jwt = dojang_core::sd_jwt::issue(
         claims,
         &[ClaimPath::parse("/name")],
@@ -626,7 +701,8 @@ fn decoys_are_ignored_by_verifiers() {
     )
     .unwrap();
     assert_eq!(payload_of(&sd_jwt)["_sd"].as_array().unwrap().len(), 6);
-    let verified = dojang_core::sd_jwt::verify(&sd_jwt, &OfflineDids, &VerifyOptions::at(NOW)).unwrap();
+    let verified =
+        dojang_core::sd_jwt::verify(&sd_jwt, &OfflineDids, &VerifyOptions::at(NOW)).unwrap();
     assert_eq!(verified.claims["name"], "김민지");
 }
 
@@ -634,11 +710,21 @@ fn decoys_are_ignored_by_verifiers() {
 fn errors_map_to_stable_reason_codes() {
     let f = issue(Algorithm::Es256);
     let code = |p: &str| ReasonCode::from(&verify(p).unwrap_err());
-    assert_eq!(code(&f.present(&["name"], Some((&f.holder, AUD, "x", NOW)))), ReasonCode::ChallengeMismatch);
-    assert_eq!(code(&with_disclosure_value(&f, "name", json!("x"))), ReasonCode::DisclosureInvalid);
+    assert_eq!(
+        code(&f.present(&["name"], Some((&f.holder, AUD, "x", NOW)))),
+        ReasonCode::ChallengeMismatch
+    );
+    assert_eq!(
+        code(&with_disclosure_value(&f, "name", json!("x"))),
+        ReasonCode::DisclosureInvalid
+    );
     assert_eq!(code(&f.credential), ReasonCode::HolderBindingMissing);
     assert_eq!(code("garbage"), ReasonCode::MalformedCredential);
-    let forged = forged_jwt(r#"{"alg":"none","typ":"dc+sd-jwt"}"#, &payload_of(&f.credential), &[]);
+    let forged = forged_jwt(
+        r#"{"alg":"none","typ":"dc+sd-jwt"}"#,
+        &payload_of(&f.credential),
+        &[],
+    );
     assert_eq!(code(&forged), ReasonCode::UnsupportedAlgorithm);
 }
 
@@ -647,10 +733,14 @@ fn fractional_numeric_dates_are_accepted() {
     // RFC 7519 NumericDate may carry fractions; ssi writes KB-JWT `iat` that way.
     let f = issue(Algorithm::Es256);
     let presented = f.present(&["name"], None);
-    let sd_hash = b64::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, presented.as_bytes()));
+    let sd_hash = b64::encode(aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
+        presented.as_bytes(),
+    ));
     let kb = jws::sign(
         JwsHeader::new(Some("kb+jwt"), None),
-        format!(r#"{{"iat":{NOW}.75,"aud":"{AUD}","nonce":"{NONCE}","sd_hash":"{sd_hash}"}}"#).as_bytes(),
+        format!(r#"{{"iat":{NOW}.75,"aud":"{AUD}","nonce":"{NONCE}","sd_hash":"{sd_hash}"}}"#)
+            .as_bytes(),
         &f.holder,
     )
     .unwrap();

@@ -1,19 +1,23 @@
 //! Interoperability with SpruceID's `ssi` 0.16, both ways: `ssi` accepts the SD-JWT VCs and
 //! key-bound presentations dojang makes, and dojang accepts the ones `ssi` makes.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::borrow::Cow;
 
 use dojang_core::did::{self, Did};
 use dojang_core::jwk::Jwk;
 use dojang_core::key::{Algorithm, SecretKey, Signer};
 use dojang_core::sd_jwt::vc::{self, SdJwtVcDraft};
-use dojang_core::sd_jwt::{self, ClaimPath, HeldSdJwt, KeyBindingInput, OfflineDids, SdJwtError, VerifyOptions};
+use dojang_core::sd_jwt::{
+    self, ClaimPath, HeldSdJwt, KeyBindingInput, OfflineDids, SdJwtError, VerifyOptions,
+};
 use serde_json::{Value, json};
-use ssi::claims::jws::JwsPayload;
-use ssi::claims::sd_jwt::{JsonPointerBuf, KbJwtPayload, SdAlg, SdJwt, SdJwtBuf, SdJwtPayload};
 use ssi::claims::VerificationParameters;
+use ssi::claims::jws::JwsPayload;
 use ssi::claims::jws::JwsSigner;
 use ssi::claims::sd_jwt::DisclosureDescription;
+use ssi::claims::sd_jwt::{JsonPointerBuf, KbJwtPayload, SdAlg, SdJwt, SdJwtBuf, SdJwtPayload};
 
 fn now() -> i64 {
     std::time::SystemTime::now()
@@ -60,16 +64,24 @@ async fn ssi_verifies_dojang_sd_jwt_vc_with_key_binding() {
             .as_object()
             .cloned()
             .unwrap(),
-            disclosable: ["/holder_name", "/qualification_name", "/grade", "/certificate_number"]
-                .into_iter()
-                .map(ClaimPath::parse)
-                .collect(),
+            disclosable: [
+                "/holder_name",
+                "/qualification_name",
+                "/grade",
+                "/certificate_number",
+            ]
+            .into_iter()
+            .map(ClaimPath::parse)
+            .collect(),
         };
         let credential = draft.sign(&issuer, &did::key_id(&did).unwrap()).unwrap();
         let presentation = HeldSdJwt::parse(&credential)
             .unwrap()
             .present(
-                &[ClaimPath::parse("qualification_name"), ClaimPath::parse("grade")],
+                &[
+                    ClaimPath::parse("qualification_name"),
+                    ClaimPath::parse("grade"),
+                ],
                 Some(KeyBindingInput {
                     signer: &holder,
                     audience: "https://employer.example",
@@ -84,16 +96,29 @@ async fn ssi_verifies_dojang_sd_jwt_vc_with_key_binding() {
         let (revealed, verification) = sd_jwt.decode_reveal_verify_any(&params).await.unwrap();
         verification.unwrap_or_else(|e| panic!("{alg}: ssi rejected dojang's SD-JWT VC: {e}"));
         let claims = &revealed.claims().private;
-        assert_eq!(claims.get("qualification_name"), Some(&json!("Engineer Information Processing")));
+        assert_eq!(
+            claims.get("qualification_name"),
+            Some(&json!("Engineer Information Processing"))
+        );
         assert_eq!(claims.get("grade"), Some(&json!("Engineer")));
-        assert_eq!(claims.get("holder_name"), None, "{alg}: undisclosed claim leaked");
-        assert_eq!(claims.get("vct"), Some(&json!("urn:dojang:vct:qualification:1")));
+        assert_eq!(
+            claims.get("holder_name"),
+            None,
+            "{alg}: undisclosed claim leaked"
+        );
+        assert_eq!(
+            claims.get("vct"),
+            Some(&json!("urn:dojang:vct:qualification:1"))
+        );
 
         let kb = sd_jwt.decode_kb().unwrap().expect("key binding present");
         let kb_claims = &kb.signing_bytes.payload;
         assert_eq!(kb_claims.aud, "https://employer.example");
         assert_eq!(kb_claims.nonce.0, "nonce-123");
-        assert!(kb_claims.sd_hash.verify(revealed.sd_alg, sd_jwt), "{alg}: sd_hash");
+        assert!(
+            kb_claims.sd_hash.verify(revealed.sd_alg, sd_jwt),
+            "{alg}: sd_hash"
+        );
         kb.verify(&VerificationParameters::from_resolver(ssi_public(&holder)))
             .await
             .unwrap()
@@ -101,13 +126,15 @@ async fn ssi_verifies_dojang_sd_jwt_vc_with_key_binding() {
 
         // ssi must also refuse what dojang refuses: a tampered disclosure.
         let pieces: Vec<&str> = presentation.split('~').collect();
-        let tampered_disclosure = dojang_core::b64::encode(
-            json!(["salt", "grade", "Master"]).to_string(),
-        );
+        let tampered_disclosure =
+            dojang_core::b64::encode(json!(["salt", "grade", "Master"]).to_string());
         let tampered = format!("{}~{}~{tampered_disclosure}~", pieces[0], pieces[1]);
         let tampered_jwt = SdJwt::new(tampered.as_str()).unwrap();
         assert!(
-            tampered_jwt.decode_reveal_verify_any(&params).await.is_err(),
+            tampered_jwt
+                .decode_reveal_verify_any(&params)
+                .await
+                .is_err(),
             "{alg}: ssi accepted an injected disclosure"
         );
     }
@@ -177,7 +204,8 @@ async fn dojang_verifies_ssi_sd_jwt_vc_with_key_binding() {
         let issuer = SecretKey::generate(alg).unwrap();
         let holder = SecretKey::generate(alg).unwrap();
         let presentation = ssi_issued(&issuer, &holder, &["achievement", "awarded"]).await;
-        let options = VerifyOptions::at(now()).require_key_binding("https://counter.example", "n-42");
+        let options =
+            VerifyOptions::at(now()).require_key_binding("https://counter.example", "n-42");
         let verified = vc::verify(&presentation, &OfflineDids, &options)
             .unwrap_or_else(|e| panic!("{alg}: dojang rejected ssi's SD-JWT VC: {e}"));
         assert_eq!(verified.vct, "urn:dojang:vct:job-badge:1");
@@ -193,10 +221,13 @@ async fn dojang_verifies_ssi_sd_jwt_vc_with_key_binding() {
         assert_eq!(verified.key_binding.unwrap().nonce, "n-42");
 
         // The wrong nonce is still refused on ssi-made presentations.
-        let strict = VerifyOptions::at(now()).require_key_binding("https://counter.example", "n-43");
+        let strict =
+            VerifyOptions::at(now()).require_key_binding("https://counter.example", "n-43");
         assert!(matches!(
             vc::verify(&presentation, &OfflineDids, &strict),
-            Err(SdJwtError::KeyBinding(sd_jwt::KeyBindingError::NonceMismatch))
+            Err(SdJwtError::KeyBinding(
+                sd_jwt::KeyBindingError::NonceMismatch
+            ))
         ));
     }
 }
@@ -209,7 +240,12 @@ async fn dojang_verifies_plain_ssi_sd_jwt() {
         .iss("https://issuer.example")
         .iat(now() - 10)
         .exp(now() + 100)
-        .with_private_claims(json!({"given_name": "Minji", "nationalities": ["KR", "US"]}).as_object().cloned().unwrap())
+        .with_private_claims(
+            json!({"given_name": "Minji", "nationalities": ["KR", "US"]})
+                .as_object()
+                .cloned()
+                .unwrap(),
+        )
         .unwrap();
     let pointers: Vec<JsonPointerBuf> = ["/given_name", "/nationalities/1"]
         .into_iter()
@@ -225,8 +261,11 @@ async fn dojang_verifies_plain_ssi_sd_jwt() {
     assert_eq!(verified.claims["nationalities"], json!(["KR", "US"]));
     // And the holder side reads ssi's disclosure layout.
     let held = HeldSdJwt::parse(&issued).unwrap();
-    let presented = held.present(&[ClaimPath::parse("/nationalities/1")], None).unwrap();
-    let verified = sd_jwt::verify(&presented, issuer.public_key(), &VerifyOptions::at(now())).unwrap();
+    let presented = held
+        .present(&[ClaimPath::parse("/nationalities/1")], None)
+        .unwrap();
+    let verified =
+        sd_jwt::verify(&presented, issuer.public_key(), &VerifyOptions::at(now())).unwrap();
     assert_eq!(verified.claims.get("given_name"), None);
     assert_eq!(verified.claims["nationalities"], json!(["KR", "US"]));
 }

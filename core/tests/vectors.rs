@@ -1,5 +1,7 @@
 //! Known-answer tests from the standards' public vectors (`../shared/vectors`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::collections::BTreeMap;
@@ -10,7 +12,9 @@ use dojang_core::did::{self, Did, DidError, Relationship};
 use dojang_core::jwk::Jwk;
 use dojang_core::jws::{JwsError, JwsHeader, JwsPart};
 use dojang_core::key::{Algorithm, KeyError, SecretKey, Signer};
-use dojang_core::sd_jwt::{self, ClaimPath, HeldSdJwt, IssueOptions, KeyBindingInput, SdJwtError, VerifyOptions};
+use dojang_core::sd_jwt::{
+    self, ClaimPath, HeldSdJwt, IssueOptions, KeyBindingInput, SdJwtError, VerifyOptions,
+};
 use dojang_core::status::token::{EncodedList, TokenStatusList};
 use serde_json::{Map, Value, json};
 use serde_yaml::Value as Yaml;
@@ -23,7 +27,9 @@ fn read_json(path: &Path) -> Value {
 
 #[test]
 fn did_key_ed25519_vectors_derive_the_same_dids_and_keys() {
-    let Some(dir) = common::vectors_dir("did_key_ed25519") else { return };
+    let Some(dir) = common::vectors_dir("did_key_ed25519") else {
+        return;
+    };
     let vectors = read_json(&dir.join("did-key/test-vectors/ed25519-x25519.json"));
     let mut checked = 0;
     for (did_text, vector) in vectors.as_object().unwrap() {
@@ -32,12 +38,19 @@ fn did_key_ed25519_vectors_derive_the_same_dids_and_keys() {
             Some(private) => {
                 let jwk: Jwk = serde_json::from_value(private.clone()).unwrap();
                 let public: Jwk = serde_json::from_value(pair["publicKeyJwk"].clone()).unwrap();
-                assert_eq!(&public.to_public_key().unwrap(), jwk.to_secret_key().unwrap().public_key());
+                assert_eq!(
+                    &public.to_public_key().unwrap(),
+                    jwk.to_secret_key().unwrap().public_key()
+                );
                 jwk.to_secret_key().unwrap()
             }
             None => {
-                let key = SecretKey::from_bytes(Algorithm::EdDsa, &hex(vector["seed"].as_str().unwrap())).unwrap();
-                let expected = bs58::decode(pair["publicKeyBase58"].as_str().unwrap()).into_vec().unwrap();
+                let key =
+                    SecretKey::from_bytes(Algorithm::EdDsa, &hex(vector["seed"].as_str().unwrap()))
+                        .unwrap();
+                let expected = bs58::decode(pair["publicKeyBase58"].as_str().unwrap())
+                    .into_vec()
+                    .unwrap();
                 assert_eq!(key.public_key().as_bytes(), expected.as_slice());
                 key
             }
@@ -47,9 +60,15 @@ fn did_key_ed25519_vectors_derive_the_same_dids_and_keys() {
         // Resolving the DID gives back the same key, under the vector's key id.
         let document = did::resolve_offline(&Did::parse(did_text).unwrap()).unwrap();
         let id = pair["id"].as_str().unwrap();
-        let kid = if id.starts_with('#') { format!("{did_text}{id}") } else { id.to_owned() };
+        let kid = if id.starts_with('#') {
+            format!("{did_text}{id}")
+        } else {
+            id.to_owned()
+        };
         assert_eq!(
-            &document.key_for(Relationship::AssertionMethod, Some(&kid)).unwrap(),
+            &document
+                .key_for(Relationship::AssertionMethod, Some(&kid))
+                .unwrap(),
             key.public_key()
         );
         checked += 1;
@@ -59,7 +78,9 @@ fn did_key_ed25519_vectors_derive_the_same_dids_and_keys() {
 
 #[test]
 fn did_key_nist_vectors_derive_the_same_dids_and_keys() {
-    let Some(dir) = common::vectors_dir("did_key_nist") else { return };
+    let Some(dir) = common::vectors_dir("did_key_nist") else {
+        return;
+    };
     let vectors = read_json(&dir.join("did-key/test-vectors/nist-curves.json"));
     let (mut p256, mut unsupported) = (0, 0);
     for (did_text, vector) in vectors.as_object().unwrap() {
@@ -69,7 +90,9 @@ fn did_key_nist_vectors_derive_the_same_dids_and_keys() {
             // P-384 and P-521: well-formed, but not a key type dojang accepts.
             assert!(matches!(
                 did::resolve_offline(&parsed),
-                Err(DidError::Key(KeyError::UnsupportedMulticodec { code: 0x1201 | 0x1202 }))
+                Err(DidError::Key(KeyError::UnsupportedMulticodec {
+                    code: 0x1201 | 0x1202
+                }))
             ));
             unsupported += 1;
             continue;
@@ -78,7 +101,8 @@ fn did_key_nist_vectors_derive_the_same_dids_and_keys() {
             (Some(private), _) => {
                 let jwk: Jwk = serde_json::from_value(private.clone()).unwrap();
                 let key = jwk.to_secret_key().unwrap();
-                let public_jwk: Jwk = serde_json::from_value(method["publicKeyJwk"].clone()).unwrap();
+                let public_jwk: Jwk =
+                    serde_json::from_value(method["publicKeyJwk"].clone()).unwrap();
                 assert_eq!(Jwk::from_public_key(key.public_key()), public_jwk);
                 key.public_key().clone()
             }
@@ -90,7 +114,12 @@ fn did_key_nist_vectors_derive_the_same_dids_and_keys() {
         };
         assert_eq!(Did::key(&public).as_str(), did_text);
         let document = did::resolve_offline(&parsed).unwrap();
-        assert_eq!(document.key_for(Relationship::AssertionMethod, None).unwrap(), public);
+        assert_eq!(
+            document
+                .key_for(Relationship::AssertionMethod, None)
+                .unwrap(),
+            public
+        );
         p256 += 1;
     }
     assert_eq!((p256, unsupported), (3, 4));
@@ -154,7 +183,10 @@ fn scalar_key(key: &Yaml) -> String {
 }
 
 fn to_path(tokens: &[String]) -> ClaimPath {
-    let pointer: String = tokens.iter().map(|t| format!("/{}", t.replace('~', "~0").replace('/', "~1"))).collect();
+    let pointer: String = tokens
+        .iter()
+        .map(|t| format!("/{}", t.replace('~', "~0").replace('/', "~1")))
+        .collect();
     ClaimPath::parse(&pointer)
 }
 
@@ -191,7 +223,8 @@ struct Settings {
 }
 
 fn settings(dir: &Path) -> Settings {
-    let yaml: Yaml = serde_yaml::from_str(&fs::read_to_string(dir.join("settings.yml")).unwrap()).unwrap();
+    let yaml: Yaml =
+        serde_yaml::from_str(&fs::read_to_string(dir.join("settings.yml")).unwrap()).unwrap();
     let key = |v: &Yaml| {
         let jwk: Jwk = serde_json::from_value(serde_json::to_value(v).unwrap()).unwrap();
         jwk.to_secret_key().unwrap()
@@ -208,9 +241,14 @@ fn settings(dir: &Path) -> Settings {
 }
 
 /// Issues a test case's claims, presents the holder's selection and verifies it.
-fn run_case(s: &Settings, case: &Yaml, header: JwsHeader) -> Result<Map<String, Value>, SdJwtError> {
+fn run_case(
+    s: &Settings,
+    case: &Yaml,
+    header: JwsHeader,
+) -> Result<Map<String, Value>, SdJwtError> {
     let mut disclosable = Vec::new();
-    let Value::Object(mut claims) = untag(&case["user_claims"], &mut Vec::new(), &mut disclosable) else {
+    let Value::Object(mut claims) = untag(&case["user_claims"], &mut Vec::new(), &mut disclosable)
+    else {
         panic!("user_claims is not a mapping")
     };
     let key_binding = case["key_binding"].as_bool().unwrap_or(false);
@@ -218,12 +256,24 @@ fn run_case(s: &Settings, case: &Yaml, header: JwsHeader) -> Result<Map<String, 
     claims.insert("iat".into(), json!(s.iat));
     claims.insert("exp".into(), json!(s.exp));
     if key_binding {
-        claims.insert("cnf".into(), json!({"jwk": Jwk::from_public_key(s.holder.public_key())}));
+        claims.insert(
+            "cnf".into(),
+            json!({"jwk": Jwk::from_public_key(s.holder.public_key())}),
+        );
     }
-    let issued = sd_jwt::issue(claims, &disclosable, IssueOptions { header, decoys: 0 }, &s.issuer)?;
+    let issued = sd_jwt::issue(
+        claims,
+        &disclosable,
+        IssueOptions { header, decoys: 0 },
+        &s.issuer,
+    )?;
 
     let mut disclose = Vec::new();
-    selections(&case["holder_disclosed_claims"], &mut Vec::new(), &mut disclose);
+    selections(
+        &case["holder_disclosed_claims"],
+        &mut Vec::new(),
+        &mut disclose,
+    );
     let kb = key_binding.then(|| KeyBindingInput {
         signer: &s.holder,
         audience: &s.verifier_id,
@@ -245,7 +295,9 @@ fn run_case(s: &Settings, case: &Yaml, header: JwsHeader) -> Result<Map<String, 
 
 #[test]
 fn sd_jwt_test_cases_disclose_exactly_the_expected_claims() {
-    let Some(dir) = common::vectors_dir("sd_jwt_test_cases") else { return };
+    let Some(dir) = common::vectors_dir("sd_jwt_test_cases") else {
+        return;
+    };
     let dir = dir.join("sd-jwt/tests/testcases");
     let s = settings(&dir);
     let mut names: Vec<_> = fs::read_dir(&dir)
@@ -255,19 +307,32 @@ fn sd_jwt_test_cases_disclose_exactly_the_expected_claims() {
         .map(|e| e.file_name().into_string().unwrap())
         .collect();
     names.sort();
-    assert!(names.len() >= 17, "expected the full sd-jwt-python suite, found {names:?}");
+    assert!(
+        names.len() >= 17,
+        "expected the full sd-jwt-python suite, found {names:?}"
+    );
     for name in names {
-        let case: Yaml = serde_yaml::from_str(&fs::read_to_string(dir.join(&name).join("specification.yml")).unwrap()).unwrap();
+        let case: Yaml = serde_yaml::from_str(
+            &fs::read_to_string(dir.join(&name).join("specification.yml")).unwrap(),
+        )
+        .unwrap();
         let expected: Value = serde_json::to_value(&case["expect_verified_user_claims"]).unwrap();
         let mut header = JwsHeader::new(Some("example+sd-jwt"), None);
         if let Yaml::Mapping(extra) = &case["extra_header_parameters"] {
             // header_mod sets `kid: 42`. RFC 7515 requires a string `kid`; dojang refuses the
             // number as a malformed header, and carries the same parameter as a string.
             for (k, v) in extra {
-                header.extra.insert(scalar_key(k), serde_json::to_value(v).unwrap());
+                header
+                    .extra
+                    .insert(scalar_key(k), serde_json::to_value(v).unwrap());
             }
             assert!(
-                matches!(run_case(&s, &case, header.clone()), Err(SdJwtError::Jws(JwsError::Malformed { part: JwsPart::Header }))),
+                matches!(
+                    run_case(&s, &case, header.clone()),
+                    Err(SdJwtError::Jws(JwsError::Malformed {
+                        part: JwsPart::Header
+                    }))
+                ),
                 "{name}: a numeric kid must be refused"
             );
             let kid = header.extra.remove("kid").map(|v| v.to_string());
@@ -300,8 +365,12 @@ fn cbor_example(text: &str) -> Vec<u8> {
 
 #[test]
 fn token_status_list_examples_decode_to_their_statuses_and_re_encode() {
-    let Some(dir) = common::vectors_dir("token_status_list") else { return };
-    let expected = read_json(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/token-status-list-expected.json"));
+    let Some(dir) = common::vectors_dir("token_status_list") else {
+        return;
+    };
+    let expected = read_json(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/token-status-list-expected.json"),
+    );
     for case in expected["cases"].as_array().unwrap() {
         let bits = case["bits"].as_u64().unwrap() as u32;
         let statuses: BTreeMap<usize, u8> = case["statuses"]
@@ -316,12 +385,24 @@ fn token_status_list_examples_decode_to_their_statuses_and_re_encode() {
         let encoded = json_example(&json_text);
         assert_eq!(encoded.bits, bits, "{json_name}");
         let from_json = TokenStatusList::decode(&encoded).unwrap();
-        let from_cbor = TokenStatusList::from_cbor(&cbor_example(&example(&dir, case["cbor"].as_str().unwrap()))).unwrap();
+        let from_cbor = TokenStatusList::from_cbor(&cbor_example(&example(
+            &dir,
+            case["cbor"].as_str().unwrap(),
+        )))
+        .unwrap();
         assert_eq!(from_json, from_cbor, "{json_name}: JSON and CBOR disagree");
-        assert!(from_json.len() >= entries, "{json_name}: {} entries", from_json.len());
+        assert!(
+            from_json.len() >= entries,
+            "{json_name}: {} entries",
+            from_json.len()
+        );
         for index in 0..entries {
             let want = statuses.get(&index).copied().unwrap_or(0);
-            assert_eq!(from_json.status(index).unwrap().value(), want, "{json_name}[{index}]");
+            assert_eq!(
+                from_json.status(index).unwrap().value(),
+                want,
+                "{json_name}[{index}]"
+            );
         }
         if let Some(bytes) = json_text.split("byte_array = [").nth(1) {
             let listed: Vec<u8> = bytes[..bytes.find(']').unwrap()]
@@ -332,12 +413,26 @@ fn token_status_list_examples_decode_to_their_statuses_and_re_encode() {
         }
         // Re-encoding: the list rebuilt from the statuses alone encodes to the example's exact
         // bytes (ZLIB at level 9, as the draft's examples were made), in JSON and in CBOR.
-        let mut rebuilt = TokenStatusList::from_bytes(bits, vec![0; from_json.as_bytes().len()]).unwrap();
+        let mut rebuilt =
+            TokenStatusList::from_bytes(bits, vec![0; from_json.as_bytes().len()]).unwrap();
         for (&index, &value) in &statuses {
-            rebuilt.set(index, dojang_core::status::token::TokenStatus::from_value(value)).unwrap();
+            rebuilt
+                .set(
+                    index,
+                    dojang_core::status::token::TokenStatus::from_value(value),
+                )
+                .unwrap();
         }
-        assert_eq!(rebuilt.as_bytes(), from_json.as_bytes(), "{json_name}: rebuilt list differs");
-        assert_eq!(rebuilt.encode(), encoded, "{json_name}: JSON re-encoding differs");
+        assert_eq!(
+            rebuilt.as_bytes(),
+            from_json.as_bytes(),
+            "{json_name}: rebuilt list differs"
+        );
+        assert_eq!(
+            rebuilt.encode(),
+            encoded,
+            "{json_name}: JSON re-encoding differs"
+        );
         assert_eq!(
             rebuilt.to_cbor(),
             cbor_example(&example(&dir, case["cbor"].as_str().unwrap())),
@@ -348,10 +443,15 @@ fn token_status_list_examples_decode_to_their_statuses_and_re_encode() {
 
 #[test]
 fn token_status_list_jwt_example_decodes() {
-    let Some(dir) = common::vectors_dir("token_status_list_jwt") else { return };
-    let raw: String = example(&dir, "status_list_jwt_raw.md").split_whitespace().collect();
+    let Some(dir) = common::vectors_dir("token_status_list_jwt") else {
+        return;
+    };
+    let raw: String = example(&dir, "status_list_jwt_raw.md")
+        .split_whitespace()
+        .collect();
     let jws = dojang_core::jws::Jws::parse(&raw).unwrap();
-    jws.expect_type(dojang_core::status::token::JWT_TYP, &[]).unwrap();
+    jws.expect_type(dojang_core::status::token::JWT_TYP, &[])
+        .unwrap();
     assert_eq!(jws.header().kid.as_deref(), Some("12"));
     let claims: dojang_core::status::token::StatusListTokenClaims = jws.payload_json().unwrap();
     assert_eq!(claims.sub, "https://example.com/statuslists/1");
@@ -361,5 +461,8 @@ fn token_status_list_jwt_example_decodes() {
     // The example is signed by the draft authors' key, which is not published with it: a key
     // of ours must not verify it.
     let ours = SecretKey::generate(Algorithm::Es256).unwrap();
-    assert_eq!(jws.verify(ours.public_key()), Err(JwsError::SignatureInvalid));
+    assert_eq!(
+        jws.verify(ours.public_key()),
+        Err(JwsError::SignatureInvalid)
+    );
 }

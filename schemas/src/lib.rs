@@ -71,7 +71,13 @@ pub struct Violation {
 fn violations_summary(violations: &[Violation]) -> String {
     violations
         .iter()
-        .map(|v| format!("{}: {}", if v.path.is_empty() { "/" } else { &v.path }, v.message))
+        .map(|v| {
+            format!(
+                "{}: {}",
+                if v.path.is_empty() { "/" } else { &v.path },
+                v.message
+            )
+        })
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -133,25 +139,37 @@ pub struct CredentialType {
 
 impl CredentialType {
     /// Loads a type from the contents of its three files.
-    pub fn from_json(folder: &str, descriptor: &str, schema: &str, example: &str) -> Result<Self, SchemaError> {
+    pub fn from_json(
+        folder: &str,
+        descriptor: &str,
+        schema: &str,
+        example: &str,
+    ) -> Result<Self, SchemaError> {
         let broken = |reason: String| SchemaError::Misconfigured {
             type_id: folder.to_owned(),
             reason,
         };
-        let descriptor: Descriptor =
-            serde_json::from_str(descriptor).map_err(|e| broken(format!("descriptor.json: {e}")))?;
-        let schema: Value = serde_json::from_str(schema).map_err(|e| broken(format!("schema.json: {e}")))?;
+        let descriptor: Descriptor = serde_json::from_str(descriptor)
+            .map_err(|e| broken(format!("descriptor.json: {e}")))?;
+        let schema: Value =
+            serde_json::from_str(schema).map_err(|e| broken(format!("schema.json: {e}")))?;
         let example: Map<String, Value> =
             serde_json::from_str(example).map_err(|e| broken(format!("example.json: {e}")))?;
         if descriptor.id != folder {
-            return Err(broken(format!("descriptor id `{}` differs from the folder name", descriptor.id)));
+            return Err(broken(format!(
+                "descriptor id `{}` differs from the folder name",
+                descriptor.id
+            )));
         }
         let validator = jsonschema::options()
             .should_validate_formats(true)
             .build(&schema)
             .map_err(|e| broken(format!("schema.json does not compile: {e}")))?;
-        let disclosable: Vec<ClaimPath> =
-            descriptor.selectively_disclosable.iter().map(|p| ClaimPath::parse(p)).collect();
+        let disclosable: Vec<ClaimPath> = descriptor
+            .selectively_disclosable
+            .iter()
+            .map(|p| ClaimPath::parse(p))
+            .collect();
         let ty = CredentialType {
             descriptor,
             schema,
@@ -172,22 +190,41 @@ impl CredentialType {
             .get("properties")
             .and_then(Value::as_object)
             .ok_or("schema.json has no top-level `properties`")?;
-        let always: Vec<ClaimPath> = self.descriptor.always_disclosed.iter().map(|p| ClaimPath::parse(p)).collect();
+        let always: Vec<ClaimPath> = self
+            .descriptor
+            .always_disclosed
+            .iter()
+            .map(|p| ClaimPath::parse(p))
+            .collect();
         for name in properties.keys() {
             if REGISTERED.contains(&name.as_str()) {
                 return Err(format!("claim `{name}` uses a name reserved by SD-JWT VC"));
             }
             let path = ClaimPath::claim(name);
             match (always.contains(&path), self.disclosable.contains(&path)) {
-                (true, true) => return Err(format!("claim `{name}` is both always and selectively disclosed")),
-                (false, false) => return Err(format!("claim `{name}` is neither always nor selectively disclosed")),
+                (true, true) => {
+                    return Err(format!(
+                        "claim `{name}` is both always and selectively disclosed"
+                    ));
+                }
+                (false, false) => {
+                    return Err(format!(
+                        "claim `{name}` is neither always nor selectively disclosed"
+                    ));
+                }
                 _ => {}
             }
         }
         for path in always.iter().chain(&self.disclosable) {
-            let first = path.tokens().first().map(String::as_str).unwrap_or_default();
+            let first = path
+                .tokens()
+                .first()
+                .map(String::as_str)
+                .unwrap_or_default();
             if !properties.contains_key(first) {
-                return Err(format!("descriptor names `{path}`, which the schema does not define"));
+                return Err(format!(
+                    "descriptor names `{path}`, which the schema does not define"
+                ));
             }
         }
         Ok(())
@@ -241,9 +278,15 @@ impl CredentialType {
 
     /// Validates `claims` and prepares the SD-JWT VC an issuer signs: this type's `vct`,
     /// disclosure choices and default validity.
-    pub fn draft(&self, claims: Map<String, Value>, issuance: Issuance) -> Result<SdJwtVcDraft, SchemaError> {
+    pub fn draft(
+        &self,
+        claims: Map<String, Value>,
+        issuance: Issuance,
+    ) -> Result<SdJwtVcDraft, SchemaError> {
         self.validate(&claims)?;
-        if self.descriptor.holder_binding == HolderBinding::Required && issuance.holder_key.is_none() {
+        if self.descriptor.holder_binding == HolderBinding::Required
+            && issuance.holder_key.is_none()
+        {
             return Err(SchemaError::Invalid {
                 type_id: self.descriptor.id.clone(),
                 violations: vec![Violation {
@@ -306,7 +349,9 @@ impl Catalog {
         }
     }
 
-    fn from_files<'a>(files: impl Iterator<Item = (&'a str, &'a str, &'a str, &'a str)>) -> Result<Self, SchemaError> {
+    fn from_files<'a>(
+        files: impl Iterator<Item = (&'a str, &'a str, &'a str, &'a str)>,
+    ) -> Result<Self, SchemaError> {
         let mut types = BTreeMap::new();
         for (folder, descriptor, schema, example) in files {
             let ty = CredentialType::from_json(folder, descriptor, schema, example)?;
@@ -335,16 +380,34 @@ impl Catalog {
             if !path.join("descriptor.json").is_file() {
                 continue;
             }
-            let read = |file: &str| std::fs::read_to_string(path.join(file)).map_err(|e| unreadable(&path.join(file), e));
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
-            folders.push((name, read("descriptor.json")?, read("schema.json")?, read("example.json")?));
+            let read = |file: &str| {
+                std::fs::read_to_string(path.join(file))
+                    .map_err(|e| unreadable(&path.join(file), e))
+            };
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_owned();
+            folders.push((
+                name,
+                read("descriptor.json")?,
+                read("schema.json")?,
+                read("example.json")?,
+            ));
         }
-        Self::from_files(folders.iter().map(|(a, b, c, d)| (a.as_str(), b.as_str(), c.as_str(), d.as_str())))
+        Self::from_files(
+            folders
+                .iter()
+                .map(|(a, b, c, d)| (a.as_str(), b.as_str(), c.as_str(), d.as_str())),
+        )
     }
 
     /// The type with this id.
     pub fn get(&self, id: &str) -> Result<&CredentialType, SchemaError> {
-        self.types.get(id).ok_or_else(|| SchemaError::UnknownType { id: id.to_owned() })
+        self.types
+            .get(id)
+            .ok_or_else(|| SchemaError::UnknownType { id: id.to_owned() })
     }
 
     /// The type with this `vct`.

@@ -1,5 +1,7 @@
 //! The built-in credential types, schema validation with failing paths, and catalog checks.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use dojang_core::did::{self, Did};
 use dojang_core::key::{Algorithm, SecretKey, Signer};
 use dojang_core::sd_jwt::vc;
@@ -15,9 +17,10 @@ fn claims(value: Value) -> Map<String, Value> {
 
 fn violations(result: Result<(), SchemaError>) -> Vec<(String, String)> {
     match result {
-        Err(SchemaError::Invalid { violations, .. }) => {
-            violations.into_iter().map(|v| (v.path, v.message)).collect()
-        }
+        Err(SchemaError::Invalid { violations, .. }) => violations
+            .into_iter()
+            .map(|v| (v.path, v.message))
+            .collect(),
         other => panic!("expected schema violations, got {other:?}"),
     }
 }
@@ -25,13 +28,20 @@ fn violations(result: Result<(), SchemaError>) -> Vec<(String, String)> {
 #[test]
 fn the_four_types_are_built_in() {
     let ids: Vec<&str> = Catalog::builtin().iter().map(CredentialType::id).collect();
-    assert_eq!(ids, ["citizen-card", "job-badge", "mobile-id", "qualification"]);
-    let badge = Catalog::builtin().by_vct("urn:dojang:vct:job-badge:1").unwrap();
+    assert_eq!(
+        ids,
+        ["citizen-card", "job-badge", "mobile-id", "qualification"]
+    );
+    let badge = Catalog::builtin()
+        .by_vct("urn:dojang:vct:job-badge:1")
+        .unwrap();
     assert_eq!(badge.descriptor().vcdm_type, "OpenBadgeCredential");
     assert_eq!(badge.descriptor().issuers[0].slug, "keis");
     assert_eq!(
         Catalog::builtin().get("passport").unwrap_err(),
-        SchemaError::UnknownType { id: "passport".into() }
+        SchemaError::UnknownType {
+            id: "passport".into()
+        }
     );
 }
 
@@ -55,16 +65,33 @@ fn every_type_issues_presents_and_verifies_its_example() {
             .unwrap();
         let credential = draft.sign(&issuer, &did::key_id(&did).unwrap()).unwrap();
         // Present nothing optional: only the always-disclosed claims remain.
-        let presented = HeldSdJwt::parse(&credential).unwrap().present(&[], None).unwrap();
+        let presented = HeldSdJwt::parse(&credential)
+            .unwrap()
+            .present(&[], None)
+            .unwrap();
         let verified = vc::verify(&presented, &OfflineDids, &VerifyOptions::at(NOW + 10)).unwrap();
         assert_eq!(verified.vct, ty.descriptor().vct);
-        let visible: std::collections::BTreeSet<&str> = verified.claims.keys().map(String::as_str).collect();
-        let always = ty.descriptor().always_disclosed.iter().map(|p| p.trim_start_matches('/')).collect();
+        let visible: std::collections::BTreeSet<&str> =
+            verified.claims.keys().map(String::as_str).collect();
+        let always = ty
+            .descriptor()
+            .always_disclosed
+            .iter()
+            .map(|p| p.trim_start_matches('/'))
+            .collect();
         assert_eq!(visible, always, "{}", ty.id());
         // Every disclosable claim is in the holder's view.
         let held = HeldSdJwt::parse(&credential).unwrap();
-        assert_eq!(held.disclosable_paths().len(), ty.disclosable().len(), "{}", ty.id());
-        let expected_exp = ty.descriptor().default_validity_days.map(|d| NOW + i64::from(d) * 86_400);
+        assert_eq!(
+            held.disclosable_paths().len(),
+            ty.disclosable().len(),
+            "{}",
+            ty.id()
+        );
+        let expected_exp = ty
+            .descriptor()
+            .default_validity_days
+            .map(|d| NOW + i64::from(d) * 86_400);
         assert_eq!(verified.valid_until, expected_exp, "{}", ty.id());
     }
 }
@@ -81,18 +108,37 @@ fn invalid_claims_are_rejected_with_their_paths() {
     let found = violations(card.validate(&bad));
     let paths: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
     for expected in ["/card_number", "/birthdate", "/address/postal_code", ""] {
-        assert!(paths.contains(&expected), "missing {expected:?} in {found:?}");
+        assert!(
+            paths.contains(&expected),
+            "missing {expected:?} in {found:?}"
+        );
     }
-    assert!(found.iter().any(|(p, m)| p.is_empty() && m.contains("name")), "{found:?}");
-    assert!(found.iter().any(|(p, m)| p.is_empty() && m.contains("favourite_colour")), "{found:?}");
+    assert!(
+        found
+            .iter()
+            .any(|(p, m)| p.is_empty() && m.contains("name")),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(p, m)| p.is_empty() && m.contains("favourite_colour")),
+        "{found:?}"
+    );
 
     let badge = Catalog::builtin().get("job-badge").unwrap();
     let mut bad = badge.example().clone();
     bad["achievement"]["type"] = json!(["Badge"]);
     bad["identifier"][0]["hashed"] = json!("no");
-    let paths: Vec<String> = violations(badge.validate(&bad)).into_iter().map(|(p, _)| p).collect();
+    let paths: Vec<String> = violations(badge.validate(&bad))
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
     assert!(paths.contains(&"/achievement/type".to_owned()), "{paths:?}");
-    assert!(paths.contains(&"/identifier/0/hashed".to_owned()), "{paths:?}");
+    assert!(
+        paths.contains(&"/identifier/0/hashed".to_owned()),
+        "{paths:?}"
+    );
 
     let qualification = Catalog::builtin().get("qualification").unwrap();
     let mut bad = qualification.example().clone();
@@ -118,7 +164,8 @@ fn holder_binding_is_required_where_the_type_says_so() {
     assert!(matches!(err, SchemaError::Invalid { violations, .. } if violations[0].path == "/cnf"));
 }
 
-const SCHEMA: &str = r#"{"type":"object","properties":{"a":{"type":"string"},"b":{"type":"integer"}}}"#;
+const SCHEMA: &str =
+    r#"{"type":"object","properties":{"a":{"type":"string"},"b":{"type":"integer"}}}"#;
 const DESCRIPTOR: &str = r#"{"id":"t","name":"T","description":"d","vct":"urn:t","vcdm_type":"T",
     "issuers":[],"always_disclosed":["/a"],"selectively_disclosable":["/b"],
     "default_validity_days":null,"holder_binding":"optional"}"#;
@@ -137,16 +184,55 @@ fn misconfigured(result: Result<CredentialType, SchemaError>) -> String {
 #[test]
 fn broken_type_folders_are_refused_with_a_reason() {
     load(DESCRIPTOR, SCHEMA, r#"{"a":"x","b":1}"#).unwrap();
-    assert!(misconfigured(load(DESCRIPTOR, SCHEMA, r#"{"a":1}"#)).contains("example.json is invalid"));
-    assert!(misconfigured(load(&DESCRIPTOR.replace("\"id\":\"t\"", "\"id\":\"u\""), SCHEMA, "{}")).contains("folder name"));
-    assert!(misconfigured(load(&DESCRIPTOR.replace("[\"/b\"]", "[]"), SCHEMA, "{}")).contains("neither"));
-    assert!(misconfigured(load(&DESCRIPTOR.replace("[\"/b\"]", "[\"/a\",\"/b\"]"), SCHEMA, "{}")).contains("both"));
-    assert!(misconfigured(load(&DESCRIPTOR.replace("[\"/b\"]", "[\"/b\",\"/c\"]"), SCHEMA, "{}")).contains("does not define"));
+    assert!(
+        misconfigured(load(DESCRIPTOR, SCHEMA, r#"{"a":1}"#)).contains("example.json is invalid")
+    );
+    assert!(
+        misconfigured(load(
+            &DESCRIPTOR.replace("\"id\":\"t\"", "\"id\":\"u\""),
+            SCHEMA,
+            "{}"
+        ))
+        .contains("folder name")
+    );
+    assert!(
+        misconfigured(load(&DESCRIPTOR.replace("[\"/b\"]", "[]"), SCHEMA, "{}"))
+            .contains("neither")
+    );
+    assert!(
+        misconfigured(load(
+            &DESCRIPTOR.replace("[\"/b\"]", "[\"/a\",\"/b\"]"),
+            SCHEMA,
+            "{}"
+        ))
+        .contains("both")
+    );
+    assert!(
+        misconfigured(load(
+            &DESCRIPTOR.replace("[\"/b\"]", "[\"/b\",\"/c\"]"),
+            SCHEMA,
+            "{}"
+        ))
+        .contains("does not define")
+    );
     let reserved = SCHEMA.replace("\"b\"", "\"iss\"");
-    assert!(misconfigured(load(&DESCRIPTOR.replace("/b", "/iss"), &reserved, "{}")).contains("reserved"));
-    assert!(misconfigured(load(DESCRIPTOR, r#"{"type":"no-such-type"}"#, "{}")).contains("does not compile"));
+    assert!(
+        misconfigured(load(&DESCRIPTOR.replace("/b", "/iss"), &reserved, "{}"))
+            .contains("reserved")
+    );
+    assert!(
+        misconfigured(load(DESCRIPTOR, r#"{"type":"no-such-type"}"#, "{}"))
+            .contains("does not compile")
+    );
     assert!(misconfigured(load("{", SCHEMA, "{}")).contains("descriptor.json"));
-    assert!(misconfigured(load(&DESCRIPTOR.replace("\"name\":\"T\",", "\"name\":\"T\",\"extra\":1,"), SCHEMA, "{}")).contains("descriptor.json"));
+    assert!(
+        misconfigured(load(
+            &DESCRIPTOR.replace("\"name\":\"T\",", "\"name\":\"T\",\"extra\":1,"),
+            SCHEMA,
+            "{}"
+        ))
+        .contains("descriptor.json")
+    );
 }
 
 #[test]
@@ -154,7 +240,11 @@ fn a_folder_on_disk_adds_a_type_without_code() {
     let dir = tempfile::tempdir().unwrap();
     let card = dir.path().join("library-card");
     std::fs::create_dir(&card).unwrap();
-    std::fs::write(card.join("descriptor.json"), DESCRIPTOR.replace("\"id\":\"t\"", "\"id\":\"library-card\"")).unwrap();
+    std::fs::write(
+        card.join("descriptor.json"),
+        DESCRIPTOR.replace("\"id\":\"t\"", "\"id\":\"library-card\""),
+    )
+    .unwrap();
     std::fs::write(card.join("schema.json"), SCHEMA).unwrap();
     std::fs::write(card.join("example.json"), r#"{"a":"Mapo library","b":7}"#).unwrap();
     let catalog = Catalog::from_dir(dir.path()).unwrap();
@@ -166,7 +256,11 @@ fn a_folder_on_disk_adds_a_type_without_code() {
     for file in ["schema.json", "example.json"] {
         std::fs::copy(card.join(file), twin.join(file)).unwrap();
     }
-    std::fs::write(twin.join("descriptor.json"), DESCRIPTOR.replace("\"id\":\"t\"", "\"id\":\"library-card-2\"")).unwrap();
+    std::fs::write(
+        twin.join("descriptor.json"),
+        DESCRIPTOR.replace("\"id\":\"t\"", "\"id\":\"library-card-2\""),
+    )
+    .unwrap();
     assert!(matches!(
         Catalog::from_dir(dir.path()),
         Err(SchemaError::Misconfigured { reason, .. }) if reason.contains("share this vct")

@@ -46,11 +46,12 @@ pub fn issue(
     claims.insert("_sd_alg".to_owned(), Value::String(SD_ALG.to_owned()));
     disclosures.sort();
 
-    let payload = serde_json::to_vec(&claims).map_err(|_| SdJwtError::InvalidClaim {
-        name: "claims",
-    })?;
+    let payload =
+        serde_json::to_vec(&claims).map_err(|_| SdJwtError::InvalidClaim { name: "claims" })?;
     let jwt = jws::sign(options.header, &payload, signer)?;
-    let mut out = String::with_capacity(jwt.len() + disclosures.iter().map(|d| d.len() + 1).sum::<usize>() + 1);
+    let mut out = String::with_capacity(
+        jwt.len() + disclosures.iter().map(|d| d.len() + 1).sum::<usize>() + 1,
+    );
     out.push_str(&jwt);
     out.push('~');
     for disclosure in &disclosures {
@@ -77,7 +78,9 @@ fn conceal(claims: &mut Map<String, Value>, path: &ClaimPath) -> Result<String, 
     for token in parents {
         let next = match container {
             ContainerMut::Object(object) => object.get_mut(token),
-            ContainerMut::Array(array) => token.parse::<usize>().ok().and_then(|i| array.get_mut(i)),
+            ContainerMut::Array(array) => {
+                token.parse::<usize>().ok().and_then(|i| array.get_mut(i))
+            }
         };
         container = match next {
             Some(Value::Object(object)) => ContainerMut::Object(object),
@@ -89,7 +92,9 @@ fn conceal(claims: &mut Map<String, Value>, path: &ClaimPath) -> Result<String, 
     match container {
         ContainerMut::Object(object) => {
             let value = object.remove(last).ok_or_else(not_found)?;
-            let encoded = b64::encode(serde_json::to_string(&(&salt, last, &value)).map_err(|_| not_found())?);
+            let encoded = b64::encode(
+                serde_json::to_string(&(&salt, last, &value)).map_err(|_| not_found())?,
+            );
             sd_array(object)?.push(Value::String(digest(&encoded)));
             Ok(encoded)
         }
@@ -99,7 +104,8 @@ fn conceal(claims: &mut Map<String, Value>, path: &ClaimPath) -> Result<String, 
                 .ok()
                 .and_then(|i| array.get_mut(i))
                 .ok_or_else(not_found)?;
-            let encoded = b64::encode(serde_json::to_string(&(&salt, &*element)).map_err(|_| not_found())?);
+            let encoded =
+                b64::encode(serde_json::to_string(&(&salt, &*element)).map_err(|_| not_found())?);
             let mut placeholder = Map::new();
             placeholder.insert("...".to_owned(), Value::String(digest(&encoded)));
             *element = Value::Object(placeholder);

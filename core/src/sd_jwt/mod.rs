@@ -460,10 +460,22 @@ mod tests {
         let invalid = |e| matches!(e, Err(SdJwtError::InvalidDisclosure { .. }));
         assert!(invalid(Disclosure::decode(0, "!!")));
         assert!(invalid(Disclosure::decode(0, &b64::encode("{}"))));
-        assert!(invalid(Disclosure::decode(0, &enc(serde_json::json!(["s"])))));
-        assert!(invalid(Disclosure::decode(0, &enc(serde_json::json!(["s", "a", 1, 2])))));
-        assert!(invalid(Disclosure::decode(0, &enc(serde_json::json!([1, "a", 1])))));
-        assert!(invalid(Disclosure::decode(0, &enc(serde_json::json!(["s", 5, 1])))));
+        assert!(invalid(Disclosure::decode(
+            0,
+            &enc(serde_json::json!(["s"]))
+        )));
+        assert!(invalid(Disclosure::decode(
+            0,
+            &enc(serde_json::json!(["s", "a", 1, 2]))
+        )));
+        assert!(invalid(Disclosure::decode(
+            0,
+            &enc(serde_json::json!([1, "a", 1]))
+        )));
+        assert!(invalid(Disclosure::decode(
+            0,
+            &enc(serde_json::json!(["s", 5, 1]))
+        )));
         assert!(matches!(
             Disclosure::decode(0, &enc(serde_json::json!(["s", "_sd", 1]))),
             Err(SdJwtError::ReservedClaimName { name }) if name == "_sd"
@@ -475,7 +487,10 @@ mod tests {
         let p = ClaimPath::parse("/a~1b/0/c~0d");
         assert_eq!(p.tokens(), ["a/b", "0", "c~d"]);
         assert_eq!(p.to_string(), "/a~1b/0/c~0d");
-        assert_eq!(ClaimPath::parse("given_name"), ClaimPath::parse("/given_name"));
+        assert_eq!(
+            ClaimPath::parse("given_name"),
+            ClaimPath::parse("/given_name")
+        );
         assert!(ClaimPath::parse("/a").is_prefix_of(&ClaimPath::parse("/a/b")));
         assert!(!ClaimPath::parse("/a/b").is_prefix_of(&ClaimPath::parse("/a")));
         assert!(ClaimPath::parse("/a/b").is_related_to(&ClaimPath::parse("/a")));

@@ -86,7 +86,11 @@ impl HeldSdJwt {
                 "sd_hash": digest(&out),
             });
             let payload = claims.to_string();
-            let jwt = jws::sign(JwsHeader::new(Some(KB_JWT_TYP), None), payload.as_bytes(), kb.signer)?;
+            let jwt = jws::sign(
+                JwsHeader::new(Some(KB_JWT_TYP), None),
+                payload.as_bytes(),
+                kb.signer,
+            )?;
             out.push_str(&jwt);
         }
         Ok(out)

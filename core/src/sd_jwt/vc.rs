@@ -24,7 +24,8 @@ pub const TYP: &str = "dc+sd-jwt";
 pub const LEGACY_TYP: &str = "vc+sd-jwt";
 
 /// Claims that must never be selectively disclosable.
-pub const ALWAYS_VISIBLE: [&str; 7] = ["iss", "nbf", "exp", "cnf", "vct", "vct#integrity", "status"];
+pub const ALWAYS_VISIBLE: [&str; 7] =
+    ["iss", "nbf", "exp", "cnf", "vct", "vct#integrity", "status"];
 
 /// Claims the profile defines; a credential type's own claims may not use these names.
 pub const REGISTERED: [&str; 9] = [
@@ -66,12 +67,13 @@ impl SdJwtVcDraft {
     /// Signs the credential with `signer`, naming the key `kid`.
     pub fn sign(&self, signer: &dyn Signer, kid: &str) -> Result<String, SdJwtError> {
         for path in &self.disclosable {
-            if let Some(first) = path.tokens().first() {
-                if ALWAYS_VISIBLE.contains(&first.as_str()) && path.len() == 1 {
-                    return Err(SdJwtError::ForbiddenDisclosure {
-                        claim: first.clone(),
-                    });
-                }
+            if let Some(first) = path.tokens().first()
+                && ALWAYS_VISIBLE.contains(&first.as_str())
+                && path.len() == 1
+            {
+                return Err(SdJwtError::ForbiddenDisclosure {
+                    claim: first.clone(),
+                });
             }
         }
         let mut payload = Map::with_capacity(self.claims.len() + 8);
@@ -85,10 +87,16 @@ impl SdJwtVcDraft {
         }
         payload.insert("vct".into(), self.vct.clone().into());
         if let Some(key) = &self.holder_key {
-            payload.insert("cnf".into(), serde_json::json!({ "jwk": Jwk::from_public_key(key) }));
+            payload.insert(
+                "cnf".into(),
+                serde_json::json!({ "jwk": Jwk::from_public_key(key) }),
+            );
         }
         if let Some(status) = &self.status {
-            payload.insert("status".into(), serde_json::json!({ "status_list": status }));
+            payload.insert(
+                "status".into(),
+                serde_json::json!({ "status_list": status }),
+            );
         }
         for (name, value) in &self.claims {
             if REGISTERED.contains(&name.as_str()) {

@@ -188,8 +188,16 @@ pub(crate) fn verify_typed(
         (None, Some(_)) => return Err(KeyBindingError::Missing.into()),
         (None, None) => None,
         (Some(kb), expected) => {
-            let holder = holder_key.as_ref().ok_or(KeyBindingError::HolderKeyMissing)?;
-            Some(verify_key_binding(kb, parts.without_kb, holder, expected.as_ref(), options)?)
+            let holder = holder_key
+                .as_ref()
+                .ok_or(KeyBindingError::HolderKeyMissing)?;
+            Some(verify_key_binding(
+                kb,
+                parts.without_kb,
+                holder,
+                expected.as_ref(),
+                options,
+            )?)
         }
     };
     Ok(VerifiedSdJwt {
@@ -201,7 +209,10 @@ pub(crate) fn verify_typed(
     })
 }
 
-fn optional_str<'a>(claims: &'a Map<String, Value>, name: &'static str) -> Result<Option<&'a str>, SdJwtError> {
+fn optional_str<'a>(
+    claims: &'a Map<String, Value>,
+    name: &'static str,
+) -> Result<Option<&'a str>, SdJwtError> {
     match claims.get(name) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
@@ -210,7 +221,10 @@ fn optional_str<'a>(claims: &'a Map<String, Value>, name: &'static str) -> Resul
 }
 
 /// A NumericDate claim (RFC 7519 §2); fractional seconds are truncated.
-pub(crate) fn optional_time(claims: &Map<String, Value>, name: &'static str) -> Result<Option<i64>, SdJwtError> {
+pub(crate) fn optional_time(
+    claims: &Map<String, Value>,
+    name: &'static str,
+) -> Result<Option<i64>, SdJwtError> {
     claims
         .get(name)
         .map(|value| numeric_date(value).ok_or(SdJwtError::InvalidClaim { name }))
@@ -222,22 +236,28 @@ fn numeric_date(value: &Value) -> Option<i64> {
     let Value::Number(n) = value else {
         return None;
     };
-    n.as_i64()
-        .or_else(|| n.as_f64().filter(|f| f.is_finite() && f.abs() < 1e15).map(|f| f as i64))
+    n.as_i64().or_else(|| {
+        n.as_f64()
+            .filter(|f| f.is_finite() && f.abs() < 1e15)
+            .map(|f| f as i64)
+    })
 }
 
-fn check_validity(claims: &Map<String, Value>, options: &VerifyOptions<'_>) -> Result<(), SdJwtError> {
+fn check_validity(
+    claims: &Map<String, Value>,
+    options: &VerifyOptions<'_>,
+) -> Result<(), SdJwtError> {
     let now = options.now;
-    if let Some(exp) = optional_time(claims, "exp")? {
-        if now >= exp.saturating_add(options.leeway) {
-            return Err(SdJwtError::Expired { exp, now });
-        }
+    if let Some(exp) = optional_time(claims, "exp")?
+        && now >= exp.saturating_add(options.leeway)
+    {
+        return Err(SdJwtError::Expired { exp, now });
     }
     for name in ["nbf", "iat"] {
-        if let Some(not_before) = optional_time(claims, name)? {
-            if not_before > now.saturating_add(options.leeway) {
-                return Err(SdJwtError::NotYetValid { not_before, now });
-            }
+        if let Some(not_before) = optional_time(claims, name)?
+            && not_before > now.saturating_add(options.leeway)
+        {
+            return Err(SdJwtError::NotYetValid { not_before, now });
         }
     }
     Ok(())
@@ -278,7 +298,8 @@ fn verify_key_binding(
     options: &VerifyOptions<'_>,
 ) -> Result<KeyBindingClaims, KeyBindingError> {
     let jws = Jws::parse(kb_jwt).map_err(KeyBindingError::Jws)?;
-    jws.expect_type(KB_JWT_TYP, &[]).map_err(KeyBindingError::Jws)?;
+    jws.expect_type(KB_JWT_TYP, &[])
+        .map_err(KeyBindingError::Jws)?;
     jws.verify(holder).map_err(KeyBindingError::Jws)?;
     #[derive(serde::Deserialize)]
     struct Claims {

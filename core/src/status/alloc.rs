@@ -109,7 +109,9 @@ mod tests {
     fn indices_are_spread_not_sequential() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
         let mut alloc = IndexAllocator::new(131_072);
-        let first: Vec<usize> = (0..100).map(|_| alloc.allocate(&mut rng).unwrap()).collect();
+        let first: Vec<usize> = (0..100)
+            .map(|_| alloc.allocate(&mut rng).unwrap())
+            .collect();
         let ascending = first.windows(2).filter(|w| w[1] == w[0] + 1).count();
         assert!(ascending < 5, "allocation looks sequential: {first:?}");
         assert!(first.iter().any(|&i| i > 65_536) && first.iter().any(|&i| i < 65_536));

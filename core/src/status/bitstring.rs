@@ -164,7 +164,10 @@ mod tests {
         list.set(9, 1).unwrap();
         assert_eq!(&list.as_bytes()[..2], [0b1000_0000, 0b0100_0000]);
         let encoded = list.encode();
-        assert!(encoded.starts_with("uH4sI"), "multibase u + base64url of the gzip magic");
+        assert!(
+            encoded.starts_with("uH4sI"),
+            "multibase u + base64url of the gzip magic"
+        );
         let back = BitstringStatusList::decode(&encoded, 1).unwrap();
         assert_eq!(back, list);
         assert!(back.is_set(9).unwrap());
@@ -206,6 +209,9 @@ mod tests {
             "statusListIndex": "x", "statusListCredential": "https://x/1"
         }))
         .unwrap();
-        assert!(matches!(entry.index(), Err(StatusListError::Malformed { .. })));
+        assert!(matches!(
+            entry.index(),
+            Err(StatusListError::Malformed { .. })
+        ));
     }
 }

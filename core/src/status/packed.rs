@@ -28,13 +28,19 @@ impl Packed {
     }
 
     /// A zeroed list with room for at least `entries` entries.
-    pub(crate) fn zeroed(bits: u32, order: BitOrder, entries: usize) -> Result<Self, StatusListError> {
+    pub(crate) fn zeroed(
+        bits: u32,
+        order: BitOrder,
+        entries: usize,
+    ) -> Result<Self, StatusListError> {
         Self::check_width(bits)?;
         let len = entries
             .checked_mul(bits as usize)
             .map(|total| total.div_ceil(8))
             .filter(|&len| len <= MAX_LIST_BYTES)
-            .ok_or(StatusListError::TooLarge { max: MAX_LIST_BYTES })?;
+            .ok_or(StatusListError::TooLarge {
+                max: MAX_LIST_BYTES,
+            })?;
         Ok(Packed {
             bits,
             order,
@@ -42,7 +48,11 @@ impl Packed {
         })
     }
 
-    pub(crate) fn from_bytes(bits: u32, order: BitOrder, bytes: Vec<u8>) -> Result<Self, StatusListError> {
+    pub(crate) fn from_bytes(
+        bits: u32,
+        order: BitOrder,
+        bytes: Vec<u8>,
+    ) -> Result<Self, StatusListError> {
         Self::check_width(bits)?;
         Ok(Packed { bits, order, bytes })
     }
@@ -100,7 +110,13 @@ impl Packed {
 
 impl std::fmt::Debug for Packed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Packed({} × {} bits, {:?})", self.len(), self.bits, self.order)
+        write!(
+            f,
+            "Packed({} × {} bits, {:?})",
+            self.len(),
+            self.bits,
+            self.order
+        )
     }
 }
 
@@ -113,7 +129,9 @@ pub(crate) fn inflate(mut decoder: impl std::io::Read) -> Result<Vec<u8>, Status
         .read_to_end(&mut out)
         .map_err(|_| StatusListError::Compression)?;
     if out.len() > MAX_LIST_BYTES {
-        return Err(StatusListError::TooLarge { max: MAX_LIST_BYTES });
+        return Err(StatusListError::TooLarge {
+            max: MAX_LIST_BYTES,
+        });
     }
     Ok(out)
 }

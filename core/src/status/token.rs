@@ -239,10 +239,10 @@ pub fn verify_token(
             found: claims.sub,
         });
     }
-    if let Some(exp) = claims.exp {
-        if now >= exp {
-            return Err(StatusListError::Expired { exp });
-        }
+    if let Some(exp) = claims.exp
+        && now >= exp
+    {
+        return Err(StatusListError::Expired { exp });
     }
     let list = TokenStatusList::decode(&claims.status_list)?;
     Ok((claims, list))
@@ -280,7 +280,8 @@ mod tests {
 
     #[test]
     fn zip_bombs_and_garbage_are_refused() {
-        let zeros = TokenStatusList::from_bytes(8, vec![0; super::super::MAX_LIST_BYTES + 1]).unwrap();
+        let zeros =
+            TokenStatusList::from_bytes(8, vec![0; super::super::MAX_LIST_BYTES + 1]).unwrap();
         let bomb = zeros.encode();
         assert!(bomb.lst.len() < 100_000);
         assert_eq!(

@@ -11,7 +11,10 @@ pub(crate) fn vectors_dir(test: &str) -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        println!("{test}: skipped, no test vectors at {} (set DOJANG_VECTORS_DIR)", dir.display());
+        println!(
+            "{test}: skipped, no test vectors at {} (set DOJANG_VECTORS_DIR)",
+            dir.display()
+        );
         None
     }
 }
