@@ -1,4 +1,4 @@
-//! `dojang-registry`: the minimal verifiable ledger (to be built in the registry issue).
+//! `dojang-registry`: the minimal verifiable ledger.
 //!
 //! It will own an append-only Merkle log with RFC 9162 hashing, checkpoints in C2SP
 //! `tlog-checkpoint` form signed as `signed-note`, witness cosignatures, and the entries that
@@ -10,3 +10,7 @@
 //! Verifiers and issuers depend only on this crate's *types* (proofs, checkpoints, bundles),
 //! never on its storage.
 #![forbid(unsafe_code)]
+
+pub mod checkpoint;
+pub mod merkle;
+pub mod note;
