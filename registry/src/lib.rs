@@ -12,5 +12,7 @@
 #![forbid(unsafe_code)]
 
 pub mod checkpoint;
+pub mod entry;
 pub mod merkle;
 pub mod note;
+pub mod state;

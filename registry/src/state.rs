@@ -1,0 +1,823 @@
+//! The ledger's state machine: who may append what, and what the log means.
+//!
+//! [`LedgerState::apply`] takes leaves in log order and either accepts one (updating DID
+//! histories, accreditations and status lists) or refuses it with a typed [`EntryError`] and
+//! no change. The registry runs it before sequencing an entry; a verifier runs the same code
+//! over a trust bundle, so the rules are enforced identically on both sides.
+//!
+//! Authorisation:
+//!
+//! | operation | signed by a key in | of | further rules |
+//! |---|---|---|---|
+//! | `registry.genesis` | `capabilityInvocation` | the new document | index 0 only |
+//! | `did.create` | `capabilityInvocation` | the new document | DID derived from that key; not yet registered |
+//! | `did.update`, `did.deactivate` | `capabilityInvocation` | the current document | `prev` is the latest operation |
+//! | `accreditation.grant` | `assertionMethod` | the grantor | grantor is root, or holds a delegable grant for every type |
+//! | `accreditation.withdraw` | `assertionMethod` | the grantor | grantor made the grant, or is root |
+//! | `status.publish` | `assertionMethod` | the issuer | list owned by the issuer; version increases; token signed by the issuer |
+//! | `audit` | `assertionMethod` | the issuer | counts only |
+//!
+//! A `did:dojang` identifier is `did:dojang:` + base58btc of the first 16 bytes of SHA-256 of
+//! the creating key (compact form): a DID cannot be registered by anyone but the holder of
+//! its first key, so identifiers cannot be squatted.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use dojang_core::b64;
+use dojang_core::did::{Did, DidDocument, Relationship, VerificationRelationship};
+use dojang_core::key::PublicKey;
+use dojang_core::status::token::{self, StatusListTokenClaims};
+use serde::Serialize;
+
+use crate::entry::{Entry, EntryError, Leaf, Operation};
+use crate::merkle::Hash;
+
+/// Largest number of verification methods in a `did:dojang` document.
+pub const MAX_METHODS: usize = 16;
+
+/// The `did:dojang` identifier for a document whose first key is `key`.
+pub fn dojang_did(key: &PublicKey) -> Did {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &key.to_compact_bytes());
+    let id = bs58::encode(&digest.as_ref()[..16]).into_string();
+    // Base58 digits are valid method-specific-id characters.
+    #[allow(clippy::expect_used)]
+    Did::parse(&format!("did:dojang:{id}")).expect("base58 is a valid DID id")
+}
+
+/// One version of a DID document.
+#[derive(Debug, Clone, Serialize)]
+pub struct DidVersion {
+    /// Log index of the operation that set it.
+    pub index: u64,
+    /// When it took effect (milliseconds since the epoch).
+    pub timestamp_ms: u64,
+    /// The document.
+    pub document: DidDocument,
+}
+
+/// Everything the log says about one DID.
+#[derive(Debug, Clone, Serialize)]
+pub struct DidRecord {
+    /// Every version, oldest first.
+    pub versions: Vec<DidVersion>,
+    /// Log index and time of deactivation, if deactivated.
+    pub deactivated: Option<(u64, u64)>,
+    #[serde(skip)]
+    latest_op: Hash,
+}
+
+/// An accreditation grant and its withdrawals.
+#[derive(Debug, Clone, Serialize)]
+pub struct Grant {
+    /// Log index of the grant.
+    pub index: u64,
+    /// When it was granted.
+    pub timestamp_ms: u64,
+    /// The grantor.
+    pub grantor: Did,
+    /// The accredited issuer.
+    pub subject: Did,
+    /// The issuer's name as attested by the grantor.
+    pub name: String,
+    /// Types granted.
+    pub types: Vec<String>,
+    /// Whether the subject may delegate.
+    pub delegable: bool,
+    /// Types withdrawn since, with the log index of the withdrawal.
+    pub withdrawn: BTreeMap<String, u64>,
+}
+
+impl Grant {
+    fn covers(&self, ty: &str) -> bool {
+        self.types.iter().any(|t| t == ty) && !self.withdrawn.contains_key(ty)
+    }
+}
+
+/// The latest published version of a status list.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusListRecord {
+    /// The list id.
+    pub list_id: String,
+    /// The issuer that owns it.
+    pub issuer: Did,
+    /// The list URI (the token's `sub`).
+    pub uri: String,
+    /// Version number.
+    pub version: u64,
+    /// Log index of the publication.
+    pub index: u64,
+    /// When it was published.
+    pub timestamp_ms: u64,
+    /// The issuer-signed `statuslist+jwt`.
+    pub token: String,
+}
+
+/// Whether an issuer may issue a type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Accreditation {
+    /// Accredited, through the grant at this log index, under this name.
+    Accredited {
+        /// The grant's log index.
+        grant_index: u64,
+        /// The attested name.
+        name: String,
+    },
+    /// Was accredited, but every such grant was withdrawn (or its delegator lost the right).
+    Withdrawn,
+    /// Never accredited for this type.
+    NotAccredited,
+}
+
+/// Which version of the log to resolve against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AsOf {
+    /// Everything applied so far.
+    Latest,
+    /// The first `n` leaves.
+    Size(u64),
+    /// Operations sequenced at or before this time (milliseconds since the epoch).
+    Time(u64),
+}
+
+/// Why no valid key was found for an issuer at a time.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyHistoryError {
+    /// The DID is not in the log.
+    #[error("DID `{did}` is not registered")]
+    UnknownDid {
+        /// The DID.
+        did: String,
+    },
+    /// At that time the DID did not exist, was deactivated, or did not list the key for
+    /// assertions.
+    #[error("key {kid:?} of `{did}` was not valid for assertions at that time")]
+    NotValidAt {
+        /// The DID.
+        did: String,
+        /// The key id.
+        kid: Option<String>,
+    },
+}
+
+/// What applying an entry did, for projections (database tables, logs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// The operation name.
+    pub op: &'static str,
+    /// The DID or list the operation is about.
+    pub subject: String,
+}
+
+/// The state derived from the log.
+#[derive(Debug, Clone, Default)]
+pub struct LedgerState {
+    origin: Option<String>,
+    root: Option<Did>,
+    /// One past the last applied index.
+    next_index: u64,
+    last_timestamp: u64,
+    dids: HashMap<Did, DidRecord>,
+    grants: Vec<Grant>,
+    lists: HashMap<String, StatusListRecord>,
+}
+
+impl LedgerState {
+    /// The empty state.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The log origin, once genesis is applied.
+    pub fn origin(&self) -> Option<&str> {
+        self.origin.as_deref()
+    }
+
+    /// The root authority, once genesis is applied.
+    pub fn root(&self) -> Option<&Did> {
+        self.root.as_ref()
+    }
+
+    /// One past the last applied index.
+    pub fn next_index(&self) -> u64 {
+        self.next_index
+    }
+
+    /// The timestamp of the last applied leaf.
+    pub fn last_timestamp(&self) -> u64 {
+        self.last_timestamp
+    }
+
+    /// Checks and applies the leaf at `index`. Indices must increase (a trust bundle may skip
+    /// some); a refused leaf leaves the state unchanged.
+    pub fn apply(&mut self, index: u64, leaf: &Leaf) -> Result<Applied, EntryError> {
+        if index < self.next_index {
+            return Err(EntryError::Malformed {
+                reason: format!("index {index} is not after {}", self.next_index),
+            });
+        }
+        if leaf.timestamp_ms < self.last_timestamp {
+            return Err(EntryError::Malformed {
+                reason: "timestamps must not go backwards".into(),
+            });
+        }
+        let entry = Entry::parse(&leaf.entry)?;
+        let op_hash = leaf.hash();
+        let applied = self.check_and_apply(index, leaf.timestamp_ms, op_hash, &entry)?;
+        self.next_index = index + 1;
+        self.last_timestamp = leaf.timestamp_ms;
+        Ok(applied)
+    }
+
+    fn check_and_apply(
+        &mut self,
+        index: u64,
+        time: u64,
+        op_hash: Hash,
+        entry: &Entry,
+    ) -> Result<Applied, EntryError> {
+        if self.origin.is_none() && !matches!(entry.operation(), Operation::Genesis { .. }) {
+            return Err(EntryError::Genesis {
+                reason: "the first entry must be the genesis",
+            });
+        }
+        let version = |document: &DidDocument| DidVersion {
+            index,
+            timestamp_ms: time,
+            document: document.clone(),
+        };
+        match entry.operation() {
+            Operation::Genesis { origin, document } => {
+                if self.origin.is_some() || index != 0 {
+                    return Err(EntryError::Genesis {
+                        reason: "only entry 0 may be the genesis",
+                    });
+                }
+                if origin.is_empty() || origin.chars().any(char::is_whitespace) {
+                    return Err(EntryError::Genesis {
+                        reason: "origin must be non-empty and without spaces",
+                    });
+                }
+                self.check_new_document(entry, document)?;
+                self.origin = Some(origin.clone());
+                self.root = Some(document.id.clone());
+                self.insert_did(document, version(document), op_hash);
+                Ok(applied("registry.genesis", document.id.as_str()))
+            }
+            Operation::DidCreate { document } => {
+                self.check_new_document(entry, document)?;
+                self.insert_did(document, version(document), op_hash);
+                Ok(applied("did.create", document.id.as_str()))
+            }
+            Operation::DidUpdate { prev, document } => {
+                self.check_chain(entry, &document.id, prev)?;
+                validate_document(document)?;
+                let record = self.record_mut(&document.id)?;
+                record.versions.push(version(document));
+                record.latest_op = op_hash;
+                Ok(applied("did.update", document.id.as_str()))
+            }
+            Operation::DidDeactivate { did, prev } => {
+                self.check_chain(entry, did, prev)?;
+                let record = self.record_mut(did)?;
+                record.deactivated = Some((index, time));
+                record.latest_op = op_hash;
+                Ok(applied("did.deactivate", did.as_str()))
+            }
+            Operation::Grant {
+                grantor,
+                subject,
+                name,
+                types,
+                delegable,
+            } => {
+                self.verify_as(
+                    entry,
+                    grantor,
+                    Relationship::AssertionMethod,
+                    "grant accreditation",
+                )?;
+                check_types(types)?;
+                if name.trim().is_empty() || name.len() > 200 {
+                    return Err(EntryError::Accreditation {
+                        reason: "name must be 1 to 200 characters",
+                    });
+                }
+                self.active(subject)?;
+                if Some(grantor) != self.root.as_ref() {
+                    for ty in types {
+                        if !self.may_delegate(grantor, ty) {
+                            return Err(EntryError::Unauthorized {
+                                kid: entry.kid().to_string(),
+                                action: "grant a type it is not allowed to delegate",
+                            });
+                        }
+                    }
+                }
+                self.grants.push(Grant {
+                    index,
+                    timestamp_ms: time,
+                    grantor: grantor.clone(),
+                    subject: subject.clone(),
+                    name: name.clone(),
+                    types: types.clone(),
+                    delegable: *delegable,
+                    withdrawn: BTreeMap::new(),
+                });
+                Ok(applied("accreditation.grant", subject.as_str()))
+            }
+            Operation::Withdraw {
+                grantor,
+                subject,
+                types,
+                reason,
+            } => {
+                self.verify_as(
+                    entry,
+                    grantor,
+                    Relationship::AssertionMethod,
+                    "withdraw accreditation",
+                )?;
+                check_types(types)?;
+                check_code(reason).map_err(|_| EntryError::Accreditation {
+                    reason: "reason must be a short code ([a-z0-9_.:-], at most 64)",
+                })?;
+                let is_root = Some(grantor) == self.root.as_ref();
+                let mut withdrew = false;
+                for grant in self
+                    .grants
+                    .iter_mut()
+                    .filter(|g| &g.subject == subject && (is_root || &g.grantor == grantor))
+                {
+                    for ty in types {
+                        if grant.covers(ty) {
+                            grant.withdrawn.insert(ty.clone(), index);
+                            withdrew = true;
+                        }
+                    }
+                }
+                if !withdrew {
+                    return Err(EntryError::Accreditation {
+                        reason: "no active grant by this grantor covers these types",
+                    });
+                }
+                Ok(applied("accreditation.withdraw", subject.as_str()))
+            }
+            Operation::StatusPublish {
+                issuer,
+                list_id,
+                version,
+                token,
+            } => {
+                self.verify_as(
+                    entry,
+                    issuer,
+                    Relationship::AssertionMethod,
+                    "publish a status list",
+                )?;
+                let list_error = |reason| EntryError::StatusList {
+                    list_id: list_id.clone(),
+                    reason,
+                };
+                if list_id.is_empty()
+                    || list_id.len() > 128
+                    || !list_id
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+                {
+                    return Err(list_error("list ids are 1 to 128 of [A-Za-z0-9._-]"));
+                }
+                let uri = self.check_status_token(issuer, token).map_err(list_error)?;
+                match self.lists.get(list_id) {
+                    Some(existing) if &existing.issuer != issuer => {
+                        return Err(list_error("the list belongs to another issuer"));
+                    }
+                    Some(existing) if *version <= existing.version => {
+                        return Err(list_error("version must increase (replayed or stale)"));
+                    }
+                    _ => {}
+                }
+                if self
+                    .lists
+                    .values()
+                    .any(|l| l.uri == uri && &l.list_id != list_id)
+                {
+                    return Err(list_error("the URI belongs to another list"));
+                }
+                self.lists.insert(
+                    list_id.clone(),
+                    StatusListRecord {
+                        list_id: list_id.clone(),
+                        issuer: issuer.clone(),
+                        uri,
+                        version: *version,
+                        index,
+                        timestamp_ms: time,
+                        token: token.clone(),
+                    },
+                );
+                Ok(applied("status.publish", list_id))
+            }
+            Operation::Audit {
+                issuer,
+                period_start,
+                period_end,
+                counts,
+            } => {
+                self.verify_as(
+                    entry,
+                    issuer,
+                    Relationship::AssertionMethod,
+                    "write audit events",
+                )?;
+                let bad = |reason: &str| EntryError::Malformed {
+                    reason: reason.to_owned(),
+                };
+                if period_start > period_end {
+                    return Err(bad("audit period ends before it starts"));
+                }
+                if counts.len() > 64 || counts.keys().any(|k| check_code(k).is_err()) {
+                    return Err(bad("audit counts: at most 64 keys of [a-z0-9_.:-]"));
+                }
+                Ok(applied("audit", issuer.as_str()))
+            }
+        }
+    }
+
+    /// A new document must be a well-formed `did:dojang` derived from, and signed by, one of
+    /// its own capabilityInvocation keys, and not already registered.
+    fn check_new_document(&self, entry: &Entry, document: &DidDocument) -> Result<(), EntryError> {
+        validate_document(document)?;
+        if self.dids.contains_key(&document.id) {
+            return Err(EntryError::DidExists {
+                did: document.id.to_string(),
+            });
+        }
+        let key = signing_key(
+            entry,
+            document,
+            Relationship::CapabilityInvocation,
+            "create this DID",
+        )?;
+        if dojang_did(&key) != document.id {
+            return Err(EntryError::Unauthorized {
+                kid: entry.kid().to_string(),
+                action: "create a DID not derived from its own key",
+            });
+        }
+        entry.verify_signature(&key)
+    }
+
+    fn insert_did(&mut self, document: &DidDocument, version: DidVersion, op_hash: Hash) {
+        self.dids.insert(
+            document.id.clone(),
+            DidRecord {
+                versions: vec![version],
+                deactivated: None,
+                latest_op: op_hash,
+            },
+        );
+    }
+
+    /// Update and deactivate: signed by the current document's capabilityInvocation key and
+    /// chained to the latest operation.
+    fn check_chain(&self, entry: &Entry, did: &Did, prev: &str) -> Result<(), EntryError> {
+        let record = self.active(did)?;
+        let latest = b64::encode(record.latest_op);
+        if prev != latest {
+            return Err(EntryError::BrokenChain {
+                did: did.to_string(),
+            });
+        }
+        self.verify_as(
+            entry,
+            did,
+            Relationship::CapabilityInvocation,
+            "change this DID",
+        )
+    }
+
+    fn verify_as(
+        &self,
+        entry: &Entry,
+        did: &Did,
+        relationship: Relationship,
+        action: &'static str,
+    ) -> Result<(), EntryError> {
+        let record = self.active(did)?;
+        let version = record
+            .versions
+            .last()
+            .ok_or_else(|| EntryError::UnknownDid {
+                did: did.to_string(),
+            })?;
+        let key = signing_key(entry, &version.document, relationship, action)?;
+        entry.verify_signature(&key)
+    }
+
+    fn active(&self, did: &Did) -> Result<&DidRecord, EntryError> {
+        let record = self.dids.get(did).ok_or_else(|| EntryError::UnknownDid {
+            did: did.to_string(),
+        })?;
+        if record.deactivated.is_some() {
+            return Err(EntryError::Deactivated {
+                did: did.to_string(),
+            });
+        }
+        Ok(record)
+    }
+
+    fn record_mut(&mut self, did: &Did) -> Result<&mut DidRecord, EntryError> {
+        self.dids
+            .get_mut(did)
+            .ok_or_else(|| EntryError::UnknownDid {
+                did: did.to_string(),
+            })
+    }
+
+    /// Verifies a status list token against the issuer's current assertion keys; returns its
+    /// `sub` (the list URI).
+    fn check_status_token(&self, issuer: &Did, token: &str) -> Result<String, &'static str> {
+        let jws = dojang_core::jws::Jws::parse(token).map_err(|_| "token is not a valid JWS")?;
+        jws.expect_type(token::JWT_TYP, &[])
+            .map_err(|_| "token typ is not statuslist+jwt")?;
+        let document = self
+            .document(issuer, AsOf::Latest)
+            .ok_or("issuer is not registered")?;
+        let key = document
+            .key_for(Relationship::AssertionMethod, jws.header().kid.as_deref())
+            .map_err(|_| "token is not signed by an assertion key of the issuer")?;
+        jws.verify(&key)
+            .map_err(|_| "token signature does not verify")?;
+        let claims: StatusListTokenClaims = jws
+            .payload_json()
+            .map_err(|_| "token claims are malformed")?;
+        token::TokenStatusList::decode(&claims.status_list)
+            .map_err(|_| "token list does not decode")?;
+        Ok(claims.sub)
+    }
+
+    /// Whether `did` currently holds a delegable grant for `ty` through a valid chain.
+    fn may_delegate(&self, did: &Did, ty: &str) -> bool {
+        self.grant_for(did, ty, true, &mut BTreeSet::new())
+            .is_some()
+    }
+
+    /// A currently valid grant of `ty` to `subject` (delegable, if asked), whose chain of
+    /// grantors leads to the root through active, delegable grants.
+    fn grant_for<'a>(
+        &'a self,
+        subject: &Did,
+        ty: &str,
+        delegable: bool,
+        seen: &mut BTreeSet<Did>,
+    ) -> Option<&'a Grant> {
+        if !seen.insert(subject.clone()) || self.active(subject).is_err() {
+            return None;
+        }
+        self.grants.iter().rev().find(|g| {
+            &g.subject == subject
+                && g.covers(ty)
+                && (!delegable || g.delegable)
+                && (Some(&g.grantor) == self.root.as_ref()
+                    || self
+                        .grant_for(&g.grantor, ty, true, &mut seen.clone())
+                        .is_some())
+        })
+    }
+
+    /// Whether `subject` may issue `ty` now.
+    pub fn accreditation(&self, subject: &Did, ty: &str) -> Accreditation {
+        if let Some(grant) = self.grant_for(subject, ty, false, &mut BTreeSet::new()) {
+            return Accreditation::Accredited {
+                grant_index: grant.index,
+                name: grant.name.clone(),
+            };
+        }
+        if self
+            .grants
+            .iter()
+            .any(|g| &g.subject == subject && g.types.iter().any(|t| t == ty))
+        {
+            Accreditation::Withdrawn
+        } else {
+            Accreditation::NotAccredited
+        }
+    }
+
+    /// Every issuer with at least one current accreditation: DID, name, types.
+    pub fn accredited_issuers(&self) -> Vec<(Did, String, Vec<String>)> {
+        let mut out: BTreeMap<Did, (String, BTreeSet<String>)> = BTreeMap::new();
+        for grant in &self.grants {
+            for ty in &grant.types {
+                if let Accreditation::Accredited { name, .. } =
+                    self.accreditation(&grant.subject, ty)
+                {
+                    let slot = out
+                        .entry(grant.subject.clone())
+                        .or_insert_with(|| (name.clone(), BTreeSet::new()));
+                    slot.0 = name;
+                    slot.1.insert(ty.clone());
+                }
+            }
+        }
+        out.into_iter()
+            .map(|(did, (name, types))| (did, name, types.into_iter().collect()))
+            .collect()
+    }
+
+    /// All grants, in log order.
+    pub fn grants(&self) -> &[Grant] {
+        &self.grants
+    }
+
+    /// The record of a DID.
+    pub fn did(&self, did: &Did) -> Option<&DidRecord> {
+        self.dids.get(did)
+    }
+
+    /// Every registered DID.
+    pub fn dids(&self) -> impl Iterator<Item = (&Did, &DidRecord)> {
+        self.dids.iter()
+    }
+
+    /// The DID's document as of `as_of`; `None` if it did not exist then or was deactivated.
+    pub fn document(&self, did: &Did, as_of: AsOf) -> Option<&DidDocument> {
+        let record = self.dids.get(did)?;
+        let in_force = |index: u64, time: u64| match as_of {
+            AsOf::Latest => true,
+            AsOf::Size(size) => index < size,
+            AsOf::Time(t) => time <= t,
+        };
+        if let Some((index, time)) = record.deactivated {
+            if in_force(index, time) {
+                return None;
+            }
+        }
+        record
+            .versions
+            .iter()
+            .rev()
+            .find(|v| in_force(v.index, v.timestamp_ms))
+            .map(|v| &v.document)
+    }
+
+    /// The assertion key `kid` of `did` as it was at `time_ms`: the key that may have signed a
+    /// credential issued then, even if it has since been rotated out.
+    pub fn assertion_key_at(
+        &self,
+        did: &Did,
+        kid: Option<&str>,
+        time_ms: u64,
+    ) -> Result<PublicKey, KeyHistoryError> {
+        if !self.dids.contains_key(did) {
+            return Err(KeyHistoryError::UnknownDid {
+                did: did.to_string(),
+            });
+        }
+        self.document(did, AsOf::Time(time_ms))
+            .and_then(|document| document.key_for(Relationship::AssertionMethod, kid).ok())
+            .ok_or_else(|| KeyHistoryError::NotValidAt {
+                did: did.to_string(),
+                kid: kid.map(str::to_owned),
+            })
+    }
+
+    /// The latest version of a status list.
+    pub fn status_list(&self, list_id: &str) -> Option<&StatusListRecord> {
+        self.lists.get(list_id)
+    }
+
+    /// The latest version of every status list.
+    pub fn status_lists(&self) -> impl Iterator<Item = &StatusListRecord> {
+        self.lists.values()
+    }
+}
+
+/// A `did:dojang` document with the given keys: each `(fragment, key, relationships)` becomes a
+/// Multikey verification method referenced from those relationships.
+pub fn dojang_document(did: &Did, keys: &[(&str, &PublicKey, &[Relationship])]) -> DidDocument {
+    let mut document = DidDocument {
+        context: vec![
+            "https://www.w3.org/ns/did/v1".into(),
+            "https://w3id.org/security/multikey/v1".into(),
+        ],
+        id: did.clone(),
+        verification_method: Vec::new(),
+        authentication: Vec::new(),
+        assertion_method: Vec::new(),
+        capability_invocation: Vec::new(),
+        capability_delegation: Vec::new(),
+        service: Vec::new(),
+    };
+    for (fragment, key, relationships) in keys {
+        let id = format!("{did}#{fragment}");
+        document
+            .verification_method
+            .push(dojang_core::did::VerificationMethod::multikey(
+                id.clone(),
+                did,
+                key,
+            ));
+        for relationship in *relationships {
+            let list = match relationship {
+                Relationship::AssertionMethod => &mut document.assertion_method,
+                Relationship::Authentication => &mut document.authentication,
+                Relationship::CapabilityInvocation => &mut document.capability_invocation,
+            };
+            list.push(VerificationRelationship::Reference(id.clone()));
+        }
+    }
+    document
+}
+
+fn applied(op: &'static str, subject: &str) -> Applied {
+    Applied {
+        op,
+        subject: subject.to_owned(),
+    }
+}
+
+/// The key `entry` names, which must be authorised for `relationship` in `document`.
+fn signing_key(
+    entry: &Entry,
+    document: &DidDocument,
+    relationship: Relationship,
+    action: &'static str,
+) -> Result<PublicKey, EntryError> {
+    let kid = entry.kid().to_string();
+    document
+        .key_for(relationship, Some(&kid))
+        .map_err(|_| EntryError::Unauthorized { kid, action })
+}
+
+/// Structural rules for `did:dojang` documents.
+fn validate_document(document: &DidDocument) -> Result<(), EntryError> {
+    let bad = |reason: &str| EntryError::Malformed {
+        reason: format!("DID document: {reason}"),
+    };
+    if document.id.method() != "dojang" {
+        return Err(bad("the registry holds did:dojang documents only"));
+    }
+    if document.verification_method.is_empty() || document.verification_method.len() > MAX_METHODS {
+        return Err(bad("needs 1 to 16 verification methods"));
+    }
+    let prefix = format!("{}#", document.id);
+    for method in &document.verification_method {
+        if !method.id.starts_with(&prefix) && !method.id.starts_with('#') {
+            return Err(bad("verification method ids must be fragments of the DID"));
+        }
+        if method.controller != document.id.as_str() {
+            return Err(bad("verification methods must be controlled by the DID"));
+        }
+        method.public_key().map_err(|e| bad(&e.to_string()))?;
+    }
+    for relationship in [
+        &document.authentication,
+        &document.assertion_method,
+        &document.capability_invocation,
+        &document.capability_delegation,
+    ] {
+        for reference in relationship {
+            match reference {
+                VerificationRelationship::Reference(id)
+                    if document.verification_method(id).is_some() => {}
+                _ => {
+                    return Err(bad(
+                        "relationships must reference listed verification methods",
+                    ));
+                }
+            }
+        }
+    }
+    if document.capability_invocation.is_empty() {
+        return Err(bad("needs a capabilityInvocation key to control it"));
+    }
+    if document.service.len() > 8 {
+        return Err(bad("at most 8 services"));
+    }
+    Ok(())
+}
+
+fn check_types(types: &[String]) -> Result<(), EntryError> {
+    if types.is_empty() || types.len() > 32 || types.iter().any(|t| check_code(t).is_err()) {
+        return Err(EntryError::Accreditation {
+            reason: "types: 1 to 32 ids of [a-z0-9_.:-]",
+        });
+    }
+    Ok(())
+}
+
+/// Short machine codes: 1 to 64 of `[a-z0-9_.:-]`.
+fn check_code(code: &str) -> Result<(), ()> {
+    if !code.is_empty()
+        && code.len() <= 64
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.:-".contains(&b))
+    {
+        Ok(())
+    } else {
+        Err(())
+    }
+}

@@ -1,0 +1,516 @@
+//! The ledger state machine: every rule, accepted and refused with its specific error.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Actor, TestLog, grant};
+use dojang_core::did::Relationship;
+use dojang_core::jws::JwsError;
+use dojang_core::key::{Algorithm, SecretKey, Signer as _};
+use dojang_registry::entry::{Entry, EntryError, Leaf, MAX_ENTRY_LEN, Operation};
+use dojang_registry::state::{Accreditation, AsOf, KeyHistoryError, LedgerState, dojang_document};
+
+const ALL: &[Relationship] = &[
+    Relationship::AssertionMethod,
+    Relationship::Authentication,
+    Relationship::CapabilityInvocation,
+];
+
+fn actors() -> (Actor, Actor, TestLog) {
+    let root = Actor::new(Algorithm::EdDsa);
+    let seoul = Actor::new(Algorithm::Es256);
+    let mut log = TestLog::new(&root);
+    log.append(seoul.create()).unwrap();
+    (root, seoul, log)
+}
+
+#[test]
+fn genesis_comes_first_and_only_once() {
+    let root = Actor::new(Algorithm::EdDsa);
+    let mut state = LedgerState::new();
+    let leaf = |entry: String| Leaf {
+        timestamp_ms: 1,
+        entry,
+    };
+    assert!(matches!(
+        state.apply(0, &leaf(root.create())),
+        Err(EntryError::Genesis { .. })
+    ));
+    assert!(matches!(
+        state.apply(3, &leaf(root.genesis())),
+        Err(EntryError::Genesis { .. })
+    ));
+    state.apply(0, &leaf(root.genesis())).unwrap();
+    assert_eq!(state.root(), Some(&root.did));
+    assert_eq!(state.origin(), Some(common::ORIGIN));
+    let other = Actor::new(Algorithm::EdDsa);
+    assert!(matches!(
+        state.apply(1, &leaf(other.genesis())),
+        Err(EntryError::Genesis { .. })
+    ));
+}
+
+#[test]
+fn did_creation_rules() {
+    let (_root, seoul, mut log) = actors();
+    // Replay of the same create.
+    assert!(matches!(
+        log.append(seoul.create()),
+        Err(EntryError::DidExists { .. })
+    ));
+    // A document claiming a DID derived from someone else's key (squatting).
+    let thief = Actor::new(Algorithm::Es256);
+    let victim = Actor::new(Algorithm::Es256);
+    let squat = dojang_document(&victim.did, &[("key-1", thief.key.public_key(), ALL)]);
+    let forged = Entry::sign(
+        &Operation::DidCreate { document: squat },
+        &thief.key,
+        &victim.kid("key-1"),
+    )
+    .unwrap();
+    assert!(matches!(
+        log.append(forged),
+        Err(EntryError::Unauthorized {
+            action: "create a DID not derived from its own key",
+            ..
+        })
+    ));
+    let fresh = Actor::new(Algorithm::Es256);
+    let bad_sig = fresh.sign_with(
+        &Operation::DidCreate {
+            document: fresh.document.clone(),
+        },
+        &thief.key,
+        "key-1",
+    );
+    assert_eq!(log.append(bad_sig).unwrap_err(), EntryError::BadSignature);
+    // Signed for another DID than the operation's actor.
+    let cross = Entry::sign(
+        &Operation::DidCreate {
+            document: fresh.document.clone(),
+        },
+        &thief.key,
+        &thief.kid("key-1"),
+    )
+    .unwrap();
+    assert!(matches!(
+        log.append(cross),
+        Err(EntryError::Unauthorized {
+            action: "sign for another DID",
+            ..
+        })
+    ));
+    // A key without capabilityInvocation cannot create.
+    let limited = Actor::new(Algorithm::EdDsa);
+    let doc = dojang_document(
+        &limited.did,
+        &[(
+            "key-1",
+            limited.key.public_key(),
+            &[Relationship::AssertionMethod],
+        )],
+    );
+    let entry = limited.sign(&Operation::DidCreate { document: doc });
+    assert!(
+        matches!(log.append(entry), Err(EntryError::Malformed { reason }) if reason.contains("capabilityInvocation"))
+    );
+    log.append(fresh.create()).unwrap();
+}
+
+#[test]
+fn updates_chain_and_refuse_replays_and_forks() {
+    let (_root, seoul, mut log) = actors();
+    let key2 = SecretKey::generate(Algorithm::Es256).unwrap();
+    let rotated = dojang_document(
+        &seoul.did,
+        &[
+            (
+                "key-1",
+                seoul.key.public_key(),
+                &[Relationship::CapabilityInvocation],
+            ),
+            (
+                "key-2",
+                key2.public_key(),
+                &[Relationship::AssertionMethod, Relationship::Authentication],
+            ),
+        ],
+    );
+    let prev = log.prev(&seoul.did);
+    let update = seoul.sign(&Operation::DidUpdate {
+        prev: prev.clone(),
+        document: rotated.clone(),
+    });
+    log.append(update.clone()).unwrap();
+    assert_eq!(
+        log.append(update).unwrap_err(),
+        EntryError::BrokenChain {
+            did: seoul.did.to_string()
+        },
+        "replay"
+    );
+    let fork = seoul.sign(&Operation::DidUpdate {
+        prev,
+        document: seoul.document.clone(),
+    });
+    assert_eq!(
+        log.append(fork).unwrap_err(),
+        EntryError::BrokenChain {
+            did: seoul.did.to_string()
+        },
+        "fork"
+    );
+    // key-2 is an assertion key only: it may not change the document.
+    let by_assertion_key = seoul.sign_with(
+        &Operation::DidUpdate {
+            prev: log.prev(&seoul.did),
+            document: rotated.clone(),
+        },
+        &key2,
+        "key-2",
+    );
+    assert!(matches!(
+        log.append(by_assertion_key),
+        Err(EntryError::Unauthorized { .. })
+    ));
+    // A rejected entry changed nothing: the chain continues from the same point.
+    let deactivate = seoul.sign(&Operation::DidDeactivate {
+        did: seoul.did.clone(),
+        prev: log.prev(&seoul.did),
+    });
+    log.append(deactivate).unwrap();
+    let after = seoul.sign(&Operation::DidUpdate {
+        prev: log.prev(&seoul.did),
+        document: rotated,
+    });
+    assert_eq!(
+        log.append(after).unwrap_err(),
+        EntryError::Deactivated {
+            did: seoul.did.to_string()
+        }
+    );
+}
+
+#[test]
+fn key_history_judges_credentials_by_issuance_time() {
+    let (_root, seoul, mut log) = actors();
+    let created = log.time - 1000;
+    let key2 = SecretKey::generate(Algorithm::Es256).unwrap();
+    let rotated = dojang_document(
+        &seoul.did,
+        &[
+            (
+                "key-1",
+                seoul.key.public_key(),
+                &[Relationship::CapabilityInvocation],
+            ),
+            ("key-2", key2.public_key(), &[Relationship::AssertionMethod]),
+        ],
+    );
+    log.time += 60_000;
+    let rotation_time = log.time;
+    log.append(seoul.sign(&Operation::DidUpdate {
+        prev: log.prev(&seoul.did),
+        document: rotated,
+    }))
+    .unwrap();
+    let kid1 = seoul.kid("key-1").to_string();
+    let kid2 = seoul.kid("key-2").to_string();
+    let s = &log.state;
+    assert_eq!(
+        &s.assertion_key_at(&seoul.did, Some(&kid1), rotation_time - 1)
+            .unwrap(),
+        seoul.key.public_key()
+    );
+    assert!(matches!(
+        s.assertion_key_at(&seoul.did, Some(&kid1), rotation_time),
+        Err(KeyHistoryError::NotValidAt { .. })
+    ));
+    assert_eq!(
+        &s.assertion_key_at(&seoul.did, Some(&kid2), rotation_time + 5)
+            .unwrap(),
+        key2.public_key()
+    );
+    assert!(matches!(
+        s.assertion_key_at(&seoul.did, Some(&kid2), rotation_time - 1),
+        Err(KeyHistoryError::NotValidAt { .. })
+    ));
+    assert!(matches!(
+        s.assertion_key_at(&seoul.did, Some(&kid1), created - 1),
+        Err(KeyHistoryError::NotValidAt { .. })
+    ));
+    let stranger = Actor::new(Algorithm::EdDsa);
+    assert!(matches!(
+        s.assertion_key_at(&stranger.did, None, rotation_time),
+        Err(KeyHistoryError::UnknownDid { .. })
+    ));
+    // Resolution as of a log size and a time.
+    assert_eq!(
+        s.document(&seoul.did, AsOf::Size(2))
+            .unwrap()
+            .assertion_method
+            .len(),
+        1
+    );
+    assert_eq!(
+        s.document(&seoul.did, AsOf::Time(rotation_time))
+            .unwrap()
+            .verification_method
+            .len(),
+        2
+    );
+    assert!(
+        s.document(&seoul.did, AsOf::Size(1)).is_none(),
+        "not yet created at size 1"
+    );
+}
+
+#[test]
+fn accreditation_delegation_and_withdrawal() {
+    let (root, seoul, mut log) = actors();
+    let keis = Actor::new(Algorithm::EdDsa);
+    let center = Actor::new(Algorithm::Es256);
+    log.append(keis.create()).unwrap();
+    log.append(center.create()).unwrap();
+    log.append(grant(
+        &root,
+        &seoul,
+        "Seoul Metropolitan Government",
+        &["citizen-card"],
+        false,
+    ))
+    .unwrap();
+    assert!(
+        matches!(log.state.accreditation(&seoul.did, "citizen-card"), Accreditation::Accredited { name, .. } if name == "Seoul Metropolitan Government")
+    );
+    assert_eq!(
+        log.state.accreditation(&seoul.did, "mobile-id"),
+        Accreditation::NotAccredited
+    );
+
+    // Seoul holds no delegable grant: it cannot accredit anyone.
+    let by_seoul = grant(&seoul, &center, "Center", &["citizen-card"], false);
+    assert!(matches!(
+        log.append(by_seoul),
+        Err(EntryError::Unauthorized { .. })
+    ));
+
+    // KEIS may delegate job badges to a training center.
+    log.append(grant(
+        &root,
+        &keis,
+        "Korea Employment Information Service",
+        &["job-badge"],
+        true,
+    ))
+    .unwrap();
+    log.append(grant(
+        &keis,
+        &center,
+        "Busan Training Center",
+        &["job-badge"],
+        false,
+    ))
+    .unwrap();
+    assert!(matches!(
+        log.state.accreditation(&center.did, "job-badge"),
+        Accreditation::Accredited { .. }
+    ));
+    // …but not types it does not hold.
+    assert!(
+        log.append(grant(
+            &keis,
+            &center,
+            "Busan Training Center",
+            &["mobile-id"],
+            false
+        ))
+        .is_err()
+    );
+
+    // Withdrawing KEIS's grant withdraws what it delegated.
+    let withdraw = root.sign(&Operation::Withdraw {
+        grantor: root.did.clone(),
+        subject: keis.did.clone(),
+        types: vec!["job-badge".into()],
+        reason: "audit-finding".into(),
+    });
+    log.append(withdraw).unwrap();
+    assert_eq!(
+        log.state.accreditation(&keis.did, "job-badge"),
+        Accreditation::Withdrawn
+    );
+    assert_eq!(
+        log.state.accreditation(&center.did, "job-badge"),
+        Accreditation::Withdrawn
+    );
+    let issuers: Vec<_> = log
+        .state
+        .accredited_issuers()
+        .into_iter()
+        .map(|(d, _, t)| (d, t))
+        .collect();
+    assert_eq!(
+        issuers,
+        [(seoul.did.clone(), vec!["citizen-card".to_owned()])]
+    );
+
+    // Only the grantor or root may withdraw; nothing to withdraw is an error too.
+    let meddler = keis.sign(&Operation::Withdraw {
+        grantor: keis.did.clone(),
+        subject: seoul.did.clone(),
+        types: vec!["citizen-card".into()],
+        reason: "x".into(),
+    });
+    assert!(matches!(
+        log.append(meddler),
+        Err(EntryError::Accreditation { .. })
+    ));
+    let pii = root.sign(&Operation::Withdraw {
+        grantor: root.did.clone(),
+        subject: seoul.did.clone(),
+        types: vec!["citizen-card".into()],
+        reason: "Kim Minji complained".into(),
+    });
+    assert!(matches!(
+        log.append(pii),
+        Err(EntryError::Accreditation { .. })
+    ));
+}
+
+#[test]
+fn status_list_publication_rules() {
+    let (_root, seoul, mut log) = actors();
+    let uri = "https://registry.example/status-lists/seoul-1";
+    let publish = |actor: &Actor, version: u64, token: String| {
+        actor.sign(&Operation::StatusPublish {
+            issuer: actor.did.clone(),
+            list_id: "seoul-1".into(),
+            version,
+            token,
+        })
+    };
+    log.append(publish(&seoul, 1, seoul.status_token(uri, &[])))
+        .unwrap();
+    let stale = publish(&seoul, 1, seoul.status_token(uri, &[5]));
+    assert!(
+        matches!(log.append(stale), Err(EntryError::StatusList { reason, .. }) if reason.contains("version"))
+    );
+    log.append(publish(&seoul, 2, seoul.status_token(uri, &[5])))
+        .unwrap();
+    let record = log.state.status_list("seoul-1").unwrap();
+    assert_eq!((record.version, record.uri.as_str()), (2, uri));
+
+    let busan = Actor::new(Algorithm::EdDsa);
+    log.append(busan.create()).unwrap();
+    let hijack = publish(&busan, 3, busan.status_token(uri, &[]));
+    assert!(
+        matches!(log.append(hijack), Err(EntryError::StatusList { reason, .. }) if reason.contains("another issuer"))
+    );
+    // A token not signed by the issuer's key.
+    let foreign_token = busan.status_token(uri, &[]);
+    let mismatched = publish(&seoul, 3, foreign_token);
+    assert!(matches!(
+        log.append(mismatched),
+        Err(EntryError::StatusList { .. })
+    ));
+    let bad_id = seoul.sign(&Operation::StatusPublish {
+        issuer: seoul.did.clone(),
+        list_id: "../etc".into(),
+        version: 9,
+        token: seoul.status_token(uri, &[]),
+    });
+    assert!(matches!(
+        log.append(bad_id),
+        Err(EntryError::StatusList { .. })
+    ));
+}
+
+#[test]
+fn audit_events_carry_counts_only() {
+    let (_root, seoul, mut log) = actors();
+    let audit = |key: &str| {
+        seoul.sign(&Operation::Audit {
+            issuer: seoul.did.clone(),
+            period_start: 0,
+            period_end: 60,
+            counts: [(key.to_owned(), 3)].into_iter().collect(),
+        })
+    };
+    log.append(audit("issued:citizen-card")).unwrap();
+    assert!(matches!(
+        log.append(audit("issued to Kim Minji")),
+        Err(EntryError::Malformed { .. })
+    ));
+}
+
+#[test]
+fn malformed_and_hostile_entries() {
+    let (_root, seoul, mut log) = actors();
+    assert!(matches!(
+        log.append("A".repeat(MAX_ENTRY_LEN + 1)),
+        Err(EntryError::TooLarge { .. })
+    ));
+    assert!(matches!(
+        log.append("not.a.jws".into()),
+        Err(EntryError::Jws(_))
+    ));
+    let b64 = dojang_core::b64::encode;
+    let none = format!(
+        "{}.{}.",
+        b64(r#"{"alg":"none","typ":"dojang-entry+jwt"}"#),
+        b64("{}")
+    );
+    assert_eq!(
+        log.append(none).unwrap_err(),
+        EntryError::Jws(JwsError::AlgorithmNone)
+    );
+    let unknown_field = dojang_core::jws::sign(
+        dojang_core::jws::JwsHeader::new(
+            Some("dojang-entry+jwt"),
+            Some(&seoul.kid("key-1").to_string()),
+        ),
+        br#"{"op":"audit","issuer":"x","period_start":0,"period_end":1,"counts":{},"name":"Kim"}"#,
+        &seoul.key,
+    )
+    .unwrap();
+    assert!(matches!(
+        log.append(unknown_field),
+        Err(EntryError::Malformed { .. })
+    ));
+    let wrong_typ = dojang_core::jws::sign(
+        dojang_core::jws::JwsHeader::new(Some("JWT"), Some(&seoul.kid("key-1").to_string())),
+        b"{}",
+        &seoul.key,
+    )
+    .unwrap();
+    assert!(matches!(
+        log.append(wrong_typ),
+        Err(EntryError::Jws(JwsError::UnexpectedType { .. }))
+    ));
+    // Timestamps never go backwards.
+    let before = log.state.next_index();
+    let leaf = Leaf {
+        timestamp_ms: 1,
+        entry: Actor::new(Algorithm::EdDsa).create(),
+    };
+    assert!(log.state.apply(before, &leaf).is_err());
+    assert_eq!(
+        log.state.next_index(),
+        before,
+        "a refused entry changes nothing"
+    );
+    // An unknown signer.
+    let ghost = Actor::new(Algorithm::EdDsa);
+    let entry = ghost.sign(&Operation::Audit {
+        issuer: ghost.did.clone(),
+        period_start: 0,
+        period_end: 1,
+        counts: Default::default(),
+    });
+    assert!(matches!(
+        log.append(entry),
+        Err(EntryError::UnknownDid { .. })
+    ));
+}
