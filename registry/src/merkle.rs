@@ -100,7 +100,7 @@ fn decompose(start: u64, end: u64, out: &mut Vec<Node>) {
     if n == 0 {
         return;
     }
-    if n.is_power_of_two() && start % n == 0 {
+    if n.is_power_of_two() && start.is_multiple_of(n) {
         out.push((n.trailing_zeros(), start / n));
         return;
     }
@@ -205,7 +205,8 @@ pub fn root<S: NodeSource>(source: &mut S, size: u64) -> Result<Hash, S::Error> 
     if size == 0 {
         return Ok(empty_root());
     }
-    Ok(range_hashes(source, &[0..size])?.remove(0))
+    let whole = std::slice::from_ref(&(0..size));
+    Ok(range_hashes(source, whole)?.remove(0))
 }
 
 /// Verifies that `leaf` (its leaf hash) is at `index` in the tree of `size` with `root`
@@ -360,7 +361,7 @@ impl MemoryTree {
         self.levels[0].push(hash);
         let index = self.levels[0].len() as u64 - 1;
         let mut level = 0;
-        while self.levels[level].len() % 2 == 0 {
+        while self.levels[level].len().is_multiple_of(2) {
             let row = &self.levels[level];
             let parent = node_hash(&row[row.len() - 2], &row[row.len() - 1]);
             if self.levels.len() == level + 1 {

@@ -649,10 +649,10 @@ impl LedgerState {
             AsOf::Size(size) => index < size,
             AsOf::Time(t) => time <= t,
         };
-        if let Some((index, time)) = record.deactivated {
-            if in_force(index, time) {
-                return None;
-            }
+        if let Some((index, time)) = record.deactivated
+            && in_force(index, time)
+        {
+            return None;
         }
         record
             .versions
