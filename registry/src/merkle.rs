@@ -205,8 +205,8 @@ pub fn root<S: NodeSource>(source: &mut S, size: u64) -> Result<Hash, S::Error> 
     if size == 0 {
         return Ok(empty_root());
     }
-    let whole = std::slice::from_ref(&(0..size));
-    Ok(range_hashes(source, whole)?.remove(0))
+    let whole = 0..size;
+    Ok(range_hashes(source, std::slice::from_ref(&whole))?.remove(0))
 }
 
 /// Verifies that `leaf` (its leaf hash) is at `index` in the tree of `size` with `root`
