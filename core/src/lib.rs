@@ -41,6 +41,7 @@ pub mod jws;
 pub mod key;
 pub mod multikey;
 pub mod sd_jwt;
+pub mod seal;
 pub mod status;
 pub mod verdict;
 
