@@ -50,7 +50,11 @@ pub struct KdfParams {
 
 impl KdfParams {
     /// OWASP's Argon2id baseline: 19 MiB, 2 passes, 1 lane.
-    pub const DEFAULT: KdfParams = KdfParams { m: 19 * 1024, t: 2, p: 1 };
+    pub const DEFAULT: KdfParams = KdfParams {
+        m: 19 * 1024,
+        t: 2,
+        p: 1,
+    };
 
     /// Cheap parameters for tests only.
     pub const INSECURE_FOR_TESTS: KdfParams = KdfParams { m: 64, t: 1, p: 1 };
@@ -95,8 +99,13 @@ pub struct SealKey {
 impl SealKey {
     /// Derives the key for `passphrase` under `derivation`.
     pub fn derive(passphrase: &[u8], derivation: &KeyDerivation) -> Result<Self, SealError> {
-        let salt = b64::decode(&derivation.salt).map_err(|_| SealError::Malformed { reason: "salt" })?;
-        let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, derivation.params.check()?);
+        let salt =
+            b64::decode(&derivation.salt).map_err(|_| SealError::Malformed { reason: "salt" })?;
+        let argon = argon2::Argon2::new(
+            argon2::Algorithm::Argon2id,
+            argon2::Version::V0x13,
+            derivation.params.check()?,
+        );
         let mut key = Zeroizing::new([0u8; 32]);
         argon
             .hash_password_into(passphrase, &salt, key.as_mut())
@@ -118,7 +127,9 @@ impl SealKey {
         let mut buffer = plaintext.to_vec();
         self.cipher
             .encrypt_in_place(&XNonce::from(nonce), purpose.as_bytes(), &mut buffer)
-            .map_err(|_| SealError::Malformed { reason: "plaintext too long" })?;
+            .map_err(|_| SealError::Malformed {
+                reason: "plaintext too long",
+            })?;
         Ok(Sealed {
             nonce: b64::encode(nonce),
             ciphertext: b64::encode(buffer),
@@ -127,10 +138,14 @@ impl SealKey {
 
     /// Decrypts `sealed`, which must have been sealed for `purpose` under this key.
     pub fn open(&self, sealed: &Sealed, purpose: &str) -> Result<Zeroizing<Vec<u8>>, SealError> {
-        let nonce: [u8; 24] = b64::decode_array(&sealed.nonce).ok_or(SealError::Malformed { reason: "nonce" })?;
-        let mut buffer = Zeroizing::new(
-            b64::decode(&sealed.ciphertext).map_err(|_| SealError::Malformed { reason: "ciphertext" })?,
-        );
+        let nonce: [u8; 24] =
+            b64::decode_array(&sealed.nonce).ok_or(SealError::Malformed { reason: "nonce" })?;
+        let mut buffer =
+            Zeroizing::new(
+                b64::decode(&sealed.ciphertext).map_err(|_| SealError::Malformed {
+                    reason: "ciphertext",
+                })?,
+            );
         self.cipher
             .decrypt_in_place(&XNonce::from(nonce), purpose.as_bytes(), &mut *buffer)
             .map_err(|_| SealError::WrongKeyOrCorrupted)?;
@@ -161,7 +176,12 @@ pub struct PassphraseSealed {
 
 impl PassphraseSealed {
     /// Seals `plaintext` for `purpose` under a fresh key derived from `passphrase`.
-    pub fn seal(plaintext: &[u8], passphrase: &[u8], purpose: &str, params: KdfParams) -> Result<Self, SealError> {
+    pub fn seal(
+        plaintext: &[u8],
+        passphrase: &[u8],
+        purpose: &str,
+        params: KdfParams,
+    ) -> Result<Self, SealError> {
         let kdf = KeyDerivation::new(params)?;
         let sealed = SealKey::derive(passphrase, &kdf)?.seal(plaintext, purpose)?;
         Ok(PassphraseSealed { v: 1, kdf, sealed })
@@ -170,7 +190,9 @@ impl PassphraseSealed {
     /// Opens it with `passphrase`.
     pub fn open(&self, passphrase: &[u8], purpose: &str) -> Result<Zeroizing<Vec<u8>>, SealError> {
         if self.v != 1 {
-            return Err(SealError::Malformed { reason: "unknown version" });
+            return Err(SealError::Malformed {
+                reason: "unknown version",
+            });
         }
         SealKey::derive(passphrase, &self.kdf)?.open(&self.sealed, purpose)
     }
@@ -184,29 +206,61 @@ mod tests {
 
     #[test]
     fn seal_and_open() {
-        let sealed = PassphraseSealed::seal(b"issuer signing key", b"correct horse", "registry-key", FAST).unwrap();
-        assert_eq!(sealed.open(b"correct horse", "registry-key").unwrap().as_slice(), b"issuer signing key");
+        let sealed = PassphraseSealed::seal(
+            b"issuer signing key",
+            b"correct horse",
+            "registry-key",
+            FAST,
+        )
+        .unwrap();
+        assert_eq!(
+            sealed
+                .open(b"correct horse", "registry-key")
+                .unwrap()
+                .as_slice(),
+            b"issuer signing key"
+        );
         let json = serde_json::to_string(&sealed).unwrap();
         let back: PassphraseSealed = serde_json::from_str(&json).unwrap();
-        assert_eq!(back.open(b"correct horse", "registry-key").unwrap().as_slice(), b"issuer signing key");
+        assert_eq!(
+            back.open(b"correct horse", "registry-key")
+                .unwrap()
+                .as_slice(),
+            b"issuer signing key"
+        );
     }
 
     #[test]
     fn wrong_passphrase_purpose_or_bytes_fail_cleanly() {
         let sealed = PassphraseSealed::seal(b"secret", b"pass", "a", FAST).unwrap();
-        assert_eq!(sealed.open(b"Pass", "a").unwrap_err(), SealError::WrongKeyOrCorrupted);
-        assert_eq!(sealed.open(b"pass", "b").unwrap_err(), SealError::WrongKeyOrCorrupted);
+        assert_eq!(
+            sealed.open(b"Pass", "a").unwrap_err(),
+            SealError::WrongKeyOrCorrupted
+        );
+        assert_eq!(
+            sealed.open(b"pass", "b").unwrap_err(),
+            SealError::WrongKeyOrCorrupted
+        );
         let mut flipped = sealed.clone();
         let mut bytes = b64::decode(&flipped.sealed.ciphertext).unwrap();
         bytes[0] ^= 1;
         flipped.sealed.ciphertext = b64::encode(bytes);
-        assert_eq!(flipped.open(b"pass", "a").unwrap_err(), SealError::WrongKeyOrCorrupted);
+        assert_eq!(
+            flipped.open(b"pass", "a").unwrap_err(),
+            SealError::WrongKeyOrCorrupted
+        );
         let mut truncated = sealed.clone();
         truncated.sealed.nonce = "AAAA".into();
-        assert!(matches!(truncated.open(b"pass", "a"), Err(SealError::Malformed { .. })));
+        assert!(matches!(
+            truncated.open(b"pass", "a"),
+            Err(SealError::Malformed { .. })
+        ));
         let mut greedy = sealed;
         greedy.kdf.params.m = u32::MAX;
-        assert_eq!(greedy.open(b"pass", "a").unwrap_err(), SealError::BadParameters);
+        assert_eq!(
+            greedy.open(b"pass", "a").unwrap_err(),
+            SealError::BadParameters
+        );
     }
 
     #[test]

@@ -151,6 +151,9 @@ pub enum Operation {
         types: Vec<String>,
         /// Whether the subject may accredit others for these types.
         delegable: bool,
+        /// When the grantor signed it (Unix seconds): makes each grant distinct, so an
+        /// identical entry is always a replay.
+        at: i64,
     },
     /// Withdraws an accreditation.
     #[serde(rename = "accreditation.withdraw")]
@@ -163,6 +166,8 @@ pub enum Operation {
         types: Vec<String>,
         /// Why (a short code, no personal data).
         reason: String,
+        /// When the grantor signed it (Unix seconds).
+        at: i64,
     },
     /// Publishes a new version of an issuer's status list.
     #[serde(rename = "status.publish")]

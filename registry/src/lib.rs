@@ -16,3 +16,8 @@ pub mod entry;
 pub mod merkle;
 pub mod note;
 pub mod state;
+
+#[cfg(feature = "server")]
+pub mod service;
+#[cfg(feature = "server")]
+pub mod store;

@@ -181,23 +181,50 @@ pub trait NodeSource {
     fn nodes(&mut self, nodes: &[Node]) -> Result<Vec<Hash>, Self::Error>;
 }
 
+/// The perfect nodes needed for the hashes of some ranges, to fetch in one batch (from memory
+/// or a database), then [`Plan::fold`] back into one hash per range.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Every node to fetch, range by range.
+    pub nodes: Vec<Node>,
+    lengths: Vec<usize>,
+}
+
+impl Plan {
+    /// The nodes behind `ranges`.
+    pub fn new(ranges: &[Range<u64>]) -> Self {
+        let mut nodes = Vec::new();
+        let mut lengths = Vec::with_capacity(ranges.len());
+        for range in ranges {
+            let before = nodes.len();
+            decompose(range.start, range.end, &mut nodes);
+            lengths.push(nodes.len() - before);
+        }
+        Plan { nodes, lengths }
+    }
+
+    /// One hash per range, from the hashes of [`Plan::nodes`] in order.
+    pub fn fold(&self, hashes: &[Hash]) -> Vec<Hash> {
+        let mut offset = 0;
+        self.lengths
+            .iter()
+            .map(|&len| {
+                let slice = &hashes[offset..offset + len];
+                offset += len;
+                fold_nodes(slice).unwrap_or_else(empty_root)
+            })
+            .collect()
+    }
+}
+
 /// Hashes of `ranges` (each one a contiguous leaf range), fetched in one batch from `source`.
 pub fn range_hashes<S: NodeSource>(
     source: &mut S,
     ranges: &[Range<u64>],
 ) -> Result<Vec<Hash>, S::Error> {
-    let per_range: Vec<Vec<Node>> = ranges.iter().map(|r| perfect_nodes(r.clone())).collect();
-    let all: Vec<Node> = per_range.iter().flatten().copied().collect();
-    let hashes = source.nodes(&all)?;
-    let mut offset = 0;
-    Ok(per_range
-        .iter()
-        .map(|nodes| {
-            let slice = &hashes[offset..offset + nodes.len()];
-            offset += nodes.len();
-            fold_nodes(slice).unwrap_or_else(empty_root)
-        })
-        .collect())
+    let plan = Plan::new(ranges);
+    let hashes = source.nodes(&plan.nodes)?;
+    Ok(plan.fold(&hashes))
 }
 
 /// The root hash of the first `size` leaves.

@@ -290,6 +290,7 @@ impl LedgerState {
                 name,
                 types,
                 delegable,
+                ..
             } => {
                 self.verify_as(
                     entry,
@@ -331,6 +332,7 @@ impl LedgerState {
                 subject,
                 types,
                 reason,
+                ..
             } => {
                 self.verify_as(
                     entry,
@@ -681,6 +683,18 @@ impl LedgerState {
                 did: did.to_string(),
                 kid: kid.map(str::to_owned),
             })
+    }
+
+    /// Restores a status list from a trusted projection (the registry's own database), without
+    /// replaying its publication.
+    pub fn restore_status_list(&mut self, record: StatusListRecord) {
+        self.lists.insert(record.list_id.clone(), record);
+    }
+
+    /// Restores the log position after a partial replay (entries not affecting state skipped).
+    pub fn restore_position(&mut self, next_index: u64, last_timestamp: u64) {
+        self.next_index = self.next_index.max(next_index);
+        self.last_timestamp = self.last_timestamp.max(last_timestamp);
     }
 
     /// The latest version of a status list.

@@ -335,6 +335,7 @@ fn accreditation_delegation_and_withdrawal() {
         subject: keis.did.clone(),
         types: vec!["job-badge".into()],
         reason: "audit-finding".into(),
+        at: 1_800_000_000,
     });
     log.append(withdraw).unwrap();
     assert_eq!(
@@ -362,6 +363,7 @@ fn accreditation_delegation_and_withdrawal() {
         subject: seoul.did.clone(),
         types: vec!["citizen-card".into()],
         reason: "x".into(),
+        at: 1_800_000_000,
     });
     assert!(matches!(
         log.append(meddler),
@@ -372,6 +374,7 @@ fn accreditation_delegation_and_withdrawal() {
         subject: seoul.did.clone(),
         types: vec!["citizen-card".into()],
         reason: "Kim Minji complained".into(),
+        at: 1_800_000_000,
     });
     assert!(matches!(
         log.append(pii),

@@ -133,5 +133,43 @@ pub fn grant(root: &Actor, subject: &Actor, name: &str, types: &[&str], delegabl
         name: name.into(),
         types: types.iter().map(|t| t.to_string()).collect(),
         delegable,
+        at: 1_800_000_000,
     })
+}
+
+/// A database URL for one test: a fresh SQLite file under `dir`, or (with `postgres`) a fresh
+/// PostgreSQL database created on `DOJANG_TEST_POSTGRES_URL`. `None` if PostgreSQL is not
+/// configured (the caller says it skipped).
+pub async fn database_url(dir: &std::path::Path, postgres: bool) -> Option<String> {
+    if !postgres {
+        return Some(format!("sqlite://{}", dir.join("registry.db").display()));
+    }
+    let base = std::env::var("DOJANG_TEST_POSTGRES_URL").ok()?;
+    use sqlx::Connection as _;
+    let mut admin = sqlx::PgConnection::connect(&base)
+        .await
+        .expect("connect to DOJANG_TEST_POSTGRES_URL");
+    let name = format!("dojang_test_{}", uuid_like());
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let (prefix, _) = base.rsplit_once('/').expect("URL has a database name");
+    Some(format!("{prefix}/{name}"))
+}
+
+fn uuid_like() -> String {
+    let mut bytes = [0u8; 8];
+    aws_lc_rs::rand::fill(&mut bytes).unwrap();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn config(url: &str) -> dojang_registry::service::RegistryConfig {
+    dojang_registry::service::RegistryConfig {
+        database_url: url.to_owned(),
+        origin: ORIGIN.into(),
+        passphrase: zeroize::Zeroizing::new("test passphrase".into()),
+        root: None,
+        kdf: dojang_core::seal::KdfParams::INSECURE_FOR_TESTS,
+    }
 }
