@@ -12,7 +12,7 @@ use anyhow::Context;
 use clap::Args;
 use dojang_core::did::{self, Did};
 use dojang_core::jwk::Jwk;
-use dojang_core::key::{Algorithm, SecretKey, Signer};
+use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::sd_jwt::vc::{self, SdJwtVcDraft};
 use dojang_core::sd_jwt::{ClaimPath, HeldSdJwt, KeyBindingInput, VerifyOptions};
 use dojang_core::status::token::{TokenStatus, TokenStatusList};

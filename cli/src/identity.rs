@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use clap::{Subcommand, ValueEnum};
 use dojang_core::did::{self, Did};
 use dojang_core::jwk::Jwk;
-use dojang_core::key::{Algorithm, SecretKey, Signer};
+use dojang_core::key::{Algorithm, SecretKey};
 
 #[derive(Clone, Copy, ValueEnum)]
 pub(crate) enum AlgArg {

@@ -549,7 +549,7 @@ pub fn key_id(did: &Did) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::key::{Algorithm, SecretKey, Signer as _};
+    use crate::key::{Algorithm, SecretKey};
 
     #[test]
     fn parse_accepts_valid_and_rejects_invalid() {

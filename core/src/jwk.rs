@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::b64;
-use crate::key::{Algorithm, KeyError, PublicKey, SecretKey, Signer as _};
+use crate::key::{Algorithm, KeyError, PublicKey, SecretKey};
 
 /// A JSON Web Key, public or private.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]

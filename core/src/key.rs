@@ -420,6 +420,11 @@ impl SecretKey {
     pub fn algorithm(&self) -> Algorithm {
         self.public.alg
     }
+
+    /// The matching public key.
+    pub fn public_key(&self) -> &PublicKey {
+        &self.public
+    }
 }
 
 impl Signer for SecretKey {

@@ -97,7 +97,6 @@ fn decode_with(text: &str) -> Result<(u64, Vec<u8>), KeyError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::key::Signer as _;
 
     #[test]
     fn round_trips_and_prefixes() {

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use dojang_core::did::{self, Did};
 use dojang_core::jwk::Jwk;
-use dojang_core::key::{Algorithm, SecretKey, Signer};
+use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::sd_jwt::vc::{self, SdJwtVcDraft};
 use dojang_core::sd_jwt::{
     self, ClaimPath, HeldSdJwt, KeyBindingInput, OfflineDids, SdJwtError, VerifyOptions,

@@ -11,7 +11,7 @@ use std::path::Path;
 use dojang_core::did::{self, Did, DidError, Relationship};
 use dojang_core::jwk::Jwk;
 use dojang_core::jws::{JwsError, JwsHeader, JwsPart};
-use dojang_core::key::{Algorithm, KeyError, SecretKey, Signer};
+use dojang_core::key::{Algorithm, KeyError, SecretKey};
 use dojang_core::sd_jwt::{
     self, ClaimPath, HeldSdJwt, IssueOptions, KeyBindingInput, SdJwtError, VerifyOptions,
 };

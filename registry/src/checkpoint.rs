@@ -183,6 +183,16 @@ impl SignedCheckpoint {
         self.note.add_signature(signature);
     }
 
+    /// The note carrying only `signer`'s signature (what a witness is asked to cosign).
+    pub fn with_only(&self, signer: &NoteVerifier) -> String {
+        let mut note = self.note.text().to_owned();
+        note.push('\n');
+        if let Some(signature) = self.note.signature_by(signer) {
+            note.push_str(&signature.to_string());
+        }
+        note
+    }
+
     /// The signed note, as text.
     pub fn to_text(&self) -> String {
         self.note.to_string()

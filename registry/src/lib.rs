@@ -11,6 +11,7 @@
 //! never on its storage.
 #![forbid(unsafe_code)]
 
+pub mod bundle;
 pub mod checkpoint;
 pub mod entry;
 pub mod merkle;
@@ -21,3 +22,5 @@ pub mod state;
 pub mod service;
 #[cfg(feature = "server")]
 pub mod store;
+#[cfg(feature = "server")]
+pub mod witness;

@@ -21,6 +21,9 @@ use dojang_core::seal::{KdfParams, PassphraseSealed};
 use tokio::sync::{RwLock, mpsc, oneshot};
 use zeroize::Zeroizing;
 
+use base64::Engine as _;
+
+use crate::bundle::{BundleEntry, Since, TrustAnchor, TrustBundle, encode_hashes};
 use crate::checkpoint::{Checkpoint, SignedCheckpoint};
 use crate::entry::{Entry, EntryError, Leaf, Operation};
 use crate::merkle::{self, Hash, Node, Plan, ProofError};
@@ -71,6 +74,19 @@ pub struct RegistryConfig {
     pub root: Option<Did>,
     /// Argon2id parameters for sealing keys.
     pub kdf: KdfParams,
+    /// Witnesses to collect cosignatures from.
+    pub witnesses: Vec<WitnessConfig>,
+    /// Cosignatures a verifier should require (published in the trust anchor).
+    pub min_witnesses: usize,
+}
+
+/// A witness the registry asks to cosign its checkpoints.
+#[derive(Debug, Clone)]
+pub struct WitnessConfig {
+    /// Base URL of its C2SP tlog-witness API (`…/add-checkpoint` is appended).
+    pub url: String,
+    /// Its cosigning key.
+    pub key: NoteVerifier,
 }
 
 /// An acknowledged append.
@@ -95,6 +111,8 @@ struct Shared {
     log_key: NoteVerifier,
     bundle_key: SecretKey,
     state: RwLock<LedgerState>,
+    witnesses: Vec<WitnessConfig>,
+    min_witnesses: usize,
 }
 
 /// A handle to the running registry (cheap to clone).
@@ -115,13 +133,13 @@ impl Registry {
             .map_err(|e| RegistryError::Keys(e.to_string()))?;
         let (size, _) = store.head().await?;
         let state = rebuild_state(&store, size).await?;
-        if let Some(origin) = state.origin() {
-            if origin != config.origin {
-                return Err(RegistryError::Keys(format!(
-                    "this database holds the log `{origin}`, not `{}`",
-                    config.origin
-                )));
-            }
+        if let Some(origin) = state.origin()
+            && origin != config.origin
+        {
+            return Err(RegistryError::Keys(format!(
+                "this database holds the log `{origin}`, not `{}`",
+                config.origin
+            )));
         }
         let shared = Arc::new(Shared {
             store: store.clone(),
@@ -129,6 +147,8 @@ impl Registry {
             log_key: signer.verifier().clone(),
             bundle_key,
             state: RwLock::new(state),
+            witnesses: config.witnesses.clone(),
+            min_witnesses: config.min_witnesses,
         });
         let (submit, receiver) = mpsc::channel(MAX_BATCH * 4);
         let sequencer = Sequencer {
@@ -140,7 +160,11 @@ impl Registry {
             stale: false,
         };
         tokio::spawn(sequencer.run(receiver));
-        Ok(Registry { shared, submit })
+        let registry = Registry { shared, submit };
+        if !registry.shared.witnesses.is_empty() {
+            tokio::spawn(crate::witness::collect_cosignatures(registry.clone()));
+        }
+        Ok(registry)
     }
 
     /// Appends an entry; returns once it is committed.
@@ -171,6 +195,82 @@ impl Registry {
     /// The store (for the witness and bundle code in this crate).
     pub(crate) fn store(&self) -> &Store {
         &self.shared.store
+    }
+
+    /// The witnesses this registry collects cosignatures from.
+    pub fn witnesses(&self) -> &[WitnessConfig] {
+        &self.shared.witnesses
+    }
+
+    /// What a verifier should pin to trust this registry's bundles.
+    pub fn trust_anchor(&self) -> TrustAnchor {
+        TrustAnchor {
+            origin: self.shared.origin.clone(),
+            log_key: self.shared.log_key.to_string(),
+            bundle_key: dojang_core::multikey::encode(self.shared.bundle_key.public_key()),
+            witnesses: self
+                .shared
+                .witnesses
+                .iter()
+                .map(|w| w.key.to_string())
+                .collect(),
+            min_witnesses: self.shared.min_witnesses,
+        }
+    }
+
+    /// Exports the signed trust bundle at the latest checkpoint; with `since`, a delta holding
+    /// only what was added after that size, with a consistency proof from it.
+    pub async fn bundle(&self, since: Option<u64>) -> Result<String, RegistryError> {
+        // Holding the state's read lock keeps the sequencer from committing meanwhile, so the
+        // checkpoint, the entries and the status list projection all describe one log size.
+        let state = self.state().await;
+        let checkpoint = self.checkpoint().await?;
+        let size = checkpoint.checkpoint.size;
+        let from = since.unwrap_or(0);
+        if from > size {
+            return Err(ProofError::InvalidSizes {
+                first: from,
+                second: size,
+            }
+            .into());
+        }
+        let mut indices: Vec<u64> = self
+            .store()
+            .state_entries(size)
+            .await?
+            .into_iter()
+            .map(|e| e.index)
+            .chain(state.status_lists().map(|l| l.index))
+            .filter(|&i| i >= from && i < size)
+            .collect();
+        indices.sort_unstable();
+        let mut entries = Vec::with_capacity(indices.len());
+        for index in indices {
+            let leaf = self.leaf(index).await?;
+            entries.push(BundleEntry {
+                index,
+                leaf: base64::engine::general_purpose::STANDARD.encode(leaf.encode()),
+                proof: encode_hashes(&self.inclusion_proof(index, size).await?),
+            });
+        }
+        let since = match since {
+            Some(base) => Some(Since {
+                size: base,
+                proof: encode_hashes(&self.consistency_proof(base, size).await?),
+            }),
+            None => None,
+        };
+        let bundle = TrustBundle {
+            format: crate::bundle::FORMAT.to_owned(),
+            origin: self.shared.origin.clone(),
+            exported_at: (now_ms() / 1000) as i64,
+            checkpoint: checkpoint.to_text(),
+            entries,
+            since,
+        };
+        bundle
+            .sign(&self.shared.bundle_key)
+            .map_err(|e| RegistryError::Keys(e.to_string()))
     }
 
     /// Read access to the ledger state.
@@ -501,10 +601,10 @@ impl Sequencer {
                 for (node, hash) in push_leaf(&mut self.frontier, *index, leaf_hash) {
                     tx.insert_node(node, &hash).await?;
                 }
-                if applied.op == "status.publish" {
-                    if let Some(record) = state.status_list(&applied.subject) {
-                        tx.upsert_status_list(record).await?;
-                    }
+                if applied.op == "status.publish"
+                    && let Some(record) = state.status_list(&applied.subject)
+                {
+                    tx.upsert_status_list(record).await?;
                 }
             }
             let root =

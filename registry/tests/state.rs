@@ -7,7 +7,7 @@ mod common;
 use common::{Actor, TestLog, grant};
 use dojang_core::did::Relationship;
 use dojang_core::jws::JwsError;
-use dojang_core::key::{Algorithm, SecretKey, Signer as _};
+use dojang_core::key::{Algorithm, SecretKey};
 use dojang_registry::entry::{Entry, EntryError, Leaf, MAX_ENTRY_LEN, Operation};
 use dojang_registry::state::{Accreditation, AsOf, KeyHistoryError, LedgerState, dojang_document};
 

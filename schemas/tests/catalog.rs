@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use dojang_core::did::{self, Did};
-use dojang_core::key::{Algorithm, SecretKey, Signer};
+use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::sd_jwt::vc;
 use dojang_core::sd_jwt::{HeldSdJwt, OfflineDids, VerifyOptions};
 use dojang_schemas::{Catalog, CredentialType, Issuance, SchemaError};

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use dojang_core::did::{self, Did};
-use dojang_core::key::{Algorithm, SecretKey, Signer};
+use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::sd_jwt::{ClaimPath, ExpectedKeyBinding, HeldSdJwt, KeyBindingInput, OfflineDids};
 use dojang_core::status::StatusListReference;
 use dojang_core::verdict::{Decision, ReasonCode, ReasonKind};

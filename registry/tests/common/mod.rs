@@ -3,7 +3,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 use dojang_core::did::{Did, DidDocument, DidUrl, Relationship};
-use dojang_core::key::{Algorithm, SecretKey, Signer};
+use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::status::token::{self, StatusListTokenClaims, TokenStatus, TokenStatusList};
 use dojang_registry::entry::{Entry, EntryError, Leaf, Operation};
 use dojang_registry::state::{Applied, LedgerState, dojang_did, dojang_document};
@@ -171,5 +171,7 @@ pub fn config(url: &str) -> dojang_registry::service::RegistryConfig {
         passphrase: zeroize::Zeroizing::new("test passphrase".into()),
         root: None,
         kdf: dojang_core::seal::KdfParams::INSECURE_FOR_TESTS,
+        witnesses: Vec::new(),
+        min_witnesses: 0,
     }
 }
