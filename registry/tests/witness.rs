@@ -241,7 +241,7 @@ async fn registry_collects_cosignatures_over_http() {
     };
     assert_eq!(
         cosigned
-            .require_witnesses(&[witness_key.clone()], 1)
+            .require_witnesses(std::slice::from_ref(&witness_key), 1)
             .unwrap(),
         1
     );
