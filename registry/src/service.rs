@@ -53,6 +53,9 @@ pub enum RegistryError {
     /// The thing asked for does not exist.
     #[error("not found")]
     NotFound,
+    /// A request parameter is invalid.
+    #[error("{0}")]
+    BadRequest(String),
     /// The registry's keys could not be opened (wrong passphrase?).
     #[error("registry keys: {0}")]
     Keys(String),

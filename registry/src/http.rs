@@ -1,0 +1,538 @@
+//! The registry's HTTP API. Handlers are thin: extract, call [`Registry`], map the result.
+//! Errors are JSON `{"error": "<stable code>", "message": "…"}` with a fitting status; internal
+//! failures are logged and reported as `internal` without detail.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use dojang_core::did::Did;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+use crate::bundle::{TrustAnchor, encode_hashes};
+use crate::entry::{Entry, EntryError, MAX_ENTRY_LEN};
+use crate::merkle::Hash;
+use crate::service::{Registry, RegistryError};
+use crate::state::AsOf;
+
+/// The registry's routes, relative to where they are mounted.
+pub fn app(registry: Registry) -> Router {
+    Router::new()
+        .route("/entries", post(submit_entry))
+        .route("/entries/{index}", get(get_entry))
+        .route("/checkpoint", get(get_checkpoint))
+        .route("/proofs/inclusion", get(inclusion_proof))
+        .route("/proofs/consistency", get(consistency_proof))
+        .route("/dids/{did}", get(resolve_did))
+        .route("/dids/{did}/history", get(did_history))
+        .route("/issuers", get(issuers))
+        .route("/status-lists/{list_id}", get(status_list))
+        .route("/bundle", get(bundle))
+        .route("/trust-anchor", get(trust_anchor))
+        .route("/openapi.json", get(openapi))
+        .layer(DefaultBodyLimit::max(MAX_ENTRY_LEN + 1024))
+        .with_state(registry)
+}
+
+/// The OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "dojang registry",
+        description = "The verifiable ledger: DIDs, accreditation, status lists, trust bundles."
+    ),
+    paths(
+        submit_entry,
+        get_entry,
+        get_checkpoint,
+        inclusion_proof,
+        consistency_proof,
+        resolve_did,
+        did_history,
+        issuers,
+        status_list,
+        bundle,
+        trust_anchor
+    ),
+    components(schemas(
+        Appended,
+        StoredEntry,
+        InclusionProof,
+        ConsistencyProof,
+        ResolvedDid,
+        DidMetadata,
+        Issuer,
+        StatusList,
+        ErrorBody,
+        TrustAnchor
+    ))
+)]
+pub struct ApiDoc;
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+/// An error answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable machine code.
+    pub error: &'static str,
+    /// Human explanation.
+    pub message: String,
+}
+
+/// A [`RegistryError`] as an HTTP answer.
+pub struct ApiError(RegistryError);
+
+impl From<RegistryError> for ApiError {
+    fn from(e: RegistryError) -> Self {
+        ApiError(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = match &self.0 {
+            RegistryError::Rejected(e) => match e {
+                EntryError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "entry_too_large"),
+                EntryError::Jws(_) | EntryError::Malformed { .. } => {
+                    (StatusCode::BAD_REQUEST, "malformed_entry")
+                }
+                EntryError::BadSignature => (StatusCode::FORBIDDEN, "bad_signature"),
+                EntryError::Unauthorized { .. } => (StatusCode::FORBIDDEN, "unauthorized"),
+                EntryError::DidExists { .. } => (StatusCode::CONFLICT, "did_exists"),
+                EntryError::BrokenChain { .. } => (StatusCode::CONFLICT, "broken_chain"),
+                EntryError::UnknownDid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_did"),
+                EntryError::Deactivated { .. } => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, "did_deactivated")
+                }
+                EntryError::Genesis { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "genesis"),
+                EntryError::StatusList { .. } => (StatusCode::CONFLICT, "status_list"),
+                EntryError::Accreditation { .. } => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, "accreditation")
+                }
+            },
+            RegistryError::Replayed => (StatusCode::CONFLICT, "replayed"),
+            RegistryError::Proof(_) => (StatusCode::BAD_REQUEST, "bad_proof_request"),
+            RegistryError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            RegistryError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            RegistryError::Stopped => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            RegistryError::Store(_) | RegistryError::Keys(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
+        };
+        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(error = %self.0, "registry request failed");
+            "internal error".to_owned()
+        } else {
+            self.0.to_string()
+        };
+        (
+            status,
+            Json(ErrorBody {
+                error: code,
+                message,
+            }),
+        )
+            .into_response()
+    }
+}
+
+fn bad_request(message: &str) -> ApiError {
+    ApiError(RegistryError::BadRequest(message.to_owned()))
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// An acknowledged append.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Appended {
+    /// Log index.
+    pub index: u64,
+    /// Sequencing time, ms since the epoch.
+    pub timestamp_ms: u64,
+    /// RFC 9162 leaf hash, base64.
+    pub leaf_hash: String,
+}
+
+/// Append a signed entry (the compact JWS as the body).
+#[utoipa::path(post, path = "/entries", request_body(content = String, content_type = "application/jose"),
+    responses((status = 201, body = Appended), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn submit_entry(
+    State(registry): State<Registry>,
+    body: String,
+) -> ApiResult<(StatusCode, Json<Appended>)> {
+    // Parse before queueing: malformed input never reaches the sequencer.
+    Entry::parse(body.trim()).map_err(RegistryError::from)?;
+    let appended = registry.submit(body.trim().to_owned()).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Appended {
+            index: appended.index,
+            timestamp_ms: appended.timestamp_ms,
+            leaf_hash: STANDARD.encode(appended.leaf_hash),
+        }),
+    ))
+}
+
+/// A stored entry.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct StoredEntry {
+    /// Log index.
+    pub index: u64,
+    /// Sequencing time, ms.
+    pub timestamp_ms: u64,
+    /// Leaf hash, base64.
+    pub leaf_hash: String,
+    /// The entry JWS as submitted.
+    pub entry: String,
+}
+
+/// Read one entry.
+#[utoipa::path(get, path = "/entries/{index}", params(("index" = u64, Path, description = "log index")),
+    responses((status = 200, body = StoredEntry), (status = 404, body = ErrorBody)))]
+async fn get_entry(
+    State(registry): State<Registry>,
+    Path(index): Path<u64>,
+) -> ApiResult<Json<StoredEntry>> {
+    let leaf = registry.leaf(index).await?;
+    Ok(Json(StoredEntry {
+        index,
+        timestamp_ms: leaf.timestamp_ms,
+        leaf_hash: STANDARD.encode(leaf.hash()),
+        entry: leaf.entry,
+    }))
+}
+
+/// The latest checkpoint, a C2SP signed note with witness cosignatures.
+#[utoipa::path(get, path = "/checkpoint", responses((status = 200, content_type = "text/plain", body = String)))]
+async fn get_checkpoint(State(registry): State<Registry>) -> ApiResult<Response> {
+    let checkpoint = registry.checkpoint().await?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        checkpoint.to_text(),
+    )
+        .into_response())
+}
+
+/// Which leaf, in which tree.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct InclusionQuery {
+    /// Leaf index (or give `leaf_hash`).
+    index: Option<u64>,
+    /// Leaf hash, base64 (or give `index`).
+    leaf_hash: Option<String>,
+    /// Tree size; the latest checkpoint's if omitted.
+    size: Option<u64>,
+}
+
+/// An inclusion proof.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct InclusionProof {
+    /// Leaf index.
+    pub index: u64,
+    /// Tree size.
+    pub size: u64,
+    /// Hashes, base64, leaf to root.
+    pub proof: Vec<String>,
+}
+
+/// Prove a leaf is in the tree.
+#[utoipa::path(get, path = "/proofs/inclusion", params(InclusionQuery),
+    responses((status = 200, body = InclusionProof), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn inclusion_proof(
+    State(registry): State<Registry>,
+    Query(q): Query<InclusionQuery>,
+) -> ApiResult<Json<InclusionProof>> {
+    let size = match q.size {
+        Some(size) => size,
+        None => registry.checkpoint().await?.checkpoint.size,
+    };
+    let index = match (q.index, q.leaf_hash) {
+        (Some(index), _) => index,
+        (None, Some(hash)) => {
+            let hash: Hash = STANDARD
+                .decode(hash)
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| bad_request("leaf_hash is not 32 bytes of base64"))?;
+            registry.index_of(&hash).await?
+        }
+        (None, None) => return Err(bad_request("give index or leaf_hash")),
+    };
+    let proof = registry.inclusion_proof(index, size).await?;
+    Ok(Json(InclusionProof {
+        index,
+        size,
+        proof: encode_hashes(&proof),
+    }))
+}
+
+/// Two tree sizes.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ConsistencyQuery {
+    /// The older size.
+    first: u64,
+    /// The newer size; the latest checkpoint's if omitted.
+    second: Option<u64>,
+}
+
+/// A consistency proof.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ConsistencyProof {
+    /// The older size.
+    pub first: u64,
+    /// The newer size.
+    pub second: u64,
+    /// Hashes, base64.
+    pub proof: Vec<String>,
+}
+
+/// Prove the tree of `second` extends the tree of `first`.
+#[utoipa::path(get, path = "/proofs/consistency", params(ConsistencyQuery),
+    responses((status = 200, body = ConsistencyProof), (status = 400, body = ErrorBody)))]
+async fn consistency_proof(
+    State(registry): State<Registry>,
+    Query(q): Query<ConsistencyQuery>,
+) -> ApiResult<Json<ConsistencyProof>> {
+    let second = match q.second {
+        Some(size) => size,
+        None => registry.checkpoint().await?.checkpoint.size,
+    };
+    let proof = registry.consistency_proof(q.first, second).await?;
+    Ok(Json(ConsistencyProof {
+        first: q.first,
+        second,
+        proof: encode_hashes(&proof),
+    }))
+}
+
+/// Resolve as of a log size or a time.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AsOfQuery {
+    /// Only operations in the first `as_of_size` leaves.
+    as_of_size: Option<u64>,
+    /// Only operations sequenced at or before this time (ms since the epoch).
+    as_of_time: Option<u64>,
+}
+
+/// Resolution metadata.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DidMetadata {
+    /// When the DID was created, ms.
+    pub created_ms: u64,
+    /// When the returned version took effect, ms.
+    pub updated_ms: u64,
+    /// Log index of the operation that set the returned version.
+    pub version_index: u64,
+    /// Whether the DID is deactivated (as of the query).
+    pub deactivated: bool,
+}
+
+/// A resolved DID.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ResolvedDid {
+    /// The DID document.
+    #[schema(value_type = Object)]
+    pub document: serde_json::Value,
+    /// Metadata.
+    pub metadata: DidMetadata,
+}
+
+/// Resolve a `did:dojang`, now or as of a log size or time (key history).
+#[utoipa::path(get, path = "/dids/{did}", params(("did" = String, Path, description = "the DID"), AsOfQuery),
+    responses((status = 200, body = ResolvedDid), (status = 404, body = ErrorBody), (status = 410, body = ErrorBody)))]
+async fn resolve_did(
+    State(registry): State<Registry>,
+    Path(did): Path<String>,
+    Query(q): Query<AsOfQuery>,
+) -> ApiResult<Response> {
+    let did = Did::parse(&did).map_err(|_| bad_request("not a DID"))?;
+    let as_of = match (q.as_of_size, q.as_of_time) {
+        (Some(size), _) => AsOf::Size(size),
+        (None, Some(time)) => AsOf::Time(time),
+        (None, None) => AsOf::Latest,
+    };
+    let state = registry.state().await;
+    let record = state.did(&did).ok_or(RegistryError::NotFound)?;
+    let in_scope = |index: u64, time: u64| match as_of {
+        AsOf::Latest => true,
+        AsOf::Size(size) => index < size,
+        AsOf::Time(t) => time <= t,
+    };
+    let version = record
+        .versions
+        .iter()
+        .rev()
+        .find(|v| in_scope(v.index, v.timestamp_ms))
+        .ok_or(RegistryError::NotFound)?;
+    let deactivated = record.deactivated.is_some_and(|(i, t)| in_scope(i, t));
+    let body = ResolvedDid {
+        document: serde_json::to_value(&version.document).unwrap_or_default(),
+        metadata: DidMetadata {
+            created_ms: record.versions[0].timestamp_ms,
+            updated_ms: version.timestamp_ms,
+            version_index: version.index,
+            deactivated,
+        },
+    };
+    let status = if deactivated {
+        StatusCode::GONE
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(body)).into_response())
+}
+
+/// Every version of a DID document, oldest first.
+#[utoipa::path(get, path = "/dids/{did}/history", params(("did" = String, Path, description = "the DID")),
+    responses((status = 200, body = [ResolvedDid]), (status = 404, body = ErrorBody)))]
+async fn did_history(
+    State(registry): State<Registry>,
+    Path(did): Path<String>,
+) -> ApiResult<Json<Vec<ResolvedDid>>> {
+    let did = Did::parse(&did).map_err(|_| bad_request("not a DID"))?;
+    let state = registry.state().await;
+    let record = state.did(&did).ok_or(RegistryError::NotFound)?;
+    Ok(Json(
+        record
+            .versions
+            .iter()
+            .map(|v| ResolvedDid {
+                document: serde_json::to_value(&v.document).unwrap_or_default(),
+                metadata: DidMetadata {
+                    created_ms: record.versions[0].timestamp_ms,
+                    updated_ms: v.timestamp_ms,
+                    version_index: v.index,
+                    deactivated: false,
+                },
+            })
+            .collect(),
+    ))
+}
+
+/// An accredited issuer.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Issuer {
+    /// Its DID.
+    pub did: String,
+    /// Its name, as its accreditor attests.
+    pub name: String,
+    /// Credential types it may issue.
+    pub types: Vec<String>,
+}
+
+/// Issuers with a current accreditation.
+#[utoipa::path(get, path = "/issuers", responses((status = 200, body = [Issuer])))]
+async fn issuers(State(registry): State<Registry>) -> Json<Vec<Issuer>> {
+    let state = registry.state().await;
+    Json(
+        state
+            .accredited_issuers()
+            .into_iter()
+            .map(|(did, name, types)| Issuer {
+                did: did.to_string(),
+                name,
+                types,
+            })
+            .collect(),
+    )
+}
+
+/// A status list with its inclusion proof.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct StatusList {
+    /// List id.
+    pub list_id: String,
+    /// Owning issuer.
+    pub issuer: String,
+    /// The list's URI (`sub` of the token).
+    pub uri: String,
+    /// Version.
+    pub version: u64,
+    /// The issuer-signed `statuslist+jwt`.
+    pub token: String,
+    /// Log index of the publication.
+    pub index: u64,
+    /// Tree size the proof is for (the latest checkpoint).
+    pub size: u64,
+    /// Inclusion proof, base64.
+    pub proof: Vec<String>,
+}
+
+/// The latest version of a status list. With `Accept: application/statuslist+jwt`, the raw
+/// token; otherwise JSON with its inclusion proof.
+#[utoipa::path(get, path = "/status-lists/{list_id}", params(("list_id" = String, Path, description = "the list id")),
+    responses((status = 200, body = StatusList), (status = 404, body = ErrorBody)))]
+async fn status_list(
+    State(registry): State<Registry>,
+    Path(list_id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let record = {
+        let state = registry.state().await;
+        state
+            .status_list(&list_id)
+            .cloned()
+            .ok_or(RegistryError::NotFound)?
+    };
+    let wants_token = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/statuslist+jwt"));
+    if wants_token {
+        return Ok((
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/statuslist+jwt"),
+            )],
+            record.token,
+        )
+            .into_response());
+    }
+    let size = registry.checkpoint().await?.checkpoint.size;
+    let proof = registry.inclusion_proof(record.index, size).await?;
+    Ok(Json(StatusList {
+        list_id: record.list_id,
+        issuer: record.issuer.to_string(),
+        uri: record.uri,
+        version: record.version,
+        token: record.token,
+        index: record.index,
+        size,
+        proof: encode_hashes(&proof),
+    })
+    .into_response())
+}
+
+/// A bundle, or a delta since a size.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct BundleQuery {
+    /// The checkpoint size the caller holds: return only what is newer, with a consistency
+    /// proof.
+    since: Option<u64>,
+}
+
+/// The signed trust bundle (compact JWS, `dojang-bundle+jwt`).
+#[utoipa::path(get, path = "/bundle", params(BundleQuery),
+    responses((status = 200, content_type = "application/jwt", body = String), (status = 400, body = ErrorBody)))]
+async fn bundle(
+    State(registry): State<Registry>,
+    Query(q): Query<BundleQuery>,
+) -> ApiResult<Response> {
+    let bundle = registry.bundle(q.since).await?;
+    Ok(([(header::CONTENT_TYPE, "application/jwt")], bundle).into_response())
+}
+
+/// What verifiers pin to trust this registry.
+#[utoipa::path(get, path = "/trust-anchor", responses((status = 200, body = TrustAnchor)))]
+async fn trust_anchor(State(registry): State<Registry>) -> Json<TrustAnchor> {
+    Json(registry.trust_anchor())
+}
