@@ -146,7 +146,7 @@ pub(crate) fn read_secret_key(path: &Path) -> anyhow::Result<SecretKey> {
 }
 
 /// Writes secret material readable by the owner only, never replacing a file unless asked.
-fn write_secret(path: &Path, contents: &str, force: bool) -> anyhow::Result<()> {
+pub(crate) fn write_secret(path: &Path, contents: &str, force: bool) -> anyhow::Result<()> {
     use std::io::Write as _;
     let mut options = std::fs::OpenOptions::new();
     options.write(true);

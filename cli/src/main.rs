@@ -8,6 +8,7 @@ mod bench;
 mod credential;
 mod identity;
 mod output;
+mod registry;
 
 use std::process::ExitCode;
 
@@ -16,9 +17,22 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "dojang", version, about = "Verifiable credentials for public services", long_about = None)]
 struct Cli {
+    /// Log format for services.
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+static LOG_FORMAT: std::sync::OnceLock<LogFormat> = std::sync::OnceLock::new();
 
 #[derive(Subcommand)]
 enum Command {
@@ -31,6 +45,9 @@ enum Command {
     /// Issue, present and verify SD-JWT VC credentials.
     #[command(subcommand)]
     Credential(credential::CredentialCommand),
+    /// Run and use the registry: the verifiable ledger.
+    #[command(subcommand)]
+    Registry(registry::RegistryCommand),
     /// List the credential types this build knows.
     Types,
     /// Measure issuance and verification speed (prints `name: value unit` lines).
@@ -39,7 +56,9 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let _ = LOG_FORMAT.set(cli.log_format);
     let result = match cli.command {
+        Command::Registry(command) => registry::run(command),
         Command::Key(command) => identity::key(command),
         Command::Did(command) => identity::did(command),
         Command::Credential(command) => credential::run(command),
@@ -60,4 +79,43 @@ fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Starts logging for a long-running service (`RUST_LOG` filters; default `info`).
+fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    use std::io::IsTerminal as _;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
+    let _ = match LOG_FORMAT.get().copied().unwrap_or(LogFormat::Text) {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// Resolves on Ctrl-C or SIGTERM, for graceful shutdown.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
 }

@@ -1,0 +1,511 @@
+//! `dojang registry …`: run the ledger or a witness, export trust bundles, check proofs offline,
+//! and sign the operator's entries (genesis, DID creation, accreditation).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use dojang_core::did::Relationship;
+use dojang_core::key::{Algorithm, SecretKey};
+use dojang_core::seal::{KdfParams, PassphraseSealed};
+use dojang_registry::bundle::{self, TrustAnchor, decode_hashes};
+use dojang_registry::checkpoint::SignedCheckpoint;
+use dojang_registry::entry::{Entry, Operation};
+use dojang_registry::merkle;
+use dojang_registry::note::NoteVerifier;
+use dojang_registry::service::{Registry, RegistryConfig, WitnessConfig};
+use dojang_registry::state::{dojang_did, dojang_document};
+use dojang_registry::witness::Witness;
+use zeroize::Zeroizing;
+
+use crate::identity::read_secret_key;
+
+#[derive(Subcommand)]
+pub(crate) enum RegistryCommand {
+    /// Run the registry: HTTP API over a log in SQLite (default) or PostgreSQL.
+    Serve(ServeArgs),
+    /// Run a witness that cosigns a registry's checkpoints (C2SP tlog-witness).
+    Witness(WitnessArgs),
+    /// Fetch the signed trust bundle (and the trust anchor) from a registry, verify, save.
+    Bundle {
+        /// The registry's base URL.
+        #[arg(long, default_value = "http://127.0.0.1:8070")]
+        url: String,
+        /// Where to write the bundle.
+        #[arg(long, short)]
+        out: PathBuf,
+        /// The pinned trust anchor (JSON). Without it, the registry's own is fetched and
+        /// written to `<out>.anchor.json` (trust on first use).
+        #[arg(long)]
+        anchor: Option<PathBuf>,
+    },
+    /// Check an inclusion proof offline.
+    VerifyInclusion {
+        /// The trust anchor (JSON).
+        #[arg(long)]
+        anchor: PathBuf,
+        /// The signed checkpoint (text).
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// The proof, as `/proofs/inclusion` returns it (JSON).
+        #[arg(long)]
+        proof: PathBuf,
+        /// The leaf hash (base64), as `/entries/<index>` returns it.
+        #[arg(long)]
+        leaf_hash: String,
+    },
+    /// Check a consistency proof offline: the new checkpoint extends the old one.
+    VerifyConsistency {
+        /// The trust anchor (JSON).
+        #[arg(long)]
+        anchor: PathBuf,
+        /// The older signed checkpoint.
+        #[arg(long)]
+        old: PathBuf,
+        /// The newer signed checkpoint.
+        #[arg(long)]
+        new: PathBuf,
+        /// The proof, as `/proofs/consistency` returns it (JSON).
+        #[arg(long)]
+        proof: PathBuf,
+    },
+    /// Create the root authority's DID as the log's genesis entry.
+    Genesis {
+        /// The registry's base URL.
+        #[arg(long, default_value = "http://127.0.0.1:8070")]
+        url: String,
+        /// The root authority's key (Ed25519 or P-256 private JWK).
+        #[arg(long)]
+        key: PathBuf,
+        /// The log's origin (must match the registry's).
+        #[arg(long, default_value = "registry.dojang.local/log")]
+        origin: String,
+    },
+    /// Register a did:dojang for a key.
+    CreateDid {
+        /// The registry's base URL.
+        #[arg(long, default_value = "http://127.0.0.1:8070")]
+        url: String,
+        /// The DID's key (private JWK).
+        #[arg(long)]
+        key: PathBuf,
+    },
+    /// Accredit an issuer for credential types (signed by the root authority or a delegator).
+    Accredit {
+        /// The registry's base URL.
+        #[arg(long, default_value = "http://127.0.0.1:8070")]
+        url: String,
+        /// The grantor's key (private JWK).
+        #[arg(long)]
+        key: PathBuf,
+        /// The issuer's DID.
+        #[arg(long)]
+        subject: String,
+        /// The issuer's name.
+        #[arg(long)]
+        name: String,
+        /// Credential type ids, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        types: Vec<String>,
+        /// Let the issuer accredit others for these types.
+        #[arg(long)]
+        delegable: bool,
+    },
+}
+
+#[derive(Args)]
+pub(crate) struct ServeArgs {
+    /// Data directory (SQLite file, generated passphrase).
+    #[arg(long, env = "DOJANG_DATA_DIR", default_value = "dojang-data")]
+    data_dir: PathBuf,
+    /// PostgreSQL instead of SQLite (`postgres://…`).
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: Option<String>,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8070")]
+    listen: SocketAddr,
+    /// The log's origin.
+    #[arg(long, default_value = "registry.dojang.local/log")]
+    origin: String,
+    /// Witnesses to collect cosignatures from: `<url>=<verifier key>`.
+    #[arg(long = "witness", value_parser = parse_witness)]
+    witnesses: Vec<WitnessConfig>,
+    /// Cosignatures verifiers should require.
+    #[arg(long, default_value_t = 0)]
+    min_witnesses: usize,
+    /// Require genesis to create this root authority DID.
+    #[arg(long)]
+    root_did: Option<String>,
+}
+
+#[derive(Args)]
+pub(crate) struct WitnessArgs {
+    /// Data directory (SQLite file with the witness key and state).
+    #[arg(long, default_value = "dojang-witness")]
+    data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8071")]
+    listen: SocketAddr,
+    /// The witness's name (key name in cosignatures), e.g. `mois.go.kr/witness`.
+    #[arg(long)]
+    name: String,
+    /// Verifier keys of the logs to follow (`<origin>+<id>+<key>`).
+    #[arg(long = "log", required = true)]
+    logs: Vec<String>,
+}
+
+fn parse_witness(text: &str) -> Result<WitnessConfig, String> {
+    let (url, key) = text
+        .split_once('=')
+        .ok_or("expected <url>=<verifier key>")?;
+    Ok(WitnessConfig {
+        url: url.to_owned(),
+        key: NoteVerifier::parse(key).map_err(|e| e.to_string())?,
+    })
+}
+
+pub(crate) fn run(command: RegistryCommand) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        match command {
+            RegistryCommand::Serve(args) => serve(args).await,
+            RegistryCommand::Witness(args) => witness(args).await,
+            RegistryCommand::Bundle { url, out, anchor } => {
+                export_bundle(&url, &out, anchor.as_deref()).await
+            }
+            RegistryCommand::VerifyInclusion {
+                anchor,
+                checkpoint,
+                proof,
+                leaf_hash,
+            } => verify_inclusion(&anchor, &checkpoint, &proof, &leaf_hash),
+            RegistryCommand::VerifyConsistency {
+                anchor,
+                old,
+                new,
+                proof,
+            } => verify_consistency(&anchor, &old, &new, &proof),
+            RegistryCommand::Genesis { url, key, origin } => {
+                let key = read_secret_key(&key)?;
+                let (document, kid) = document_for(&key);
+                let entry = Entry::sign(
+                    &Operation::Genesis {
+                        origin,
+                        document: document.clone(),
+                    },
+                    &key,
+                    &kid,
+                )?;
+                submit(&url, entry).await?;
+                println!("{}", document.id);
+                Ok(ExitCode::SUCCESS)
+            }
+            RegistryCommand::CreateDid { url, key } => {
+                let key = read_secret_key(&key)?;
+                let (document, kid) = document_for(&key);
+                let entry = Entry::sign(
+                    &Operation::DidCreate {
+                        document: document.clone(),
+                    },
+                    &key,
+                    &kid,
+                )?;
+                submit(&url, entry).await?;
+                println!("{}", document.id);
+                Ok(ExitCode::SUCCESS)
+            }
+            RegistryCommand::Accredit {
+                url,
+                key,
+                subject,
+                name,
+                types,
+                delegable,
+            } => {
+                let key = read_secret_key(&key)?;
+                let (document, kid) = document_for(&key);
+                let operation = Operation::Grant {
+                    grantor: document.id.clone(),
+                    subject: dojang_core::Did::parse(&subject)?,
+                    name,
+                    types,
+                    delegable,
+                    at: crate::now(),
+                };
+                submit(&url, Entry::sign(&operation, &key, &kid)?).await?;
+                Ok(ExitCode::SUCCESS)
+            }
+        }
+    })
+}
+
+/// The did:dojang document dojang's tools create for a key: one key, every relationship.
+pub(crate) fn document_for(key: &SecretKey) -> (dojang_core::DidDocument, dojang_core::DidUrl) {
+    let did = dojang_did(key.public_key());
+    let document = dojang_document(
+        &did,
+        &[(
+            "key-1",
+            key.public_key(),
+            &[
+                Relationship::AssertionMethod,
+                Relationship::Authentication,
+                Relationship::CapabilityInvocation,
+            ],
+        )],
+    );
+    let kid = did.with_fragment("key-1");
+    (document, kid)
+}
+
+async fn submit(url: &str, entry: String) -> anyhow::Result<()> {
+    let response = reqwest::Client::new()
+        .post(format!("{}/entries", url.trim_end_matches('/')))
+        .body(entry)
+        .send()
+        .await
+        .with_context(|| format!("contacting the registry at {url}"))?;
+    let status = response.status();
+    let text = response.text().await?;
+    if !status.is_success() {
+        bail!("registry refused the entry ({status}): {text}");
+    }
+    eprintln!("appended: {text}");
+    Ok(())
+}
+
+/// The operator's passphrase: `DOJANG_PASSPHRASE`, or a random one kept in the data directory
+/// (created on first start, mode 0600) — convenient, but then the keys are only as safe as
+/// that directory.
+pub(crate) fn passphrase(data_dir: &Path) -> anyhow::Result<Zeroizing<String>> {
+    if let Ok(passphrase) = std::env::var("DOJANG_PASSPHRASE") {
+        return Ok(Zeroizing::new(passphrase));
+    }
+    let path = data_dir.join("passphrase");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        return Ok(Zeroizing::new(existing.trim().to_owned()));
+    }
+    let mut bytes = [0u8; 32];
+    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| anyhow::anyhow!("random generator failed"))?;
+    let generated = dojang_core::b64::encode(bytes);
+    crate::identity::write_secret(&path, &generated, false)?;
+    tracing::warn!(path = %path.display(), "generated a passphrase for the signing keys; set DOJANG_PASSPHRASE in production");
+    Ok(Zeroizing::new(generated))
+}
+
+pub(crate) fn database_url(
+    data_dir: &Path,
+    explicit: Option<String>,
+    file: &str,
+) -> anyhow::Result<String> {
+    if let Some(url) = explicit {
+        return Ok(url);
+    }
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
+    Ok(format!("sqlite://{}", data_dir.join(file).display()))
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    crate::init_logs();
+    let database_url = database_url(&args.data_dir, args.database_url, "registry.db")?;
+    let registry = Registry::open(RegistryConfig {
+        database_url,
+        origin: args.origin,
+        passphrase: passphrase(&args.data_dir)?,
+        root: args
+            .root_did
+            .map(|d| dojang_core::Did::parse(&d))
+            .transpose()?,
+        kdf: KdfParams::DEFAULT,
+        witnesses: args.witnesses,
+        min_witnesses: args.min_witnesses,
+    })
+    .await?;
+    let anchor = registry.trust_anchor();
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    println!(
+        "registry {} listening on http://{}",
+        anchor.origin,
+        listener.local_addr()?
+    );
+    println!("log key:    {}", anchor.log_key);
+    println!("bundle key: {}", anchor.bundle_key);
+    axum::serve(listener, dojang_registry::http::app(registry))
+        .with_graceful_shutdown(crate::shutdown_signal())
+        .await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn witness(args: WitnessArgs) -> anyhow::Result<ExitCode> {
+    crate::init_logs();
+    let url = database_url(&args.data_dir, None, "witness.db")?;
+    let passphrase = passphrase(&args.data_dir)?;
+    let key = witness_key(&args.data_dir, &passphrase)?;
+    let logs = args
+        .logs
+        .iter()
+        .map(|k| NoteVerifier::parse(k))
+        .collect::<Result<Vec<_>, _>>()?;
+    let witness = Witness::open(&url, &args.name, key, logs).await?;
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    println!(
+        "witness {} listening on http://{}",
+        args.name,
+        listener.local_addr()?
+    );
+    println!("witness key: {}", witness.verifier());
+    axum::serve(listener, dojang_registry::witness::app(Arc::new(witness)))
+        .with_graceful_shutdown(crate::shutdown_signal())
+        .await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The witness's cosigning key, sealed in its data directory.
+fn witness_key(data_dir: &Path, passphrase: &str) -> anyhow::Result<SecretKey> {
+    let path = data_dir.join("witness.key");
+    let purpose = "dojang-witness-key";
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        let sealed: PassphraseSealed = serde_json::from_str(&text)?;
+        let secret = sealed
+            .open(passphrase.as_bytes(), purpose)
+            .context("cannot unseal the witness key")?;
+        return Ok(SecretKey::from_bytes(Algorithm::EdDsa, &secret)?);
+    }
+    let key = SecretKey::generate(Algorithm::EdDsa)?;
+    let sealed = PassphraseSealed::seal(
+        key.secret_bytes().as_ref(),
+        passphrase.as_bytes(),
+        purpose,
+        KdfParams::DEFAULT,
+    )?;
+    crate::identity::write_secret(&path, &serde_json::to_string(&sealed)?, false)?;
+    Ok(key)
+}
+
+async fn export_bundle(url: &str, out: &Path, anchor: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let base = url.trim_end_matches('/');
+    let client = reqwest::Client::new();
+    let anchor: TrustAnchor = match anchor {
+        Some(path) => read_json(path)?,
+        None => {
+            let fetched: TrustAnchor = client
+                .get(format!("{base}/trust-anchor"))
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            let path = out.with_extension("anchor.json");
+            std::fs::write(&path, serde_json::to_string_pretty(&fetched)?)?;
+            eprintln!(
+                "trust anchor (trust on first use) written to {}",
+                path.display()
+            );
+            fetched
+        }
+    };
+    let text = client
+        .get(format!("{base}/bundle"))
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    let verified =
+        bundle::verify(&text, &anchor).context("the registry's bundle does not verify")?;
+    std::fs::write(out, &text)?;
+    println!(
+        "bundle verified and written to {}: checkpoint size {}, {} witness(es), {} accredited issuer(s), {} status list(s)",
+        out.display(),
+        verified.checkpoint.size,
+        verified.witnesses,
+        verified.state.accredited_issuers().len(),
+        verified.state.status_lists().count()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+fn signed_checkpoint(anchor: &TrustAnchor, path: &Path) -> anyhow::Result<SignedCheckpoint> {
+    let log_key = NoteVerifier::parse(&anchor.log_key)?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(SignedCheckpoint::verify(&text, &anchor.origin, &log_key)?)
+}
+
+fn verify_inclusion(
+    anchor: &Path,
+    checkpoint: &Path,
+    proof: &Path,
+    leaf_hash: &str,
+) -> anyhow::Result<ExitCode> {
+    let anchor: TrustAnchor = read_json(anchor)?;
+    let checkpoint = signed_checkpoint(&anchor, checkpoint)?.checkpoint;
+    let proof: dojang_registry::http::InclusionProof = read_json(proof)?;
+    if proof.size != checkpoint.size {
+        bail!(
+            "the proof is for size {}, the checkpoint has size {}",
+            proof.size,
+            checkpoint.size
+        );
+    }
+    let leaf = decode_hashes(&[leaf_hash.to_owned()]).map_err(anyhow::Error::msg)?[0];
+    let hashes = decode_hashes(&proof.proof).map_err(anyhow::Error::msg)?;
+    match merkle::verify_inclusion(proof.index, proof.size, &leaf, &hashes, &checkpoint.root) {
+        Ok(()) => {
+            println!(
+                "OK: leaf {} is in the log of size {} ({})",
+                proof.index, proof.size, anchor.origin
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            println!("FAILED: {e}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+fn verify_consistency(
+    anchor: &Path,
+    old: &Path,
+    new: &Path,
+    proof: &Path,
+) -> anyhow::Result<ExitCode> {
+    let anchor: TrustAnchor = read_json(anchor)?;
+    let old = signed_checkpoint(&anchor, old)?.checkpoint;
+    let new = signed_checkpoint(&anchor, new)?.checkpoint;
+    let proof: dojang_registry::http::ConsistencyProof = read_json(proof)?;
+    if (proof.first, proof.second) != (old.size, new.size) {
+        bail!(
+            "the proof is for sizes {}→{}, the checkpoints are {}→{}",
+            proof.first,
+            proof.second,
+            old.size,
+            new.size
+        );
+    }
+    let hashes = decode_hashes(&proof.proof).map_err(anyhow::Error::msg)?;
+    match merkle::verify_consistency(old.size, new.size, &old.root, &new.root, &hashes) {
+        Ok(()) => {
+            println!(
+                "OK: the log of size {} extends the log of size {}",
+                new.size, old.size
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            println!("FAILED: {e} — the newer checkpoint does not extend the older one");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
