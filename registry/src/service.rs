@@ -29,7 +29,7 @@ use crate::entry::{Entry, EntryError, Leaf, Operation};
 use crate::merkle::{self, Hash, Node, Plan, ProofError};
 use crate::note::{NoteSignature, NoteSigner, NoteVerifier, TYPE_ED25519};
 use crate::state::LedgerState;
-use crate::store::{Store, StoreError};
+use crate::store::{NewEntry, Store, StoreError};
 
 /// Most entries sequenced in one transaction.
 pub const MAX_BATCH: usize = 1024;
@@ -589,21 +589,29 @@ impl Sequencer {
         }
 
         let written = async {
-            for (index, leaf, entry_hash, applied, _) in &accepted {
-                let leaf_hash = leaf.hash();
-                tx.insert_entry(
-                    *index,
-                    leaf.timestamp_ms,
-                    &leaf_hash,
-                    entry_hash,
-                    &leaf.entry,
-                    applied.op,
-                    &applied.subject,
+            let leaf_hashes: Vec<Hash> = accepted.iter().map(|(_, leaf, ..)| leaf.hash()).collect();
+            let rows: Vec<NewEntry<'_>> = accepted
+                .iter()
+                .zip(&leaf_hashes)
+                .map(
+                    |((index, leaf, entry_hash, applied, _), leaf_hash)| NewEntry {
+                        index: *index,
+                        timestamp_ms: leaf.timestamp_ms,
+                        leaf_hash,
+                        entry_hash,
+                        entry: &leaf.entry,
+                        op: applied.op,
+                        subject: &applied.subject,
+                    },
                 )
-                .await?;
-                for (node, hash) in push_leaf(&mut self.frontier, *index, leaf_hash) {
-                    tx.insert_node(node, &hash).await?;
-                }
+                .collect();
+            tx.insert_entries(&rows).await?;
+            let mut nodes = Vec::with_capacity(accepted.len() * 2);
+            for ((index, ..), leaf_hash) in accepted.iter().zip(&leaf_hashes) {
+                nodes.extend(push_leaf(&mut self.frontier, *index, *leaf_hash));
+            }
+            tx.insert_nodes(&nodes).await?;
+            for (_, _, _, applied, _) in &accepted {
                 if applied.op == "status.publish"
                     && let Some(record) = state.status_list(&applied.subject)
                 {

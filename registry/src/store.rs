@@ -53,6 +53,25 @@ pub struct StoredEntry {
     pub entry: String,
 }
 
+/// A leaf to insert.
+#[derive(Debug, Clone, Copy)]
+pub struct NewEntry<'a> {
+    /// Log index.
+    pub index: u64,
+    /// Sequencing time, ms.
+    pub timestamp_ms: u64,
+    /// Leaf hash.
+    pub leaf_hash: &'a Hash,
+    /// SHA-256 of the entry JWS (replay detection).
+    pub entry_hash: &'a Hash,
+    /// The entry JWS.
+    pub entry: &'a str,
+    /// Operation name.
+    pub op: &'a str,
+    /// The DID or list the operation is about.
+    pub subject: &'a str,
+}
+
 /// The registry's database.
 #[derive(Clone)]
 pub struct Store {
@@ -422,46 +441,63 @@ impl AppendTx {
         Ok(known)
     }
 
-    /// Inserts a leaf.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn insert_entry(
-        &mut self,
-        index: u64,
-        timestamp_ms: u64,
-        leaf_hash: &Hash,
-        entry_hash: &Hash,
-        entry: &str,
-        op: &str,
-        subject: &str,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO registry_entries (idx, ts, leaf_hash, entry_hash, entry, op, subject) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(int(index))
-        .bind(int(timestamp_ms))
-        .bind(leaf_hash.to_vec())
-        .bind(entry_hash.to_vec())
-        .bind(entry)
-        .bind(op)
-        .bind(subject)
-        .execute(&mut *self.tx)
-        .await?;
+    /// Inserts leaves, many rows per statement.
+    pub async fn insert_entries(&mut self, rows: &[NewEntry<'_>]) -> Result<(), StoreError> {
+        for chunk in rows.chunks(100) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let b = i * 7;
+                    format!(
+                        "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                        b + 1,
+                        b + 2,
+                        b + 3,
+                        b + 4,
+                        b + 5,
+                        b + 6,
+                        b + 7
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO registry_entries (idx, ts, leaf_hash, entry_hash, entry, op, subject) VALUES {}",
+                values.join(", ")
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for row in chunk {
+                query = query
+                    .bind(int(row.index))
+                    .bind(int(row.timestamp_ms))
+                    .bind(row.leaf_hash.to_vec())
+                    .bind(row.entry_hash.to_vec())
+                    .bind(row.entry)
+                    .bind(row.op)
+                    .bind(row.subject);
+            }
+            query.execute(&mut *self.tx).await?;
+        }
         Ok(())
     }
 
-    /// Inserts a perfect-subtree hash.
-    pub async fn insert_node(
-        &mut self,
-        (level, index): Node,
-        hash: &Hash,
-    ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO registry_nodes (level, idx, hash) VALUES ($1, $2, $3)")
-            .bind(i64::from(level))
-            .bind(int(index))
-            .bind(hash.to_vec())
-            .execute(&mut *self.tx)
-            .await?;
+    /// Inserts perfect-subtree hashes, many rows per statement.
+    pub async fn insert_nodes(&mut self, nodes: &[(Node, Hash)]) -> Result<(), StoreError> {
+        for chunk in nodes.chunks(300) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+                .collect();
+            let sql = format!(
+                "INSERT INTO registry_nodes (level, idx, hash) VALUES {}",
+                values.join(", ")
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for &((level, index), hash) in chunk {
+                query = query
+                    .bind(i64::from(level))
+                    .bind(int(index))
+                    .bind(hash.to_vec());
+            }
+            query.execute(&mut *self.tx).await?;
+        }
         Ok(())
     }
 

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Actor, config, database_url, grant};
+use common::{Actor, config, grant, sqlite_url};
 use dojang_core::did::Relationship;
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::status::token::{TokenStatus, TokenStatusList};
@@ -24,7 +24,7 @@ struct World {
 
 async fn world() -> World {
     let dir = tempfile::tempdir().unwrap();
-    let url = database_url(dir.path(), false).await.unwrap();
+    let url = sqlite_url(dir.path());
     let registry = Registry::open(config(&url)).await.unwrap();
     let root = Actor::new(Algorithm::EdDsa);
     let seoul = Actor::new(Algorithm::Es256);
@@ -264,7 +264,7 @@ async fn deltas_update_state_and_forks_are_refused() {
         proof: vec![],
     });
     let other_registry = {
-        let url = database_url(forked_dir.path(), false).await.unwrap();
+        let url = sqlite_url(forked_dir.path());
         // Same keys? No: a fork signed by another log key fails the signature check too.
         Registry::open(config(&url)).await.unwrap()
     };
@@ -297,7 +297,7 @@ async fn a_fork_signed_with_the_real_log_key_is_refused() {
     // The strongest fork: the operator itself signs a checkpoint of a rewritten history (same
     // keys, different entries). The consistency check catches it.
     let dir = tempfile::tempdir().unwrap();
-    let url = database_url(dir.path(), false).await.unwrap();
+    let url = sqlite_url(dir.path());
     let registry = Registry::open(config(&url)).await.unwrap();
     let root = Actor::new(Algorithm::EdDsa);
     registry.submit(root.genesis()).await.unwrap();

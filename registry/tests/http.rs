@@ -6,7 +6,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::{Actor, config, database_url, grant};
+use common::{Actor, config, grant, sqlite_url};
 use dojang_core::key::Algorithm;
 use dojang_registry::bundle::{self, TrustAnchor};
 use dojang_registry::checkpoint::SignedCheckpoint;
@@ -56,7 +56,7 @@ fn json(body: &str) -> Value {
 #[tokio::test]
 async fn the_api_end_to_end() {
     let dir = tempfile::tempdir().unwrap();
-    let registry = Registry::open(config(&database_url(dir.path(), false).await.unwrap()))
+    let registry = Registry::open(config(&sqlite_url(dir.path())))
         .await
         .unwrap();
     let router = app(registry.clone());

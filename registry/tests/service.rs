@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Actor, config, database_url, grant};
+use common::{Actor, TestDatabase, config, grant, postgres_database, sqlite_url};
 use dojang_core::key::Algorithm;
 use dojang_registry::checkpoint::SignedCheckpoint;
 use dojang_registry::entry::{EntryError, Operation};
@@ -13,12 +13,21 @@ use dojang_registry::merkle::{self, MemoryTree};
 use dojang_registry::service::{Registry, RegistryError};
 use dojang_registry::state::Accreditation;
 
-async fn registry(dir: &std::path::Path, postgres: bool) -> Option<(Registry, String)> {
-    let Some(url) = database_url(dir, postgres).await else {
-        println!("skipped: DOJANG_TEST_POSTGRES_URL is not set");
-        return None;
+/// A registry on SQLite, or on a fresh PostgreSQL database (kept alive by the guard).
+async fn registry(
+    dir: &std::path::Path,
+    postgres: bool,
+) -> Option<(Registry, String, Option<TestDatabase>)> {
+    let (url, guard) = if postgres {
+        let Some(db) = postgres_database().await else {
+            println!("skipped: DOJANG_TEST_POSTGRES_URL is not set");
+            return None;
+        };
+        (db.url.clone(), Some(db))
+    } else {
+        (sqlite_url(dir), None)
     };
-    Some((Registry::open(config(&url)).await.unwrap(), url))
+    Some((Registry::open(config(&url)).await.unwrap(), url, guard))
 }
 
 fn audit(actor: &Actor, n: u64) -> String {
@@ -34,7 +43,7 @@ fn audit(actor: &Actor, n: u64) -> String {
 
 async fn appends_prove_and_survive_reopening(postgres: bool) {
     let dir = tempfile::tempdir().unwrap();
-    let Some((registry, url)) = registry(dir.path(), postgres).await else {
+    let Some((registry, url, _db)) = registry(dir.path(), postgres).await else {
         return;
     };
     let root = Actor::new(Algorithm::EdDsa);
@@ -167,7 +176,7 @@ async fn postgres_appends_prove_and_survive_reopening() {
 /// have) appending concurrently to one database never fork the log.
 async fn concurrent_sequencers_do_not_fork(postgres: bool) {
     let dir = tempfile::tempdir().unwrap();
-    let Some((first, url)) = registry(dir.path(), postgres).await else {
+    let Some((first, url, _db)) = registry(dir.path(), postgres).await else {
         return;
     };
     let second = Registry::open(config(&url)).await.unwrap();

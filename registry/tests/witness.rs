@@ -8,7 +8,7 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{Actor, config, database_url};
+use common::{Actor, config, sqlite_url};
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_registry::bundle;
 use dojang_registry::checkpoint::{Checkpoint, SignedCheckpoint};
@@ -19,7 +19,7 @@ use dojang_registry::witness::{Witness, WitnessError, request_body};
 
 async fn log_with(n: u64) -> (Registry, Actor, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let url = database_url(dir.path(), false).await.unwrap();
+    let url = sqlite_url(dir.path());
     let registry = Registry::open(config(&url)).await.unwrap();
     let root = Actor::new(Algorithm::EdDsa);
     registry.submit(root.genesis()).await.unwrap();
@@ -204,7 +204,7 @@ async fn log_key_signer(_registry: &Registry, dir: &std::path::Path) -> NoteSign
 async fn registry_collects_cosignatures_over_http() {
     let dir = tempfile::tempdir().unwrap();
     // Start the registry once to learn its log key, then the witness, then the registry with it.
-    let url = database_url(dir.path(), false).await.unwrap();
+    let url = sqlite_url(dir.path());
     let log_key = Registry::open(config(&url))
         .await
         .unwrap()

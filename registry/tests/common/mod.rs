@@ -137,13 +137,14 @@ pub fn grant(root: &Actor, subject: &Actor, name: &str, types: &[&str], delegabl
     })
 }
 
-/// A database URL for one test: a fresh SQLite file under `dir`, or (with `postgres`) a fresh
-/// PostgreSQL database created on `DOJANG_TEST_POSTGRES_URL`. `None` if PostgreSQL is not
-/// configured (the caller says it skipped).
-pub async fn database_url(dir: &std::path::Path, postgres: bool) -> Option<String> {
-    if !postgres {
-        return Some(format!("sqlite://{}", dir.join("registry.db").display()));
-    }
+/// A fresh SQLite database file under `dir`.
+pub fn sqlite_url(dir: &std::path::Path) -> String {
+    format!("sqlite://{}", dir.join("registry.db").display())
+}
+
+/// A fresh PostgreSQL database on `DOJANG_TEST_POSTGRES_URL`, dropped with the returned value;
+/// `None` if that variable is not set (the caller says it skipped).
+pub async fn postgres_database() -> Option<TestDatabase> {
     let base = std::env::var("DOJANG_TEST_POSTGRES_URL").ok()?;
     use sqlx::Connection as _;
     let mut admin = sqlx::PgConnection::connect(&base)
@@ -155,7 +156,41 @@ pub async fn database_url(dir: &std::path::Path, postgres: bool) -> Option<Strin
         .await
         .unwrap();
     let (prefix, _) = base.rsplit_once('/').expect("URL has a database name");
-    Some(format!("{prefix}/{name}"))
+    Some(TestDatabase {
+        url: format!("{prefix}/{name}"),
+        admin: base,
+        name,
+    })
+}
+
+/// A PostgreSQL test database, dropped (connections and all) with this value.
+pub struct TestDatabase {
+    pub url: String,
+    admin: String,
+    name: String,
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let (admin, name) = (self.admin.clone(), self.name.clone());
+        // Drop may run inside a runtime: use a thread with its own.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                use sqlx::Connection as _;
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                    let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .execute(&mut conn)
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
 }
 
 fn uuid_like() -> String {

@@ -30,13 +30,52 @@ pub(crate) struct BenchArgs {
     filter: Option<String>,
 }
 
-struct Bench {
+mod registry;
+
+pub(super) struct Bench {
     sample: Duration,
     samples: usize,
     filter: Option<String>,
+    quick: bool,
 }
 
 impl Bench {
+    /// Median time of single async calls over `inputs` (latency, not throughput).
+    async fn time_each<F, Fut, E>(
+        &self,
+        name: &str,
+        unit: Unit,
+        inputs: &[u64],
+        mut call: F,
+    ) -> anyhow::Result<()>
+    where
+        F: FnMut(u64) -> Fut,
+        Fut: std::future::Future<Output = Result<(), E>>,
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        if !self.wanted(name) {
+            return Ok(());
+        }
+        let take = if self.quick {
+            inputs.len().min(64)
+        } else {
+            inputs.len()
+        };
+        let mut times = Vec::with_capacity(take);
+        for &input in &inputs[..take] {
+            let start = Instant::now();
+            call(input).await?;
+            times.push(start.elapsed().as_secs_f64());
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "{name}: {:.3} {}",
+            times[times.len() / 2] * unit.scale(),
+            unit.name()
+        );
+        Ok(())
+    }
+
     fn wanted(&self, name: &str) -> bool {
         self.filter.as_deref().is_none_or(|f| name.contains(f))
     }
@@ -64,7 +103,7 @@ impl Bench {
         per_op[per_op.len() / 2]
     }
 
-    fn time(&self, name: &str, unit: Unit, batch: impl FnMut(u64)) -> Option<f64> {
+    pub(super) fn time(&self, name: &str, unit: Unit, batch: impl FnMut(u64)) -> Option<f64> {
         if !self.wanted(name) {
             return None;
         }
@@ -75,7 +114,7 @@ impl Bench {
 }
 
 #[derive(Clone, Copy)]
-enum Unit {
+pub(super) enum Unit {
     Nanos,
     Micros,
     Millis,
@@ -136,9 +175,12 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         sample: Duration::from_millis(if args.quick { 2 } else { 10 }),
         samples: if args.quick { 11 } else { 31 },
         filter: args.filter,
+        quick: args.quick,
     };
     let now = crate::now();
-    let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
 
     for alg in Algorithm::ALL {
         let tag = match alg {
@@ -272,6 +314,8 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
 
     status_benches(&bench)?;
 
+    runtime.block_on(registry::run(&bench))?;
+
     let card = Catalog::builtin().get("citizen-card")?;
     bench.time("schema_validate_citizen_card", Unit::Micros, |n| {
         for _ in 0..n {
@@ -316,6 +360,8 @@ fn status_benches(bench: &Bench) -> anyhow::Result<()> {
             black_box(TokenStatusList::decode(&encoded).ok());
         }
     });
-    println!("status_list_1m_encoded: {} bytes", encoded.lst.len());
+    if bench.wanted("status_list_1m_encoded") {
+        println!("status_list_1m_encoded: {} bytes", encoded.lst.len());
+    }
     Ok(())
 }
