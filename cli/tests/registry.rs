@@ -249,3 +249,191 @@ fn operator_workflow_against_a_real_server() {
     ]);
     assert_eq!(wrong.status.code(), Some(1));
 }
+
+/// Two registry processes on one PostgreSQL database, written to concurrently, keep one log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_registry_processes_on_one_postgres_do_not_fork() {
+    use dojang_core::key::{Algorithm, SecretKey};
+    use dojang_registry::entry::{Entry, Operation};
+    use dojang_registry::merkle::MemoryTree;
+    use sqlx::Connection as _;
+
+    let Ok(base) = std::env::var("DOJANG_TEST_POSTGRES_URL") else {
+        println!("skipped: DOJANG_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let mut admin = sqlx::PgConnection::connect(&base).await.unwrap();
+    let name = format!("dojang_test_procs_{}", std::process::id());
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    )))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let database_url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
+
+    let dir = tempfile::tempdir().unwrap();
+    let start = |data: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dojang"))
+            .args([
+                "registry",
+                "serve",
+                "--data-dir",
+                data,
+                "--listen",
+                "127.0.0.1:0",
+                "--database-url",
+                &database_url,
+            ])
+            .env("DOJANG_PASSPHRASE", "test")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let first = BufReader::new(child.stdout.take().unwrap())
+            .lines()
+            .next()
+            .unwrap()
+            .unwrap();
+        let url = first
+            .split("listening on ")
+            .nth(1)
+            .unwrap()
+            .trim()
+            .to_owned();
+        (Server(child), url)
+    };
+    let (_a, url_a) = start(dir.path().join("a").to_str().unwrap());
+    let (_b, url_b) = start(dir.path().join("b").to_str().unwrap());
+
+    let client = reqwest::Client::new();
+    let root = SecretKey::generate(Algorithm::EdDsa).unwrap();
+    let (document, kid) = dojang_registry_document(&root);
+    let post = |url: String, entry: String| {
+        let client = client.clone();
+        async move {
+            let response = client
+                .post(format!("{url}/entries"))
+                .body(entry)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+            let body: serde_json::Value = response.json().await.unwrap();
+            body["index"].as_u64().unwrap()
+        }
+    };
+    post(
+        url_a.clone(),
+        Entry::sign(
+            &Operation::Genesis {
+                origin: "registry.dojang.local/log".into(),
+                document: document.clone(),
+            },
+            &root,
+            &kid,
+        )
+        .unwrap(),
+    )
+    .await;
+    let tasks: Vec<_> = (0..200u64)
+        .map(|n| {
+            let entry = Entry::sign(
+                &Operation::Audit {
+                    issuer: document.id.clone(),
+                    period_start: n as i64,
+                    period_end: n as i64,
+                    counts: Default::default(),
+                },
+                &root,
+                &kid,
+            )
+            .unwrap();
+            tokio::spawn(post(
+                if n % 2 == 0 {
+                    url_a.clone()
+                } else {
+                    url_b.clone()
+                },
+                entry,
+            ))
+        })
+        .collect();
+    let mut indices = Vec::new();
+    for task in tasks {
+        indices.push(task.await.unwrap());
+    }
+    indices.sort();
+    assert_eq!(
+        indices,
+        (1..201).collect::<Vec<_>>(),
+        "each index handed out once, across both processes"
+    );
+
+    let mut tree = MemoryTree::new();
+    for index in 0..201 {
+        let entry: serde_json::Value = client
+            .get(format!("{url_a}/entries/{index}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let leaf = dojang_registry::entry::Leaf {
+            timestamp_ms: entry["timestamp_ms"].as_u64().unwrap(),
+            entry: entry["entry"].as_str().unwrap().to_owned(),
+        };
+        tree.push(&leaf.encode());
+    }
+    let expected = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        tree.root_at(201),
+    );
+    for url in [&url_a, &url_b] {
+        let checkpoint = client
+            .get(format!("{url}/checkpoint"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let lines: Vec<&str> = checkpoint.lines().collect();
+        assert_eq!(
+            (lines[1], lines[2]),
+            ("201", expected.as_str()),
+            "{url} serves the one tree"
+        );
+    }
+    drop((_a, _b));
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    )))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+}
+
+fn dojang_registry_document(
+    key: &dojang_core::key::SecretKey,
+) -> (dojang_core::DidDocument, dojang_core::DidUrl) {
+    use dojang_core::did::Relationship;
+    let did = dojang_registry::state::dojang_did(key.public_key());
+    let document = dojang_registry::state::dojang_document(
+        &did,
+        &[(
+            "key-1",
+            key.public_key(),
+            &[
+                Relationship::AssertionMethod,
+                Relationship::CapabilityInvocation,
+            ],
+        )],
+    );
+    (document, did.with_fragment("key-1"))
+}
