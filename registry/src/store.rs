@@ -7,9 +7,7 @@
 //! PostgreSQL, the database lock in SQLite — so two sequencers, in one process or several,
 //! take turns and can never append at the same index.
 
-use std::str::FromStr as _;
-
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
+use sqlx::any::AnyRow;
 use sqlx::{Any, AnyPool, Row, Transaction};
 
 use crate::merkle::{Hash, Node};
@@ -22,25 +20,16 @@ pub enum StoreError {
     /// The database returned an error.
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
-    /// Migrations failed.
-    #[error("migrations: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    /// The database URL is not SQLite or PostgreSQL.
-    #[error("unsupported database URL (use sqlite://… or postgres://…)")]
-    UnsupportedUrl,
+    /// Opening the database or migrating it failed.
+    #[error("{0}")]
+    Open(#[from] dojang_migrations::OpenError),
     /// Stored data is inconsistent (a hash of the wrong length, a negative size…).
     #[error("stored data is corrupt: {0}")]
     Corrupt(&'static str),
 }
 
-/// Which database is behind the pool.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    /// Embedded SQLite.
-    Sqlite,
-    /// PostgreSQL.
-    Postgres,
-}
+pub use dojang_migrations::Backend;
+use dojang_migrations::Service;
 
 /// One stored entry.
 #[derive(Debug, Clone)]
@@ -80,50 +69,9 @@ pub struct Store {
 }
 
 impl Store {
-    /// Connects to `url` and applies the registry's migrations.
-    ///
-    /// SQLite files are created if missing and run in WAL mode with `synchronous = FULL`, so
-    /// an acknowledged append survives a crash of the process or the machine.
+    /// Connects to `url` and applies the registry's migrations (see `dojang-migrations`).
     pub async fn open(url: &str) -> Result<Self, StoreError> {
-        sqlx::any::install_default_drivers();
-        let backend = if url.starts_with("sqlite:") {
-            Backend::Sqlite
-        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Backend::Postgres
-        } else {
-            return Err(StoreError::UnsupportedUrl);
-        };
-        let url = match backend {
-            Backend::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
-            _ => url.to_owned(),
-        };
-        let options = AnyConnectOptions::from_str(&url)?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(if backend == Backend::Sqlite { 4 } else { 8 })
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        for pragma in [
-                            "PRAGMA journal_mode = WAL",
-                            "PRAGMA synchronous = FULL",
-                            "PRAGMA busy_timeout = 10000",
-                            "PRAGMA foreign_keys = ON",
-                        ] {
-                            sqlx::query(pragma).execute(&mut *conn).await?;
-                        }
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(options)
-            .await?;
-        let mut migrator = match backend {
-            Backend::Sqlite => sqlx::migrate!("../migrations/sqlite/registry"),
-            Backend::Postgres => sqlx::migrate!("../migrations/postgres/registry"),
-        };
-        // Other services' migrations share the database; they are not ours to check.
-        migrator.set_ignore_missing(true);
-        migrator.run(&pool).await?;
+        let (pool, backend) = dojang_migrations::open(url, Service::Registry).await?;
         Ok(Store { pool, backend })
     }
 
