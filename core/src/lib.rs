@@ -40,6 +40,7 @@ pub mod jwk;
 pub mod jws;
 pub mod key;
 pub mod multikey;
+pub mod oid4vci;
 pub mod sd_jwt;
 pub mod seal;
 pub mod status;

@@ -1,11 +1,14 @@
 -- The issuer service (PostgreSQL). Versions 2000-2999 belong to the issuer.
 
--- Issuers hosted by this service, with their signing keys sealed under the operator passphrase.
+-- Issuers hosted by this service. The signing key and the data secret (from which the
+-- subject-reference pepper and the offer-claims key are derived) are sealed under the
+-- operator passphrase.
 CREATE TABLE issuer_issuers (
     slug TEXT PRIMARY KEY,
     name TEXT NOT NULL,
     did TEXT NOT NULL UNIQUE,
     sealed_key TEXT NOT NULL,
+    sealed_secret TEXT NOT NULL,
     created_at BIGINT NOT NULL
 );
 

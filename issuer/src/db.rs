@@ -1,0 +1,725 @@
+//! All of the issuer's SQL, over sqlx's `Any` driver (SQLite or PostgreSQL; schema in
+//! `migrations/<db>/issuer`).
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, Row};
+
+use dojang_migrations::{Backend, Service};
+
+/// Why a storage operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DbError {
+    /// The database returned an error.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Opening or migrating failed.
+    #[error("{0}")]
+    Open(#[from] dojang_migrations::OpenError),
+    /// Stored data is inconsistent.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(&'static str),
+}
+
+impl DbError {
+    /// Whether this is a unique-constraint violation (a lost race, a duplicate).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, DbError::Database(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+}
+
+/// A hosted issuer as stored.
+#[derive(Debug, Clone)]
+pub struct IssuerRow {
+    /// Short name in URLs (`seoul`).
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// Its `did:dojang`.
+    pub did: String,
+    /// The signing key, sealed.
+    pub sealed_key: String,
+    /// The data secret (subject-reference pepper, claims key), sealed.
+    pub sealed_secret: String,
+}
+
+/// An operator as stored.
+#[derive(Debug, Clone)]
+pub struct OperatorRow {
+    /// Operator id.
+    pub id: String,
+    /// The issuer it acts for.
+    pub issuer: String,
+    /// Its name.
+    pub name: String,
+    /// Credential types it may act on.
+    pub types: Vec<String>,
+    /// Token expiry (Unix seconds), if any.
+    pub expires_at: Option<i64>,
+    /// Whether it was disabled.
+    pub disabled: bool,
+}
+
+/// An offer as stored.
+#[derive(Debug, Clone)]
+pub struct OfferRow {
+    /// Offer id.
+    pub id: String,
+    /// The issuer.
+    pub issuer: String,
+    /// Credential type.
+    pub type_id: String,
+    /// Claims, sealed; `None` once issued.
+    pub claims_sealed: Option<String>,
+    /// Hashed subject reference.
+    pub subject_ref: Option<String>,
+    /// SHA-256 of the transaction code, if one is required.
+    pub tx_code_hash: Option<Vec<u8>>,
+    /// Failed transaction code attempts.
+    pub tx_attempts: i64,
+    /// `open`, `redeemed`, `issued`, `locked`, `expired`.
+    pub state: String,
+    /// The operator who created it.
+    pub operator: String,
+    /// The credential issued from it, once issued.
+    pub credential_id: Option<String>,
+    /// Expiry (Unix seconds).
+    pub expires_at: i64,
+}
+
+/// A status list as stored.
+#[derive(Debug, Clone)]
+pub struct ListRow {
+    /// List id (unique in the registry).
+    pub list_id: String,
+    /// Entries.
+    pub capacity: u64,
+    /// Last published version.
+    pub version: u64,
+}
+
+/// A credential record as stored (what revocation needs).
+#[derive(Debug, Clone)]
+pub struct CredentialRow {
+    /// Credential id.
+    pub id: String,
+    /// The issuer.
+    pub issuer: String,
+    /// Credential type.
+    pub type_id: String,
+    /// Its status list.
+    pub list_id: String,
+    /// Its index in that list.
+    pub status_index: u64,
+    /// `valid`, `revoked` or `suspended`.
+    pub status: String,
+    /// Hashed subject reference.
+    pub subject_ref: Option<String>,
+    /// Issuance time.
+    pub issued_at: i64,
+}
+
+/// The issuer's database.
+#[derive(Clone)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Db {
+    /// Opens `url` and applies the issuer's migrations.
+    pub async fn open(url: &str) -> Result<Self, DbError> {
+        let (pool, backend) = dojang_migrations::open(url, Service::Issuer).await?;
+        Ok(Db { pool, backend })
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    // ---- issuers
+
+    /// Records a hosted issuer.
+    pub async fn insert_issuer(&self, row: &IssuerRow, now: i64) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO issuer_issuers (slug, name, did, sealed_key, sealed_secret, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&row.slug)
+        .bind(&row.name)
+        .bind(&row.did)
+        .bind(&row.sealed_key)
+        .bind(&row.sealed_secret)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Every hosted issuer.
+    pub async fn issuers(&self) -> Result<Vec<IssuerRow>, DbError> {
+        sqlx::query(
+            "SELECT slug, name, did, sealed_key, sealed_secret FROM issuer_issuers ORDER BY slug",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(IssuerRow {
+                slug: r.try_get("slug")?,
+                name: r.try_get("name")?,
+                did: r.try_get("did")?,
+                sealed_key: r.try_get("sealed_key")?,
+                sealed_secret: r.try_get("sealed_secret")?,
+            })
+        })
+        .collect()
+    }
+
+    // ---- operators
+
+    /// Records an operator with the hash of its token.
+    pub async fn insert_operator(
+        &self,
+        row: &OperatorRow,
+        token_hash: &[u8],
+        now: i64,
+    ) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO issuer_operators (id, issuer, name, types, token_hash, expires_at, disabled, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 0, $7)",
+        )
+        .bind(&row.id)
+        .bind(&row.issuer)
+        .bind(&row.name)
+        .bind(row.types.join(","))
+        .bind(token_hash.to_vec())
+        .bind(row.expires_at)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The operator holding the token with this hash.
+    pub async fn operator_by_token(
+        &self,
+        token_hash: &[u8],
+    ) -> Result<Option<OperatorRow>, DbError> {
+        let row = sqlx::query(
+            "SELECT id, issuer, name, types, expires_at, disabled FROM issuer_operators WHERE token_hash = $1",
+        )
+        .bind(token_hash.to_vec())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            let types: String = r.try_get("types")?;
+            let disabled: i64 = r.try_get("disabled")?;
+            Ok(OperatorRow {
+                id: r.try_get("id")?,
+                issuer: r.try_get("issuer")?,
+                name: r.try_get("name")?,
+                types: types
+                    .split(',')
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                expires_at: r.try_get("expires_at")?,
+                disabled: disabled != 0,
+            })
+        })
+        .transpose()
+    }
+
+    // ---- offers
+
+    /// Records an offer. With an idempotency key already used for this issuer, records nothing
+    /// and returns the existing offer's id.
+    pub async fn insert_offer(
+        &self,
+        row: &OfferRow,
+        code_hash: &[u8],
+        idempotency_key: Option<&str>,
+        now: i64,
+    ) -> Result<Result<(), String>, DbError> {
+        let inserted = sqlx::query(
+            "INSERT INTO issuer_offers (id, issuer, type, claims_sealed, subject_ref, code_hash, tx_code_hash, \
+             tx_attempts, state, operator, idempotency_key, expires_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 'open', $8, $9, $10, $11) \
+             ON CONFLICT (issuer, idempotency_key) DO NOTHING",
+        )
+        .bind(&row.id)
+        .bind(&row.issuer)
+        .bind(&row.type_id)
+        .bind(&row.claims_sealed)
+        .bind(&row.subject_ref)
+        .bind(code_hash.to_vec())
+        .bind(row.tx_code_hash.clone())
+        .bind(&row.operator)
+        .bind(idempotency_key)
+        .bind(row.expires_at)
+        .bind(now)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if inserted == 1 {
+            return Ok(Ok(()));
+        }
+        let existing =
+            sqlx::query("SELECT id FROM issuer_offers WHERE issuer = $1 AND idempotency_key = $2")
+                .bind(&row.issuer)
+                .bind(idempotency_key)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(Err(existing.try_get("id")?))
+    }
+
+    /// The offer with this pre-authorized code hash.
+    pub async fn offer_by_code(&self, code_hash: &[u8]) -> Result<Option<OfferRow>, DbError> {
+        self.offer_where("code_hash = $1", code_hash.to_vec()).await
+    }
+
+    /// The offer with this id.
+    pub async fn offer(&self, id: &str) -> Result<Option<OfferRow>, DbError> {
+        self.offer_where("id = $1", id.to_owned()).await
+    }
+
+    async fn offer_where<T>(
+        &self,
+        condition: &'static str,
+        value: T,
+    ) -> Result<Option<OfferRow>, DbError>
+    where
+        T: for<'q> sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any> + Send,
+    {
+        let sql = format!(
+            "SELECT id, issuer, type, claims_sealed, subject_ref, tx_code_hash, tx_attempts, state, operator, \
+             credential_id, expires_at FROM issuer_offers WHERE {condition}"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(value)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(offer_row).transpose()
+    }
+
+    /// Moves an offer from `from` to `to` state; `false` if it was not in `from` (a replay or a
+    /// lost race).
+    pub async fn transition_offer(&self, id: &str, from: &str, to: &str) -> Result<bool, DbError> {
+        let changed =
+            sqlx::query("UPDATE issuer_offers SET state = $1 WHERE id = $2 AND state = $3")
+                .bind(to)
+                .bind(id)
+                .bind(from)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+        Ok(changed == 1)
+    }
+
+    /// Counts a wrong transaction code; returns the new count.
+    pub async fn count_tx_attempt(&self, id: &str) -> Result<i64, DbError> {
+        let row = sqlx::query("UPDATE issuer_offers SET tx_attempts = tx_attempts + 1 WHERE id = $1 RETURNING tx_attempts")
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("tx_attempts")?)
+    }
+
+    /// Marks an offer issued: links the credential and drops the sealed claims.
+    pub async fn finish_offer(&self, id: &str, credential_id: &str) -> Result<(), DbError> {
+        sqlx::query("UPDATE issuer_offers SET state = 'issued', credential_id = $1, claims_sealed = NULL WHERE id = $2")
+            .bind(credential_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Expires unredeemed offers past their time, dropping their claims; returns how many.
+    pub async fn expire_offers(&self, now: i64) -> Result<u64, DbError> {
+        Ok(sqlx::query(
+            "UPDATE issuer_offers SET state = 'expired', claims_sealed = NULL \
+             WHERE expires_at <= $1 AND state IN ('open', 'redeemed')",
+        )
+        .bind(now)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+
+    // ---- access tokens and nonces
+
+    /// Records an access token (hashed) for an offer.
+    pub async fn insert_access_token(
+        &self,
+        token_hash: &[u8],
+        offer_id: &str,
+        expires_at: i64,
+    ) -> Result<(), DbError> {
+        sqlx::query("INSERT INTO issuer_access_tokens (token_hash, offer_id, expires_at) VALUES ($1, $2, $3)")
+            .bind(token_hash.to_vec())
+            .bind(offer_id)
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The offer an unexpired access token grants.
+    pub async fn access_token(
+        &self,
+        token_hash: &[u8],
+        now: i64,
+    ) -> Result<Option<String>, DbError> {
+        let row = sqlx::query(
+            "SELECT offer_id FROM issuer_access_tokens WHERE token_hash = $1 AND expires_at > $2",
+        )
+        .bind(token_hash.to_vec())
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| r.try_get("offer_id")).transpose()?)
+    }
+
+    /// Records a fresh `c_nonce`.
+    pub async fn insert_nonce(&self, nonce: &str, expires_at: i64) -> Result<(), DbError> {
+        sqlx::query("INSERT INTO issuer_nonces (nonce, expires_at) VALUES ($1, $2)")
+            .bind(nonce)
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Uses up a `c_nonce`: `true` only the first time, and only before it expires.
+    pub async fn consume_nonce(&self, nonce: &str, now: i64) -> Result<bool, DbError> {
+        let deleted = sqlx::query("DELETE FROM issuer_nonces WHERE nonce = $1 AND expires_at > $2")
+            .bind(nonce)
+            .bind(now)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(deleted == 1)
+    }
+
+    /// Removes expired nonces and access tokens.
+    pub async fn sweep(&self, now: i64) -> Result<(), DbError> {
+        sqlx::query("DELETE FROM issuer_nonces WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query("DELETE FROM issuer_access_tokens WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    // ---- status lists and credentials
+
+    /// The issuer's status lists, oldest first.
+    pub async fn lists(&self, issuer: &str) -> Result<Vec<ListRow>, DbError> {
+        sqlx::query("SELECT list_id, capacity, version FROM issuer_status_lists WHERE issuer = $1 ORDER BY created_at, list_id")
+            .bind(issuer)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Ok(ListRow { list_id: r.try_get("list_id")?, capacity: uint(r, "capacity")?, version: uint(r, "version")? }))
+            .collect()
+    }
+
+    /// Records a new list at version `version`.
+    pub async fn insert_list(&self, issuer: &str, list: &ListRow, now: i64) -> Result<(), DbError> {
+        sqlx::query("INSERT INTO issuer_status_lists (list_id, issuer, capacity, version, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&list.list_id)
+            .bind(issuer)
+            .bind(list.capacity as i64)
+            .bind(list.version as i64)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Indices already used in a list.
+    pub async fn used_indices(&self, list_id: &str) -> Result<Vec<u64>, DbError> {
+        sqlx::query("SELECT status_index FROM issuer_credentials WHERE list_id = $1")
+            .bind(list_id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| uint(r, "status_index"))
+            .collect()
+    }
+
+    /// Records a credential; a unique violation means the status index was taken meanwhile.
+    pub async fn insert_credential(
+        &self,
+        row: &CredentialRow,
+        claims_sealed: Option<&str>,
+        expires_at: Option<i64>,
+    ) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO issuer_credentials (id, issuer, type, list_id, status_index, status, subject_ref, claims_sealed, issued_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&row.id)
+        .bind(&row.issuer)
+        .bind(&row.type_id)
+        .bind(&row.list_id)
+        .bind(row.status_index as i64)
+        .bind(&row.status)
+        .bind(&row.subject_ref)
+        .bind(claims_sealed)
+        .bind(row.issued_at)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A credential record.
+    pub async fn credential(&self, id: &str) -> Result<Option<CredentialRow>, DbError> {
+        let row = sqlx::query(
+            "SELECT id, issuer, type, list_id, status_index, status, subject_ref, issued_at FROM issuer_credentials WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(credential_row).transpose()
+    }
+
+    /// The issuer's credentials of `types`, newest first, optionally for one subject reference.
+    pub async fn credentials(
+        &self,
+        issuer: &str,
+        subject_ref: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<CredentialRow>, DbError> {
+        let rows = match subject_ref {
+            Some(subject) => {
+                sqlx::query(
+                    "SELECT id, issuer, type, list_id, status_index, status, subject_ref, issued_at FROM issuer_credentials \
+                     WHERE issuer = $1 AND subject_ref = $2 ORDER BY issued_at DESC LIMIT $3",
+                )
+                .bind(issuer)
+                .bind(subject)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query(
+                    "SELECT id, issuer, type, list_id, status_index, status, subject_ref, issued_at FROM issuer_credentials \
+                     WHERE issuer = $1 ORDER BY issued_at DESC LIMIT $2",
+                )
+                .bind(issuer)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?
+            }
+        };
+        rows.iter().map(credential_row).collect()
+    }
+
+    /// Starts a status change on `list_id`: takes the list's row lock and bumps its version.
+    pub async fn begin_status_change(&self, list_id: &str) -> Result<StatusTx, DbError> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query("UPDATE issuer_status_lists SET version = version + 1 WHERE list_id = $1 RETURNING version")
+            .bind(list_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        Ok(StatusTx {
+            version: uint(&row, "version")?,
+            tx,
+        })
+    }
+
+    // ---- audit
+
+    /// Records an audit event.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn audit(
+        &self,
+        id: &str,
+        issuer: &str,
+        operator: &str,
+        action: &str,
+        type_id: &str,
+        credential_id: Option<&str>,
+        reason: Option<&str>,
+        at: i64,
+    ) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO issuer_audit (id, issuer, operator, action, type, credential_id, reason, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(id)
+        .bind(issuer)
+        .bind(operator)
+        .bind(action)
+        .bind(type_id)
+        .bind(credential_id)
+        .bind(reason)
+        .bind(at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Unanchored audit events of an issuer: (id, action, type, reason, at).
+    pub async fn unanchored_audit(
+        &self,
+        issuer: &str,
+    ) -> Result<Vec<(String, String, String, Option<String>, i64)>, DbError> {
+        sqlx::query("SELECT id, action, type, reason, at FROM issuer_audit WHERE issuer = $1 AND anchored_index IS NULL ORDER BY at")
+            .bind(issuer)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get("action")?, r.try_get("type")?, r.try_get("reason")?, r.try_get("at")?)))
+            .collect()
+    }
+
+    /// Marks audit events anchored at a registry index.
+    pub async fn mark_anchored(&self, ids: &[String], index: u64) -> Result<(), DbError> {
+        for id in ids {
+            sqlx::query("UPDATE issuer_audit SET anchored_index = $1 WHERE id = $2")
+                .bind(index as i64)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Every audit event of an issuer, newest first: (action, type, credential id, reason, at, anchored index).
+    #[allow(clippy::type_complexity)]
+    pub async fn audit_trail(
+        &self,
+        issuer: &str,
+        limit: i64,
+    ) -> Result<
+        Vec<(
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            i64,
+            Option<i64>,
+        )>,
+        DbError,
+    > {
+        sqlx::query(
+            "SELECT action, type, credential_id, reason, at, anchored_index FROM issuer_audit WHERE issuer = $1 ORDER BY at DESC LIMIT $2",
+        )
+        .bind(issuer)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get("action")?,
+                r.try_get("type")?,
+                r.try_get("credential_id")?,
+                r.try_get("reason")?,
+                r.try_get("at")?,
+                r.try_get("anchored_index")?,
+            ))
+        })
+        .collect()
+    }
+}
+
+/// A status change in progress: the list's row is locked and its version bumped.
+pub struct StatusTx {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    /// The version this change will publish.
+    pub version: u64,
+}
+
+impl StatusTx {
+    /// Sets a credential's status; returns its previous status.
+    pub async fn set_status(
+        &mut self,
+        credential_id: &str,
+        status: &str,
+    ) -> Result<Option<String>, DbError> {
+        let previous = sqlx::query("SELECT status FROM issuer_credentials WHERE id = $1")
+            .bind(credential_id)
+            .fetch_optional(&mut *self.tx)
+            .await?
+            .map(|r| r.try_get::<String, _>("status"))
+            .transpose()?;
+        sqlx::query("UPDATE issuer_credentials SET status = $1 WHERE id = $2")
+            .bind(status)
+            .bind(credential_id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(previous)
+    }
+
+    /// The non-valid entries of the list: (index, status).
+    pub async fn states(&mut self, list_id: &str) -> Result<Vec<(u64, String)>, DbError> {
+        sqlx::query("SELECT status_index, status FROM issuer_credentials WHERE list_id = $1 AND status <> 'valid'")
+            .bind(list_id)
+            .fetch_all(&mut *self.tx)
+            .await?
+            .iter()
+            .map(|r| Ok((uint(r, "status_index")?, r.try_get("status")?)))
+            .collect()
+    }
+
+    /// Raises the version to at least `version` (after learning the registry's).
+    pub async fn raise_version(&mut self, list_id: &str, version: u64) -> Result<(), DbError> {
+        sqlx::query("UPDATE issuer_status_lists SET version = $1 WHERE list_id = $2")
+            .bind(version as i64)
+            .bind(list_id)
+            .execute(&mut *self.tx)
+            .await?;
+        self.version = version;
+        Ok(())
+    }
+
+    /// Commits.
+    pub async fn commit(self) -> Result<(), DbError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+fn uint(row: &AnyRow, column: &str) -> Result<u64, DbError> {
+    let value: i64 = row.try_get(column)?;
+    u64::try_from(value).map_err(|_| DbError::Corrupt("negative number"))
+}
+
+fn offer_row(r: &AnyRow) -> Result<OfferRow, DbError> {
+    Ok(OfferRow {
+        id: r.try_get("id")?,
+        issuer: r.try_get("issuer")?,
+        type_id: r.try_get("type")?,
+        claims_sealed: r.try_get("claims_sealed")?,
+        subject_ref: r.try_get("subject_ref")?,
+        tx_code_hash: r.try_get("tx_code_hash")?,
+        tx_attempts: r.try_get("tx_attempts")?,
+        state: r.try_get("state")?,
+        operator: r.try_get("operator")?,
+        credential_id: r.try_get("credential_id")?,
+        expires_at: r.try_get("expires_at")?,
+    })
+}
+
+fn credential_row(r: &AnyRow) -> Result<CredentialRow, DbError> {
+    Ok(CredentialRow {
+        id: r.try_get("id")?,
+        issuer: r.try_get("issuer")?,
+        type_id: r.try_get("type")?,
+        list_id: r.try_get("list_id")?,
+        status_index: uint(r, "status_index")?,
+        status: r.try_get("status")?,
+        subject_ref: r.try_get("subject_ref")?,
+        issued_at: r.try_get("issued_at")?,
+    })
+}

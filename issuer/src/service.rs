@@ -1,0 +1,1401 @@
+//! The issuer service: hosted issuers, operators, offers, OpenID4VCI issuance, status changes
+//! and their publication, and the audit trail.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use dojang_core::b64;
+use dojang_core::did::{Did, Relationship};
+use dojang_core::key::{Algorithm, SecretKey};
+use dojang_core::oid4vci::{
+    self, CredentialOffer, CredentialRequest, CredentialResponse, Grants, IssuedCredential,
+    PreAuthorizedCodeGrant, ProofError, TokenResponse, TxCode,
+};
+use dojang_core::seal::{KdfParams, PassphraseSealed, SealKey, Sealed};
+use dojang_core::status::token::{
+    self as tsl, StatusListTokenClaims, TokenStatus, TokenStatusList,
+};
+use dojang_core::status::{IndexAllocator, MIN_ENTRIES, StatusListReference};
+use dojang_registry::entry::{Entry, Operation};
+use dojang_registry::state::{dojang_did, dojang_document};
+use dojang_schemas::{Catalog, Issuance, SchemaError};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use tokio::sync::Mutex;
+use zeroize::Zeroizing;
+
+use crate::db::{CredentialRow, Db, DbError, IssuerRow, ListRow, OfferRow, OperatorRow};
+use crate::ledger::{LedgerError, RegistryClient};
+
+/// Failed transaction-code attempts before an offer is locked.
+pub const MAX_TX_ATTEMPTS: i64 = 5;
+
+/// What the service needs to run.
+pub struct IssuerConfig {
+    /// `sqlite://…` or `postgres://…`.
+    pub database_url: String,
+    /// The service's public base URL; issuer identifiers are `<public_url>/issuers/<slug>`.
+    pub public_url: String,
+    /// The registry.
+    pub registry: RegistryClient,
+    /// Passphrase sealing issuer keys and secrets.
+    pub passphrase: Zeroizing<String>,
+    /// Argon2id parameters for sealing.
+    pub kdf: KdfParams,
+    /// Keep issued claim sets (sealed)? Off by default: revocation needs none of them.
+    pub keep_claims: bool,
+    /// How long an offer stays redeemable, seconds.
+    pub offer_ttl: i64,
+    /// Access token lifetime, seconds.
+    pub token_ttl: i64,
+    /// `c_nonce` lifetime, seconds.
+    pub nonce_ttl: i64,
+    /// Entries per status list (at least 131,072).
+    pub list_capacity: usize,
+}
+
+impl IssuerConfig {
+    /// Defaults: offers live 7 days, tokens 10 minutes, nonces 5 minutes; claims not kept.
+    pub fn new(
+        database_url: &str,
+        public_url: &str,
+        registry: RegistryClient,
+        passphrase: Zeroizing<String>,
+    ) -> Self {
+        IssuerConfig {
+            database_url: database_url.to_owned(),
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            registry,
+            passphrase,
+            kdf: KdfParams::DEFAULT,
+            keep_claims: false,
+            offer_ttl: 7 * 86_400,
+            token_ttl: 600,
+            nonce_ttl: 300,
+            list_capacity: MIN_ENTRIES,
+        }
+    }
+}
+
+/// Errors of the operator-facing API.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AdminError {
+    /// No operator token, or an unknown, tampered, expired or disabled one.
+    #[error("authentication required: {0}")]
+    Unauthenticated(&'static str),
+    /// The operator may not act for this issuer or type.
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    /// No such issuer, offer or credential (for this operator).
+    #[error("not found")]
+    NotFound,
+    /// The claims do not match the type's schema.
+    #[error("{0}")]
+    Invalid(#[from] SchemaError),
+    /// A request field is invalid.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// The change conflicts with the current state (already revoked, …).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The registry could not be reached or refused the publication; nothing was changed.
+    #[error("{0}")]
+    Registry(#[from] LedgerError),
+    /// Storage or keys failed.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl From<DbError> for AdminError {
+    fn from(e: DbError) -> Self {
+        AdminError::Internal(e.to_string())
+    }
+}
+
+/// Errors of the token endpoint (RFC 6749 §5.2 codes, 400).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// `invalid_request`: a parameter is missing or not expected.
+    #[error("invalid_request: {0}")]
+    InvalidRequest(&'static str),
+    /// `invalid_grant`: wrong, expired or used code, or wrong transaction code.
+    #[error("invalid_grant: {0}")]
+    InvalidGrant(&'static str),
+    /// `unsupported_grant_type`.
+    #[error("unsupported_grant_type")]
+    UnsupportedGrantType,
+    /// Storage failed.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl From<DbError> for TokenError {
+    fn from(e: DbError) -> Self {
+        TokenError::Internal(e.to_string())
+    }
+}
+
+/// Errors of the credential endpoint (OpenID4VCI 1.0 §8.3.1; bearer errors per RFC 6750).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CredentialError {
+    /// No access token (401, no error code).
+    #[error("missing access token")]
+    MissingToken,
+    /// `invalid_token` (401): unknown, expired or for another issuer.
+    #[error("invalid_token")]
+    InvalidToken,
+    /// `invalid_credential_request`.
+    #[error("invalid_credential_request: {0}")]
+    InvalidCredentialRequest(String),
+    /// `unknown_credential_configuration`.
+    #[error("unknown_credential_configuration")]
+    UnknownCredentialConfiguration,
+    /// `invalid_proof`: missing, invalid, or without a nonce.
+    #[error("invalid_proof: {0}")]
+    InvalidProof(String),
+    /// `invalid_nonce`: not one of ours, used, or expired.
+    #[error("invalid_nonce")]
+    InvalidNonce,
+    /// `credential_request_denied`: already issued, not accredited, …
+    #[error("credential_request_denied: {0}")]
+    Denied(String),
+    /// Storage, keys or the registry failed.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl From<DbError> for CredentialError {
+    fn from(e: DbError) -> Self {
+        CredentialError::Internal(e.to_string())
+    }
+}
+
+/// An authenticated operator.
+#[derive(Debug, Clone)]
+pub struct Operator {
+    /// Operator id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// The issuer it acts for.
+    pub issuer: String,
+    /// Types it may act on.
+    pub types: Vec<String>,
+}
+
+impl Operator {
+    fn may(&self, issuer: &str, type_id: &str) -> Result<(), AdminError> {
+        if self.issuer != issuer {
+            return Err(AdminError::Forbidden("this token is for another issuer"));
+        }
+        if !self.types.iter().any(|t| t == type_id) {
+            return Err(AdminError::Forbidden(
+                "this token does not cover this credential type",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// An offer request from an operator.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct NewOffer {
+    /// Credential type id.
+    #[serde(rename = "type")]
+    pub type_id: String,
+    /// The subject's claims.
+    #[schema(value_type = Object)]
+    pub claims: Map<String, Value>,
+    /// An identifier to find the citizen's credentials later (card or document number). Only a
+    /// keyed hash of it is stored.
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// Require a transaction code (default true).
+    #[serde(default = "yes")]
+    pub tx_code: bool,
+    /// Makes re-submission safe: the same key returns the same offer.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A created offer.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CreatedOffer {
+    /// Offer id.
+    pub offer_id: String,
+    /// The OpenID4VCI credential offer.
+    #[schema(value_type = Object)]
+    pub credential_offer: CredentialOffer,
+    /// The offer as an `openid-credential-offer://` URI (what the QR code holds).
+    pub credential_offer_uri: String,
+    /// The transaction code to give the citizen separately (shown once).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tx_code: Option<String>,
+    /// Expiry, Unix seconds.
+    pub expires_at: i64,
+    /// The offer URI as a QR code (SVG).
+    pub qr_svg: String,
+    /// Whether this is an earlier offer returned for a repeated idempotency key.
+    pub replayed: bool,
+}
+
+/// A credential's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialStatus {
+    /// Valid.
+    Valid,
+    /// Revoked for good.
+    Revoked,
+    /// Suspended.
+    Suspended,
+}
+
+impl CredentialStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            CredentialStatus::Valid => "valid",
+            CredentialStatus::Revoked => "revoked",
+            CredentialStatus::Suspended => "suspended",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, DbError> {
+        match text {
+            "valid" => Ok(CredentialStatus::Valid),
+            "revoked" => Ok(CredentialStatus::Revoked),
+            "suspended" => Ok(CredentialStatus::Suspended),
+            _ => Err(DbError::Corrupt("credential status")),
+        }
+    }
+
+    fn token_status(self) -> TokenStatus {
+        match self {
+            CredentialStatus::Valid => TokenStatus::Valid,
+            CredentialStatus::Revoked => TokenStatus::Invalid,
+            CredentialStatus::Suspended => TokenStatus::Suspended,
+        }
+    }
+}
+
+/// A status change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusAction {
+    /// Valid or suspended → revoked.
+    Revoke,
+    /// Valid → suspended.
+    Suspend,
+    /// Suspended → valid.
+    Unsuspend,
+}
+
+/// Why a status changed. Audit entries carry only these codes, never free text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// The holder lost the device or card.
+    Lost,
+    /// Stolen.
+    Stolen,
+    /// Replaced by a newer credential.
+    Superseded,
+    /// The holder asked.
+    HolderRequest,
+    /// Issued by mistake.
+    IssuedInError,
+    /// The holder no longer meets the conditions.
+    EligibilityEnded,
+    /// The holder died.
+    Deceased,
+    /// Under investigation (suspension).
+    Investigation,
+    /// The reason for a suspension no longer applies.
+    Resolved,
+}
+
+impl std::str::FromStr for Reason {
+    type Err = String;
+
+    fn from_str(code: &str) -> Result<Self, String> {
+        serde_json::from_value(Value::String(code.to_owned()))
+            .map_err(|_| format!("unknown reason `{code}`"))
+    }
+}
+
+impl Reason {
+    /// The stable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Reason::Lost => "lost",
+            Reason::Stolen => "stolen",
+            Reason::Superseded => "superseded",
+            Reason::HolderRequest => "holder_request",
+            Reason::IssuedInError => "issued_in_error",
+            Reason::EligibilityEnded => "eligibility_ended",
+            Reason::Deceased => "deceased",
+            Reason::Investigation => "investigation",
+            Reason::Resolved => "resolved",
+        }
+    }
+}
+
+/// A credential's record, as operators see it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CredentialRecord {
+    /// Credential id.
+    pub id: String,
+    /// Type.
+    #[serde(rename = "type")]
+    pub type_id: String,
+    /// Status.
+    pub status: CredentialStatus,
+    /// Status list id and index.
+    pub status_list: String,
+    /// Index in the list.
+    pub status_index: u64,
+    /// Issuance time.
+    pub issued_at: i64,
+}
+
+struct Hosted {
+    slug: String,
+    name: String,
+    did: Did,
+    kid: String,
+    key: SecretKey,
+    pepper: [u8; 32],
+    claims_key: SealKey,
+}
+
+struct Inner {
+    db: Db,
+    config: IssuerConfig,
+    catalog: &'static Catalog,
+    issuers: BTreeMap<String, Hosted>,
+    allocators: Mutex<HashMap<String, (ListRow, IndexAllocator)>>,
+}
+
+/// The issuer service (cheap to clone).
+#[derive(Clone)]
+pub struct IssuerService {
+    inner: Arc<Inner>,
+}
+
+/// Random bytes, base64url.
+fn random_token(len: usize) -> Result<String, String> {
+    let mut bytes = vec![0u8; len];
+    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| "random generator failed".to_owned())?;
+    Ok(b64::encode(bytes))
+}
+
+fn sha256(data: &[u8]) -> Vec<u8> {
+    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data)
+        .as_ref()
+        .to_vec()
+}
+
+fn derive(secret: &[u8], label: &[u8]) -> [u8; 32] {
+    let mut input = Vec::with_capacity(label.len() + secret.len());
+    input.extend_from_slice(label);
+    input.extend_from_slice(secret);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(&sha256(&input));
+    out
+}
+
+fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// Creates a hosted issuer: a new ES256 key and did:dojang, registered on the registry.
+/// Returns the DID; the root authority must still accredit it.
+pub async fn create_issuer(
+    db: &Db,
+    registry: &RegistryClient,
+    passphrase: &str,
+    kdf: KdfParams,
+    slug: &str,
+    name: &str,
+    now: i64,
+) -> Result<Did, AdminError> {
+    if slug.is_empty()
+        || slug.len() > 32
+        || !slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(AdminError::BadRequest(
+            "issuer slugs are 1-32 of [a-z0-9-]".into(),
+        ));
+    }
+    let internal = |e: &dyn std::fmt::Display| AdminError::Internal(e.to_string());
+    let key = SecretKey::generate(Algorithm::Es256).map_err(|e| internal(&e))?;
+    let did = dojang_did(key.public_key());
+    let document = dojang_document(
+        &did,
+        &[(
+            "key-1",
+            key.public_key(),
+            &[
+                Relationship::AssertionMethod,
+                Relationship::Authentication,
+                Relationship::CapabilityInvocation,
+            ],
+        )],
+    );
+    let entry = Entry::sign(
+        &Operation::DidCreate { document },
+        &key,
+        &did.with_fragment("key-1"),
+    )
+    .map_err(|e| internal(&e))?;
+    registry.submit(entry).await?;
+    let mut secret = Zeroizing::new([0u8; 32]);
+    aws_lc_rs::rand::fill(secret.as_mut())
+        .map_err(|_| AdminError::Internal("random generator failed".into()))?;
+    let seal = |bytes: &[u8], purpose: &str| -> Result<String, AdminError> {
+        let sealed = PassphraseSealed::seal(bytes, passphrase.as_bytes(), purpose, kdf)
+            .map_err(|e| internal(&e))?;
+        serde_json::to_string(&sealed).map_err(|e| internal(&e))
+    };
+    db.insert_issuer(
+        &IssuerRow {
+            slug: slug.to_owned(),
+            name: name.to_owned(),
+            did: did.to_string(),
+            sealed_key: seal(
+                key.secret_bytes().as_ref(),
+                &format!("dojang-issuer-key:{slug}"),
+            )?,
+            sealed_secret: seal(secret.as_ref(), &format!("dojang-issuer-secret:{slug}"))?,
+        },
+        now,
+    )
+    .await?;
+    Ok(did)
+}
+
+/// Creates an operator token for an issuer: returns (operator id, token). The token is shown
+/// once; only its SHA-256 is stored.
+pub async fn create_operator(
+    db: &Db,
+    issuer: &str,
+    name: &str,
+    types: &[String],
+    expires_at: Option<i64>,
+    now: i64,
+) -> Result<(String, String), AdminError> {
+    if !db.issuers().await?.iter().any(|i| i.slug == issuer) {
+        return Err(AdminError::NotFound);
+    }
+    let token = format!("dojang_{}", random_token(32).map_err(AdminError::Internal)?);
+    let id = new_id();
+    db.insert_operator(
+        &OperatorRow {
+            id: id.clone(),
+            issuer: issuer.to_owned(),
+            name: name.to_owned(),
+            types: types.to_vec(),
+            expires_at,
+            disabled: false,
+        },
+        &sha256(token.as_bytes()),
+        now,
+    )
+    .await?;
+    Ok((id, token))
+}
+
+impl IssuerService {
+    /// Opens the database and unseals every hosted issuer's keys.
+    pub async fn open(config: IssuerConfig) -> Result<Self, AdminError> {
+        let db = Db::open(&config.database_url).await?;
+        let mut issuers = BTreeMap::new();
+        for row in db.issuers().await? {
+            let open = |sealed: &str, purpose: String| -> Result<Zeroizing<Vec<u8>>, AdminError> {
+                let sealed: PassphraseSealed = serde_json::from_str(sealed)
+                    .map_err(|e| AdminError::Internal(e.to_string()))?;
+                sealed
+                    .open(config.passphrase.as_bytes(), &purpose)
+                    .map_err(|e| {
+                        AdminError::Internal(format!(
+                            "cannot unseal the keys of `{}`: {e}",
+                            row.slug
+                        ))
+                    })
+            };
+            let key_bytes = open(&row.sealed_key, format!("dojang-issuer-key:{}", row.slug))?;
+            let key = SecretKey::from_bytes(Algorithm::Es256, &key_bytes)
+                .map_err(|e| AdminError::Internal(e.to_string()))?;
+            let secret = open(
+                &row.sealed_secret,
+                format!("dojang-issuer-secret:{}", row.slug),
+            )?;
+            let did = Did::parse(&row.did).map_err(|e| AdminError::Internal(e.to_string()))?;
+            issuers.insert(
+                row.slug.clone(),
+                Hosted {
+                    kid: did.with_fragment("key-1").to_string(),
+                    slug: row.slug,
+                    name: row.name,
+                    did,
+                    key,
+                    pepper: derive(&secret, b"dojang-subject-ref\n"),
+                    claims_key: SealKey::from_bytes(&derive(&secret, b"dojang-offer-claims\n")),
+                },
+            );
+        }
+        Ok(IssuerService {
+            inner: Arc::new(Inner {
+                db,
+                config,
+                catalog: Catalog::builtin(),
+                issuers,
+                allocators: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    /// The database.
+    pub fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    /// The registry client.
+    pub fn registry(&self) -> &RegistryClient {
+        &self.inner.config.registry
+    }
+
+    /// Hosted issuers: (slug, name, DID).
+    pub fn issuers(&self) -> Vec<(String, String, Did)> {
+        self.inner
+            .issuers
+            .values()
+            .map(|h| (h.slug.clone(), h.name.clone(), h.did.clone()))
+            .collect()
+    }
+
+    fn hosted(&self, slug: &str) -> Result<&Hosted, AdminError> {
+        self.inner.issuers.get(slug).ok_or(AdminError::NotFound)
+    }
+
+    /// The credential issuer identifier of `slug`.
+    pub fn issuer_id(&self, slug: &str) -> String {
+        format!("{}/issuers/{slug}", self.inner.config.public_url)
+    }
+
+    /// Checks an operator token.
+    pub async fn authenticate(
+        &self,
+        token: Option<&str>,
+        now: i64,
+    ) -> Result<Operator, AdminError> {
+        let token = token.ok_or(AdminError::Unauthenticated("missing bearer token"))?;
+        let row = self
+            .inner
+            .db
+            .operator_by_token(&sha256(token.as_bytes()))
+            .await?
+            .ok_or(AdminError::Unauthenticated("unknown token"))?;
+        if row.disabled {
+            return Err(AdminError::Unauthenticated("token disabled"));
+        }
+        if row.expires_at.is_some_and(|at| at <= now) {
+            return Err(AdminError::Unauthenticated("token expired"));
+        }
+        Ok(Operator {
+            id: row.id,
+            name: row.name,
+            issuer: row.issuer,
+            types: row.types,
+        })
+    }
+
+    /// Whether `slug` is accredited for `type_id` on the registry right now.
+    async fn accredited(&self, hosted: &Hosted, type_id: &str) -> Result<bool, LedgerError> {
+        Ok(self
+            .registry()
+            .accredited_types(&hosted.did)
+            .await?
+            .iter()
+            .any(|t| t == type_id))
+    }
+
+    fn subject_ref(hosted: &Hosted, subject: &str) -> String {
+        let mut input = hosted.pepper.to_vec();
+        input.extend_from_slice(subject.as_bytes());
+        b64::encode(sha256(&input))
+    }
+
+    /// Creates an offer of `type` with `claims` for a citizen.
+    pub async fn create_offer(
+        &self,
+        operator: &Operator,
+        slug: &str,
+        offer: NewOffer,
+        now: i64,
+    ) -> Result<CreatedOffer, AdminError> {
+        let hosted = self.hosted(slug)?;
+        operator.may(slug, &offer.type_id)?;
+        let ty = self.inner.catalog.get(&offer.type_id)?;
+        ty.validate(&offer.claims)?;
+        if !self.accredited(hosted, &offer.type_id).await? {
+            return Err(AdminError::Forbidden(
+                "this issuer is not accredited for this credential type",
+            ));
+        }
+        let code = random_token(32).map_err(AdminError::Internal)?;
+        let tx_code = if offer.tx_code {
+            let mut digits = [0u8; 6];
+            aws_lc_rs::rand::fill(&mut digits)
+                .map_err(|_| AdminError::Internal("random generator failed".into()))?;
+            Some(
+                digits
+                    .iter()
+                    .map(|d| char::from(b'0' + d % 10))
+                    .collect::<String>(),
+            )
+        } else {
+            None
+        };
+        let claims_json =
+            serde_json::to_vec(&offer.claims).map_err(|e| AdminError::Internal(e.to_string()))?;
+        let sealed = hosted
+            .claims_key
+            .seal(&claims_json, "dojang-offer-claims")
+            .map_err(|e| AdminError::Internal(e.to_string()))?;
+        let id = new_id();
+        let expires_at = now + self.inner.config.offer_ttl;
+        let row = OfferRow {
+            id: id.clone(),
+            issuer: slug.to_owned(),
+            type_id: offer.type_id.clone(),
+            claims_sealed: Some(
+                serde_json::to_string(&sealed).map_err(|e| AdminError::Internal(e.to_string()))?,
+            ),
+            subject_ref: offer
+                .subject
+                .as_deref()
+                .map(|s| Self::subject_ref(hosted, s)),
+            tx_code_hash: tx_code.as_deref().map(|c| sha256(c.as_bytes())),
+            tx_attempts: 0,
+            state: "open".into(),
+            operator: operator.id.clone(),
+            credential_id: None,
+            expires_at,
+        };
+        if let Some(key) = &offer.idempotency_key
+            && (key.is_empty() || key.len() > 128)
+        {
+            return Err(AdminError::BadRequest(
+                "idempotency keys are 1 to 128 characters".into(),
+            ));
+        }
+        if let Err(existing) = self
+            .inner
+            .db
+            .insert_offer(
+                &row,
+                &sha256(code.as_bytes()),
+                offer.idempotency_key.as_deref(),
+                now,
+            )
+            .await?
+        {
+            // The same request again: the first offer stands. Its codes are not stored in clear,
+            // so they cannot be shown again.
+            let first = self
+                .inner
+                .db
+                .offer(&existing)
+                .await?
+                .ok_or(AdminError::NotFound)?;
+            return Ok(CreatedOffer {
+                offer_id: first.id,
+                credential_offer: self.offer_document(
+                    slug,
+                    &first.type_id,
+                    "",
+                    first.tx_code_hash.is_some(),
+                ),
+                credential_offer_uri: String::new(),
+                tx_code: None,
+                expires_at: first.expires_at,
+                qr_svg: String::new(),
+                replayed: true,
+            });
+        }
+        let credential_offer = self.offer_document(slug, &offer.type_id, &code, tx_code.is_some());
+        let uri = credential_offer.to_uri();
+        Ok(CreatedOffer {
+            offer_id: id,
+            qr_svg: qr_svg(&uri)?,
+            credential_offer,
+            credential_offer_uri: uri,
+            tx_code,
+            expires_at,
+            replayed: false,
+        })
+    }
+
+    fn offer_document(
+        &self,
+        slug: &str,
+        type_id: &str,
+        code: &str,
+        tx_code: bool,
+    ) -> CredentialOffer {
+        CredentialOffer {
+            credential_issuer: self.issuer_id(slug),
+            credential_configuration_ids: vec![type_id.to_owned()],
+            grants: Grants {
+                pre_authorized_code: PreAuthorizedCodeGrant {
+                    pre_authorized_code: code.to_owned(),
+                    tx_code: tx_code.then(|| TxCode {
+                        input_mode: Some("numeric".into()),
+                        length: Some(6),
+                        description: Some("The 6-digit code the issuing office gave you".into()),
+                    }),
+                },
+            },
+        }
+    }
+
+    /// The token endpoint: exchanges a pre-authorized code (and transaction code) for an
+    /// access token. A code works once.
+    pub async fn token(
+        &self,
+        slug: &str,
+        form: &HashMap<String, String>,
+        now: i64,
+    ) -> Result<TokenResponse, TokenError> {
+        match form.get("grant_type").map(String::as_str) {
+            Some(oid4vci::PRE_AUTHORIZED_GRANT) => {}
+            Some(_) => return Err(TokenError::UnsupportedGrantType),
+            None => return Err(TokenError::InvalidRequest("grant_type is missing")),
+        }
+        let code = form
+            .get("pre-authorized_code")
+            .ok_or(TokenError::InvalidRequest("pre-authorized_code is missing"))?;
+        let db = &self.inner.db;
+        let offer = db
+            .offer_by_code(&sha256(code.as_bytes()))
+            .await?
+            .filter(|o| o.issuer == slug)
+            .ok_or(TokenError::InvalidGrant("unknown pre-authorized code"))?;
+        if offer.expires_at <= now {
+            return Err(TokenError::InvalidGrant(
+                "the pre-authorized code has expired",
+            ));
+        }
+        if offer.state != "open" {
+            return Err(TokenError::InvalidGrant(
+                "the pre-authorized code was already used",
+            ));
+        }
+        match (&offer.tx_code_hash, form.get("tx_code")) {
+            (None, Some(_)) => {
+                return Err(TokenError::InvalidRequest(
+                    "no transaction code is expected",
+                ));
+            }
+            (Some(_), None) => return Err(TokenError::InvalidRequest("tx_code is missing")),
+            (Some(expected), Some(given)) => {
+                if !constant_time_eq(expected, &sha256(given.as_bytes())) {
+                    let attempts = db.count_tx_attempt(&offer.id).await?;
+                    if attempts >= MAX_TX_ATTEMPTS {
+                        db.transition_offer(&offer.id, "open", "locked").await?;
+                    }
+                    return Err(TokenError::InvalidGrant("wrong transaction code"));
+                }
+            }
+            (None, None) => {}
+        }
+        if !db.transition_offer(&offer.id, "open", "redeemed").await? {
+            return Err(TokenError::InvalidGrant(
+                "the pre-authorized code was already used",
+            ));
+        }
+        let token = random_token(32).map_err(TokenError::Internal)?;
+        db.insert_access_token(
+            &sha256(token.as_bytes()),
+            &offer.id,
+            now + self.inner.config.token_ttl,
+        )
+        .await?;
+        Ok(TokenResponse {
+            access_token: token,
+            token_type: "Bearer".into(),
+            expires_in: self.inner.config.token_ttl,
+        })
+    }
+
+    /// The nonce endpoint.
+    pub async fn nonce(&self, now: i64) -> Result<String, CredentialError> {
+        let nonce = random_token(18).map_err(CredentialError::Internal)?;
+        self.inner
+            .db
+            .insert_nonce(&nonce, now + self.inner.config.nonce_ttl)
+            .await?;
+        Ok(nonce)
+    }
+
+    /// The credential endpoint.
+    pub async fn credential(
+        &self,
+        slug: &str,
+        access_token: Option<&str>,
+        request: &CredentialRequest,
+        now: i64,
+    ) -> Result<CredentialResponse, CredentialError> {
+        let db = &self.inner.db;
+        let token = access_token.ok_or(CredentialError::MissingToken)?;
+        let offer_id = db
+            .access_token(&sha256(token.as_bytes()), now)
+            .await?
+            .ok_or(CredentialError::InvalidToken)?;
+        let offer = db
+            .offer(&offer_id)
+            .await?
+            .ok_or(CredentialError::InvalidToken)?;
+        if offer.issuer != slug {
+            return Err(CredentialError::InvalidToken);
+        }
+        let hosted = self
+            .hosted(slug)
+            .map_err(|_| CredentialError::InvalidToken)?;
+        let configuration = request
+            .credential_configuration_id
+            .as_deref()
+            .ok_or_else(|| {
+                CredentialError::InvalidCredentialRequest(
+                    "credential_configuration_id is missing".into(),
+                )
+            })?;
+        if configuration != offer.type_id {
+            return Err(CredentialError::UnknownCredentialConfiguration);
+        }
+        let proofs = request.proof_jwts();
+        let [proof] = proofs.as_slice() else {
+            return Err(CredentialError::InvalidProof(
+                "exactly one jwt proof is required".into(),
+            ));
+        };
+        let verified =
+            oid4vci::verify_proof(proof, &self.issuer_id(slug), now, 300).map_err(|e| match e {
+                ProofError::MissingNonce => {
+                    CredentialError::InvalidProof("the proof carries no c_nonce".into())
+                }
+                other => CredentialError::InvalidProof(other.to_string()),
+            })?;
+        if !db.consume_nonce(&verified.nonce, now).await? {
+            return Err(CredentialError::InvalidNonce);
+        }
+        if offer.state != "redeemed" {
+            return Err(CredentialError::Denied(
+                "this offer's credential was already issued".into(),
+            ));
+        }
+        if !self
+            .accredited(hosted, &offer.type_id)
+            .await
+            .map_err(|e| CredentialError::Internal(e.to_string()))?
+        {
+            return Err(CredentialError::Denied(
+                "the issuer is not accredited for this credential type".into(),
+            ));
+        }
+        let sealed: Sealed = offer
+            .claims_sealed
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok())
+            .ok_or_else(|| {
+                CredentialError::Denied("the offer no longer holds its claims".into())
+            })?;
+        let claims_json = hosted
+            .claims_key
+            .open(&sealed, "dojang-offer-claims")
+            .map_err(|e| CredentialError::Internal(e.to_string()))?;
+        let claims: Map<String, Value> = serde_json::from_slice(&claims_json)
+            .map_err(|e| CredentialError::Internal(e.to_string()))?;
+        let ty = self
+            .inner
+            .catalog
+            .get(&offer.type_id)
+            .map_err(|e| CredentialError::Internal(e.to_string()))?;
+
+        let credential_id = new_id();
+        let (list_id, index) = self
+            .allocate(
+                hosted,
+                &credential_id,
+                &offer,
+                now,
+                self.inner.config.keep_claims.then_some(&claims_json),
+            )
+            .await
+            .map_err(|e| CredentialError::Internal(e.to_string()))?;
+        let draft = ty
+            .draft(
+                claims,
+                Issuance {
+                    issuer: hosted.did.to_string(),
+                    issued_at: now,
+                    valid_until: None,
+                    holder_key: Some(verified.key),
+                    status: Some(StatusListReference {
+                        idx: index,
+                        uri: self.registry().status_list_uri(&list_id),
+                    }),
+                },
+            )
+            .map_err(|e| CredentialError::Internal(e.to_string()))?;
+        let credential = draft
+            .sign(&hosted.key, &hosted.kid)
+            .map_err(|e| CredentialError::Internal(e.to_string()))?;
+        db.finish_offer(&offer.id, &credential_id).await?;
+        db.audit(
+            &new_id(),
+            slug,
+            &offer.operator,
+            "issued",
+            &offer.type_id,
+            Some(&credential_id),
+            None,
+            now,
+        )
+        .await?;
+        Ok(CredentialResponse {
+            credentials: vec![IssuedCredential { credential }],
+            notification_id: None,
+        })
+    }
+
+    /// Assigns a fresh random index in one of the issuer's lists and records the credential.
+    /// Two service instances sharing a database may pick the same index: the unique constraint
+    /// refuses the second, which picks again.
+    async fn allocate(
+        &self,
+        hosted: &Hosted,
+        credential_id: &str,
+        offer: &OfferRow,
+        now: i64,
+        claims: Option<&[u8]>,
+    ) -> Result<(String, u64), AdminError> {
+        let claims_sealed = match claims {
+            Some(json) => Some(
+                serde_json::to_string(
+                    &hosted
+                        .claims_key
+                        .seal(json, "dojang-issued-claims")
+                        .map_err(|e| AdminError::Internal(e.to_string()))?,
+                )
+                .map_err(|e| AdminError::Internal(e.to_string()))?,
+            ),
+            None => None,
+        };
+        let ty = self.inner.catalog.get(&offer.type_id)?;
+        let expires_at = ty
+            .descriptor()
+            .default_validity_days
+            .map(|d| now + i64::from(d) * 86_400);
+        let mut allocators = self.inner.allocators.lock().await;
+        for _ in 0..64 {
+            let (list, index) = self.next_index(&mut allocators, hosted, now).await?;
+            let row = CredentialRow {
+                id: credential_id.to_owned(),
+                issuer: hosted.slug.clone(),
+                type_id: offer.type_id.clone(),
+                list_id: list.clone(),
+                status_index: index,
+                status: "valid".into(),
+                subject_ref: offer.subject_ref.clone(),
+                issued_at: now,
+            };
+            match self
+                .inner
+                .db
+                .insert_credential(&row, claims_sealed.as_deref(), expires_at)
+                .await
+            {
+                Ok(()) => return Ok((list, index)),
+                Err(e) if e.is_unique_violation() => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AdminError::Internal(
+            "could not find a free status index".into(),
+        ))
+    }
+
+    /// A random unused index: from the first list with room (loading what other instances used),
+    /// or from a new list published to the registry.
+    async fn next_index(
+        &self,
+        allocators: &mut HashMap<String, (ListRow, IndexAllocator)>,
+        hosted: &Hosted,
+        now: i64,
+    ) -> Result<(String, u64), AdminError> {
+        for list in self.inner.db.lists(&hosted.slug).await? {
+            if !allocators.contains_key(&list.list_id) {
+                let mut allocator = IndexAllocator::new(list.capacity as usize);
+                for used in self.inner.db.used_indices(&list.list_id).await? {
+                    allocator.mark_used(used as usize);
+                }
+                allocators.insert(list.list_id.clone(), (list.clone(), allocator));
+            }
+            let (_, allocator) = allocators
+                .get_mut(&list.list_id)
+                .ok_or(AdminError::NotFound)?;
+            if let Some(index) = allocator.allocate(&mut rand::thread_rng()) {
+                return Ok((list.list_id, index as u64));
+            }
+        }
+        let list = ListRow {
+            list_id: format!("{}-{}", hosted.slug, &new_id()[..8]),
+            capacity: self.inner.config.list_capacity as u64,
+            version: 1,
+        };
+        // Publish the empty list first, so every status URI resolves from the start.
+        let token = self.status_token(hosted, &list.list_id, list.capacity, &[], now)?;
+        self.publish(hosted, &list.list_id, 1, token).await?;
+        self.inner.db.insert_list(&hosted.slug, &list, now).await?;
+        let mut allocator = IndexAllocator::new(list.capacity as usize);
+        let index = allocator
+            .allocate(&mut rand::thread_rng())
+            .ok_or_else(|| AdminError::Internal("empty list has no room".into()))?;
+        allocators.insert(list.list_id.clone(), (list.clone(), allocator));
+        Ok((list.list_id, index as u64))
+    }
+
+    fn status_token(
+        &self,
+        hosted: &Hosted,
+        list_id: &str,
+        capacity: u64,
+        states: &[(u64, String)],
+        now: i64,
+    ) -> Result<String, AdminError> {
+        let mut list = TokenStatusList::new(2, capacity as usize)
+            .map_err(|e| AdminError::Internal(e.to_string()))?;
+        for (index, state) in states {
+            let status = CredentialStatus::parse(state)?;
+            list.set(*index as usize, status.token_status())
+                .map_err(|e| AdminError::Internal(e.to_string()))?;
+        }
+        let claims = StatusListTokenClaims {
+            sub: self.registry().status_list_uri(list_id),
+            iat: now,
+            exp: None,
+            ttl: Some(300),
+            status_list: list.encode(),
+            extra: [("iss".to_owned(), Value::String(hosted.did.to_string()))]
+                .into_iter()
+                .collect(),
+        };
+        tsl::sign_token(&claims, Some(&hosted.kid), &hosted.key)
+            .map_err(|e| AdminError::Internal(e.to_string()))
+    }
+
+    async fn publish(
+        &self,
+        hosted: &Hosted,
+        list_id: &str,
+        version: u64,
+        token: String,
+    ) -> Result<u64, AdminError> {
+        let operation = Operation::StatusPublish {
+            issuer: hosted.did.clone(),
+            list_id: list_id.to_owned(),
+            version,
+            token,
+        };
+        let kid = hosted.did.with_fragment("key-1");
+        let entry = Entry::sign(&operation, &hosted.key, &kid)
+            .map_err(|e| AdminError::Internal(e.to_string()))?;
+        Ok(self.registry().submit(entry).await?)
+    }
+
+    /// Revokes, suspends or unsuspends a credential, and publishes the new status list. If the
+    /// registry does not accept the new list, nothing changes.
+    pub async fn change_status(
+        &self,
+        operator: &Operator,
+        slug: &str,
+        credential_id: &str,
+        action: StatusAction,
+        reason: Reason,
+        now: i64,
+    ) -> Result<CredentialRecord, AdminError> {
+        let hosted = self.hosted(slug)?;
+        if operator.issuer != slug {
+            return Err(AdminError::Forbidden("this token is for another issuer"));
+        }
+        let db = &self.inner.db;
+        let record = db
+            .credential(credential_id)
+            .await?
+            .filter(|c| c.issuer == slug)
+            .ok_or(AdminError::NotFound)?;
+        operator.may(slug, &record.type_id)?;
+        let current = CredentialStatus::parse(&record.status)?;
+        let next = match (action, current) {
+            (StatusAction::Revoke, CredentialStatus::Valid | CredentialStatus::Suspended) => {
+                CredentialStatus::Revoked
+            }
+            (StatusAction::Suspend, CredentialStatus::Valid) => CredentialStatus::Suspended,
+            (StatusAction::Unsuspend, CredentialStatus::Suspended) => CredentialStatus::Valid,
+            (_, current) => {
+                return Err(AdminError::Conflict(
+                    format!("cannot {action:?} a {} credential", current.as_str()).to_lowercase(),
+                ));
+            }
+        };
+        let capacity = db
+            .lists(slug)
+            .await?
+            .into_iter()
+            .find(|l| l.list_id == record.list_id)
+            .map(|l| l.capacity)
+            .ok_or(AdminError::NotFound)?;
+        let mut tx = db.begin_status_change(&record.list_id).await?;
+        tx.set_status(credential_id, next.as_str()).await?;
+        let states = tx.states(&record.list_id).await?;
+        let token = self.status_token(hosted, &record.list_id, capacity, &states, now)?;
+        let published = match self
+            .publish(hosted, &record.list_id, tx.version, token.clone())
+            .await
+        {
+            Err(AdminError::Registry(LedgerError::Refused { code, .. }))
+                if code == "status_list" =>
+            {
+                // The registry is ahead (an earlier publication whose commit here was lost):
+                // continue from its version.
+                let registry_version = self
+                    .registry()
+                    .status_list_version(&record.list_id)
+                    .await?
+                    .unwrap_or(0);
+                tx.raise_version(&record.list_id, registry_version + 1)
+                    .await?;
+                self.publish(hosted, &record.list_id, tx.version, token)
+                    .await
+            }
+            other => other,
+        };
+        published?;
+        tx.commit().await?;
+        let action_name = match next {
+            CredentialStatus::Revoked => "revoked",
+            CredentialStatus::Suspended => "suspended",
+            CredentialStatus::Valid => "unsuspended",
+        };
+        db.audit(
+            &new_id(),
+            slug,
+            &operator.id,
+            action_name,
+            &record.type_id,
+            Some(credential_id),
+            Some(reason.code()),
+            now,
+        )
+        .await?;
+        Ok(CredentialRecord {
+            id: record.id,
+            type_id: record.type_id,
+            status: next,
+            status_list: record.list_id,
+            status_index: record.status_index,
+            issued_at: record.issued_at,
+        })
+    }
+
+    /// The issuer's credentials (metadata only), optionally for one subject reference.
+    pub async fn credentials(
+        &self,
+        operator: &Operator,
+        slug: &str,
+        subject: Option<&str>,
+    ) -> Result<Vec<CredentialRecord>, AdminError> {
+        let hosted = self.hosted(slug)?;
+        if operator.issuer != slug {
+            return Err(AdminError::Forbidden("this token is for another issuer"));
+        }
+        let subject_ref = subject.map(|s| Self::subject_ref(hosted, s));
+        self.inner
+            .db
+            .credentials(slug, subject_ref.as_deref(), 500)
+            .await?
+            .into_iter()
+            .filter(|c| operator.types.contains(&c.type_id))
+            .map(|c| {
+                Ok(CredentialRecord {
+                    status: CredentialStatus::parse(&c.status)?,
+                    id: c.id,
+                    type_id: c.type_id,
+                    status_list: c.list_id,
+                    status_index: c.status_index,
+                    issued_at: c.issued_at,
+                })
+            })
+            .collect()
+    }
+
+    /// Anchors unanchored audit events in the registry, one `audit` entry per issuer with
+    /// counts by action, type and reason. Returns how many events were anchored.
+    pub async fn anchor_audit(&self) -> Result<usize, AdminError> {
+        let mut anchored = 0;
+        for hosted in self.inner.issuers.values() {
+            let events = self.inner.db.unanchored_audit(&hosted.slug).await?;
+            if events.is_empty() {
+                continue;
+            }
+            let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+            for (_, action, type_id, reason, _) in &events {
+                *counts.entry(format!("{action}:{type_id}")).or_default() += 1;
+                if let Some(reason) = reason {
+                    *counts.entry(format!("reason:{reason}")).or_default() += 1;
+                }
+            }
+            let operation = Operation::Audit {
+                issuer: hosted.did.clone(),
+                period_start: events.first().map_or(0, |e| e.4),
+                period_end: events.last().map_or(0, |e| e.4),
+                counts,
+            };
+            let entry = Entry::sign(&operation, &hosted.key, &hosted.did.with_fragment("key-1"))
+                .map_err(|e| AdminError::Internal(e.to_string()))?;
+            let index = self.registry().submit(entry).await?;
+            let ids: Vec<String> = events.into_iter().map(|e| e.0).collect();
+            self.inner.db.mark_anchored(&ids, index).await?;
+            anchored += ids.len();
+        }
+        Ok(anchored)
+    }
+
+    /// Expires old offers and sweeps used-up nonces and tokens.
+    pub async fn housekeeping(&self, now: i64) -> Result<(), AdminError> {
+        self.inner.db.expire_offers(now).await?;
+        self.inner.db.sweep(now).await?;
+        Ok(())
+    }
+
+    /// Credential issuer metadata for `slug`.
+    pub fn metadata(&self, slug: &str) -> Result<oid4vci::IssuerMetadata, AdminError> {
+        let hosted = self.hosted(slug)?;
+        let id = self.issuer_id(slug);
+        // The types whose descriptor names this issuer; an issuer no descriptor names may offer any.
+        let named: Vec<_> = self
+            .inner
+            .catalog
+            .iter()
+            .filter(|ty| ty.descriptor().issuers.iter().any(|i| i.slug == slug))
+            .collect();
+        let types = if named.is_empty() {
+            self.inner.catalog.iter().collect()
+        } else {
+            named
+        };
+        let configurations = types
+            .into_iter()
+            .map(|ty| {
+                let d = ty.descriptor();
+                let algs = vec!["ES256".to_owned(), "EdDSA".to_owned()];
+                (
+                    d.id.clone(),
+                    oid4vci::CredentialConfiguration {
+                        format: dojang_core::sd_jwt::vc::TYP.into(),
+                        vct: Some(d.vct.clone()),
+                        cryptographic_binding_methods_supported: vec![
+                            "jwk".into(),
+                            "did:key".into(),
+                            "did:jwk".into(),
+                        ],
+                        credential_signing_alg_values_supported: vec!["ES256".into()],
+                        proof_types_supported: [(
+                            "jwt".to_owned(),
+                            oid4vci::ProofType {
+                                proof_signing_alg_values_supported: algs,
+                            },
+                        )]
+                        .into_iter()
+                        .collect(),
+                        credential_metadata: Some(oid4vci::CredentialMetadata {
+                            display: vec![oid4vci::Display {
+                                name: d.name.clone(),
+                                locale: Some("en".into()),
+                                description: Some(d.description.clone()),
+                            }],
+                            claims: ty
+                                .schema()
+                                .get("properties")
+                                .and_then(Value::as_object)
+                                .map(|p| {
+                                    p.keys()
+                                        .map(|k| oid4vci::ClaimDescription {
+                                            path: vec![k.clone()],
+                                            mandatory: Some(
+                                                d.always_disclosed
+                                                    .iter()
+                                                    .any(|a| a.trim_start_matches('/') == k),
+                                            ),
+                                        })
+                                        .collect()
+                                })
+                                .unwrap_or_default(),
+                        }),
+                    },
+                )
+            })
+            .collect();
+        Ok(oid4vci::IssuerMetadata {
+            credential_endpoint: format!("{id}/credential"),
+            nonce_endpoint: Some(format!("{id}/nonce")),
+            authorization_servers: None,
+            credential_configurations_supported: configurations,
+            display: vec![oid4vci::Display {
+                name: hosted.name.clone(),
+                locale: Some("en".into()),
+                description: None,
+            }],
+            credential_issuer: id,
+        })
+    }
+
+    /// OAuth authorization server metadata for `slug`.
+    pub fn authorization_server(
+        &self,
+        slug: &str,
+    ) -> Result<oid4vci::AuthorizationServerMetadata, AdminError> {
+        self.hosted(slug)?;
+        let id = self.issuer_id(slug);
+        Ok(oid4vci::AuthorizationServerMetadata {
+            token_endpoint: format!("{id}/token"),
+            issuer: id,
+            grant_types_supported: vec![oid4vci::PRE_AUTHORIZED_GRANT.into()],
+            anonymous_access: true,
+        })
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn qr_svg(text: &str) -> Result<String, AdminError> {
+    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|e| AdminError::Internal(e.to_string()))?;
+    Ok(code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(240, 240)
+        .build())
+}

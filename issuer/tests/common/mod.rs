@@ -1,0 +1,372 @@
+//! A world for issuer tests: a registry served over real HTTP on a local port, a root authority,
+//! the four ministries registered and accredited, an operator per ministry, and a wallet.
+
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use dojang_core::did::Relationship;
+use dojang_core::key::{Algorithm, SecretKey};
+use dojang_core::oid4vci::{self, CredentialOffer, ProofKey};
+use dojang_core::seal::KdfParams;
+use dojang_issuer::db::Db;
+use dojang_issuer::service::{create_issuer, create_operator};
+use dojang_issuer::{IssuerConfig, IssuerService, RegistryClient};
+use dojang_registry::entry::{Entry, Operation};
+use dojang_registry::service::{Registry, RegistryConfig};
+use dojang_registry::state::{dojang_did, dojang_document};
+use serde_json::Value;
+use tower::ServiceExt as _;
+
+pub const PUBLIC_URL: &str = "https://issuer.test";
+
+/// The ministries and the type each issues.
+pub const MINISTRIES: [(&str, &str, &str); 4] = [
+    ("seoul", "Seoul Metropolitan Government", "citizen-card"),
+    ("hrdk", "HRD Korea", "qualification"),
+    ("keis", "Korea Employment Information Service", "job-badge"),
+    ("mois", "Ministry of the Interior and Safety", "mobile-id"),
+];
+
+pub struct World {
+    pub registry: Registry,
+    pub registry_url: String,
+    pub service: IssuerService,
+    pub router: axum::Router,
+    pub root: SecretKey,
+    pub tokens: HashMap<String, String>,
+    pub _dir: tempfile::TempDir,
+    pub _db: Option<TestDatabase>,
+}
+
+pub struct TestDatabase {
+    pub url: String,
+    admin: String,
+    name: String,
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let (admin, name) = (self.admin.clone(), self.name.clone());
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                use sqlx::Connection as _;
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                    let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .execute(&mut conn)
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A fresh PostgreSQL database, if `DOJANG_TEST_POSTGRES_URL` is set.
+pub async fn postgres() -> Option<TestDatabase> {
+    let base = std::env::var("DOJANG_TEST_POSTGRES_URL").ok()?;
+    use sqlx::Connection as _;
+    let mut admin = sqlx::PgConnection::connect(&base).await.unwrap();
+    let mut suffix = [0u8; 6];
+    aws_lc_rs::rand::fill(&mut suffix).unwrap();
+    let name = format!(
+        "dojang_test_issuer_{}",
+        suffix
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    Some(TestDatabase {
+        url: format!("{}/{name}", base.rsplit_once('/').unwrap().0),
+        admin: base,
+        name,
+    })
+}
+
+fn root_document(key: &SecretKey) -> (dojang_core::DidDocument, dojang_core::DidUrl) {
+    let did = dojang_did(key.public_key());
+    let doc = dojang_document(
+        &did,
+        &[(
+            "key-1",
+            key.public_key(),
+            &[
+                Relationship::AssertionMethod,
+                Relationship::CapabilityInvocation,
+            ],
+        )],
+    );
+    (doc, did.with_fragment("key-1"))
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// Builds the world; with `postgres`, the issuer's database is PostgreSQL (`None` if not set).
+pub async fn world(postgres_db: bool) -> Option<World> {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = Registry::open(RegistryConfig {
+        database_url: format!("sqlite://{}", dir.path().join("registry.db").display()),
+        origin: "registry.test/log".into(),
+        passphrase: zeroize::Zeroizing::new("registry".into()),
+        root: None,
+        kdf: KdfParams::INSECURE_FOR_TESTS,
+        witnesses: Vec::new(),
+        min_witnesses: 0,
+    })
+    .await
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let registry_url = format!("http://{}", listener.local_addr().unwrap());
+    let app = dojang_registry::http::app(registry.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let root = SecretKey::generate(Algorithm::EdDsa).unwrap();
+    let (doc, kid) = root_document(&root);
+    registry
+        .submit(
+            Entry::sign(
+                &Operation::Genesis {
+                    origin: "registry.test/log".into(),
+                    document: doc.clone(),
+                },
+                &root,
+                &kid,
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+
+    let (database_url, guard) = if postgres_db {
+        let db = postgres().await?;
+        (db.url.clone(), Some(db))
+    } else {
+        (
+            format!("sqlite://{}", dir.path().join("issuer.db").display()),
+            None,
+        )
+    };
+    let db = Db::open(&database_url).await.unwrap();
+    let client = RegistryClient::new(&registry_url, &registry_url);
+    let mut tokens = HashMap::new();
+    for (slug, name, type_id) in MINISTRIES {
+        let did = create_issuer(
+            &db,
+            &client,
+            "issuer passphrase",
+            KdfParams::INSECURE_FOR_TESTS,
+            slug,
+            name,
+            now(),
+        )
+        .await
+        .unwrap();
+        let grant = Operation::Grant {
+            grantor: doc.id.clone(),
+            subject: did,
+            name: name.into(),
+            types: vec![type_id.into()],
+            delegable: false,
+            at: now(),
+        };
+        registry
+            .submit(Entry::sign(&grant, &root, &kid).unwrap())
+            .await
+            .unwrap();
+        let (_, token) = create_operator(
+            &db,
+            slug,
+            &format!("{slug} operator"),
+            &[type_id.to_owned()],
+            None,
+            now(),
+        )
+        .await
+        .unwrap();
+        tokens.insert(slug.to_owned(), token);
+    }
+    let mut config = IssuerConfig::new(
+        &database_url,
+        PUBLIC_URL,
+        RegistryClient::new(&registry_url, &registry_url),
+        zeroize::Zeroizing::new("issuer passphrase".into()),
+    );
+    config.kdf = KdfParams::INSECURE_FOR_TESTS;
+    let service = IssuerService::open(config).await.unwrap();
+    let router = dojang_issuer::http::app(service.clone());
+    Some(World {
+        registry,
+        registry_url,
+        service,
+        router,
+        root,
+        tokens,
+        _dir: dir,
+        _db: guard,
+    })
+}
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub json: Value,
+    pub headers: axum::http::HeaderMap,
+}
+
+impl World {
+    pub async fn call(&self, request: Request<Body>) -> Answer {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 22)
+            .await
+            .unwrap();
+        Answer {
+            status,
+            json: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            headers,
+        }
+    }
+
+    pub async fn operator(
+        &self,
+        method: &str,
+        uri: &str,
+        token: Option<&str>,
+        body: Value,
+    ) -> Answer {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        self.call(request.body(Body::from(body.to_string())).unwrap())
+            .await
+    }
+
+    /// An operator of `slug` offers `type_id` with the type's example claims.
+    pub async fn offer(
+        &self,
+        slug: &str,
+        type_id: &str,
+        tx_code: bool,
+    ) -> (CredentialOffer, Option<String>) {
+        let claims = dojang_schemas::Catalog::builtin()
+            .get(type_id)
+            .unwrap()
+            .example()
+            .clone();
+        let answer = self
+            .operator(
+                "POST",
+                &format!("/issuers/{slug}/offers"),
+                Some(&self.tokens[slug]),
+                serde_json::json!({"type": type_id, "claims": claims, "tx_code": tx_code, "subject": "SUBJECT-1"}),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.json);
+        let offer =
+            CredentialOffer::from_uri(answer.json["credential_offer_uri"].as_str().unwrap())
+                .unwrap();
+        (offer, answer.json["tx_code"].as_str().map(str::to_owned))
+    }
+
+    pub async fn token(&self, slug: &str, form: &[(&str, &str)]) -> Answer {
+        let body: String = form
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "{k}={}",
+                    percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("&");
+        let request = Request::post(format!("/issuers/{slug}/token"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        self.call(request).await
+    }
+
+    pub async fn nonce(&self, slug: &str) -> String {
+        let answer = self
+            .call(
+                Request::post(format!("/issuers/{slug}/nonce"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK);
+        answer.json["c_nonce"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn credential(&self, slug: &str, access_token: Option<&str>, body: Value) -> Answer {
+        let mut request = Request::post(format!("/issuers/{slug}/credential"))
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(token) = access_token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        self.call(request.body(Body::from(body.to_string())).unwrap())
+            .await
+    }
+
+    /// The wallet side of the whole flow: returns the SD-JWT VC.
+    pub async fn redeem(
+        &self,
+        offer: &CredentialOffer,
+        tx_code: Option<&str>,
+        holder: &SecretKey,
+    ) -> String {
+        let slug = offer.credential_issuer.rsplit('/').next().unwrap();
+        let code = &offer.grants.pre_authorized_code.pre_authorized_code;
+        let mut form = vec![
+            ("grant_type", oid4vci::PRE_AUTHORIZED_GRANT),
+            ("pre-authorized_code", code.as_str()),
+        ];
+        if let Some(tx) = tx_code {
+            form.push(("tx_code", tx));
+        }
+        let token = self.token(slug, &form).await;
+        assert_eq!(token.status, StatusCode::OK, "{}", token.json);
+        let access = token.json["access_token"].as_str().unwrap().to_owned();
+        let nonce = self.nonce(slug).await;
+        let proof = oid4vci::sign_proof(
+            holder,
+            ProofKey::Jwk,
+            &offer.credential_issuer,
+            &nonce,
+            now(),
+        )
+        .unwrap();
+        let answer = self
+            .credential(
+                slug,
+                Some(&access),
+                serde_json::json!({"credential_configuration_id": offer.credential_configuration_ids[0], "proofs": {"jwt": [proof]}}),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.json);
+        answer.json["credentials"][0]["credential"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}

@@ -1,0 +1,906 @@
+//! The issuer end to end: OpenID4VCI for every credential type, status changes seen by a
+//! verifier, concurrency, access control, protocol errors, audit and data minimisation.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::HashSet;
+
+use axum::http::StatusCode;
+use common::{MINISTRIES, World, now, world};
+use dojang_core::key::{Algorithm, SecretKey};
+use dojang_core::oid4vci::{self, ProofKey};
+use dojang_core::sd_jwt::vc;
+use dojang_core::sd_jwt::{HeldSdJwt, VerifyOptions};
+use dojang_core::status::token::TokenStatus;
+use dojang_core::verdict::ReasonCode;
+use dojang_verifier::{LedgerKeys, check_status, status_reason};
+use serde_json::{Value, json};
+
+/// The raw status list token the registry publishes for `uri`.
+async fn status_token(world: &World, uri: &str) -> String {
+    let list_id = uri.rsplit('/').next().unwrap();
+    reqwest::Client::new()
+        .get(format!("{}/status-lists/{list_id}", world.registry_url))
+        .header("accept", "application/statuslist+jwt")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// A verifier's view: the credential's current status from the registry.
+async fn status_seen_by_verifier(world: &World, credential: &str) -> TokenStatus {
+    let state = world.registry.state().await.clone();
+    let verified = vc::verify(credential, &LedgerKeys(&state), &VerifyOptions::at(now())).unwrap();
+    let reference = verified.status.unwrap();
+    let issuer = dojang_core::Did::parse(&verified.issuer).unwrap();
+    let key = state.assertion_key_at(&issuer, None, u64::MAX).unwrap();
+    check_status(
+        &reference,
+        &status_token(world, &reference.uri).await,
+        &key,
+        now(),
+    )
+    .unwrap()
+}
+
+async fn credential_id(world: &World, slug: &str) -> String {
+    let listed = world
+        .operator(
+            "GET",
+            &format!("/issuers/{slug}/credentials"),
+            Some(&world.tokens[slug]),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(listed.status, StatusCode::OK);
+    listed.json[0]["id"].as_str().unwrap().to_owned()
+}
+
+async fn change(world: &World, slug: &str, id: &str, action: &str, reason: &str) -> common::Answer {
+    world
+        .operator(
+            "POST",
+            &format!("/issuers/{slug}/credentials/{id}/{action}"),
+            Some(&world.tokens[slug]),
+            json!({"reason": reason}),
+        )
+        .await
+}
+
+#[tokio::test]
+async fn every_type_is_issued_verified_revoked_and_seen_revoked() {
+    let world = world(false).await.unwrap();
+    for (slug, name, type_id) in MINISTRIES {
+        let holder = SecretKey::generate(Algorithm::EdDsa).unwrap();
+        let (offer, tx_code) = world.offer(slug, type_id, true).await;
+        assert_eq!(
+            offer.credential_issuer,
+            format!("{}/issuers/{slug}", common::PUBLIC_URL)
+        );
+        let credential = world.redeem(&offer, tx_code.as_deref(), &holder).await;
+
+        // The credential verifies against the ledger, bound to the holder's key, with the
+        // status reference the registry serves.
+        let state = world.registry.state().await.clone();
+        let verified =
+            vc::verify(&credential, &LedgerKeys(&state), &VerifyOptions::at(now())).unwrap();
+        let ty = dojang_schemas::Catalog::builtin().get(type_id).unwrap();
+        assert_eq!(verified.vct, ty.descriptor().vct);
+        assert_eq!(verified.holder_key.as_ref(), Some(holder.public_key()));
+        let held = HeldSdJwt::parse(&credential).unwrap();
+        assert_eq!(
+            held.claims().get("vct").and_then(Value::as_str),
+            Some(ty.descriptor().vct.as_str())
+        );
+        for (claim, value) in ty.example() {
+            assert_eq!(
+                held.claims().get(claim),
+                Some(value),
+                "{type_id}: claim {claim}"
+            );
+        }
+        assert_eq!(
+            status_seen_by_verifier(&world, &credential).await,
+            TokenStatus::Valid,
+            "{name}"
+        );
+
+        let id = credential_id(&world, slug).await;
+        let revoked = change(&world, slug, &id, "revoke", "lost").await;
+        assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.json);
+        assert_eq!(revoked.json["status"], "revoked");
+        let status = status_seen_by_verifier(&world, &credential).await;
+        assert_eq!(status, TokenStatus::Invalid, "{name}: revocation published");
+        assert_eq!(status_reason(status), Some(ReasonCode::Revoked));
+    }
+}
+
+#[tokio::test]
+async fn suspension_is_reversible_and_transitions_are_checked() {
+    let world = world(false).await.unwrap();
+    let holder = SecretKey::generate(Algorithm::Es256).unwrap();
+    let (offer, tx) = world.offer("mois", "mobile-id", true).await;
+    let credential = world.redeem(&offer, tx.as_deref(), &holder).await;
+    let id = credential_id(&world, "mois").await;
+    assert_eq!(
+        change(&world, "mois", &id, "unsuspend", "resolved")
+            .await
+            .status,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        change(&world, "mois", &id, "suspend", "investigation")
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        status_seen_by_verifier(&world, &credential).await,
+        TokenStatus::Suspended
+    );
+    assert_eq!(
+        change(&world, "mois", &id, "suspend", "investigation")
+            .await
+            .status,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        change(&world, "mois", &id, "unsuspend", "resolved")
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        status_seen_by_verifier(&world, &credential).await,
+        TokenStatus::Valid
+    );
+    assert_eq!(
+        change(&world, "mois", &id, "revoke", "stolen").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        change(&world, "mois", &id, "revoke", "stolen").await.status,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        change(&world, "mois", &id, "unsuspend", "resolved")
+            .await
+            .status,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        change(&world, "mois", &id, "explode", "lost").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        change(&world, "mois", &id, "revoke", "because")
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        status_seen_by_verifier(&world, &credential).await,
+        TokenStatus::Invalid
+    );
+}
+
+async fn concurrent_issuance(postgres: bool) {
+    let Some(world) = world(postgres).await else {
+        println!("skipped: DOJANG_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let world = std::sync::Arc::new(world);
+    let mut offers = Vec::new();
+    for _ in 0..100 {
+        offers.push(world.offer("seoul", "citizen-card", false).await);
+    }
+    let tasks: Vec<_> = offers
+        .into_iter()
+        .map(|(offer, _)| {
+            let world = world.clone();
+            tokio::spawn(async move {
+                let holder = SecretKey::generate(Algorithm::Es256).unwrap();
+                world.redeem(&offer, None, &holder).await
+            })
+        })
+        .collect();
+    let state = world.registry.state().await.clone();
+    let mut indices = HashSet::new();
+    for task in tasks {
+        let credential = task.await.unwrap();
+        let verified =
+            vc::verify(&credential, &LedgerKeys(&state), &VerifyOptions::at(now())).unwrap();
+        let reference = verified.status.unwrap();
+        assert!(
+            indices.insert((reference.uri, reference.idx)),
+            "a status index was handed out twice"
+        );
+    }
+    assert_eq!(indices.len(), 100);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hundred_concurrent_issuances_on_sqlite() {
+    concurrent_issuance(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hundred_concurrent_issuances_on_postgres() {
+    concurrent_issuance(true).await;
+}
+
+#[tokio::test]
+async fn operators_are_confined_to_their_issuer_and_types() {
+    let world = world(false).await.unwrap();
+    let claims = dojang_schemas::Catalog::builtin()
+        .get("citizen-card")
+        .unwrap()
+        .example()
+        .clone();
+    let offer = |token: Option<String>, slug: &'static str, body: Value| {
+        let world = &world;
+        async move {
+            world
+                .operator(
+                    "POST",
+                    &format!("/issuers/{slug}/offers"),
+                    token.as_deref(),
+                    body,
+                )
+                .await
+        }
+    };
+    let body = json!({"type": "citizen-card", "claims": claims});
+
+    let missing = offer(None, "seoul", body.clone()).await;
+    assert_eq!(missing.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(missing.headers["www-authenticate"], "Bearer");
+    let tampered = {
+        let mut t = world.tokens["seoul"].clone();
+        t.pop();
+        t.push('x');
+        t
+    };
+    assert_eq!(
+        offer(Some(tampered), "seoul", body.clone()).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let (_, expired) = dojang_issuer::service::create_operator(
+        world.service.db(),
+        "seoul",
+        "old",
+        &["citizen-card".into()],
+        Some(now() - 1),
+        now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        offer(Some(expired), "seoul", body.clone()).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // HRD Korea's operator cannot act for Seoul, nor issue a type outside its scope.
+    let hrdk = world.tokens["hrdk"].clone();
+    assert_eq!(
+        offer(Some(hrdk.clone()), "seoul", body.clone())
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        offer(Some(hrdk.clone()), "hrdk", body.clone()).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    // Schema-invalid claims: 422 with the failing path.
+    let mut bad = body.clone();
+    bad["claims"]["card_number"] = json!("not-a-card");
+    let invalid = offer(Some(world.tokens["seoul"].clone()), "seoul", bad).await;
+    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(invalid.json["error"], "invalid_claims");
+    assert_eq!(invalid.json["violations"][0]["path"], "/card_number");
+
+    // Seoul issues; HRD Korea can neither see nor change Seoul's credential.
+    let (seoul_offer, tx) = world.offer("seoul", "citizen-card", true).await;
+    let credential = world
+        .redeem(
+            &seoul_offer,
+            tx.as_deref(),
+            &SecretKey::generate(Algorithm::Es256).unwrap(),
+        )
+        .await;
+    let id = credential_id(&world, "seoul").await;
+    let forbidden = world
+        .operator(
+            "POST",
+            &format!("/issuers/seoul/credentials/{id}/revoke"),
+            Some(&hrdk),
+            json!({"reason": "lost"}),
+        )
+        .await;
+    assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
+    let hidden = world
+        .operator(
+            "POST",
+            &format!("/issuers/hrdk/credentials/{id}/revoke"),
+            Some(&hrdk),
+            json!({"reason": "lost"}),
+        )
+        .await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        world
+            .operator(
+                "GET",
+                "/issuers/seoul/credentials",
+                Some(&hrdk),
+                Value::Null
+            )
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        status_seen_by_verifier(&world, &credential).await,
+        TokenStatus::Valid,
+        "nothing changed"
+    );
+    // Finding a citizen's credentials by subject reference.
+    let found = world
+        .operator(
+            "GET",
+            "/issuers/seoul/credentials?subject=SUBJECT-1",
+            Some(&world.tokens["seoul"]),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(found.json.as_array().unwrap().len(), 1);
+    let none = world
+        .operator(
+            "GET",
+            "/issuers/seoul/credentials?subject=OTHER",
+            Some(&world.tokens["seoul"]),
+            Value::Null,
+        )
+        .await;
+    assert!(none.json.as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn token_endpoint_errors_follow_the_spec() {
+    let world = world(false).await.unwrap();
+    let (offer, tx) = world.offer("keis", "job-badge", true).await;
+    let code = offer.grants.pre_authorized_code.pre_authorized_code.clone();
+    let tx = tx.unwrap();
+    let grant = oid4vci::PRE_AUTHORIZED_GRANT;
+    let error = |a: &common::Answer| a.json["error"].as_str().unwrap_or_default().to_owned();
+
+    let a = world
+        .token(
+            "keis",
+            &[("grant_type", "authorization_code"), ("code", "x")],
+        )
+        .await;
+    assert_eq!(
+        (a.status, error(&a)),
+        (StatusCode::BAD_REQUEST, "unsupported_grant_type".into())
+    );
+    let a = world.token("keis", &[("grant_type", grant)]).await;
+    assert_eq!(error(&a), "invalid_request");
+    let a = world
+        .token(
+            "keis",
+            &[
+                ("grant_type", grant),
+                ("pre-authorized_code", "nope"),
+                ("tx_code", &tx),
+            ],
+        )
+        .await;
+    assert_eq!(error(&a), "invalid_grant");
+    let a = world
+        .token(
+            "keis",
+            &[("grant_type", grant), ("pre-authorized_code", &code)],
+        )
+        .await;
+    assert_eq!(error(&a), "invalid_request", "tx_code missing");
+    let a = world
+        .token(
+            "keis",
+            &[
+                ("grant_type", grant),
+                ("pre-authorized_code", &code),
+                ("tx_code", "000000x"),
+            ],
+        )
+        .await;
+    assert_eq!(error(&a), "invalid_grant", "wrong tx_code");
+    // The code belongs to KEIS: presented to Seoul it is unknown.
+    let a = world
+        .token(
+            "seoul",
+            &[
+                ("grant_type", grant),
+                ("pre-authorized_code", &code),
+                ("tx_code", &tx),
+            ],
+        )
+        .await;
+    assert_eq!(error(&a), "invalid_grant");
+    let a = world
+        .token(
+            "keis",
+            &[
+                ("grant_type", grant),
+                ("pre-authorized_code", &code),
+                ("tx_code", &tx),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(a.headers["cache-control"], "no-store");
+    assert_eq!(a.json["token_type"], "Bearer");
+    let a = world
+        .token(
+            "keis",
+            &[
+                ("grant_type", grant),
+                ("pre-authorized_code", &code),
+                ("tx_code", &tx),
+            ],
+        )
+        .await;
+    assert_eq!(error(&a), "invalid_grant", "replayed code");
+
+    // Without a transaction code in the offer, sending one is an invalid request.
+    let (plain, none) = world.offer("keis", "job-badge", false).await;
+    assert!(none.is_none());
+    let plain_code = plain.grants.pre_authorized_code.pre_authorized_code.clone();
+    let a = world
+        .token(
+            "keis",
+            &[
+                ("grant_type", grant),
+                ("pre-authorized_code", &plain_code),
+                ("tx_code", "123456"),
+            ],
+        )
+        .await;
+    assert_eq!(error(&a), "invalid_request");
+
+    // Five wrong transaction codes lock the offer, even for the right code afterwards.
+    let (locked, right) = world.offer("keis", "job-badge", true).await;
+    let locked_code = locked
+        .grants
+        .pre_authorized_code
+        .pre_authorized_code
+        .clone();
+    for _ in 0..5 {
+        world
+            .token(
+                "keis",
+                &[
+                    ("grant_type", grant),
+                    ("pre-authorized_code", &locked_code),
+                    ("tx_code", "zzzzzz"),
+                ],
+            )
+            .await;
+    }
+    let a = world
+        .token(
+            "keis",
+            &[
+                ("grant_type", grant),
+                ("pre-authorized_code", &locked_code),
+                ("tx_code", right.as_deref().unwrap()),
+            ],
+        )
+        .await;
+    assert_eq!(error(&a), "invalid_grant");
+}
+
+#[tokio::test]
+async fn credential_endpoint_errors_follow_the_spec() {
+    let world = world(false).await.unwrap();
+    let (offer, tx) = world.offer("hrdk", "qualification", true).await;
+    let code = offer.grants.pre_authorized_code.pre_authorized_code.clone();
+    let token = world
+        .token(
+            "hrdk",
+            &[
+                ("grant_type", oid4vci::PRE_AUTHORIZED_GRANT),
+                ("pre-authorized_code", &code),
+                ("tx_code", tx.as_deref().unwrap()),
+            ],
+        )
+        .await
+        .json["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let holder = SecretKey::generate(Algorithm::Es256).unwrap();
+    let aud = offer.credential_issuer.clone();
+    let request = |proof: String| json!({"credential_configuration_id": "qualification", "proofs": {"jwt": [proof]}});
+    let error = |a: &common::Answer| a.json["error"].as_str().unwrap_or_default().to_owned();
+
+    let nonce = world.nonce("hrdk").await;
+    let good = oid4vci::sign_proof(&holder, ProofKey::Jwk, &aud, &nonce, now()).unwrap();
+    let a = world.credential("hrdk", None, request(good.clone())).await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    let a = world
+        .credential("hrdk", Some("forged"), request(good.clone()))
+        .await;
+    assert_eq!(
+        (a.status, a.headers["www-authenticate"].to_str().unwrap()),
+        (StatusCode::UNAUTHORIZED, "Bearer error=\"invalid_token\"")
+    );
+    let a = world
+        .credential("keis", Some(&token), request(good.clone()))
+        .await;
+    assert_eq!(
+        a.status,
+        StatusCode::UNAUTHORIZED,
+        "a token for HRD Korea is invalid at KEIS"
+    );
+    let a = world
+        .credential(
+            "hrdk",
+            Some(&token),
+            json!({"proofs": {"jwt": [good.clone()]}}),
+        )
+        .await;
+    assert_eq!(error(&a), "invalid_credential_request");
+    let a = world
+        .credential(
+            "hrdk",
+            Some(&token),
+            json!({"credential_configuration_id": "mobile-id", "proofs": {"jwt": [good.clone()]}}),
+        )
+        .await;
+    assert_eq!(error(&a), "unknown_credential_configuration");
+    let a = world
+        .credential(
+            "hrdk",
+            Some(&token),
+            json!({"credential_configuration_id": "qualification"}),
+        )
+        .await;
+    assert_eq!(error(&a), "invalid_proof", "no proof");
+
+    // Proofs: no nonce, unknown nonce, wrong audience, signed by another key.
+    let no_nonce = dojang_core::jws::sign(
+        dojang_core::jws::JwsHeader {
+            jwk: Some(dojang_core::Jwk::from_public_key(holder.public_key())),
+            ..dojang_core::jws::JwsHeader::new(Some(oid4vci::PROOF_TYP), None)
+        },
+        json!({"aud": aud, "iat": now()}).to_string().as_bytes(),
+        &holder,
+    )
+    .unwrap();
+    assert_eq!(
+        error(
+            &world
+                .credential("hrdk", Some(&token), request(no_nonce))
+                .await
+        ),
+        "invalid_proof"
+    );
+    let stale = oid4vci::sign_proof(&holder, ProofKey::Jwk, &aud, "never-issued", now()).unwrap();
+    assert_eq!(
+        error(&world.credential("hrdk", Some(&token), request(stale)).await),
+        "invalid_nonce"
+    );
+    let nonce2 = world.nonce("hrdk").await;
+    let elsewhere = oid4vci::sign_proof(
+        &holder,
+        ProofKey::Jwk,
+        "https://evil.example",
+        &nonce2,
+        now(),
+    )
+    .unwrap();
+    assert_eq!(
+        error(
+            &world
+                .credential("hrdk", Some(&token), request(elsewhere))
+                .await
+        ),
+        "invalid_proof"
+    );
+    let thief = SecretKey::generate(Algorithm::Es256).unwrap();
+    let mut forged_header = dojang_core::jws::JwsHeader::new(Some(oid4vci::PROOF_TYP), None);
+    forged_header.jwk = Some(dojang_core::Jwk::from_public_key(holder.public_key()));
+    let forged = dojang_core::jws::sign(
+        forged_header,
+        json!({"aud": aud, "iat": now(), "nonce": nonce2})
+            .to_string()
+            .as_bytes(),
+        &thief,
+    )
+    .unwrap();
+    assert_eq!(
+        error(
+            &world
+                .credential("hrdk", Some(&token), request(forged))
+                .await
+        ),
+        "invalid_proof"
+    );
+
+    // The good proof works once; its nonce cannot be used again, nor the offer.
+    let a = world
+        .credential("hrdk", Some(&token), request(good.clone()))
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.json);
+    assert_eq!(
+        error(&world.credential("hrdk", Some(&token), request(good)).await),
+        "invalid_nonce"
+    );
+    let nonce3 = world.nonce("hrdk").await;
+    let again = oid4vci::sign_proof(&holder, ProofKey::Jwk, &aud, &nonce3, now()).unwrap();
+    assert_eq!(
+        error(&world.credential("hrdk", Some(&token), request(again)).await),
+        "credential_request_denied"
+    );
+    // The draft-13 single `proof` form is still understood.
+    let (offer2, tx2) = world.offer("hrdk", "qualification", true).await;
+    let code2 = offer2
+        .grants
+        .pre_authorized_code
+        .pre_authorized_code
+        .clone();
+    let token2 = world
+        .token(
+            "hrdk",
+            &[
+                ("grant_type", oid4vci::PRE_AUTHORIZED_GRANT),
+                ("pre-authorized_code", &code2),
+                ("tx_code", tx2.as_deref().unwrap()),
+            ],
+        )
+        .await
+        .json["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let nonce4 = world.nonce("hrdk").await;
+    let legacy = oid4vci::sign_proof(&holder, ProofKey::Jwk, &aud, &nonce4, now()).unwrap();
+    let a = world
+        .credential("hrdk", Some(&token2), json!({"credential_configuration_id": "qualification", "proof": {"proof_type": "jwt", "jwt": legacy}}))
+        .await;
+    assert_eq!(a.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn metadata_describes_every_configuration() {
+    let world = world(false).await.unwrap();
+    for path in [
+        "/.well-known/openid-credential-issuer/issuers/seoul",
+        "/issuers/seoul/.well-known/openid-credential-issuer",
+    ] {
+        let a = world
+            .call(
+                axum::http::Request::get(path)
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::OK);
+        assert_eq!(
+            a.json["credential_issuer"],
+            format!("{}/issuers/seoul", common::PUBLIC_URL)
+        );
+        assert_eq!(
+            a.json["nonce_endpoint"],
+            format!("{}/issuers/seoul/nonce", common::PUBLIC_URL)
+        );
+        let config = &a.json["credential_configurations_supported"]["citizen-card"];
+        assert_eq!(config["format"], "dc+sd-jwt");
+        assert_eq!(config["vct"], "urn:dojang:vct:citizen-card:1");
+        assert_eq!(
+            config["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"],
+            json!(["ES256", "EdDSA"])
+        );
+    }
+    let a = world
+        .call(
+            axum::http::Request::get("/.well-known/oauth-authorization-server/issuers/seoul")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        a.json["pre-authorized_grant_anonymous_access_supported"],
+        true
+    );
+    assert_eq!(
+        a.json["token_endpoint"],
+        format!("{}/issuers/seoul/token", common::PUBLIC_URL)
+    );
+    let a = world
+        .call(
+            axum::http::Request::get("/issuers/nowhere/.well-known/openid-credential-issuer")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    let api = world
+        .call(
+            axum::http::Request::get("/openapi/issuer.json")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert!(api.json["paths"]["/issuers/{slug}/credential"].is_object());
+}
+
+#[tokio::test]
+async fn unaccredited_types_are_refused() {
+    let world = world(false).await.unwrap();
+    // Seoul's operator, given a token for mobile-id, still cannot offer it: Seoul is not
+    // accredited for mobile-id on the registry.
+    let (_, token) = dojang_issuer::service::create_operator(
+        world.service.db(),
+        "seoul",
+        "eager",
+        &["mobile-id".into()],
+        None,
+        now(),
+    )
+    .await
+    .unwrap();
+    let claims = dojang_schemas::Catalog::builtin()
+        .get("mobile-id")
+        .unwrap()
+        .example()
+        .clone();
+    let a = world
+        .operator(
+            "POST",
+            "/issuers/seoul/offers",
+            Some(&token),
+            json!({"type": "mobile-id", "claims": claims}),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    assert!(
+        a.json["message"]
+            .as_str()
+            .unwrap()
+            .contains("not accredited")
+    );
+}
+
+#[tokio::test]
+async fn audit_is_anchored_without_personal_data_and_claims_are_not_kept() {
+    let world = world(false).await.unwrap();
+    let (offer, tx) = world.offer("seoul", "citizen-card", true).await;
+    let credential = world
+        .redeem(
+            &offer,
+            tx.as_deref(),
+            &SecretKey::generate(Algorithm::Es256).unwrap(),
+        )
+        .await;
+    let id = credential_id(&world, "seoul").await;
+    change(&world, "seoul", &id, "revoke", "superseded").await;
+    assert_eq!(world.service.anchor_audit().await.unwrap(), 2);
+    assert_eq!(
+        world.service.anchor_audit().await.unwrap(),
+        0,
+        "nothing left to anchor"
+    );
+
+    let size = world.registry.size().await.unwrap();
+    let leaf = world.registry.leaf(size - 1).await.unwrap();
+    let entry = dojang_registry::entry::Entry::parse(&leaf.entry).unwrap();
+    let dojang_registry::entry::Operation::Audit { counts, .. } = entry.operation() else {
+        panic!("not an audit entry")
+    };
+    assert_eq!(counts.get("issued:citizen-card"), Some(&1));
+    assert_eq!(counts.get("revoked:citizen-card"), Some(&1));
+    assert_eq!(counts.get("reason:superseded"), Some(&1));
+    let held = HeldSdJwt::parse(&credential).unwrap();
+    for value in held.claims().values().filter_map(Value::as_str) {
+        assert!(
+            !leaf.entry.contains(value),
+            "personal data in the audit entry"
+        );
+    }
+    // The issuer's database holds no claims: the offer dropped them when the credential was
+    // issued, and the credential record never had them.
+    let url = format!("sqlite://{}", world._dir.path().join("issuer.db").display());
+    use sqlx::Connection as _;
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let (offer_claims,): (Option<String>,) =
+        sqlx::query_as("SELECT claims_sealed FROM issuer_offers")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    let (record_claims,): (Option<String>,) =
+        sqlx::query_as("SELECT claims_sealed FROM issuer_credentials")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!((offer_claims, record_claims), (None, None));
+    let dump: Vec<(String,)> =
+        sqlx::query_as("SELECT COALESCE(subject_ref, '') FROM issuer_credentials")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    assert!(
+        !dump[0].0.contains("SUBJECT-1"),
+        "subject references are stored hashed"
+    );
+}
+
+#[tokio::test]
+async fn a_registry_refusal_changes_nothing() {
+    let world = world(false).await.unwrap();
+    let (offer, tx) = world.offer("seoul", "citizen-card", true).await;
+    let credential = world
+        .redeem(
+            &offer,
+            tx.as_deref(),
+            &SecretKey::generate(Algorithm::Es256).unwrap(),
+        )
+        .await;
+    let id = credential_id(&world, "seoul").await;
+    // Seoul's DID is deactivated on the registry (by its own key, out of band): the registry
+    // now refuses its status publications.
+    let _ = &credential;
+    let service_db = world.service.db().clone();
+    let rows = service_db.issuers().await.unwrap();
+    let seoul = rows.iter().find(|r| r.slug == "seoul").unwrap();
+    let sealed: dojang_core::seal::PassphraseSealed =
+        serde_json::from_str(&seoul.sealed_key).unwrap();
+    let key = SecretKey::from_bytes(
+        Algorithm::Es256,
+        &sealed
+            .open(b"issuer passphrase", "dojang-issuer-key:seoul")
+            .unwrap(),
+    )
+    .unwrap();
+    let did = dojang_core::Did::parse(&seoul.did).unwrap();
+    let prev = {
+        let state = world.registry.state().await;
+        let index = state.did(&did).unwrap().versions.last().unwrap().index;
+        drop(state);
+        dojang_core::b64::encode(world.registry.leaf(index).await.unwrap().hash())
+    };
+    let deactivate = dojang_registry::entry::Operation::DidDeactivate {
+        did: did.clone(),
+        prev,
+    };
+    world
+        .registry
+        .submit(
+            dojang_registry::entry::Entry::sign(&deactivate, &key, &did.with_fragment("key-1"))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let a = change(&world, "seoul", &id, "revoke", "lost").await;
+    assert_eq!(a.status, StatusCode::BAD_GATEWAY, "{}", a.json);
+    let listed = world
+        .operator(
+            "GET",
+            "/issuers/seoul/credentials",
+            Some(&world.tokens["seoul"]),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(
+        listed.json[0]["status"], "valid",
+        "the refused revocation changed nothing"
+    );
+}
