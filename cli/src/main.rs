@@ -7,8 +7,10 @@
 mod bench;
 mod credential;
 mod identity;
+mod issuer;
 mod output;
 mod registry;
+mod setup;
 
 use std::process::ExitCode;
 
@@ -45,6 +47,9 @@ enum Command {
     /// Issue, present and verify SD-JWT VC credentials.
     #[command(subcommand)]
     Credential(credential::CredentialCommand),
+    /// Run the issuer service; set up issuers and operators; issue in batch; revoke.
+    #[command(subcommand)]
+    Issuer(issuer::IssuerCommand),
     /// Run and use the registry: the verifiable ledger.
     #[command(subcommand)]
     Registry(registry::RegistryCommand),
@@ -59,6 +64,7 @@ fn main() -> ExitCode {
     let _ = LOG_FORMAT.set(cli.log_format);
     let result = match cli.command {
         Command::Registry(command) => registry::run(command),
+        Command::Issuer(command) => issuer::run(command),
         Command::Key(command) => identity::key(command),
         Command::Did(command) => identity::did(command),
         Command::Credential(command) => credential::run(command),

@@ -19,7 +19,6 @@ use dojang_registry::note::NoteVerifier;
 use dojang_registry::service::{Registry, RegistryConfig, WitnessConfig};
 use dojang_registry::state::{dojang_did, dojang_document};
 use dojang_registry::witness::Witness;
-use zeroize::Zeroizing;
 
 use crate::identity::read_secret_key;
 
@@ -277,45 +276,14 @@ async fn submit(url: &str, entry: String) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The operator's passphrase: `DOJANG_PASSPHRASE`, or a random one kept in the data directory
-/// (created on first start, mode 0600) — convenient, but then the keys are only as safe as
-/// that directory.
-pub(crate) fn passphrase(data_dir: &Path) -> anyhow::Result<Zeroizing<String>> {
-    if let Ok(passphrase) = std::env::var("DOJANG_PASSPHRASE") {
-        return Ok(Zeroizing::new(passphrase));
-    }
-    let path = data_dir.join("passphrase");
-    if let Ok(existing) = std::fs::read_to_string(&path) {
-        return Ok(Zeroizing::new(existing.trim().to_owned()));
-    }
-    let mut bytes = [0u8; 32];
-    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| anyhow::anyhow!("random generator failed"))?;
-    let generated = dojang_core::b64::encode(bytes);
-    crate::identity::write_secret(&path, &generated, false)?;
-    tracing::warn!(path = %path.display(), "generated a passphrase for the signing keys; set DOJANG_PASSPHRASE in production");
-    Ok(Zeroizing::new(generated))
-}
-
-pub(crate) fn database_url(
-    data_dir: &Path,
-    explicit: Option<String>,
-    file: &str,
-) -> anyhow::Result<String> {
-    if let Some(url) = explicit {
-        return Ok(url);
-    }
-    std::fs::create_dir_all(data_dir)
-        .with_context(|| format!("creating {}", data_dir.display()))?;
-    Ok(format!("sqlite://{}", data_dir.join(file).display()))
-}
-
 async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     crate::init_logs();
-    let database_url = database_url(&args.data_dir, args.database_url, "registry.db")?;
+    let database_url =
+        crate::setup::database_url(&args.data_dir, args.database_url, "registry.db")?;
     let registry = Registry::open(RegistryConfig {
         database_url,
         origin: args.origin,
-        passphrase: passphrase(&args.data_dir)?,
+        passphrase: crate::setup::passphrase(&args.data_dir)?,
         root: args
             .root_did
             .map(|d| dojang_core::Did::parse(&d))
@@ -342,8 +310,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
 
 async fn witness(args: WitnessArgs) -> anyhow::Result<ExitCode> {
     crate::init_logs();
-    let url = database_url(&args.data_dir, None, "witness.db")?;
-    let passphrase = passphrase(&args.data_dir)?;
+    let url = crate::setup::database_url(&args.data_dir, None, "witness.db")?;
+    let passphrase = crate::setup::passphrase(&args.data_dir)?;
     let key = witness_key(&args.data_dir, &passphrase)?;
     let logs = args
         .logs

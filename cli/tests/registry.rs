@@ -3,61 +3,23 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-fn dojang(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dojang"))
-        .args(args)
-        .env("DOJANG_PASSPHRASE", "test")
-        .output()
-        .unwrap()
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = dojang(args);
-    assert!(
-        out.status.success(),
-        "dojang {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::{Server, dojang, ok};
 
 /// Starts `dojang registry serve` on a free port; returns its base URL.
 fn serve(data_dir: &str) -> (Server, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dojang"))
-        .args([
-            "registry",
-            "serve",
-            "--data-dir",
-            data_dir,
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .env("DOJANG_PASSPHRASE", "test")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let url = first
-        .split("listening on ")
-        .nth(1)
-        .expect("listening line")
-        .trim()
-        .to_owned();
-    (Server(child), url)
+    common::spawn(&[
+        "registry",
+        "serve",
+        "--data-dir",
+        data_dir,
+        "--listen",
+        "127.0.0.1:0",
+    ])
 }
 
 fn get(url: &str) -> String {

@@ -23,6 +23,7 @@
 //!   counts by action, type and reason — no personal data.
 #![forbid(unsafe_code)]
 
+pub mod batch;
 pub mod db;
 pub mod http;
 pub mod ledger;

@@ -307,8 +307,14 @@ impl CredentialType {
             valid_until: issuance.valid_until.or(valid_until),
             holder_key: issuance.holder_key,
             status: issuance.status,
+            // Optional claims the issuer left out have nothing to conceal.
+            disclosable: self
+                .disclosable
+                .iter()
+                .filter(|p| p.resolve(&claims).is_some())
+                .cloned()
+                .collect(),
             claims,
-            disclosable: self.disclosable.clone(),
         })
     }
 }

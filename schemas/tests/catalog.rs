@@ -296,3 +296,36 @@ fn the_holder_key_lands_in_cnf() {
     assert_eq!(verified.valid_until, Some(NOW + 100));
     assert_eq!(verified.claims["grade"], "Craftsman");
 }
+
+#[test]
+fn optional_claims_may_be_left_out() {
+    let card = Catalog::builtin().get("citizen-card").unwrap();
+    let issuer = SecretKey::generate(Algorithm::Es256).unwrap();
+    let holder = SecretKey::generate(Algorithm::Es256).unwrap();
+    let did = Did::key(issuer.public_key());
+    let mut claims = card.example().clone();
+    for optional in ["portrait_sha256", "age_over_14", "age_over_65"] {
+        claims.remove(optional);
+    }
+    let draft = card
+        .draft(
+            claims,
+            Issuance {
+                issuer: did.to_string(),
+                issued_at: NOW,
+                valid_until: None,
+                holder_key: Some(holder.public_key().clone()),
+                status: None,
+            },
+        )
+        .unwrap();
+    assert_eq!(draft.disclosable.len(), card.disclosable().len() - 3);
+    let credential = draft.sign(&issuer, &did::key_id(&did).unwrap()).unwrap();
+    assert_eq!(
+        HeldSdJwt::parse(&credential)
+            .unwrap()
+            .disclosable_paths()
+            .len(),
+        card.disclosable().len() - 3
+    );
+}

@@ -270,6 +270,23 @@ impl ClaimPath {
         &self.0
     }
 
+    /// The value at this path in `claims`, if there is one.
+    pub fn resolve<'a>(
+        &self,
+        claims: &'a serde_json::Map<String, serde_json::Value>,
+    ) -> Option<&'a serde_json::Value> {
+        let (first, rest) = self.0.split_first()?;
+        let mut value = claims.get(first)?;
+        for token in rest {
+            value = match value {
+                serde_json::Value::Object(object) => object.get(token)?,
+                serde_json::Value::Array(array) => array.get(token.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(value)
+    }
+
     /// Whether `self` is `other` or one of its ancestors.
     pub fn is_prefix_of(&self, other: &ClaimPath) -> bool {
         other.0.starts_with(&self.0)
@@ -495,6 +512,20 @@ mod tests {
         assert!(!ClaimPath::parse("/a/b").is_prefix_of(&ClaimPath::parse("/a")));
         assert!(ClaimPath::parse("/a/b").is_related_to(&ClaimPath::parse("/a")));
         assert!(!ClaimPath::parse("/ab").is_related_to(&ClaimPath::parse("/a")));
+        let claims = serde_json::json!({"a": {"b": [10, {"c": true}]}})
+            .as_object()
+            .cloned()
+            .unwrap();
+        assert_eq!(
+            ClaimPath::parse("/a/b/1/c").resolve(&claims),
+            Some(&serde_json::json!(true))
+        );
+        assert_eq!(
+            ClaimPath::parse("/a/b/0").resolve(&claims),
+            Some(&serde_json::json!(10))
+        );
+        assert_eq!(ClaimPath::parse("/a/b/2").resolve(&claims), None);
+        assert_eq!(ClaimPath::parse("/a/x").resolve(&claims), None);
     }
 
     #[test]

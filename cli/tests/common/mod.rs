@@ -1,0 +1,75 @@
+//! Running the `dojang` binary and its servers in tests.
+
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+
+pub fn dojang(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dojang"))
+        .args(args)
+        .env("DOJANG_PASSPHRASE", "test")
+        .output()
+        .unwrap()
+}
+
+pub fn ok(args: &[&str]) -> String {
+    let out = dojang(args);
+    assert!(
+        out.status.success(),
+        "dojang {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A server process, killed when dropped.
+pub struct Server(pub Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts a `dojang` server whose first stdout line says `listening on <url>`.
+pub fn spawn(args: &[&str]) -> (Server, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dojang"))
+        .args(args)
+        .env("DOJANG_PASSPHRASE", "test")
+        .stdout(Stdio::piped())
+        .stderr(
+            std::env::var_os("DOJANG_TEST_SERVER_LOG").map_or_else(Stdio::null, |path| {
+                Stdio::from(
+                    std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(path)
+                        .unwrap(),
+                )
+            }),
+        )
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let url = first
+        .split("listening on ")
+        .nth(1)
+        .expect("listening line")
+        .trim()
+        .to_owned();
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (Server(child), url)
+}
+
+/// A port that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
