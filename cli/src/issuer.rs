@@ -182,10 +182,11 @@ pub(crate) fn run(command: IssuerCommand) -> anyhow::Result<ExitCode> {
                 }
                 spawn_background(service.clone(), Duration::from_secs(audit_interval.max(1)));
                 let listener = tokio::net::TcpListener::bind(listen).await?;
-                println!("issuer service listening on http://{}", listener.local_addr()?);
+                let mut banner = format!("issuer service listening on http://{}\n", listener.local_addr()?);
                 for (slug, name, did) in service.issuers() {
-                    println!("  {name}: {}  ({did})", service.issuer_id(&slug));
+                    banner += &format!("  {name}: {}  ({did})\n", service.issuer_id(&slug));
                 }
+                crate::setup::announce(&banner);
                 axum::serve(listener, dojang_issuer::http::app(service.clone()))
                     .with_graceful_shutdown(crate::shutdown_signal())
                     .await?;

@@ -295,13 +295,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     .await?;
     let anchor = registry.trust_anchor();
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
-    println!(
-        "registry {} listening on http://{}",
+    crate::setup::announce(&format!(
+        "registry {} listening on http://{}\nlog key:    {}\nbundle key: {}\n",
         anchor.origin,
-        listener.local_addr()?
-    );
-    println!("log key:    {}", anchor.log_key);
-    println!("bundle key: {}", anchor.bundle_key);
+        listener.local_addr()?,
+        anchor.log_key,
+        anchor.bundle_key
+    ));
     axum::serve(listener, dojang_registry::http::app(registry))
         .with_graceful_shutdown(crate::shutdown_signal())
         .await?;
@@ -320,12 +320,12 @@ async fn witness(args: WitnessArgs) -> anyhow::Result<ExitCode> {
         .collect::<Result<Vec<_>, _>>()?;
     let witness = Witness::open(&url, &args.name, key, logs).await?;
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
-    println!(
-        "witness {} listening on http://{}",
+    crate::setup::announce(&format!(
+        "witness {} listening on http://{}\nwitness key: {}\n",
         args.name,
-        listener.local_addr()?
-    );
-    println!("witness key: {}", witness.verifier());
+        listener.local_addr()?,
+        witness.verifier()
+    ));
     axum::serve(listener, dojang_registry::witness::app(Arc::new(witness)))
         .with_graceful_shutdown(crate::shutdown_signal())
         .await?;

@@ -36,3 +36,11 @@ pub(crate) fn database_url(
         .with_context(|| format!("creating {}", data_dir.display()))?;
     Ok(format!("sqlite://{}", data_dir.join(file).display()))
 }
+
+/// Prints a server's startup banner. A server must not die because whoever started it stopped
+/// reading its output (a closed pipe makes `println!` panic), so write errors are ignored.
+pub(crate) fn announce(banner: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
+}

@@ -1,8 +1,11 @@
 //! All of the issuer's SQL, over sqlx's `Any` driver (SQLite or PostgreSQL; schema in
 //! `migrations/<db>/issuer`).
 
+use std::sync::{Arc, Weak};
+
 use sqlx::any::AnyRow;
-use sqlx::{AnyPool, Row};
+use sqlx::{AnyConnection, AnyPool, Row};
+use tokio::sync::{Mutex, mpsc, oneshot};
 
 use dojang_migrations::{Backend, Service};
 
@@ -19,6 +22,9 @@ pub enum DbError {
     /// Stored data is inconsistent.
     #[error("stored data is corrupt: {0}")]
     Corrupt(&'static str),
+    /// The shared transaction holding this write failed to commit; nothing of it was kept.
+    #[error("commit failed: {0}")]
+    Commit(String),
 }
 
 impl DbError {
@@ -124,13 +130,20 @@ pub struct CredentialRow {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite's group commit (see [`Db::write`]).
+    group: Option<Arc<GroupCommit>>,
 }
 
 impl Db {
     /// Opens `url` and applies the issuer's migrations.
     pub async fn open(url: &str) -> Result<Self, DbError> {
         let (pool, backend) = dojang_migrations::open(url, Service::Issuer).await?;
-        Ok(Db { pool, backend })
+        let group = (backend == Backend::Sqlite).then(|| GroupCommit::start(pool.clone()));
+        Ok(Db {
+            pool,
+            backend,
+            group,
+        })
     }
 
     /// The backend.
@@ -326,16 +339,6 @@ impl Db {
         Ok(row.try_get("tx_attempts")?)
     }
 
-    /// Marks an offer issued: links the credential and drops the sealed claims.
-    pub async fn finish_offer(&self, id: &str, credential_id: &str) -> Result<(), DbError> {
-        sqlx::query("UPDATE issuer_offers SET state = 'issued', credential_id = $1, claims_sealed = NULL WHERE id = $2")
-            .bind(credential_id)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
     /// Expires unredeemed offers past their time, dropping their claims; returns how many.
     pub async fn expire_offers(&self, now: i64) -> Result<u64, DbError> {
         Ok(sqlx::query(
@@ -348,68 +351,11 @@ impl Db {
         .rows_affected())
     }
 
-    // ---- access tokens and nonces
+    // ---- nonces
 
-    /// Records an access token (hashed) for an offer.
-    pub async fn insert_access_token(
-        &self,
-        token_hash: &[u8],
-        offer_id: &str,
-        expires_at: i64,
-    ) -> Result<(), DbError> {
-        sqlx::query("INSERT INTO issuer_access_tokens (token_hash, offer_id, expires_at) VALUES ($1, $2, $3)")
-            .bind(token_hash.to_vec())
-            .bind(offer_id)
-            .bind(expires_at)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// The offer an unexpired access token grants.
-    pub async fn access_token(
-        &self,
-        token_hash: &[u8],
-        now: i64,
-    ) -> Result<Option<String>, DbError> {
-        let row = sqlx::query(
-            "SELECT offer_id FROM issuer_access_tokens WHERE token_hash = $1 AND expires_at > $2",
-        )
-        .bind(token_hash.to_vec())
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|r| r.try_get("offer_id")).transpose()?)
-    }
-
-    /// Records a fresh `c_nonce`.
-    pub async fn insert_nonce(&self, nonce: &str, expires_at: i64) -> Result<(), DbError> {
-        sqlx::query("INSERT INTO issuer_nonces (nonce, expires_at) VALUES ($1, $2)")
-            .bind(nonce)
-            .bind(expires_at)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// Uses up a `c_nonce`: `true` only the first time, and only before it expires.
-    pub async fn consume_nonce(&self, nonce: &str, now: i64) -> Result<bool, DbError> {
-        let deleted = sqlx::query("DELETE FROM issuer_nonces WHERE nonce = $1 AND expires_at > $2")
-            .bind(nonce)
-            .bind(now)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-        Ok(deleted == 1)
-    }
-
-    /// Removes expired nonces and access tokens.
+    /// Forgets used nonces that have expired anyway.
     pub async fn sweep(&self, now: i64) -> Result<(), DbError> {
-        sqlx::query("DELETE FROM issuer_nonces WHERE expires_at <= $1")
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
-        sqlx::query("DELETE FROM issuer_access_tokens WHERE expires_at <= $1")
+        sqlx::query("DELETE FROM issuer_used_nonces WHERE expires_at <= $1")
             .bind(now)
             .execute(&self.pool)
             .await?;
@@ -451,32 +397,6 @@ impl Db {
             .iter()
             .map(|r| uint(r, "status_index"))
             .collect()
-    }
-
-    /// Records a credential; a unique violation means the status index was taken meanwhile.
-    pub async fn insert_credential(
-        &self,
-        row: &CredentialRow,
-        claims_sealed: Option<&str>,
-        expires_at: Option<i64>,
-    ) -> Result<(), DbError> {
-        sqlx::query(
-            "INSERT INTO issuer_credentials (id, issuer, type, list_id, status_index, status, subject_ref, claims_sealed, issued_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(&row.id)
-        .bind(&row.issuer)
-        .bind(&row.type_id)
-        .bind(&row.list_id)
-        .bind(row.status_index as i64)
-        .bind(&row.status)
-        .bind(&row.subject_ref)
-        .bind(claims_sealed)
-        .bind(row.issued_at)
-        .bind(expires_at)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
     }
 
     /// A credential record.
@@ -521,6 +441,39 @@ impl Db {
             }
         };
         rows.iter().map(credential_row).collect()
+    }
+
+    /// Records an issuance — the nonce used, the credential at its status index, the offer
+    /// closed, the audit event — all together or not at all. Conflicts are reported, not
+    /// raised: nothing of a conflicting issuance is kept.
+    pub async fn issue(&self, issuance: Issuance) -> Result<Result<(), Conflict>, DbError> {
+        self.write(Write::Issue(Box::new(issuance))).await
+    }
+
+    /// Moves an offer from `open` to `redeemed`; `false` if it was not open (a replay or a
+    /// lost race).
+    pub async fn redeem(&self, offer_id: &str) -> Result<bool, DbError> {
+        Ok(self
+            .write(Write::Redeem(offer_id.to_owned()))
+            .await?
+            .is_ok())
+    }
+
+    /// Applies `write` atomically. On SQLite, whose single writer pays one fsync per commit,
+    /// concurrent writes share a group commit; PostgreSQL runs them side by side in
+    /// transactions of their own and coalesces their WAL flushes itself.
+    async fn write(&self, write: Write) -> Result<Result<(), Conflict>, DbError> {
+        match &self.group {
+            Some(group) => group.write(write).await,
+            None => {
+                let mut tx = self.pool.begin().await?;
+                let outcome = write.apply(&mut tx).await?;
+                if outcome.is_ok() {
+                    tx.commit().await?;
+                }
+                Ok(outcome)
+            }
+        }
     }
 
     /// Starts a status change on `list_id`: takes the list's row lock and bumps its version.
@@ -630,6 +583,239 @@ impl Db {
             ))
         })
         .collect()
+    }
+}
+
+/// Everything one issued credential writes.
+#[derive(Debug, Clone)]
+pub struct Issuance {
+    /// The proof's `c_nonce`, recorded as used.
+    pub nonce: String,
+    /// When the nonce would have expired anyway (the row can be swept after).
+    pub nonce_expires_at: i64,
+    /// The credential, at its status index.
+    pub credential: CredentialRow,
+    /// Its claims, sealed, when the issuer keeps them.
+    pub claims_sealed: Option<String>,
+    /// When it expires, if it does.
+    pub expires_at: Option<i64>,
+    /// The redeemed offer it closes.
+    pub offer_id: String,
+    /// The operator who made the offer, for the audit event.
+    pub operator: String,
+    /// The audit event's id.
+    pub audit_id: String,
+}
+
+/// Why an issuance was not recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conflict {
+    /// The nonce was used before.
+    NonceUsed,
+    /// Another issuance took the status index meanwhile.
+    IndexTaken,
+    /// The offer is not open (token) or not redeemed (credential) any more.
+    OfferClosed,
+}
+
+enum Write {
+    Redeem(String),
+    Issue(Box<Issuance>),
+}
+
+impl Write {
+    /// Applies the write on `conn`, inside the shared transaction. Conflicts are found with
+    /// `ON CONFLICT DO NOTHING` and `WHERE state = ..`, so they never abort a PostgreSQL
+    /// transaction.
+    async fn apply(&self, conn: &mut AnyConnection) -> Result<Result<(), Conflict>, DbError> {
+        let issuance = match self {
+            Write::Redeem(offer_id) => {
+                let changed = sqlx::query(
+                    "UPDATE issuer_offers SET state = 'redeemed' WHERE id = $1 AND state = 'open'",
+                )
+                .bind(offer_id)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+                return Ok(if changed == 1 {
+                    Ok(())
+                } else {
+                    Err(Conflict::OfferClosed)
+                });
+            }
+            Write::Issue(issuance) => issuance,
+        };
+        let used = sqlx::query("INSERT INTO issuer_used_nonces (nonce, expires_at) VALUES ($1, $2) ON CONFLICT (nonce) DO NOTHING")
+            .bind(&issuance.nonce)
+            .bind(issuance.nonce_expires_at)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+        if used != 1 {
+            return Ok(Err(Conflict::NonceUsed));
+        }
+        let row = &issuance.credential;
+        let claimed = sqlx::query(
+            "INSERT INTO issuer_credentials (id, issuer, type, list_id, status_index, status, subject_ref, claims_sealed, issued_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (list_id, status_index) DO NOTHING",
+        )
+        .bind(&row.id)
+        .bind(&row.issuer)
+        .bind(&row.type_id)
+        .bind(&row.list_id)
+        .bind(row.status_index as i64)
+        .bind(&row.status)
+        .bind(&row.subject_ref)
+        .bind(&issuance.claims_sealed)
+        .bind(row.issued_at)
+        .bind(issuance.expires_at)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        if claimed != 1 {
+            return Ok(Err(Conflict::IndexTaken));
+        }
+        let closed = sqlx::query(
+            "UPDATE issuer_offers SET state = 'issued', credential_id = $1, claims_sealed = NULL WHERE id = $2 AND state = 'redeemed'",
+        )
+        .bind(&row.id)
+        .bind(&issuance.offer_id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        if closed != 1 {
+            return Ok(Err(Conflict::OfferClosed));
+        }
+        sqlx::query(
+            "INSERT INTO issuer_audit (id, issuer, operator, action, type, credential_id, reason, at) VALUES ($1, $2, $3, 'issued', $4, $5, NULL, $6)",
+        )
+        .bind(&issuance.audit_id)
+        .bind(&row.issuer)
+        .bind(&issuance.operator)
+        .bind(&row.type_id)
+        .bind(&row.id)
+        .bind(row.issued_at)
+        .execute(&mut *conn)
+        .await?;
+        Ok(Ok(()))
+    }
+}
+
+/// Group commit for SQLite: concurrent writes share one transaction, each inside its own
+/// savepoint, and a committer task commits whatever has gathered — so a burst of issuances
+/// pays for one durable commit (one fsync) instead of one each. A write is acknowledged only
+/// after the commit that holds it; a failed commit fails every write in it.
+///
+/// The batch's lock is held through the commit: SQLite has one writer anyway, and writers
+/// queued on the lock (FIFO) form the next batch.
+struct GroupCommit {
+    pool: AnyPool,
+    batch: Mutex<Batch>,
+    /// One message per opened batch, to the committer.
+    opened: mpsc::UnboundedSender<()>,
+}
+
+#[derive(Default)]
+struct Batch {
+    tx: Option<sqlx::Transaction<'static, sqlx::Any>>,
+    acknowledge: Vec<oneshot::Sender<Result<(), String>>>,
+}
+
+impl GroupCommit {
+    fn start(pool: AnyPool) -> Arc<Self> {
+        let (opened, mut batches) = mpsc::unbounded_channel();
+        let group = Arc::new(GroupCommit {
+            pool,
+            batch: Mutex::default(),
+            opened,
+        });
+        let weak: Weak<GroupCommit> = Arc::downgrade(&group);
+        tokio::spawn(async move {
+            // Ends when the last `Db` is dropped (the sender goes with it).
+            while batches.recv().await.is_some() {
+                let Some(group) = weak.upgrade() else { break };
+                let mut batch = group.batch.lock().await;
+                let Some(tx) = batch.tx.take() else { continue };
+                let outcome = tx.commit().await.map_err(|e| e.to_string());
+                for acknowledge in batch.acknowledge.drain(..) {
+                    let _ = acknowledge.send(outcome.clone());
+                }
+            }
+        });
+        group
+    }
+
+    async fn write(self: &Arc<Self>, write: Write) -> Result<Result<(), Conflict>, DbError> {
+        // On a task of its own, so a caller going away mid-write cannot leave a savepoint open.
+        let group = self.clone();
+        let task = tokio::spawn(async move {
+            let mut batch = group.batch.lock().await;
+            let acknowledged = match group.add(&mut batch, &write).await {
+                Ok(Ok(())) => {
+                    let (sender, receiver) = oneshot::channel();
+                    batch.acknowledge.push(sender);
+                    receiver
+                }
+                other => return other,
+            };
+            drop(batch);
+            match acknowledged.await {
+                Ok(Ok(())) => Ok(Ok(())),
+                Ok(Err(e)) => Err(DbError::Commit(e)),
+                Err(_) => Err(DbError::Commit("the committer stopped".into())),
+            }
+        });
+        task.await.map_err(|e| DbError::Commit(e.to_string()))?
+    }
+
+    /// Adds `write` to the open batch (opening one if needed) inside a savepoint, undone if
+    /// the write conflicts or fails. If even undoing fails, the whole batch is abandoned.
+    async fn add(&self, batch: &mut Batch, write: &Write) -> Result<Result<(), Conflict>, DbError> {
+        let tx = match &mut batch.tx {
+            Some(tx) => tx,
+            empty => {
+                let tx = empty.insert(self.pool.begin().await?);
+                let _ = self.opened.send(());
+                tx
+            }
+        };
+        if let Err(e) = sqlx::query("SAVEPOINT write").execute(&mut **tx).await {
+            return Err(batch.abandon(e));
+        }
+        let outcome = write.apply(tx).await;
+        let undo = match outcome {
+            Ok(Ok(())) => {
+                sqlx::query("RELEASE SAVEPOINT write")
+                    .execute(&mut **tx)
+                    .await
+            }
+            _ => match sqlx::query("ROLLBACK TO SAVEPOINT write")
+                .execute(&mut **tx)
+                .await
+            {
+                Ok(_) => {
+                    sqlx::query("RELEASE SAVEPOINT write")
+                        .execute(&mut **tx)
+                        .await
+                }
+                Err(e) => Err(e),
+            },
+        };
+        match undo {
+            Ok(_) => outcome,
+            Err(e) => Err(batch.abandon(e)),
+        }
+    }
+}
+
+impl Batch {
+    /// Rolls the batch back after `error` broke its transaction, failing every write in it.
+    fn abandon(&mut self, error: sqlx::Error) -> DbError {
+        self.tx = None;
+        for acknowledge in self.acknowledge.drain(..) {
+            let _ = acknowledge.send(Err(format!("the shared transaction broke: {error}")));
+        }
+        error.into()
     }
 }
 

@@ -314,7 +314,7 @@ async fn nonce(State(service): State<IssuerService>, Path(slug): Path<String>) -
     if service.metadata(&slug).is_err() {
         return StatusCode::NOT_FOUND.into_response();
     }
-    match service.nonce(now()).await {
+    match service.nonce(&slug, now()) {
         Ok(c_nonce) => {
             let mut response = Json(oid4vci::NonceResponse { c_nonce }).into_response();
             response

@@ -24,7 +24,9 @@ use serde_json::{Map, Value};
 use tokio::sync::Mutex;
 use zeroize::Zeroizing;
 
-use crate::db::{CredentialRow, Db, DbError, IssuerRow, ListRow, OfferRow, OperatorRow};
+use crate::db::{
+    self, Conflict, CredentialRow, Db, DbError, IssuerRow, ListRow, OfferRow, OperatorRow,
+};
 use crate::ledger::{LedgerError, RegistryClient};
 
 /// Failed transaction-code attempts before an offer is locked.
@@ -373,6 +375,46 @@ struct Hosted {
     key: SecretKey,
     pepper: [u8; 32],
     claims_key: SealKey,
+    /// Authenticates the stateless access tokens and nonces this issuer hands out.
+    mac_key: aws_lc_rs::hmac::Key,
+}
+
+impl Hosted {
+    /// `b64(payload).b64(HMAC(payload))`: what this issuer hands out as access token or nonce.
+    fn seal_token(&self, payload: &[u8]) -> String {
+        let tag = aws_lc_rs::hmac::sign(&self.mac_key, payload);
+        format!("{}.{}", b64::encode(payload), b64::encode(tag.as_ref()))
+    }
+
+    /// The payload of a token this issuer made, if it is one.
+    fn open_token(&self, token: &str) -> Option<Vec<u8>> {
+        let (payload, tag) = token.split_once('.')?;
+        let payload = b64::decode(payload).ok()?;
+        let tag = b64::decode(tag).ok()?;
+        aws_lc_rs::hmac::verify(&self.mac_key, &payload, &tag).ok()?;
+        Some(payload)
+    }
+}
+
+/// Token kinds, so an access token can never pass for a nonce or the reverse.
+const ACCESS_TOKEN: u8 = b'a';
+const NONCE: u8 = b'n';
+
+/// `kind ‖ expiry (8 bytes) ‖ body`.
+fn token_payload(kind: u8, expires_at: i64, body: &[u8]) -> Vec<u8> {
+    let mut payload = Vec::with_capacity(9 + body.len());
+    payload.push(kind);
+    payload.extend_from_slice(&expires_at.to_be_bytes());
+    payload.extend_from_slice(body);
+    payload
+}
+
+/// The expiry and body of an unexpired token of `kind`.
+fn token_body(payload: &[u8], kind: u8, now: i64) -> Option<(i64, &[u8])> {
+    let (&found, rest) = payload.split_first()?;
+    let (expiry, body) = rest.split_at_checked(8)?;
+    let expires_at = i64::from_be_bytes(expiry.try_into().ok()?);
+    (found == kind && expires_at > now).then_some((expires_at, body))
 }
 
 struct Inner {
@@ -380,7 +422,8 @@ struct Inner {
     config: IssuerConfig,
     catalog: &'static Catalog,
     issuers: BTreeMap<String, Hosted>,
-    allocators: Mutex<HashMap<String, (ListRow, IndexAllocator)>>,
+    /// Per issuer: its status lists and the indices known to be used in each.
+    allocators: Mutex<HashMap<String, Vec<(ListRow, IndexAllocator)>>>,
 }
 
 /// The issuer service (cheap to clone).
@@ -550,6 +593,10 @@ impl IssuerService {
                     key,
                     pepper: derive(&secret, b"dojang-subject-ref\n"),
                     claims_key: SealKey::from_bytes(&derive(&secret, b"dojang-offer-claims\n")),
+                    mac_key: aws_lc_rs::hmac::Key::new(
+                        aws_lc_rs::hmac::HMAC_SHA256,
+                        &derive(&secret, b"dojang-oid4vci-tokens\n"),
+                    ),
                 },
             );
         }
@@ -819,36 +866,49 @@ impl IssuerService {
             }
             (None, None) => {}
         }
-        if !db.transition_offer(&offer.id, "open", "redeemed").await? {
+        if !db.redeem(&offer.id).await? {
             return Err(TokenError::InvalidGrant(
                 "the pre-authorized code was already used",
             ));
         }
-        let token = random_token(32).map_err(TokenError::Internal)?;
-        db.insert_access_token(
-            &sha256(token.as_bytes()),
-            &offer.id,
-            now + self.inner.config.token_ttl,
-        )
-        .await?;
+        let hosted = self
+            .inner
+            .issuers
+            .get(slug)
+            .ok_or(TokenError::InvalidGrant("unknown issuer"))?;
+        let expires_at = now + self.inner.config.token_ttl;
         Ok(TokenResponse {
-            access_token: token,
+            access_token: hosted.seal_token(&token_payload(
+                ACCESS_TOKEN,
+                expires_at,
+                offer.id.as_bytes(),
+            )),
             token_type: "Bearer".into(),
             expires_in: self.inner.config.token_ttl,
         })
     }
 
-    /// The nonce endpoint.
-    pub async fn nonce(&self, now: i64) -> Result<String, CredentialError> {
-        let nonce = random_token(18).map_err(CredentialError::Internal)?;
-        self.inner
-            .db
-            .insert_nonce(&nonce, now + self.inner.config.nonce_ttl)
-            .await?;
-        Ok(nonce)
+    /// The nonce endpoint: an unpredictable, expiring nonce that needs no storage until it is
+    /// used (then it is recorded, so it works once).
+    pub fn nonce(&self, slug: &str, now: i64) -> Result<String, CredentialError> {
+        let hosted = self
+            .inner
+            .issuers
+            .get(slug)
+            .ok_or(CredentialError::InvalidToken)?;
+        let mut random = [0u8; 16];
+        aws_lc_rs::rand::fill(&mut random)
+            .map_err(|_| CredentialError::Internal("random generator failed".into()))?;
+        Ok(hosted.seal_token(&token_payload(
+            NONCE,
+            now + self.inner.config.nonce_ttl,
+            &random,
+        )))
     }
 
-    /// The credential endpoint.
+    /// The credential endpoint. Everything the issuance changes — the nonce used, the status
+    /// index claimed, the offer closed, the audit event — is one transaction, committed only
+    /// once the credential is signed.
     pub async fn credential(
         &self,
         slug: &str,
@@ -858,20 +918,22 @@ impl IssuerService {
     ) -> Result<CredentialResponse, CredentialError> {
         let db = &self.inner.db;
         let token = access_token.ok_or(CredentialError::MissingToken)?;
-        let offer_id = db
-            .access_token(&sha256(token.as_bytes()), now)
-            .await?
+        let hosted = self
+            .inner
+            .issuers
+            .get(slug)
+            .ok_or(CredentialError::InvalidToken)?;
+        let payload = hosted
+            .open_token(token)
+            .ok_or(CredentialError::InvalidToken)?;
+        let offer_id = token_body(&payload, ACCESS_TOKEN, now)
+            .and_then(|(_, body)| std::str::from_utf8(body).ok())
             .ok_or(CredentialError::InvalidToken)?;
         let offer = db
-            .offer(&offer_id)
+            .offer(offer_id)
             .await?
+            .filter(|o| o.issuer == slug)
             .ok_or(CredentialError::InvalidToken)?;
-        if offer.issuer != slug {
-            return Err(CredentialError::InvalidToken);
-        }
-        let hosted = self
-            .hosted(slug)
-            .map_err(|_| CredentialError::InvalidToken)?;
         let configuration = request
             .credential_configuration_id
             .as_deref()
@@ -896,9 +958,10 @@ impl IssuerService {
                 }
                 other => CredentialError::InvalidProof(other.to_string()),
             })?;
-        if !db.consume_nonce(&verified.nonce, now).await? {
-            return Err(CredentialError::InvalidNonce);
-        }
+        let nonce_expiry = hosted
+            .open_token(&verified.nonce)
+            .and_then(|p| token_body(&p, NONCE, now).map(|(expiry, _)| expiry))
+            .ok_or(CredentialError::InvalidNonce)?;
         if offer.state != "redeemed" {
             return Err(CredentialError::Denied(
                 "this offer's credential was already issued".into(),
@@ -920,143 +983,124 @@ impl IssuerService {
             .ok_or_else(|| {
                 CredentialError::Denied("the offer no longer holds its claims".into())
             })?;
+        let internal = |e: &dyn std::fmt::Display| CredentialError::Internal(e.to_string());
         let claims_json = hosted
             .claims_key
             .open(&sealed, "dojang-offer-claims")
-            .map_err(|e| CredentialError::Internal(e.to_string()))?;
-        let claims: Map<String, Value> = serde_json::from_slice(&claims_json)
-            .map_err(|e| CredentialError::Internal(e.to_string()))?;
+            .map_err(|e| internal(&e))?;
+        let claims: Map<String, Value> =
+            serde_json::from_slice(&claims_json).map_err(|e| internal(&e))?;
         let ty = self
             .inner
             .catalog
             .get(&offer.type_id)
-            .map_err(|e| CredentialError::Internal(e.to_string()))?;
-
-        let credential_id = new_id();
-        let (list_id, index) = self
-            .allocate(
-                hosted,
-                &credential_id,
-                &offer,
-                now,
-                self.inner.config.keep_claims.then_some(&claims_json),
-            )
-            .await
-            .map_err(|e| CredentialError::Internal(e.to_string()))?;
-        let draft = ty
-            .draft(
-                claims,
-                Issuance {
-                    issuer: hosted.did.to_string(),
-                    issued_at: now,
-                    valid_until: None,
-                    holder_key: Some(verified.key),
-                    status: Some(StatusListReference {
-                        idx: index,
-                        uri: self.registry().status_list_uri(&list_id),
-                    }),
-                },
-            )
-            .map_err(|e| CredentialError::Internal(e.to_string()))?;
-        let credential = draft
-            .sign(&hosted.key, &hosted.kid)
-            .map_err(|e| CredentialError::Internal(e.to_string()))?;
-        db.finish_offer(&offer.id, &credential_id).await?;
-        db.audit(
-            &new_id(),
-            slug,
-            &offer.operator,
-            "issued",
-            &offer.type_id,
-            Some(&credential_id),
-            None,
-            now,
-        )
-        .await?;
-        Ok(CredentialResponse {
-            credentials: vec![IssuedCredential { credential }],
-            notification_id: None,
-        })
-    }
-
-    /// Assigns a fresh random index in one of the issuer's lists and records the credential.
-    /// Two service instances sharing a database may pick the same index: the unique constraint
-    /// refuses the second, which picks again.
-    async fn allocate(
-        &self,
-        hosted: &Hosted,
-        credential_id: &str,
-        offer: &OfferRow,
-        now: i64,
-        claims: Option<&[u8]>,
-    ) -> Result<(String, u64), AdminError> {
-        let claims_sealed = match claims {
-            Some(json) => Some(
+            .map_err(|e| internal(&e))?;
+        let kept_claims = match self.inner.config.keep_claims {
+            true => Some(
                 serde_json::to_string(
                     &hosted
                         .claims_key
-                        .seal(json, "dojang-issued-claims")
-                        .map_err(|e| AdminError::Internal(e.to_string()))?,
+                        .seal(&claims_json, "dojang-issued-claims")
+                        .map_err(|e| internal(&e))?,
                 )
-                .map_err(|e| AdminError::Internal(e.to_string()))?,
+                .map_err(|e| internal(&e))?,
             ),
-            None => None,
+            false => None,
         };
-        let ty = self.inner.catalog.get(&offer.type_id)?;
+
+        let credential_id = new_id();
         let expires_at = ty
             .descriptor()
             .default_validity_days
             .map(|d| now + i64::from(d) * 86_400);
-        let mut allocators = self.inner.allocators.lock().await;
+        // The credential is signed before anything is recorded, so a recorded issuance always
+        // has a credential. Choosing the index may publish a new list; if another instance took
+        // the index meanwhile, the credential is signed again at another.
         for _ in 0..64 {
-            let (list, index) = self.next_index(&mut allocators, hosted, now).await?;
-            let row = CredentialRow {
-                id: credential_id.to_owned(),
-                issuer: hosted.slug.clone(),
-                type_id: offer.type_id.clone(),
-                list_id: list.clone(),
-                status_index: index,
-                status: "valid".into(),
-                subject_ref: offer.subject_ref.clone(),
-                issued_at: now,
-            };
-            match self
-                .inner
-                .db
-                .insert_credential(&row, claims_sealed.as_deref(), expires_at)
+            let (list_id, status_index) = self
+                .next_index(hosted, now)
                 .await
-            {
-                Ok(()) => return Ok((list, index)),
-                Err(e) if e.is_unique_violation() => continue,
-                Err(e) => return Err(e.into()),
+                .map_err(|e| internal(&e))?;
+            let draft = ty
+                .draft(
+                    claims.clone(),
+                    Issuance {
+                        issuer: hosted.did.to_string(),
+                        issued_at: now,
+                        valid_until: None,
+                        holder_key: Some(verified.key.clone()),
+                        status: Some(StatusListReference {
+                            idx: status_index,
+                            uri: self.registry().status_list_uri(&list_id),
+                        }),
+                    },
+                )
+                .map_err(|e| internal(&e))?;
+            let credential = draft
+                .sign(&hosted.key, &hosted.kid)
+                .map_err(|e| internal(&e))?;
+            let record = db::Issuance {
+                nonce: verified.nonce.clone(),
+                nonce_expires_at: nonce_expiry,
+                credential: CredentialRow {
+                    id: credential_id.clone(),
+                    issuer: slug.to_owned(),
+                    type_id: offer.type_id.clone(),
+                    list_id,
+                    status_index,
+                    status: "valid".into(),
+                    subject_ref: offer.subject_ref.clone(),
+                    issued_at: now,
+                },
+                claims_sealed: kept_claims.clone(),
+                expires_at,
+                offer_id: offer.id.clone(),
+                operator: offer.operator.clone(),
+                audit_id: new_id(),
+            };
+            match db.issue(record).await? {
+                Ok(()) => {
+                    return Ok(CredentialResponse {
+                        credentials: vec![IssuedCredential { credential }],
+                        notification_id: None,
+                    });
+                }
+                Err(Conflict::IndexTaken) => continue,
+                Err(Conflict::NonceUsed) => return Err(CredentialError::InvalidNonce),
+                Err(Conflict::OfferClosed) => {
+                    return Err(CredentialError::Denied(
+                        "this offer's credential was already issued".into(),
+                    ));
+                }
             }
         }
-        Err(AdminError::Internal(
+        Err(CredentialError::Internal(
             "could not find a free status index".into(),
         ))
     }
 
-    /// A random unused index: from the first list with room (loading what other instances used),
-    /// or from a new list published to the registry.
-    async fn next_index(
-        &self,
-        allocators: &mut HashMap<String, (ListRow, IndexAllocator)>,
-        hosted: &Hosted,
-        now: i64,
-    ) -> Result<(String, u64), AdminError> {
-        for list in self.inner.db.lists(&hosted.slug).await? {
-            if !allocators.contains_key(&list.list_id) {
+    /// A random index not known to be used, from the issuer's first list with room, or from a
+    /// new list published to the registry. Another service instance may take the same index
+    /// meanwhile: the caller's insert then reports the conflict and asks again.
+    async fn next_index(&self, hosted: &Hosted, now: i64) -> Result<(String, u64), AdminError> {
+        let mut allocators = self.inner.allocators.lock().await;
+        if !allocators.contains_key(&hosted.slug) {
+            let mut lists = Vec::new();
+            for list in self.inner.db.lists(&hosted.slug).await? {
                 let mut allocator = IndexAllocator::new(list.capacity as usize);
                 for used in self.inner.db.used_indices(&list.list_id).await? {
                     allocator.mark_used(used as usize);
                 }
-                allocators.insert(list.list_id.clone(), (list.clone(), allocator));
+                lists.push((list, allocator));
             }
-            let (_, allocator) = allocators
-                .get_mut(&list.list_id)
-                .ok_or(AdminError::NotFound)?;
+            allocators.insert(hosted.slug.clone(), lists);
+        }
+        let lists = allocators
+            .get_mut(&hosted.slug)
+            .ok_or(AdminError::NotFound)?;
+        for (list, allocator) in lists.iter_mut() {
             if let Some(index) = allocator.allocate(&mut rand::thread_rng()) {
-                return Ok((list.list_id, index as u64));
+                return Ok((list.list_id.clone(), index as u64));
             }
         }
         let list = ListRow {
@@ -1071,9 +1115,10 @@ impl IssuerService {
         let mut allocator = IndexAllocator::new(list.capacity as usize);
         let index = allocator
             .allocate(&mut rand::thread_rng())
-            .ok_or_else(|| AdminError::Internal("empty list has no room".into()))?;
-        allocators.insert(list.list_id.clone(), (list.clone(), allocator));
-        Ok((list.list_id, index as u64))
+            .ok_or_else(|| AdminError::Internal("a new list has no room".into()))?;
+        let list_id = list.list_id.clone();
+        lists.push((list, allocator));
+        Ok((list_id, index as u64))
     }
 
     fn status_token(
@@ -1398,4 +1443,34 @@ fn qr_svg(text: &str) -> Result<String, AdminError> {
         .render::<qrcode::render::svg::Color<'_>>()
         .min_dimensions(240, 240)
         .build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_bound_to_their_kind_and_expiry() {
+        let payload = token_payload(ACCESS_TOKEN, 1_000, b"offer-1");
+        assert_eq!(
+            token_body(&payload, ACCESS_TOKEN, 999),
+            Some((1_000, &b"offer-1"[..]))
+        );
+        assert_eq!(
+            token_body(&payload, ACCESS_TOKEN, 1_000),
+            None,
+            "expired at its expiry"
+        );
+        assert_eq!(
+            token_body(&payload, NONCE, 999),
+            None,
+            "an access token is not a nonce"
+        );
+        assert_eq!(
+            token_body(&payload[..5], ACCESS_TOKEN, 0),
+            None,
+            "truncated"
+        );
+        assert_eq!(token_body(&[], ACCESS_TOKEN, 0), None);
+    }
 }

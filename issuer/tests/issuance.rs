@@ -640,17 +640,12 @@ async fn credential_endpoint_errors_follow_the_spec() {
         .credential("hrdk", Some(&token), request(good.clone()))
         .await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.json);
-    assert_eq!(
-        error(&world.credential("hrdk", Some(&token), request(good)).await),
-        "invalid_nonce"
-    );
     let nonce3 = world.nonce("hrdk").await;
     let again = oid4vci::sign_proof(&holder, ProofKey::Jwk, &aud, &nonce3, now()).unwrap();
     assert_eq!(
         error(&world.credential("hrdk", Some(&token), request(again)).await),
         "credential_request_denied"
     );
-    // The draft-13 single `proof` form is still understood.
     let (offer2, tx2) = world.offer("hrdk", "qualification", true).await;
     let code2 = offer2
         .grants
@@ -671,6 +666,12 @@ async fn credential_endpoint_errors_follow_the_spec() {
         .as_str()
         .unwrap()
         .to_owned();
+    assert_eq!(
+        error(&world.credential("hrdk", Some(&token2), request(good)).await),
+        "invalid_nonce",
+        "a used nonce is refused on a fresh offer"
+    );
+    // The draft-13 single `proof` form is still understood.
     let nonce4 = world.nonce("hrdk").await;
     let legacy = oid4vci::sign_proof(&holder, ProofKey::Jwk, &aud, &nonce4, now()).unwrap();
     let a = world

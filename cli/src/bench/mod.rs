@@ -30,6 +30,7 @@ pub(crate) struct BenchArgs {
     filter: Option<String>,
 }
 
+mod issuer;
 mod registry;
 
 pub(super) struct Bench {
@@ -315,6 +316,7 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     status_benches(&bench)?;
 
     runtime.block_on(registry::run(&bench))?;
+    runtime.block_on(issuer::run(&bench))?;
 
     let card = Catalog::builtin().get("citizen-card")?;
     bench.time("schema_validate_citizen_card", Unit::Micros, |n| {

@@ -181,7 +181,7 @@ pub(super) async fn run(bench: &Bench) -> anyhow::Result<()> {
 }
 
 /// A fresh database on `DOJANG_TEST_POSTGRES_URL`, if set: its URL, the admin URL, its name.
-async fn postgres_database() -> anyhow::Result<Option<(String, String, String)>> {
+pub(super) async fn postgres_database() -> anyhow::Result<Option<(String, String, String)>> {
     let Ok(base) = std::env::var("DOJANG_TEST_POSTGRES_URL") else {
         return Ok(None);
     };
@@ -197,7 +197,7 @@ async fn postgres_database() -> anyhow::Result<Option<(String, String, String)>>
     Ok(Some((format!("{prefix}/{name}"), base, name)))
 }
 
-async fn drop_database(admin: &str, name: &str) {
+pub(super) async fn drop_database(admin: &str, name: &str) {
     use sqlx::Connection as _;
     if let Ok(mut conn) = sqlx::PgConnection::connect(admin).await {
         let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");

@@ -43,15 +43,9 @@ CREATE TABLE issuer_offers (
     UNIQUE (issuer, idempotency_key)
 );
 
--- Access tokens from the token endpoint (hashed), bound to one offer.
-CREATE TABLE issuer_access_tokens (
-    token_hash BYTEA PRIMARY KEY,
-    offer_id TEXT NOT NULL REFERENCES issuer_offers (id),
-    expires_at BIGINT NOT NULL
-);
-
--- c_nonce values for proofs of possession; each is used at most once.
-CREATE TABLE issuer_nonces (
+-- Used c_nonce values. Nonces and access tokens are stateless (MAC-protected, expiring); a
+-- nonce is recorded here when a key proof uses it, so it works once.
+CREATE TABLE issuer_used_nonces (
     nonce TEXT PRIMARY KEY,
     expires_at BIGINT NOT NULL
 );
