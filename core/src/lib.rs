@@ -11,6 +11,8 @@
 //!   are typed errors, never a code path).
 //! - [`sd_jwt`]: SD-JWT issuance, presentation with a Key Binding JWT, and verification, plus the
 //!   SD-JWT VC profile on top.
+//! - [`compact`]: the compact offline credential (SD-CWT style, COSE/CBOR) and its holder-bound
+//!   QR presentation (base45).
 //! - [`credential`]: the W3C Verifiable Credentials Data Model 2.0 credential and presentation.
 //! - [`status`]: W3C Bitstring Status List and IETF Token Status List, and random index
 //!   allocation for herd privacy.
@@ -34,6 +36,7 @@
 #![forbid(unsafe_code)]
 
 pub mod b64;
+pub mod compact;
 pub mod credential;
 pub mod did;
 pub mod jwk;

@@ -31,6 +31,7 @@ pub(crate) struct BenchArgs {
 }
 
 mod issuer;
+mod qr;
 mod registry;
 
 pub(super) struct Bench {
@@ -313,6 +314,7 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         ratio("ssi_over_dojang_issue_es256", ssi_issue, Some(ours_issue));
     }
 
+    qr::run(&bench, now)?;
     status_benches(&bench)?;
 
     runtime.block_on(registry::run(&bench))?;

@@ -1,0 +1,700 @@
+//! Issue → present → verify, and every way a presentation can be wrong.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use serde_json::{Map, Value as Json, json};
+
+use super::cbor::{self, Value};
+use super::token::{self, Sign1};
+use super::*;
+use crate::key::{Algorithm, PublicKey, SecretKey, Signer};
+use crate::sd_jwt::vc::SdJwtVcDraft;
+use crate::sd_jwt::{ClaimPath, IssuerKeyError, IssuerKeyResolver};
+use crate::status::StatusListReference;
+
+const NOW: i64 = 1_790_000_000;
+const ISSUER: &str = "did:dojang:7bWqkjC8tuWZ8xPnP7qyfb";
+
+struct Keys {
+    issuer: SecretKey,
+    holder: SecretKey,
+}
+
+impl Keys {
+    fn new(alg: Algorithm) -> Self {
+        Keys {
+            issuer: SecretKey::generate(alg).unwrap(),
+            holder: SecretKey::generate(alg).unwrap(),
+        }
+    }
+}
+
+/// Resolves only `ISSUER#key-1`, to the issuer's key.
+struct Resolver<'a>(&'a PublicKey);
+
+impl IssuerKeyResolver for Resolver<'_> {
+    fn issuer_key(
+        &self,
+        issuer: Option<&str>,
+        kid: Option<&str>,
+        _: Option<i64>,
+    ) -> Result<PublicKey, IssuerKeyError> {
+        match (issuer, kid) {
+            (Some(ISSUER), Some("#key-1")) => Ok(self.0.clone()),
+            (Some(ISSUER), kid) => Err(IssuerKeyError::KeyNotValidAtIssuance {
+                issuer: ISSUER.into(),
+                kid: kid.map(str::to_owned),
+            }),
+            (issuer, _) => Err(IssuerKeyError::UnknownIssuer {
+                issuer: issuer.unwrap_or_default().into(),
+            }),
+        }
+    }
+}
+
+fn citizen_claims() -> Map<String, Json> {
+    json!({
+        "name": "김민지 Kim Minji",
+        "birthdate": "1994-03-15",
+        "address": {"street_address": "396 World Cup buk-ro", "locality": "Seoul", "postal_code": "03925", "country": "KR"},
+        "card_number": "SC-2026-000123",
+        "age_over_19": true,
+        "age_over_65": false,
+        "issuing_office": "Mapo-gu"
+    })
+    .as_object()
+    .unwrap()
+    .clone()
+}
+
+fn draft(keys: &Keys) -> SdJwtVcDraft {
+    let claims = citizen_claims();
+    SdJwtVcDraft {
+        vct: "urn:dojang:vct:citizen-card:1".into(),
+        issuer: ISSUER.into(),
+        issued_at: NOW - 86_400,
+        valid_from: Some(NOW - 86_400),
+        valid_until: Some(NOW + 365 * 86_400),
+        holder_key: Some(keys.holder.public_key().clone()),
+        status: Some(StatusListReference {
+            idx: 70_001,
+            uri: "https://registry.seoul.go.kr/status-lists/seoul-1a2b3c4d".into(),
+        }),
+        disclosable: claims
+            .keys()
+            .filter(|k| *k != "issuing_office")
+            .map(|k| ClaimPath::claim(k))
+            .collect(),
+        claims,
+    }
+}
+
+fn issued(keys: &Keys) -> HeldCompact {
+    let bytes = issue(&draft(keys), &keys.issuer, &format!("{ISSUER}#key-1")).unwrap();
+    HeldCompact::parse(&bytes).unwrap()
+}
+
+fn present_now(held: &HeldCompact, keys: &Keys, names: &[&str]) -> Vec<u8> {
+    let binding = Binding {
+        at: NOW,
+        challenge: None,
+    };
+    held.present(names, &binding, &keys.holder).unwrap()
+}
+
+fn check(presentation: &[u8], keys: &Keys) -> Result<VerifiedCompact, CompactError> {
+    verify(
+        presentation,
+        &Resolver(keys.issuer.public_key()),
+        &VerifyOptions::at(NOW),
+    )
+}
+
+#[test]
+fn a_presentation_shows_exactly_the_chosen_claims() {
+    for alg in [Algorithm::Es256, Algorithm::EdDsa] {
+        let keys = Keys::new(alg);
+        let held = issued(&keys);
+        assert_eq!(
+            held.claims(),
+            &citizen_claims(),
+            "the holder sees every claim"
+        );
+        assert_eq!(held.disclosable().len(), 6);
+        assert_eq!(held.issuer(), ISSUER);
+        assert_eq!(held.status().unwrap().idx, 70_001);
+
+        let chosen = ["name", "birthdate", "age_over_19", "card_number"];
+        let verified = check(&present_now(&held, &keys, &chosen), &keys).unwrap();
+        let mut shown: Vec<&str> = verified.claims.keys().map(String::as_str).collect();
+        shown.sort_unstable();
+        assert_eq!(
+            shown,
+            [
+                "age_over_19",
+                "birthdate",
+                "card_number",
+                "issuing_office",
+                "name"
+            ],
+            "the chosen claims and the always-visible one, nothing else"
+        );
+        assert_eq!(verified.claims["name"], "김민지 Kim Minji");
+        assert_eq!(verified.issuer, ISSUER);
+        assert_eq!(verified.kid, "key-1");
+        assert_eq!(verified.vct, "urn:dojang:vct:citizen-card:1");
+        assert_eq!(verified.status, held.status().cloned());
+        assert_eq!(&verified.holder_key, keys.holder.public_key());
+        assert_eq!(verified.presented_at, NOW);
+
+        let nothing = check(&present_now(&held, &keys, &[]), &keys).unwrap();
+        assert_eq!(nothing.claims.len(), 1);
+        assert!(nothing.disclosed.is_empty());
+    }
+}
+
+#[test]
+fn qr_text_round_trips_and_refuses_strangers() {
+    let keys = Keys::new(Algorithm::Es256);
+    let presentation = present_now(&issued(&keys), &keys, &["name"]);
+    let text = to_qr_text(&presentation);
+    assert!(text.starts_with("DJ1:"));
+    assert!(
+        text.bytes()
+            .all(|b| b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:".contains(&b))
+    );
+    assert_eq!(from_qr_text(&format!("{text}\n")).unwrap(), presentation);
+
+    assert!(matches!(
+        from_qr_text("HC1:6BFOXN"),
+        Err(CompactError::UnknownPrefix)
+    ));
+    assert!(matches!(from_qr_text(""), Err(CompactError::UnknownPrefix)));
+    assert!(matches!(
+        from_qr_text(&text.replacen("DJ1:", "DJ2:", 1)),
+        Err(CompactError::UnsupportedVersion { prefix }) if prefix == "DJ2:"
+    ));
+    assert!(
+        matches!(from_qr_text("DJ1:GGW"), Err(CompactError::Base45)),
+        "256 overflows"
+    );
+    assert!(matches!(from_qr_text("DJ1:a"), Err(CompactError::Base45)));
+    let huge = format!("DJ1:{}", "0".repeat(4000));
+    assert!(matches!(
+        from_qr_text(&huge),
+        Err(CompactError::TooLarge { .. })
+    ));
+}
+
+#[test]
+fn tampering_with_the_issuer_part_is_caught() {
+    let keys = Keys::new(Algorithm::Es256);
+    let held = issued(&keys);
+    let good = present_now(&held, &keys, &["name", "birthdate"]);
+
+    // The issuer's signature is checked before anything in the payload is believed, and the
+    // holder's signature covers the whole credential: flipping one payload byte breaks one.
+    let mut tampered = held.sign1.payload.clone();
+    let at = tampered.len() - 3;
+    tampered[at] ^= 1;
+    let forged = repackage(&held, &keys, |c| c.payload = tampered.clone(), &["name"]);
+    assert!(matches!(
+        check(&forged, &keys),
+        Err(CompactError::SignatureInvalid)
+    ));
+
+    // Another issuer key signing the same claims.
+    let other = SecretKey::generate(Algorithm::Es256).unwrap();
+    let forged = repackage(
+        &held,
+        &keys,
+        |c| {
+            c.signature = other
+                .sign(&Sign1::to_be_signed(&c.protected_bytes, &c.payload))
+                .unwrap()
+        },
+        &["name"],
+    );
+    assert!(matches!(
+        check(&forged, &keys),
+        Err(CompactError::SignatureInvalid)
+    ));
+
+    // A key the resolver says was not valid at issuance, and an unknown issuer.
+    let other_kid = reissue(&keys, |protected, _| {
+        protected.retain(|(k, _)| *k != Value::int(token::KID));
+        protected.push((Value::int(token::KID), Value::Bytes(b"key-0".to_vec())));
+    });
+    let error = check(&other_kid, &keys).unwrap_err();
+    assert!(matches!(
+        error,
+        CompactError::IssuerKey(IssuerKeyError::KeyNotValidAtIssuance { .. })
+    ));
+    assert_eq!(
+        crate::ReasonCode::from(&error),
+        crate::ReasonCode::KeyNotValidAtIssuance
+    );
+    let stranger = reissue(&keys, |_, claims| {
+        claims.retain(|(k, _)| *k != Value::int(token::ISS));
+        claims.push((
+            Value::int(token::ISS),
+            Value::text("did:dojang:someoneElse"),
+        ));
+    });
+    assert_eq!(
+        crate::ReasonCode::from(&check(&stranger, &keys).unwrap_err()),
+        crate::ReasonCode::IssuerUnknown
+    );
+
+    // Refused algorithms are refused before any key is looked up.
+    let hmac = reissue(&keys, |protected, _| {
+        protected.retain(|(k, _)| *k != Value::int(token::ALG));
+        protected.push((Value::int(token::ALG), Value::int(5))); // HMAC 256/256
+    });
+    assert!(matches!(
+        check(&hmac, &keys),
+        Err(CompactError::UnsupportedAlgorithm { alg: Some(5) })
+    ));
+    let ed_header = reissue(&keys, |protected, _| {
+        protected.retain(|(k, _)| *k != Value::int(token::ALG));
+        protected.push((Value::int(token::ALG), Value::int(-8)));
+    });
+    assert!(matches!(
+        check(&ed_header, &keys),
+        Err(CompactError::AlgorithmMismatch { .. })
+    ));
+
+    // Claims outside the profile, even when properly signed.
+    let with_sub = reissue(&keys, |_, claims| {
+        claims.push((Value::int(2), Value::text("subject")));
+    });
+    assert!(matches!(
+        check(&with_sub, &keys),
+        Err(CompactError::InvalidClaim { .. })
+    ));
+    assert!(matches!(
+        HeldCompact::parse(&without_cnf_credential(&keys)),
+        Err(CompactError::MissingClaim { claim: "cnf" })
+    ));
+    assert!(
+        check(&good, &keys).is_ok(),
+        "the untouched presentation still verifies"
+    );
+}
+
+#[test]
+fn tampered_injected_and_repeated_disclosures_are_caught() {
+    let keys = Keys::new(Algorithm::Es256);
+    let held = issued(&keys);
+    let name = held.disclosures.iter().find(|d| d.name == "name").unwrap();
+
+    // A changed value under the same salt: its digest is not the issuer's.
+    let mut changed = Disclosure::new(&[7; SALT_LEN], "name", &json!("Someone Else"));
+    changed.bytes = {
+        let mut value = cbor::decode(&name.bytes).unwrap();
+        if let Value::Array(items) = &mut value {
+            items[1] = Value::text("Someone Else");
+        }
+        value.encode()
+    };
+    let with = |disclosures: Vec<Vec<u8>>| {
+        repackage(
+            &held,
+            &keys,
+            |c| {
+                c.unprotected = Value::Map(vec![(
+                    Value::int(token::SD_CLAIMS),
+                    Value::Array(disclosures.iter().cloned().map(Value::Bytes).collect()),
+                )]);
+            },
+            &[],
+        )
+    };
+    assert!(matches!(
+        check(&with(vec![changed.bytes]), &keys),
+        Err(CompactError::Disclosure { .. })
+    ));
+
+    // A claim from another credential (same names, another issuance) injected.
+    let other = issued(&keys);
+    let foreign = other
+        .disclosures
+        .iter()
+        .find(|d| d.name == "age_over_65")
+        .unwrap();
+    let error = check(&with(vec![foreign.bytes.clone()]), &keys).unwrap_err();
+    assert!(matches!(error, CompactError::Disclosure { .. }), "{error}");
+    assert_eq!(
+        crate::ReasonCode::from(&error),
+        crate::ReasonCode::DisclosureInvalid
+    );
+
+    // The same disclosure twice.
+    assert!(matches!(
+        check(&with(vec![name.bytes.clone(), name.bytes.clone()]), &keys),
+        Err(CompactError::Disclosure { .. })
+    ));
+
+    // A claim not disclosed but injected as a visible one: the issuer's signature breaks.
+    let injected = repackage(
+        &held,
+        &keys,
+        |c| {
+            let mut claims = cbor::decode(&c.payload).unwrap();
+            if let Value::Map(entries) = &mut claims {
+                entries.push((Value::text("age_over_65"), Value::Bool(true)));
+            }
+            c.payload = claims.encode();
+        },
+        &[],
+    );
+    assert!(matches!(
+        check(&injected, &keys),
+        Err(CompactError::SignatureInvalid)
+    ));
+
+    // A disclosure whose name shadows a visible claim, signed by a careless issuer.
+    let mut shadowing = draft(&keys);
+    shadowing
+        .claims
+        .insert("issuing_office".into(), json!("Mapo-gu"));
+    let shadow = Disclosure::new(&[1; SALT_LEN], "issuing_office", &json!("Gangnam-gu"));
+    let bytes = issue(&shadowing, &keys.issuer, "key-1").unwrap();
+    let mut credential = Sign1::from_value(cbor::decode(&bytes).unwrap(), "credential").unwrap();
+    let mut claims = cbor::decode(&credential.payload).unwrap();
+    if let Value::Map(entries) = &mut claims {
+        for (k, v) in entries.iter_mut() {
+            if let (Value::Simple(token::REDACTED_CLAIM_KEYS), Value::Array(digests)) = (k, v) {
+                digests.push(Value::Bytes(shadow.digest().to_vec()));
+            }
+        }
+    }
+    credential.payload = claims.encode();
+    credential.signature = keys
+        .issuer
+        .sign(&Sign1::to_be_signed(
+            &credential.protected_bytes,
+            &credential.payload,
+        ))
+        .unwrap();
+    credential.unprotected = Value::Map(vec![(
+        Value::int(token::SD_CLAIMS),
+        Value::Array(vec![Value::Bytes(shadow.bytes)]),
+    )]);
+    let error = HeldCompact::parse(&credential.to_value().encode())
+        .err()
+        .unwrap();
+    assert!(error.to_string().contains("collides"), "{error}");
+}
+
+#[test]
+fn the_holder_binding_is_checked() {
+    let keys = Keys::new(Algorithm::Es256);
+    let held = issued(&keys);
+
+    // Signed by a key other than `cnf`: the wallet refuses, and a forger's is caught.
+    let thief = SecretKey::generate(Algorithm::Es256).unwrap();
+    let binding = Binding {
+        at: NOW,
+        challenge: None,
+    };
+    assert!(matches!(
+        held.present(&["name"], &binding, &thief),
+        Err(CompactError::NotTheHolder)
+    ));
+    let forged = forge_binding(&held, &thief, NOW);
+    let error = check(&forged, &keys).unwrap_err();
+    assert!(matches!(error, CompactError::HolderSignatureInvalid));
+    assert_eq!(
+        crate::ReasonCode::from(&error),
+        crate::ReasonCode::HolderBindingInvalid
+    );
+
+    // Replayed outside its window, or dated in the future.
+    let old = held
+        .present(
+            &["name"],
+            &Binding {
+                at: NOW - 91,
+                challenge: None,
+            },
+            &keys.holder,
+        )
+        .unwrap();
+    let error = check(&old, &keys).unwrap_err();
+    assert!(matches!(error, CompactError::BindingExpired { at, .. } if at == NOW - 91));
+    assert_eq!(
+        crate::ReasonCode::from(&error),
+        crate::ReasonCode::BindingExpired
+    );
+    let recent = held
+        .present(
+            &["name"],
+            &Binding {
+                at: NOW - 89,
+                challenge: None,
+            },
+            &keys.holder,
+        )
+        .unwrap();
+    assert!(check(&recent, &keys).is_ok(), "inside window + leeway");
+    let future = held
+        .present(
+            &["name"],
+            &Binding {
+                at: NOW + 31,
+                challenge: None,
+            },
+            &keys.holder,
+        )
+        .unwrap();
+    assert!(matches!(
+        check(&future, &keys),
+        Err(CompactError::BindingExpired { .. })
+    ));
+
+    // Challenge mode: the nonce and the audience must be this verifier's.
+    let challenge = Challenge {
+        audience: "counter-17.mapo.seoul.go.kr",
+        nonce: b"0123456789abcdef",
+    };
+    let answered = held
+        .present(
+            &["name"],
+            &Binding {
+                at: NOW,
+                challenge: Some(challenge),
+            },
+            &keys.holder,
+        )
+        .unwrap();
+    let options = |challenge| VerifyOptions {
+        challenge: Some(challenge),
+        ..VerifyOptions::at(NOW)
+    };
+    let resolver = Resolver(keys.issuer.public_key());
+    assert!(verify(&answered, &resolver, &options(challenge)).is_ok());
+    let other_nonce = Challenge {
+        nonce: b"fedcba9876543210",
+        ..challenge
+    };
+    assert!(matches!(
+        verify(&answered, &resolver, &options(other_nonce)),
+        Err(CompactError::ChallengeMismatch)
+    ));
+    let other_verifier = Challenge {
+        audience: "counter-18.mapo.seoul.go.kr",
+        ..challenge
+    };
+    assert!(matches!(
+        verify(&answered, &resolver, &options(other_verifier)),
+        Err(CompactError::AudienceMismatch)
+    ));
+    let unanswered = present_now(&held, &keys, &["name"]);
+    assert!(matches!(
+        verify(&unanswered, &resolver, &options(challenge)),
+        Err(CompactError::ChallengeMismatch)
+    ));
+
+    // Asking for a claim the credential cannot disclose.
+    assert!(matches!(
+        held.present(&["issuing_office"], &binding, &keys.holder),
+        Err(CompactError::NotDisclosable { name }) if name == "issuing_office"
+    ));
+}
+
+#[test]
+fn validity_period_is_checked() {
+    let keys = Keys::new(Algorithm::EdDsa);
+    let mut expired = draft(&keys);
+    expired.valid_until = Some(NOW - 31);
+    let held = HeldCompact::parse(&issue(&expired, &keys.issuer, "key-1").unwrap()).unwrap();
+    let error = check(&present_now(&held, &keys, &[]), &keys).unwrap_err();
+    assert!(matches!(error, CompactError::Expired { exp } if exp == NOW - 31));
+    assert_eq!(crate::ReasonCode::from(&error), crate::ReasonCode::Expired);
+
+    let mut early = draft(&keys);
+    early.valid_from = Some(NOW + 3600);
+    let held = HeldCompact::parse(&issue(&early, &keys.issuer, "key-1").unwrap()).unwrap();
+    let error = check(&present_now(&held, &keys, &[]), &keys).unwrap_err();
+    assert!(matches!(error, CompactError::NotYetValid { .. }));
+    assert_eq!(
+        crate::ReasonCode::from(&error),
+        crate::ReasonCode::NotYetValid
+    );
+}
+
+#[test]
+fn garbage_truncation_and_wrong_types_never_panic() {
+    let keys = Keys::new(Algorithm::Es256);
+    let held = issued(&keys);
+    let good = present_now(&held, &keys, &["name", "address"]);
+    for len in 0..good.len() {
+        let error = check(&good[..len], &keys).unwrap_err();
+        assert_eq!(
+            crate::ReasonCode::from(&error),
+            crate::ReasonCode::MalformedQr,
+            "at {len}"
+        );
+    }
+    // Every single-byte change is refused, none panics.
+    for at in 0..good.len() {
+        let mut bad = good.clone();
+        bad[at] ^= 0x20;
+        assert!(check(&bad, &keys).is_err(), "flip at {at} accepted");
+    }
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    for len in [1, 7, 64, 700, 2000] {
+        let noise: Vec<u8> = (0..len)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect();
+        assert!(check(&noise, &keys).is_err());
+        assert!(HeldCompact::parse(&noise).is_err());
+    }
+    // A credential is not a presentation, nor the reverse.
+    let credential = issue(&draft(&keys), &keys.issuer, "key-1").unwrap();
+    assert!(matches!(
+        check(&credential, &keys),
+        Err(CompactError::UnexpectedType {
+            expected: "compact presentation",
+            found: Some(293)
+        })
+    ));
+    assert!(matches!(
+        HeldCompact::parse(&good),
+        Err(CompactError::UnexpectedType { .. })
+    ));
+    let oversized = vec![0u8; MAX_PRESENTATION_LEN + 1];
+    assert!(matches!(
+        check(&oversized, &keys),
+        Err(CompactError::TooLarge { .. })
+    ));
+}
+
+#[test]
+fn drafts_the_profile_cannot_express_are_refused() {
+    let keys = Keys::new(Algorithm::Es256);
+    let mut unbound = draft(&keys);
+    unbound.holder_key = None;
+    assert!(matches!(
+        issue(&unbound, &keys.issuer, "key-1"),
+        Err(CompactError::Unissuable { .. })
+    ));
+    let mut nested = draft(&keys);
+    nested
+        .disclosable
+        .push(ClaimPath::parse("/address/locality"));
+    assert!(matches!(
+        issue(&nested, &keys.issuer, "key-1"),
+        Err(CompactError::Unissuable { .. })
+    ));
+    let mut registered = draft(&keys);
+    registered
+        .claims
+        .insert("iss".into(), json!("did:example:evil"));
+    assert!(matches!(
+        issue(&registered, &keys.issuer, "key-1"),
+        Err(CompactError::Unissuable { .. })
+    ));
+}
+
+/// Rebuilds the presentation of `names` after `change` to the issuer's part, re-signed by the
+/// holder so only the issuer-side check can catch it.
+fn repackage(
+    held: &HeldCompact,
+    keys: &Keys,
+    change: impl FnOnce(&mut Sign1),
+    names: &[&str],
+) -> Vec<u8> {
+    let presentation = present_now(held, keys, names);
+    let mut binding = Sign1::from_value(cbor::decode(&presentation).unwrap(), "p").unwrap();
+    let Value::Map(mut header) = binding.protected.clone() else {
+        unreachable!()
+    };
+    let i = header
+        .iter()
+        .position(|(k, _)| *k == Value::int(token::KCWT))
+        .unwrap();
+    let mut credential = Sign1::from_value(header[i].1.clone(), "c").unwrap();
+    change(&mut credential);
+    header[i].1 = credential.to_value();
+    binding.protected_bytes = Value::Map(header).encode();
+    binding.signature = keys
+        .holder
+        .sign(&Sign1::to_be_signed(
+            &binding.protected_bytes,
+            &binding.payload,
+        ))
+        .unwrap();
+    binding.to_value().encode()
+}
+
+/// Issues with `change` applied to the protected header and the claims, properly signed by the
+/// issuer key, and presents it.
+fn reissue(
+    keys: &Keys,
+    change: impl FnOnce(&mut Vec<(Value, Value)>, &mut Vec<(Value, Value)>),
+) -> Vec<u8> {
+    let held = issued(keys);
+    repackage(
+        &held,
+        keys,
+        |c| {
+            let (Value::Map(mut protected), Value::Map(mut claims)) = (
+                cbor::decode(&c.protected_bytes).unwrap(),
+                cbor::decode(&c.payload).unwrap(),
+            ) else {
+                unreachable!()
+            };
+            change(&mut protected, &mut claims);
+            c.protected_bytes = Value::Map(protected).encode();
+            c.payload = Value::Map(claims).encode();
+            c.signature = keys
+                .issuer
+                .sign(&Sign1::to_be_signed(&c.protected_bytes, &c.payload))
+                .unwrap();
+        },
+        &[],
+    )
+}
+
+fn without_cnf_credential(keys: &Keys) -> Vec<u8> {
+    let bytes = issue(&draft(keys), &keys.issuer, "key-1").unwrap();
+    let mut credential = Sign1::from_value(cbor::decode(&bytes).unwrap(), "c").unwrap();
+    let Value::Map(mut claims) = cbor::decode(&credential.payload).unwrap() else {
+        unreachable!()
+    };
+    claims.retain(|(k, _)| *k != Value::int(token::CNF));
+    credential.payload = Value::Map(claims).encode();
+    credential.to_value().encode()
+}
+
+/// A presentation of `held` signed by `thief`, built by hand (the wallet refuses to).
+fn forge_binding(held: &HeldCompact, thief: &SecretKey, at: i64) -> Vec<u8> {
+    let protected = Value::Map(vec![
+        (Value::int(token::ALG), Value::int(-7)),
+        (Value::int(token::TYP), Value::int(TYP_PRESENTATION)),
+        (Value::int(token::KCWT), held.sign1.to_value()),
+    ])
+    .encode();
+    let payload = Value::Map(vec![(Value::int(token::IAT), Value::int(at))]).encode();
+    let signature = thief
+        .sign(&Sign1::to_be_signed(&protected, &payload))
+        .unwrap();
+    Sign1 {
+        protected_bytes: protected,
+        protected: Value::Null,
+        unprotected: Value::Map(vec![]),
+        payload,
+        signature,
+    }
+    .to_value()
+    .encode()
+}
+
+use token::Disclosure;

@@ -1,0 +1,424 @@
+//! The COSE and CWT structures of the profile: COSE_Sign1, its protected header, the
+//! credential's claims set, COSE keys, and salted disclosures.
+
+use serde_json::{Map, Value as Json};
+
+use super::cbor::{self, Value};
+use super::{CompactError, DIGEST_LEN, MAX_DISCLOSURES, SALT_LEN};
+use crate::key::{Algorithm, PublicKey};
+use crate::status::StatusListReference;
+
+// COSE header labels (RFC 9052, RFC 9596, RFC 9528, draft-ietf-spice-sd-cwt).
+pub(crate) const ALG: i64 = 1;
+pub(crate) const KID: i64 = 4;
+pub(crate) const KCWT: i64 = 13;
+pub(crate) const TYP: i64 = 16;
+pub(crate) const SD_CLAIMS: i64 = 17;
+
+// CWT claim keys (RFC 8392, RFC 8747, draft-ietf-spice-sd-cwt, draft-ietf-oauth-status-list).
+pub(crate) const ISS: i64 = 1;
+pub(crate) const AUD: i64 = 3;
+pub(crate) const EXP: i64 = 4;
+pub(crate) const NBF: i64 = 5;
+pub(crate) const IAT: i64 = 6;
+pub(crate) const CNF: i64 = 8;
+pub(crate) const VCT: i64 = 11;
+pub(crate) const CNONCE: i64 = 39;
+pub(crate) const STATUS: i64 = 65535;
+/// The simple value whose map entry lists the digests of redacted claims.
+pub(crate) const REDACTED_CLAIM_KEYS: u8 = 59;
+/// A disclosure digest: SHA-256 truncated to 128 bits (see `docs/qr-profile.md`).
+pub(crate) type Digest = [u8; DIGEST_LEN];
+
+/// `cnf` member holding a COSE key (RFC 8747).
+const COSE_KEY: i64 = 1;
+
+/// A COSE_Sign1, with the protected header's exact bytes kept for the signature.
+pub(crate) struct Sign1 {
+    pub(crate) protected_bytes: Vec<u8>,
+    pub(crate) protected: Value,
+    pub(crate) unprotected: Value,
+    pub(crate) payload: Vec<u8>,
+    pub(crate) signature: Vec<u8>,
+}
+
+impl Sign1 {
+    /// Reads `[protected: bstr, unprotected: map, payload: bstr, signature: bstr]`.
+    pub(crate) fn from_value(value: Value, what: &'static str) -> Result<Self, CompactError> {
+        let malformed = |reason: &str| CompactError::malformed(what, reason);
+        let Value::Array(items) = value else {
+            return Err(malformed("not a COSE_Sign1 array"));
+        };
+        let Ok::<[Value; 4], _>([protected, unprotected, payload, signature]) = items.try_into()
+        else {
+            return Err(malformed("a COSE_Sign1 has four elements"));
+        };
+        let (
+            Value::Bytes(protected_bytes),
+            Value::Map(_),
+            Value::Bytes(payload),
+            Value::Bytes(signature),
+        ) = (protected, &unprotected, payload, signature)
+        else {
+            return Err(malformed("COSE_Sign1 elements have the wrong types"));
+        };
+        let protected = cbor::decode(&protected_bytes).map_err(|e| malformed(&e))?;
+        if !matches!(protected, Value::Map(_)) {
+            return Err(malformed("the protected header is not a map"));
+        }
+        Ok(Sign1 {
+            protected_bytes,
+            protected,
+            unprotected,
+            payload,
+            signature,
+        })
+    }
+
+    pub(crate) fn to_value(&self) -> Value {
+        Value::Array(vec![
+            Value::Bytes(self.protected_bytes.clone()),
+            self.unprotected.clone(),
+            Value::Bytes(self.payload.clone()),
+            Value::Bytes(self.signature.clone()),
+        ])
+    }
+
+    /// The `alg` of the protected header, if dojang accepts it.
+    pub(crate) fn algorithm(&self) -> Result<Algorithm, CompactError> {
+        let alg = self.protected.get(&Value::int(ALG)).and_then(Value::as_i64);
+        alg.and_then(Algorithm::from_cose_id)
+            .ok_or(CompactError::UnsupportedAlgorithm { alg })
+    }
+
+    /// Requires the protected `typ` to be `expected`.
+    pub(crate) fn require_typ(
+        &self,
+        expected: u64,
+        name: &'static str,
+    ) -> Result<(), CompactError> {
+        let found = self.protected.get(&Value::int(TYP)).and_then(Value::as_u64);
+        match found == Some(expected) {
+            true => Ok(()),
+            false => Err(CompactError::UnexpectedType {
+                expected: name,
+                found,
+            }),
+        }
+    }
+
+    /// The bytes signed (RFC 9052 §4.4, no external AAD).
+    pub(crate) fn to_be_signed(protected: &[u8], payload: &[u8]) -> Vec<u8> {
+        Value::Array(vec![
+            Value::text("Signature1"),
+            Value::Bytes(protected.to_vec()),
+            Value::Bytes(Vec::new()),
+            Value::Bytes(payload.to_vec()),
+        ])
+        .encode()
+    }
+
+    /// Checks the signature with `key`, whose algorithm must be the header's.
+    pub(crate) fn verify(&self, key: &PublicKey) -> Result<(), CompactError> {
+        use crate::key::Verifier;
+        let alg = self.algorithm()?;
+        if alg != key.algorithm() {
+            return Err(CompactError::AlgorithmMismatch {
+                alg,
+                key: key.algorithm(),
+            });
+        }
+        key.verify(
+            &Self::to_be_signed(&self.protected_bytes, &self.payload),
+            &self.signature,
+        )
+        .map_err(|_| CompactError::SignatureInvalid)
+    }
+}
+
+/// A holder key as a COSE_Key: EC2 P-256 with the point compressed (`y` as its sign bit), or
+/// OKP Ed25519.
+pub(crate) fn cose_key(key: &PublicKey) -> Value {
+    let compact = key.to_compact_bytes();
+    match key.algorithm() {
+        Algorithm::Es256 => Value::Map(vec![
+            (Value::int(1), Value::int(2)),
+            (Value::int(-1), Value::int(1)),
+            (Value::int(-2), Value::Bytes(compact[1..].to_vec())),
+            (Value::int(-3), Value::Bool(compact[0] == 0x03)),
+        ]),
+        Algorithm::EdDsa => Value::Map(vec![
+            (Value::int(1), Value::int(1)),
+            (Value::int(-1), Value::int(6)),
+            (Value::int(-2), Value::Bytes(compact)),
+        ]),
+    }
+}
+
+/// Reads a COSE_Key written by [`cose_key`] (an uncompressed EC2 `y` is accepted too).
+pub(crate) fn from_cose_key(value: &Value) -> Result<PublicKey, CompactError> {
+    let invalid = |reason: &str| CompactError::InvalidClaim {
+        claim: "cnf".into(),
+        reason: reason.into(),
+    };
+    let param = |label: i64| value.get(&Value::int(label));
+    let x = param(-2)
+        .and_then(Value::as_bytes)
+        .ok_or_else(|| invalid("no x"))?;
+    match (
+        param(1).and_then(Value::as_i64),
+        param(-1).and_then(Value::as_i64),
+    ) {
+        (Some(2), Some(1)) => {
+            let point = match param(-3) {
+                Some(Value::Bool(odd)) => [&[if *odd { 0x03 } else { 0x02 }], x].concat(),
+                Some(Value::Bytes(y)) => [&[0x04], x, y.as_slice()].concat(),
+                _ => return Err(invalid("no y")),
+            };
+            Ok(PublicKey::p256_from_sec1(&point)?)
+        }
+        (Some(1), Some(6)) => Ok(PublicKey::ed25519(x)?),
+        _ => Err(invalid("only EC2 P-256 and OKP Ed25519 keys are accepted")),
+    }
+}
+
+/// The credential's claims set, read.
+pub(crate) struct Claims {
+    pub(crate) issuer: String,
+    pub(crate) issued_at: i64,
+    pub(crate) valid_from: Option<i64>,
+    pub(crate) valid_until: Option<i64>,
+    pub(crate) vct: String,
+    pub(crate) holder_key: PublicKey,
+    pub(crate) status: Option<StatusListReference>,
+    /// Claims that are always visible.
+    pub(crate) visible: Map<String, Json>,
+    /// Digests of the redacted claims.
+    pub(crate) digests: Vec<Digest>,
+}
+
+impl Claims {
+    pub(crate) fn parse(payload: &[u8]) -> Result<Self, CompactError> {
+        let value = cbor::decode(payload).map_err(|e| CompactError::malformed("claims", e))?;
+        let Value::Map(entries) = value else {
+            return Err(CompactError::malformed("claims", "not a map"));
+        };
+        let invalid = |claim: &str, reason: &str| CompactError::InvalidClaim {
+            claim: claim.into(),
+            reason: reason.into(),
+        };
+        let time = |v: &Value, claim: &str| {
+            v.as_i64()
+                .ok_or_else(|| invalid(claim, "not an integer time"))
+        };
+        let (mut issuer, mut issued_at, mut vct, mut holder_key) = (None, None, None, None);
+        let (mut valid_from, mut valid_until, mut status_ref) = (None, None, None);
+        let mut visible = Map::new();
+        let mut digests: Vec<Digest> = Vec::new();
+        for (key, value) in &entries {
+            match key {
+                Value::Int(_) => match key.as_i64() {
+                    Some(ISS) => {
+                        issuer = Some(value.as_text().ok_or_else(|| invalid("iss", "not text"))?)
+                    }
+                    Some(IAT) => issued_at = Some(time(value, "iat")?),
+                    Some(NBF) => valid_from = Some(time(value, "nbf")?),
+                    Some(EXP) => valid_until = Some(time(value, "exp")?),
+                    Some(VCT) => {
+                        vct = Some(value.as_text().ok_or_else(|| invalid("vct", "not text"))?)
+                    }
+                    Some(CNF) => {
+                        let key = value
+                            .get(&Value::int(COSE_KEY))
+                            .ok_or_else(|| invalid("cnf", "no COSE_Key"))?;
+                        holder_key = Some(from_cose_key(key)?);
+                    }
+                    Some(STATUS) => status_ref = Some(status(value)?),
+                    // Other registered claims (sub, cti…) are not part of the profile.
+                    _ => return Err(invalid(&format!("{key:?}"), "not a claim of this profile")),
+                },
+                Value::Simple(REDACTED_CLAIM_KEYS) => {
+                    let Value::Array(listed) = value else {
+                        return Err(invalid("redacted_claim_keys", "not an array"));
+                    };
+                    if listed.len() > MAX_DISCLOSURES {
+                        return Err(invalid("redacted_claim_keys", "too many digests"));
+                    }
+                    for digest in listed {
+                        let digest: Digest = digest
+                            .as_bytes()
+                            .and_then(|d| d.try_into().ok())
+                            .ok_or_else(|| {
+                                invalid("redacted_claim_keys", "a digest is not 16 bytes")
+                            })?;
+                        if digests.contains(&digest) {
+                            return Err(CompactError::disclosure("a digest appears twice"));
+                        }
+                        digests.push(digest);
+                    }
+                }
+                Value::Text(name) => {
+                    let json = cbor::to_json(value).map_err(|e| invalid(name, &e))?;
+                    visible.insert(name.clone(), json);
+                }
+                other => {
+                    return Err(invalid(
+                        &format!("{other:?}"),
+                        "not a claim key of this profile",
+                    ));
+                }
+            }
+        }
+        Ok(Claims {
+            issuer: issuer
+                .ok_or(CompactError::MissingClaim { claim: "iss" })?
+                .to_owned(),
+            issued_at: issued_at.ok_or(CompactError::MissingClaim { claim: "iat" })?,
+            valid_from,
+            valid_until,
+            vct: vct
+                .ok_or(CompactError::MissingClaim { claim: "vct" })?
+                .to_owned(),
+            holder_key: holder_key.ok_or(CompactError::MissingClaim { claim: "cnf" })?,
+            status: status_ref,
+            visible,
+            digests,
+        })
+    }
+}
+
+/// `{"status_list": {"idx": uint, "uri": text}}` (Token Status List, CWT form).
+pub(crate) fn status_value(reference: &StatusListReference) -> Value {
+    Value::Map(vec![(
+        Value::text("status_list"),
+        Value::Map(vec![
+            (Value::text("idx"), Value::int(reference.idx)),
+            (Value::text("uri"), Value::text(&reference.uri)),
+        ]),
+    )])
+}
+
+fn status(value: &Value) -> Result<StatusListReference, CompactError> {
+    let list = value.get(&Value::text("status_list"));
+    let idx = list
+        .and_then(|l| l.get(&Value::text("idx")))
+        .and_then(Value::as_u64);
+    let uri = list
+        .and_then(|l| l.get(&Value::text("uri")))
+        .and_then(Value::as_text);
+    match (idx, uri) {
+        (Some(idx), Some(uri)) => Ok(StatusListReference {
+            idx,
+            uri: uri.to_owned(),
+        }),
+        _ => Err(CompactError::InvalidClaim {
+            claim: "status".into(),
+            reason: "expected {\"status_list\": {\"idx\": uint, \"uri\": text}}".into(),
+        }),
+    }
+}
+
+/// A salted disclosure `[salt, value, name]`, with its encoded bytes (what is digested).
+pub(crate) struct Disclosure {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) name: String,
+    pub(crate) value: Json,
+}
+
+impl Disclosure {
+    pub(crate) fn new(salt: &[u8; SALT_LEN], name: &str, value: &Json) -> Self {
+        let bytes = Value::Array(vec![
+            Value::Bytes(salt.to_vec()),
+            cbor::from_json(value),
+            Value::text(name),
+        ])
+        .encode();
+        Disclosure {
+            bytes,
+            name: name.to_owned(),
+            value: value.clone(),
+        }
+    }
+
+    pub(crate) fn parse(bytes: Vec<u8>) -> Result<Self, CompactError> {
+        let value = cbor::decode(&bytes).map_err(CompactError::disclosure)?;
+        let Value::Array(items) = value else {
+            return Err(CompactError::disclosure("not an array"));
+        };
+        let [Value::Bytes(salt), claim, Value::Text(name)] = items.as_slice() else {
+            return Err(CompactError::disclosure("expected [salt, value, name]"));
+        };
+        if salt.len() != SALT_LEN {
+            return Err(CompactError::disclosure(format!(
+                "the salt is not {SALT_LEN} bytes"
+            )));
+        }
+        let value = cbor::to_json(claim).map_err(CompactError::disclosure)?;
+        Ok(Disclosure {
+            name: name.clone(),
+            value,
+            bytes,
+        })
+    }
+
+    /// SHA-256 of the encoded disclosure, truncated to [`DIGEST_LEN`] bytes.
+    pub(crate) fn digest(&self) -> Digest {
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &self.bytes);
+        let mut out = [0u8; DIGEST_LEN];
+        out.copy_from_slice(&digest.as_ref()[..DIGEST_LEN]);
+        out
+    }
+}
+
+/// The disclosures in a credential's unprotected header (`sd_claims`), each a byte string.
+pub(crate) fn disclosures(unprotected: &Value) -> Result<Vec<Vec<u8>>, CompactError> {
+    match unprotected.get(&Value::int(SD_CLAIMS)) {
+        None => Ok(Vec::new()),
+        Some(Value::Array(items)) if items.len() <= MAX_DISCLOSURES => items
+            .iter()
+            .map(|d| d.as_bytes().map(<[u8]>::to_vec))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| CompactError::disclosure("a disclosure is not a byte string")),
+        Some(_) => Err(CompactError::disclosure(
+            "sd_claims is not an array of at most 64",
+        )),
+    }
+}
+
+/// The claims a credential reveals with `disclosures`: the visible ones and each disclosed
+/// one, after checking that every disclosure's digest is in the credential, at most once, and
+/// that no disclosed name shadows a visible claim.
+pub(crate) fn reveal(
+    claims: &Claims,
+    disclosures: Vec<Vec<u8>>,
+) -> Result<(Map<String, Json>, Vec<Disclosure>), CompactError> {
+    let mut revealed = claims.visible.clone();
+    let mut seen: Vec<Digest> = Vec::with_capacity(disclosures.len());
+    let mut parsed = Vec::with_capacity(disclosures.len());
+    for bytes in disclosures {
+        let disclosure = Disclosure::parse(bytes)?;
+        let digest = disclosure.digest();
+        if !claims.digests.contains(&digest) {
+            return Err(CompactError::disclosure(format!(
+                "`{}` is not one the issuer signed",
+                disclosure.name
+            )));
+        }
+        if seen.contains(&digest) {
+            return Err(CompactError::disclosure(format!(
+                "`{}` is disclosed twice",
+                disclosure.name
+            )));
+        }
+        seen.push(digest);
+        if revealed.contains_key(&disclosure.name) {
+            return Err(CompactError::disclosure(format!(
+                "`{}` collides with another claim",
+                disclosure.name
+            )));
+        }
+        revealed.insert(disclosure.name.clone(), disclosure.value.clone());
+        parsed.push(disclosure);
+    }
+    Ok((revealed, parsed))
+}

@@ -1,0 +1,169 @@
+//! The verifier's side: checking a presentation.
+
+use serde_json::{Map, Value as Json};
+
+use super::cbor::{self, Value};
+use super::token::{self, Claims, Sign1};
+use super::{Challenge, CompactError, MAX_PRESENTATION_LEN, TYP_CREDENTIAL, TYP_PRESENTATION};
+use crate::key::PublicKey;
+use crate::sd_jwt::IssuerKeyResolver;
+use crate::status::StatusListReference;
+
+/// How to verify.
+#[derive(Debug, Clone, Copy)]
+pub struct VerifyOptions<'a> {
+    /// The verification time, Unix seconds.
+    pub now: i64,
+    /// Clock skew tolerated, in seconds.
+    pub leeway: i64,
+    /// How long after it was made a presentation is accepted, in seconds.
+    pub window: i64,
+    /// The challenge this verifier showed, in challenge mode. `None`: time-window mode.
+    pub challenge: Option<Challenge<'a>>,
+}
+
+impl VerifyOptions<'_> {
+    /// Time-window mode at `now`: presentations up to 60 s old, 30 s of clock skew.
+    pub fn at(now: i64) -> Self {
+        VerifyOptions {
+            now,
+            leeway: 30,
+            window: 60,
+            challenge: None,
+        }
+    }
+}
+
+/// A verified presentation.
+#[derive(Debug, Clone)]
+pub struct VerifiedCompact {
+    /// The issuer.
+    pub issuer: String,
+    /// The issuer's key id (a DID URL fragment).
+    pub kid: String,
+    /// The credential type.
+    pub vct: String,
+    /// Issuance time.
+    pub issued_at: i64,
+    /// End of validity, if any.
+    pub valid_until: Option<i64>,
+    /// The status list entry, if any.
+    pub status: Option<StatusListReference>,
+    /// The visible and the disclosed claims.
+    pub claims: Map<String, Json>,
+    /// The names of the claims the holder disclosed.
+    pub disclosed: Vec<String>,
+    /// The holder key the presentation is signed with.
+    pub holder_key: PublicKey,
+    /// When the holder made the presentation.
+    pub presented_at: i64,
+}
+
+/// Verifies a presentation's bytes: structure, algorithms, the issuer's signature with the
+/// key `keys` names for the issuer and `kid` as of issuance, the disclosures, the validity
+/// period, and the holder's binding (signature, time window, challenge and audience).
+///
+/// Trust decisions beyond the key — accreditation for the type, status — are the caller's,
+/// from the returned `issuer`, `vct` and `status`.
+pub fn verify(
+    presentation: &[u8],
+    keys: &dyn IssuerKeyResolver,
+    options: &VerifyOptions<'_>,
+) -> Result<VerifiedCompact, CompactError> {
+    if presentation.len() > MAX_PRESENTATION_LEN {
+        return Err(CompactError::TooLarge {
+            len: presentation.len(),
+            max: MAX_PRESENTATION_LEN,
+        });
+    }
+    let value =
+        cbor::decode(presentation).map_err(|e| CompactError::malformed("presentation", e))?;
+    let mut binding = Sign1::from_value(value, "presentation")?;
+    binding.require_typ(TYP_PRESENTATION, "compact presentation")?;
+    binding.algorithm()?;
+    let Value::Map(header) = &mut binding.protected else {
+        return Err(CompactError::malformed(
+            "presentation",
+            "no protected header",
+        ));
+    };
+    let kcwt = header
+        .iter()
+        .position(|(k, _)| *k == Value::int(token::KCWT))
+        .map(|i| header.swap_remove(i).1)
+        .ok_or_else(|| CompactError::malformed("presentation", "no credential (kcwt)"))?;
+
+    let credential = Sign1::from_value(kcwt, "credential")?;
+    credential.require_typ(TYP_CREDENTIAL, "compact credential")?;
+    credential.algorithm()?;
+    let claims = Claims::parse(&credential.payload)?;
+    let kid = credential
+        .protected
+        .get(&Value::int(token::KID))
+        .and_then(Value::as_bytes)
+        .and_then(|k| std::str::from_utf8(k).ok())
+        .ok_or(CompactError::MissingClaim { claim: "kid" })?;
+    let issuer_key = keys.issuer_key(
+        Some(&claims.issuer),
+        Some(&format!("#{kid}")),
+        Some(claims.issued_at),
+    )?;
+    credential.verify(&issuer_key)?;
+
+    let (revealed, disclosed) =
+        token::reveal(&claims, token::disclosures(&credential.unprotected)?)?;
+    let now = options.now;
+    if let Some(exp) = claims
+        .valid_until
+        .filter(|&exp| exp <= now - options.leeway)
+    {
+        return Err(CompactError::Expired { exp });
+    }
+    if let Some(nbf) = claims.valid_from.filter(|&nbf| nbf > now + options.leeway) {
+        return Err(CompactError::NotYetValid { nbf });
+    }
+
+    binding.verify(&claims.holder_key).map_err(|e| match e {
+        CompactError::SignatureInvalid => CompactError::HolderSignatureInvalid,
+        other => other,
+    })?;
+    let payload =
+        cbor::decode(&binding.payload).map_err(|e| CompactError::malformed("binding", e))?;
+    let presented_at = payload
+        .get(&Value::int(token::IAT))
+        .and_then(Value::as_i64)
+        .ok_or(CompactError::MissingClaim { claim: "iat" })?;
+    if presented_at < now - options.window - options.leeway || presented_at > now + options.leeway {
+        return Err(CompactError::BindingExpired {
+            at: presented_at,
+            now,
+        });
+    }
+    if let Some(expected) = options.challenge {
+        let nonce = payload
+            .get(&Value::int(token::CNONCE))
+            .and_then(Value::as_bytes);
+        if nonce != Some(expected.nonce) {
+            return Err(CompactError::ChallengeMismatch);
+        }
+        let audience = payload
+            .get(&Value::int(token::AUD))
+            .and_then(Value::as_text);
+        if audience != Some(expected.audience) {
+            return Err(CompactError::AudienceMismatch);
+        }
+    }
+
+    Ok(VerifiedCompact {
+        issuer: claims.issuer,
+        kid: kid.to_owned(),
+        vct: claims.vct,
+        issued_at: claims.issued_at,
+        valid_until: claims.valid_until,
+        status: claims.status,
+        claims: revealed,
+        disclosed: disclosed.into_iter().map(|d| d.name).collect(),
+        holder_key: claims.holder_key,
+        presented_at,
+    })
+}
