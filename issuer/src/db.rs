@@ -89,6 +89,8 @@ pub struct OfferRow {
     pub operator: String,
     /// The credential issued from it, once issued.
     pub credential_id: Option<String>,
+    /// The formats issued so far, as bits ([`Format::bit`](crate::service::Format::bit)).
+    pub issued_formats: i64,
     /// Expiry (Unix seconds).
     pub expires_at: i64,
 }
@@ -306,7 +308,7 @@ impl Db {
         T: for<'q> sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any> + Send,
     {
         let sql = format!(
-            "SELECT id, issuer, type, claims_sealed, subject_ref, tx_code_hash, tx_attempts, state, operator, \
+            "SELECT id, issuer, type, claims_sealed, subject_ref, tx_code_hash, tx_attempts, state, operator, issued_formats, \
              credential_id, expires_at FROM issuer_offers WHERE {condition}"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -339,16 +341,30 @@ impl Db {
         Ok(row.try_get("tx_attempts")?)
     }
 
-    /// Expires unredeemed offers past their time, dropping their claims; returns how many.
-    pub async fn expire_offers(&self, now: i64) -> Result<u64, DbError> {
-        Ok(sqlx::query(
+    /// Expires offers past their time and drops claims no wallet can ask for any more; returns
+    /// how many offers expired. A redeemed offer (and an issued one still holding claims for
+    /// its other format) gets `grace` seconds more: the wallet's access token may outlive the
+    /// offer by that much.
+    pub async fn expire_offers(&self, now: i64, grace: i64) -> Result<u64, DbError> {
+        let mut tx = self.pool.begin().await?;
+        let expired = sqlx::query(
             "UPDATE issuer_offers SET state = 'expired', claims_sealed = NULL \
-             WHERE expires_at <= $1 AND state IN ('open', 'redeemed')",
+             WHERE (state = 'open' AND expires_at <= $1) OR (state = 'redeemed' AND expires_at <= $2)",
         )
         .bind(now)
-        .execute(&self.pool)
+        .bind(now - grace)
+        .execute(&mut *tx)
         .await?
-        .rows_affected())
+        .rows_affected();
+        sqlx::query(
+            "UPDATE issuer_offers SET claims_sealed = NULL \
+             WHERE state = 'issued' AND claims_sealed IS NOT NULL AND expires_at <= $1",
+        )
+        .bind(now - grace)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(expired)
     }
 
     // ---- nonces
@@ -448,6 +464,11 @@ impl Db {
     /// raised: nothing of a conflicting issuance is kept.
     pub async fn issue(&self, issuance: Issuance) -> Result<Result<(), Conflict>, DbError> {
         self.write(Write::Issue(Box::new(issuance))).await
+    }
+
+    /// Records the issuance of an issued credential in another format (see [`AddedFormat`]).
+    pub async fn add_format(&self, added: AddedFormat) -> Result<Result<(), Conflict>, DbError> {
+        self.write(Write::AddFormat(added)).await
     }
 
     /// Moves an offer from `open` to `redeemed`; `false` if it was not open (a replay or a
@@ -605,6 +626,26 @@ pub struct Issuance {
     pub operator: String,
     /// The audit event's id.
     pub audit_id: String,
+    /// The format issued, as its bit.
+    pub format: i64,
+    /// Whether this was the last format on offer, so the offer's claims can go.
+    pub last_format: bool,
+}
+
+/// The same credential issued again in another format: no new status index, no new audit
+/// event, the offer's claims dropped if this was the last format on offer.
+#[derive(Debug, Clone)]
+pub struct AddedFormat {
+    /// The proof's `c_nonce`, recorded as used.
+    pub nonce: String,
+    /// When the nonce would have expired anyway.
+    pub nonce_expires_at: i64,
+    /// The issued offer.
+    pub offer_id: String,
+    /// The format issued, as its bit.
+    pub format: i64,
+    /// Whether this was the last format on offer.
+    pub last_format: bool,
 }
 
 /// Why an issuance was not recorded.
@@ -621,6 +662,7 @@ pub enum Conflict {
 enum Write {
     Redeem(String),
     Issue(Box<Issuance>),
+    AddFormat(AddedFormat),
 }
 
 impl Write {
@@ -628,6 +670,13 @@ impl Write {
     /// `ON CONFLICT DO NOTHING` and `WHERE state = ..`, so they never abort a PostgreSQL
     /// transaction.
     async fn apply(&self, conn: &mut AnyConnection) -> Result<Result<(), Conflict>, DbError> {
+        let closed = |changed: u64| {
+            if changed == 1 {
+                Ok(())
+            } else {
+                Err(Conflict::OfferClosed)
+            }
+        };
         let issuance = match self {
             Write::Redeem(offer_id) => {
                 let changed = sqlx::query(
@@ -637,21 +686,30 @@ impl Write {
                 .execute(&mut *conn)
                 .await?
                 .rows_affected();
-                return Ok(if changed == 1 {
-                    Ok(())
+                return Ok(closed(changed));
+            }
+            Write::AddFormat(added) => {
+                if !use_nonce(conn, &added.nonce, added.nonce_expires_at).await? {
+                    return Ok(Err(Conflict::NonceUsed));
+                }
+                let sql = if added.last_format {
+                    "UPDATE issuer_offers SET issued_formats = issued_formats | $1, claims_sealed = NULL \
+                     WHERE id = $2 AND state = 'issued' AND (issued_formats & $1) = 0"
                 } else {
-                    Err(Conflict::OfferClosed)
-                });
+                    "UPDATE issuer_offers SET issued_formats = issued_formats | $1 \
+                     WHERE id = $2 AND state = 'issued' AND (issued_formats & $1) = 0"
+                };
+                let changed = sqlx::query(sql)
+                    .bind(added.format)
+                    .bind(&added.offer_id)
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected();
+                return Ok(closed(changed));
             }
             Write::Issue(issuance) => issuance,
         };
-        let used = sqlx::query("INSERT INTO issuer_used_nonces (nonce, expires_at) VALUES ($1, $2) ON CONFLICT (nonce) DO NOTHING")
-            .bind(&issuance.nonce)
-            .bind(issuance.nonce_expires_at)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected();
-        if used != 1 {
+        if !use_nonce(conn, &issuance.nonce, issuance.nonce_expires_at).await? {
             return Ok(Err(Conflict::NonceUsed));
         }
         let row = &issuance.credential;
@@ -675,15 +733,21 @@ impl Write {
         if claimed != 1 {
             return Ok(Err(Conflict::IndexTaken));
         }
-        let closed = sqlx::query(
-            "UPDATE issuer_offers SET state = 'issued', credential_id = $1, claims_sealed = NULL WHERE id = $2 AND state = 'redeemed'",
-        )
-        .bind(&row.id)
-        .bind(&issuance.offer_id)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-        if closed != 1 {
+        let sql = if issuance.last_format {
+            "UPDATE issuer_offers SET state = 'issued', credential_id = $1, issued_formats = $2, claims_sealed = NULL \
+             WHERE id = $3 AND state = 'redeemed'"
+        } else {
+            "UPDATE issuer_offers SET state = 'issued', credential_id = $1, issued_formats = $2 \
+             WHERE id = $3 AND state = 'redeemed'"
+        };
+        let changed = sqlx::query(sql)
+            .bind(&row.id)
+            .bind(issuance.format)
+            .bind(&issuance.offer_id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+        if changed != 1 {
             return Ok(Err(Conflict::OfferClosed));
         }
         sqlx::query(
@@ -699,6 +763,23 @@ impl Write {
         .await?;
         Ok(Ok(()))
     }
+}
+
+/// Records a `c_nonce` as used; `false` if it already was.
+async fn use_nonce(
+    conn: &mut AnyConnection,
+    nonce: &str,
+    expires_at: i64,
+) -> Result<bool, DbError> {
+    let inserted = sqlx::query(
+        "INSERT INTO issuer_used_nonces (nonce, expires_at) VALUES ($1, $2) ON CONFLICT (nonce) DO NOTHING",
+    )
+    .bind(nonce)
+    .bind(expires_at)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
 }
 
 /// Group commit for SQLite: concurrent writes share one transaction, each inside its own
@@ -893,6 +974,7 @@ fn offer_row(r: &AnyRow) -> Result<OfferRow, DbError> {
         state: r.try_get("state")?,
         operator: r.try_get("operator")?,
         credential_id: r.try_get("credential_id")?,
+        issued_formats: r.try_get("issued_formats")?,
         expires_at: r.try_get("expires_at")?,
     })
 }

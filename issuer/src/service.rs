@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use dojang_core::b64;
+use dojang_core::compact;
 use dojang_core::did::{Did, Relationship};
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::oid4vci::{
@@ -396,6 +397,54 @@ impl Hosted {
     }
 }
 
+/// The formats every credential is offered in. One offer, one credential, one status index;
+/// the wallet asks for each format with the same access token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// SD-JWT VC (`dc+sd-jwt`), for online presentation; configuration id `<type>`.
+    SdJwt,
+    /// The compact credential of the offline QR profile (`dojang-qr`); configuration id
+    /// `<type>-qr`.
+    Qr,
+}
+
+impl Format {
+    /// Both formats.
+    pub const ALL: [Format; 2] = [Format::SdJwt, Format::Qr];
+    const ALL_BITS: i64 = 0b11;
+
+    /// Its bit in an offer's `issued_formats`.
+    pub fn bit(self) -> i64 {
+        match self {
+            Format::SdJwt => 1,
+            Format::Qr => 2,
+        }
+    }
+
+    /// The OpenID4VCI `format`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::SdJwt => dojang_core::sd_jwt::vc::TYP,
+            Format::Qr => compact::FORMAT,
+        }
+    }
+
+    /// The credential configuration id of `type_id` in this format.
+    pub fn configuration_id(self, type_id: &str) -> String {
+        match self {
+            Format::SdJwt => type_id.to_owned(),
+            Format::Qr => format!("{type_id}-qr"),
+        }
+    }
+
+    /// The format `configuration` names, if it is one of `type_id`'s.
+    pub fn of_configuration(configuration: &str, type_id: &str) -> Option<Format> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.configuration_id(type_id) == configuration)
+    }
+}
+
 /// Token kinds, so an access token can never pass for a nonce or the reverse.
 const ACCESS_TOKEN: u8 = b'a';
 const NONCE: u8 = b'n';
@@ -737,6 +786,7 @@ impl IssuerService {
             state: "open".into(),
             operator: operator.id.clone(),
             credential_id: None,
+            issued_formats: 0,
             expires_at,
         };
         if let Some(key) = &offer.idempotency_key
@@ -802,7 +852,10 @@ impl IssuerService {
     ) -> CredentialOffer {
         CredentialOffer {
             credential_issuer: self.issuer_id(slug),
-            credential_configuration_ids: vec![type_id.to_owned()],
+            credential_configuration_ids: Format::ALL
+                .iter()
+                .map(|f| f.configuration_id(type_id))
+                .collect(),
             grants: Grants {
                 pre_authorized_code: PreAuthorizedCodeGrant {
                     pre_authorized_code: code.to_owned(),
@@ -942,9 +995,8 @@ impl IssuerService {
                     "credential_configuration_id is missing".into(),
                 )
             })?;
-        if configuration != offer.type_id {
-            return Err(CredentialError::UnknownCredentialConfiguration);
-        }
+        let format = Format::of_configuration(configuration, &offer.type_id)
+            .ok_or(CredentialError::UnknownCredentialConfiguration)?;
         let proofs = request.proof_jwts();
         let [proof] = proofs.as_slice() else {
             return Err(CredentialError::InvalidProof(
@@ -962,11 +1014,17 @@ impl IssuerService {
             .open_token(&verified.nonce)
             .and_then(|p| token_body(&p, NONCE, now).map(|(expiry, _)| expiry))
             .ok_or(CredentialError::InvalidNonce)?;
-        if offer.state != "redeemed" {
-            return Err(CredentialError::Denied(
-                "this offer's credential was already issued".into(),
-            ));
-        }
+        // The first format issued makes the credential; another format re-issues it at the
+        // same status index, so revoking one revokes both.
+        let first = match offer.state.as_str() {
+            "redeemed" => true,
+            "issued" if offer.issued_formats & format.bit() == 0 => false,
+            _ => {
+                return Err(CredentialError::Denied(
+                    "this offer's credential was already issued".into(),
+                ));
+            }
+        };
         if !self
             .accredited(hosted, &offer.type_id)
             .await
@@ -995,6 +1053,62 @@ impl IssuerService {
             .catalog
             .get(&offer.type_id)
             .map_err(|e| internal(&e))?;
+        let last_format = (offer.issued_formats | format.bit()) == Format::ALL_BITS;
+        let sign = |status: StatusListReference| -> Result<String, CredentialError> {
+            let draft = ty
+                .draft(
+                    claims.clone(),
+                    Issuance {
+                        issuer: hosted.did.to_string(),
+                        issued_at: now,
+                        valid_until: None,
+                        holder_key: Some(verified.key.clone()),
+                        status: Some(status),
+                    },
+                )
+                .map_err(|e| internal(&e))?;
+            match format {
+                Format::SdJwt => draft
+                    .sign(&hosted.key, &hosted.kid)
+                    .map_err(|e| internal(&e)),
+                Format::Qr => compact::issue(&draft, &hosted.key, &hosted.kid)
+                    .map(|bytes| b64::encode(&bytes))
+                    .map_err(|e| internal(&e)),
+            }
+        };
+        let respond = |credential| CredentialResponse {
+            credentials: vec![IssuedCredential { credential }],
+            notification_id: None,
+        };
+
+        if !first {
+            let issued = match &offer.credential_id {
+                Some(id) => db.credential(id).await?,
+                None => None,
+            }
+            .ok_or_else(|| {
+                CredentialError::Internal("an issued offer without its credential".into())
+            })?;
+            let credential = sign(StatusListReference {
+                idx: issued.status_index,
+                uri: self.registry().status_list_uri(&issued.list_id),
+            })?;
+            let added = db::AddedFormat {
+                nonce: verified.nonce.clone(),
+                nonce_expires_at: nonce_expiry,
+                offer_id: offer.id.clone(),
+                format: format.bit(),
+                last_format,
+            };
+            return match db.add_format(added).await? {
+                Ok(()) => Ok(respond(credential)),
+                Err(Conflict::NonceUsed) => Err(CredentialError::InvalidNonce),
+                Err(_) => Err(CredentialError::Denied(
+                    "this offer's credential was already issued in this format".into(),
+                )),
+            };
+        }
+
         let kept_claims = match self.inner.config.keep_claims {
             true => Some(
                 serde_json::to_string(
@@ -1007,7 +1121,6 @@ impl IssuerService {
             ),
             false => None,
         };
-
         let credential_id = new_id();
         let expires_at = ty
             .descriptor()
@@ -1021,24 +1134,10 @@ impl IssuerService {
                 .next_index(hosted, now)
                 .await
                 .map_err(|e| internal(&e))?;
-            let draft = ty
-                .draft(
-                    claims.clone(),
-                    Issuance {
-                        issuer: hosted.did.to_string(),
-                        issued_at: now,
-                        valid_until: None,
-                        holder_key: Some(verified.key.clone()),
-                        status: Some(StatusListReference {
-                            idx: status_index,
-                            uri: self.registry().status_list_uri(&list_id),
-                        }),
-                    },
-                )
-                .map_err(|e| internal(&e))?;
-            let credential = draft
-                .sign(&hosted.key, &hosted.kid)
-                .map_err(|e| internal(&e))?;
+            let credential = sign(StatusListReference {
+                idx: status_index,
+                uri: self.registry().status_list_uri(&list_id),
+            })?;
             let record = db::Issuance {
                 nonce: verified.nonce.clone(),
                 nonce_expires_at: nonce_expiry,
@@ -1057,14 +1156,11 @@ impl IssuerService {
                 offer_id: offer.id.clone(),
                 operator: offer.operator.clone(),
                 audit_id: new_id(),
+                format: format.bit(),
+                last_format,
             };
             match db.issue(record).await? {
-                Ok(()) => {
-                    return Ok(CredentialResponse {
-                        credentials: vec![IssuedCredential { credential }],
-                        notification_id: None,
-                    });
-                }
+                Ok(()) => return Ok(respond(credential)),
                 Err(Conflict::IndexTaken) => continue,
                 Err(Conflict::NonceUsed) => return Err(CredentialError::InvalidNonce),
                 Err(Conflict::OfferClosed) => {
@@ -1329,7 +1425,10 @@ impl IssuerService {
 
     /// Expires old offers and sweeps used-up nonces and tokens.
     pub async fn housekeeping(&self, now: i64) -> Result<(), AdminError> {
-        self.inner.db.expire_offers(now).await?;
+        self.inner
+            .db
+            .expire_offers(now, self.inner.config.token_ttl)
+            .await?;
         self.inner.db.sweep(now).await?;
         Ok(())
     }
@@ -1352,13 +1451,14 @@ impl IssuerService {
         };
         let configurations = types
             .into_iter()
-            .map(|ty| {
+            .flat_map(|ty| Format::ALL.map(|format| (ty, format)))
+            .map(|(ty, format)| {
                 let d = ty.descriptor();
                 let algs = vec!["ES256".to_owned(), "EdDSA".to_owned()];
                 (
-                    d.id.clone(),
+                    format.configuration_id(&d.id),
                     oid4vci::CredentialConfiguration {
-                        format: dojang_core::sd_jwt::vc::TYP.into(),
+                        format: format.name().into(),
                         vct: Some(d.vct.clone()),
                         cryptographic_binding_methods_supported: vec![
                             "jwk".into(),

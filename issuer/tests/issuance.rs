@@ -9,6 +9,7 @@ use std::collections::HashSet;
 
 use axum::http::StatusCode;
 use common::{MINISTRIES, World, now, world};
+use dojang_core::compact::{self, Binding, HeldCompact};
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::oid4vci::{self, ProofKey};
 use dojang_core::sd_jwt::vc;
@@ -48,6 +49,11 @@ async fn status_seen_by_verifier(world: &World, credential: &str) -> TokenStatus
     .unwrap()
 }
 
+/// The OAuth `error` code of an answer.
+fn error(a: &common::Answer) -> String {
+    a.json["error"].as_str().unwrap_or_default().to_owned()
+}
+
 async fn credential_id(world: &World, slug: &str) -> String {
     let listed = world
         .operator(
@@ -82,7 +88,7 @@ async fn every_type_is_issued_verified_revoked_and_seen_revoked() {
             offer.credential_issuer,
             format!("{}/issuers/{slug}", common::PUBLIC_URL)
         );
-        let credential = world.redeem(&offer, tx_code.as_deref(), &holder).await;
+        let (credential, qr) = world.redeem_both(&offer, tx_code.as_deref(), &holder).await;
 
         // The credential verifies against the ledger, bound to the holder's key, with the
         // status reference the registry serves.
@@ -110,6 +116,35 @@ async fn every_type_is_issued_verified_revoked_and_seen_revoked() {
             "{name}"
         );
 
+        // The compact credential carries the same claims and the same status entry, and a QR
+        // presentation of every claim verifies against the ledger.
+        let compact = HeldCompact::parse(&qr).unwrap();
+        assert_eq!(compact.vct(), ty.descriptor().vct);
+        assert_eq!(
+            compact.status(),
+            verified.status.as_ref(),
+            "{name}: one status index"
+        );
+        let binding = Binding {
+            at: now(),
+            challenge: None,
+        };
+        let presentation = compact
+            .present(&compact.disclosable(), &binding, &holder)
+            .unwrap();
+        let shown = compact::verify(
+            &presentation,
+            &LedgerKeys(&state),
+            &compact::VerifyOptions::at(now()),
+        )
+        .unwrap();
+        assert_eq!(
+            &shown.claims,
+            ty.example(),
+            "{name}: every claim, as issued"
+        );
+        assert_eq!(&shown.holder_key, holder.public_key());
+
         let id = credential_id(&world, slug).await;
         let revoked = change(&world, slug, &id, "revoke", "lost").await;
         assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.json);
@@ -117,6 +152,20 @@ async fn every_type_is_issued_verified_revoked_and_seen_revoked() {
         let status = status_seen_by_verifier(&world, &credential).await;
         assert_eq!(status, TokenStatus::Invalid, "{name}: revocation published");
         assert_eq!(status_reason(status), Some(ReasonCode::Revoked));
+        let reference = shown.status.unwrap();
+        let issuer_key = state
+            .assertion_key_at(
+                &dojang_core::Did::parse(&shown.issuer).unwrap(),
+                None,
+                u64::MAX,
+            )
+            .unwrap();
+        let token = status_token(&world, &reference.uri).await;
+        assert_eq!(
+            check_status(&reference, &token, &issuer_key, now()).unwrap(),
+            TokenStatus::Invalid,
+            "{name}: the QR credential is revoked with it"
+        );
     }
 }
 
@@ -379,7 +428,6 @@ async fn token_endpoint_errors_follow_the_spec() {
     let code = offer.grants.pre_authorized_code.pre_authorized_code.clone();
     let tx = tx.unwrap();
     let grant = oid4vci::PRE_AUTHORIZED_GRANT;
-    let error = |a: &common::Answer| a.json["error"].as_str().unwrap_or_default().to_owned();
 
     let a = world
         .token(
@@ -529,7 +577,6 @@ async fn credential_endpoint_errors_follow_the_spec() {
     let holder = SecretKey::generate(Algorithm::Es256).unwrap();
     let aud = offer.credential_issuer.clone();
     let request = |proof: String| json!({"credential_configuration_id": "qualification", "proofs": {"jwt": [proof]}});
-    let error = |a: &common::Answer| a.json["error"].as_str().unwrap_or_default().to_owned();
 
     let nonce = world.nonce("hrdk").await;
     let good = oid4vci::sign_proof(&holder, ProofKey::Jwk, &aud, &nonce, now()).unwrap();
@@ -710,6 +757,17 @@ async fn metadata_describes_every_configuration() {
             config["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"],
             json!(["ES256", "EdDSA"])
         );
+        let qr = &a.json["credential_configurations_supported"]["citizen-card-qr"];
+        assert_eq!(qr["format"], "dojang-qr");
+        assert_eq!(qr["vct"], config["vct"]);
+        assert_eq!(
+            a.json["credential_configurations_supported"]
+                .as_object()
+                .unwrap()
+                .len(),
+            2,
+            "seoul issues citizen cards, in two formats"
+        );
     }
     let a = world
         .call(
@@ -785,8 +843,8 @@ async fn unaccredited_types_are_refused() {
 async fn audit_is_anchored_without_personal_data_and_claims_are_not_kept() {
     let world = world(false).await.unwrap();
     let (offer, tx) = world.offer("seoul", "citizen-card", true).await;
-    let credential = world
-        .redeem(
+    let (credential, _) = world
+        .redeem_both(
             &offer,
             tx.as_deref(),
             &SecretKey::generate(Algorithm::Es256).unwrap(),
@@ -818,7 +876,8 @@ async fn audit_is_anchored_without_personal_data_and_claims_are_not_kept() {
         );
     }
     // The issuer's database holds no claims: the offer dropped them when the credential was
-    // issued, and the credential record never had them.
+    // issued in both formats, and the credential record never had them. (One format only: see
+    // `claims_wait_for_the_other_format_then_go`.)
     let url = format!("sqlite://{}", world._dir.path().join("issuer.db").display());
     use sqlx::Connection as _;
     let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
@@ -841,6 +900,83 @@ async fn audit_is_anchored_without_personal_data_and_claims_are_not_kept() {
     assert!(
         !dump[0].0.contains("SUBJECT-1"),
         "subject references are stored hashed"
+    );
+}
+
+#[tokio::test]
+async fn claims_wait_for_the_other_format_then_go() {
+    let world = world(false).await.unwrap();
+    let holder = SecretKey::generate(Algorithm::Es256).unwrap();
+    let (offer, tx) = world.offer("seoul", "citizen-card", true).await;
+    assert_eq!(
+        offer.credential_configuration_ids,
+        ["citizen-card", "citizen-card-qr"]
+    );
+    let access = world.access_token(&offer, tx.as_deref()).await;
+    world
+        .request_credential(&offer, &access, "citizen-card", &holder)
+        .await;
+    let offer_claims = || async {
+        let url = format!("sqlite://{}", world._dir.path().join("issuer.db").display());
+        use sqlx::Connection as _;
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        let (claims,): (Option<String>,) =
+            sqlx::query_as("SELECT claims_sealed FROM issuer_offers")
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+        claims
+    };
+    assert!(
+        offer_claims().await.is_some(),
+        "kept for the compact format"
+    );
+
+    // The same format twice, or a format of another type, is refused.
+    let ask = |configuration: &'static str| {
+        let (world, access, holder) = (&world, &access, &holder);
+        async move {
+            let nonce = world.nonce("seoul").await;
+            let proof = oid4vci::sign_proof(
+                holder,
+                ProofKey::Jwk,
+                &format!("{}/issuers/seoul", common::PUBLIC_URL),
+                &nonce,
+                now(),
+            )
+            .unwrap();
+            world
+                .credential(
+                    "seoul",
+                    Some(access),
+                    json!({"credential_configuration_id": configuration, "proofs": {"jwt": [proof]}}),
+                )
+                .await
+        }
+    };
+    assert_eq!(
+        error(&ask("citizen-card").await),
+        "credential_request_denied"
+    );
+    assert_eq!(
+        error(&ask("mobile-id-qr").await),
+        "unknown_credential_configuration"
+    );
+
+    // Once no wallet could ask any more, the claims go.
+    world
+        .service
+        .housekeeping(now() + 30 * 86_400)
+        .await
+        .unwrap();
+    assert_eq!(offer_claims().await, None);
+    let late = ask("citizen-card-qr").await;
+    assert_eq!(error(&late), "credential_request_denied");
+    assert!(
+        late.json["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("no longer holds")
     );
 }
 

@@ -40,6 +40,7 @@ async fn seeded(url: &str) -> Db {
             state: "open".into(),
             operator: "clerk".into(),
             credential_id: None,
+            issued_formats: 0,
             expires_at: i64::MAX,
         };
         db.insert_offer(&offer, format!("code-{i}").as_bytes(), None, 0)
@@ -69,6 +70,8 @@ fn issuance(offer: usize, nonce: &str, credential_id: &str, index: u64) -> Issua
         offer_id: format!("offer-{offer}"),
         operator: "clerk".into(),
         audit_id: format!("audit-{offer}-{credential_id}"),
+        format: 1,
+        last_format: true,
     }
 }
 

@@ -335,6 +335,35 @@ impl World {
         tx_code: Option<&str>,
         holder: &SecretKey,
     ) -> String {
+        let access = self.access_token(offer, tx_code).await;
+        self.request_credential(
+            offer,
+            &access,
+            &offer.credential_configuration_ids[0],
+            holder,
+        )
+        .await
+    }
+
+    /// The wallet asking for every format on offer: the SD-JWT VC and the compact credential.
+    pub async fn redeem_both(
+        &self,
+        offer: &CredentialOffer,
+        tx_code: Option<&str>,
+        holder: &SecretKey,
+    ) -> (String, Vec<u8>) {
+        let access = self.access_token(offer, tx_code).await;
+        let [sd_jwt, qr] = &offer.credential_configuration_ids[..] else {
+            panic!("two formats on offer")
+        };
+        let sd_jwt = self
+            .request_credential(offer, &access, sd_jwt, holder)
+            .await;
+        let qr = self.request_credential(offer, &access, qr, holder).await;
+        (sd_jwt, dojang_core::b64::decode(&qr).unwrap())
+    }
+
+    pub async fn access_token(&self, offer: &CredentialOffer, tx_code: Option<&str>) -> String {
         let slug = offer.credential_issuer.rsplit('/').next().unwrap();
         let code = &offer.grants.pre_authorized_code.pre_authorized_code;
         let mut form = vec![
@@ -346,7 +375,17 @@ impl World {
         }
         let token = self.token(slug, &form).await;
         assert_eq!(token.status, StatusCode::OK, "{}", token.json);
-        let access = token.json["access_token"].as_str().unwrap().to_owned();
+        token.json["access_token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn request_credential(
+        &self,
+        offer: &CredentialOffer,
+        access: &str,
+        configuration: &str,
+        holder: &SecretKey,
+    ) -> String {
+        let slug = offer.credential_issuer.rsplit('/').next().unwrap();
         let nonce = self.nonce(slug).await;
         let proof = oid4vci::sign_proof(
             holder,
@@ -359,8 +398,8 @@ impl World {
         let answer = self
             .credential(
                 slug,
-                Some(&access),
-                serde_json::json!({"credential_configuration_id": offer.credential_configuration_ids[0], "proofs": {"jwt": [proof]}}),
+                Some(access),
+                serde_json::json!({"credential_configuration_id": configuration, "proofs": {"jwt": [proof]}}),
             )
             .await;
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.json);

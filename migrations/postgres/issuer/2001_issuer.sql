@@ -24,7 +24,9 @@ CREATE TABLE issuer_operators (
     created_at BIGINT NOT NULL
 );
 
--- Credential offers waiting to be redeemed. Claims are sealed, and dropped once issued.
+-- Credential offers waiting to be redeemed. Claims are sealed, and dropped once the credential
+-- was issued in every format on offer (bits of issued_formats: 1 SD-JWT VC, 2 compact QR) or the
+-- wallet's access could no longer ask for the rest.
 CREATE TABLE issuer_offers (
     id TEXT PRIMARY KEY,
     issuer TEXT NOT NULL REFERENCES issuer_issuers (slug),
@@ -38,6 +40,7 @@ CREATE TABLE issuer_offers (
     operator TEXT NOT NULL,
     idempotency_key TEXT,
     credential_id TEXT,
+    issued_formats BIGINT NOT NULL DEFAULT 0,
     expires_at BIGINT NOT NULL,
     created_at BIGINT NOT NULL,
     UNIQUE (issuer, idempotency_key)
