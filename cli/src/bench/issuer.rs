@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use dojang_core::did::Relationship;
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::oid4vci::{self, ProofKey};
 use dojang_core::seal::KdfParams;
@@ -13,8 +12,6 @@ use dojang_issuer::db::Db;
 use dojang_issuer::service::{NewOffer, Operator, create_issuer};
 use dojang_issuer::{IssuerConfig, IssuerService, RegistryClient};
 use dojang_registry::entry::{Entry, Operation};
-use dojang_registry::service::{Registry, RegistryConfig};
-use dojang_registry::state::{dojang_did, dojang_document};
 use dojang_schemas::Catalog;
 
 use super::Bench;
@@ -32,41 +29,9 @@ async fn credentials_per_second(
     issuer_db: &str,
     count: usize,
 ) -> anyhow::Result<f64> {
-    let registry = Registry::open(RegistryConfig {
-        database_url: format!("sqlite://{}", dir.join("bench-registry.db").display()),
-        origin: "bench.dojang.local/log".into(),
-        passphrase: zeroize::Zeroizing::new("bench".into()),
-        root: None,
-        kdf: KdfParams::INSECURE_FOR_TESTS,
-        witnesses: Vec::new(),
-        min_witnesses: 0,
-    })
-    .await?;
+    let registry_db = format!("sqlite://{}", dir.join("bench-registry.db").display());
+    let (registry, root, kid) = super::registry::with_root(&registry_db).await?;
     let registry_url = serve(dojang_registry::http::app(registry.clone())).await?;
-    let root = SecretKey::generate(Algorithm::EdDsa)?;
-    let root_did = dojang_did(root.public_key());
-    let doc = dojang_document(
-        &root_did,
-        &[(
-            "key-1",
-            root.public_key(),
-            &[
-                Relationship::AssertionMethod,
-                Relationship::CapabilityInvocation,
-            ],
-        )],
-    );
-    let kid = root_did.with_fragment("key-1");
-    registry
-        .submit(Entry::sign(
-            &Operation::Genesis {
-                origin: "bench.dojang.local/log".into(),
-                document: doc,
-            },
-            &root,
-            &kid,
-        )?)
-        .await?;
 
     let db = Db::open(issuer_db).await?;
     let client = RegistryClient::new(&registry_url, &registry_url);
@@ -81,7 +46,7 @@ async fn credentials_per_second(
     )
     .await?;
     let grant = Operation::Grant {
-        grantor: root_did,
+        grantor: kid.did.clone(),
         subject: did,
         name: "Seoul".into(),
         types: vec!["citizen-card".into()],

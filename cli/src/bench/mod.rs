@@ -185,10 +185,7 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         .build()?;
 
     for alg in Algorithm::ALL {
-        let tag = match alg {
-            Algorithm::Es256 => "es256",
-            Algorithm::EdDsa => "eddsa",
-        };
+        let tag = tag(alg);
         let issuer = SecretKey::generate(alg)?;
         let holder = SecretKey::generate(alg)?;
         let (draft, kid) = citizen_card(&issuer, &holder, now)?;
@@ -327,6 +324,14 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         }
     });
     Ok(ExitCode::SUCCESS)
+}
+
+/// The algorithm as it appears in figure names.
+fn tag(alg: Algorithm) -> &'static str {
+    match alg {
+        Algorithm::Es256 => "es256",
+        Algorithm::EdDsa => "eddsa",
+    }
 }
 
 fn ratio(name: &str, slower: Option<f64>, faster: Option<f64>) {

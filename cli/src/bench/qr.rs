@@ -5,6 +5,7 @@ use std::hint::black_box;
 
 use dojang_core::compact::{self, Binding, HeldCompact, VerifyOptions};
 use dojang_core::key::{Algorithm, SecretKey};
+use dojang_core::sd_jwt::vc::SdJwtVcDraft;
 use dojang_core::status::StatusListReference;
 use dojang_schemas::{Catalog, Issuance};
 use qrcode::{EcLevel, QrCode};
@@ -29,14 +30,10 @@ const SHOWN: [(&str, &[&str]); 4] = [
 const ISSUER: &str = "did:dojang:7bWqkjC8tuWZ8xPnP7qyfb";
 const STATUS_URI: &str = "https://registry.dojang.go.kr/status-lists/seoul-1a2b3c4d";
 
-fn credential(
-    type_id: &str,
-    issuer: &SecretKey,
-    holder: &SecretKey,
-    now: i64,
-) -> anyhow::Result<Vec<u8>> {
+/// The example claims of `type_id`, bound to `holder`, with a status entry.
+fn draft(type_id: &str, holder: &SecretKey, now: i64) -> anyhow::Result<SdJwtVcDraft> {
     let ty = Catalog::builtin().get(type_id)?;
-    let draft = ty.draft(
+    Ok(ty.draft(
         ty.example().clone(),
         Issuance {
             issuer: ISSUER.into(),
@@ -48,16 +45,12 @@ fn credential(
                 uri: STATUS_URI.into(),
             }),
         },
-    )?;
-    Ok(compact::issue(&draft, issuer, "key-1")?)
+    )?)
 }
 
 pub(super) fn run(bench: &Bench, now: i64) -> anyhow::Result<()> {
     for alg in Algorithm::ALL {
-        let tag = match alg {
-            Algorithm::Es256 => "es256",
-            Algorithm::EdDsa => "eddsa",
-        };
+        let tag = super::tag(alg);
         let issuer = SecretKey::generate(alg)?;
         let holder = SecretKey::generate(alg)?;
         let binding = Binding {
@@ -65,7 +58,8 @@ pub(super) fn run(bench: &Bench, now: i64) -> anyhow::Result<()> {
             challenge: None,
         };
         for (type_id, shown) in SHOWN {
-            let held = HeldCompact::parse(&credential(type_id, &issuer, &holder, now)?)?;
+            let credential = compact::issue(&draft(type_id, &holder, now)?, &issuer, "key-1")?;
+            let held = HeldCompact::parse(&credential)?;
             let presentation = held.present(shown, &binding, &holder)?;
             let name = format!("qr_bytes_{}_{tag}", type_id.replace('-', "_"));
             if bench.wanted(&name) {
@@ -84,20 +78,7 @@ pub(super) fn run(bench: &Bench, now: i64) -> anyhow::Result<()> {
             }
         }
 
-        let ty = Catalog::builtin().get("citizen-card")?;
-        let draft = ty.draft(
-            ty.example().clone(),
-            Issuance {
-                issuer: ISSUER.into(),
-                issued_at: now,
-                valid_until: None,
-                holder_key: Some(holder.public_key().clone()),
-                status: Some(StatusListReference {
-                    idx: 98_765,
-                    uri: STATUS_URI.into(),
-                }),
-            },
-        )?;
+        let draft = draft("citizen-card", &holder, now)?;
         bench.time(&format!("issue_qr_{tag}"), Unit::Micros, |n| {
             for _ in 0..n {
                 black_box(compact::issue(&draft, &issuer, "key-1").ok());

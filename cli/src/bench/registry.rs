@@ -4,6 +4,8 @@
 use std::hint::black_box;
 use std::time::Instant;
 
+use dojang_core::DidUrl;
+use dojang_core::did::Relationship;
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::seal::KdfParams;
 use dojang_registry::entry::{Entry, Operation};
@@ -27,8 +29,9 @@ fn config(url: &str) -> RegistryConfig {
     }
 }
 
-/// Appends `count` audit entries (signed beforehand) through 64 concurrent submitters.
-async fn appends_per_second(url: &str, count: usize) -> anyhow::Result<f64> {
+/// A registry on `url` whose log starts with a root authority's genesis: the registry, the
+/// root's key and its key id.
+pub(super) async fn with_root(url: &str) -> anyhow::Result<(Registry, SecretKey, DidUrl)> {
     let registry = Registry::open(config(url)).await?;
     let key = SecretKey::generate(Algorithm::EdDsa)?;
     let did = dojang_did(key.public_key());
@@ -38,22 +41,24 @@ async fn appends_per_second(url: &str, count: usize) -> anyhow::Result<f64> {
             "key-1",
             key.public_key(),
             &[
-                dojang_core::did::Relationship::AssertionMethod,
-                dojang_core::did::Relationship::CapabilityInvocation,
+                Relationship::AssertionMethod,
+                Relationship::CapabilityInvocation,
             ],
         )],
     );
     let kid = did.with_fragment("key-1");
-    registry
-        .submit(Entry::sign(
-            &Operation::Genesis {
-                origin: "bench.dojang.local/log".into(),
-                document,
-            },
-            &key,
-            &kid,
-        )?)
-        .await?;
+    let genesis = Operation::Genesis {
+        origin: "bench.dojang.local/log".into(),
+        document,
+    };
+    registry.submit(Entry::sign(&genesis, &key, &kid)?).await?;
+    Ok((registry, key, kid))
+}
+
+/// Appends `count` audit entries (signed beforehand) through 64 concurrent submitters.
+async fn appends_per_second(url: &str, count: usize) -> anyhow::Result<f64> {
+    let (registry, key, kid) = with_root(url).await?;
+    let did = kid.did.clone();
     let entries: Vec<String> = (0..count)
         .map(|n| {
             Entry::sign(
