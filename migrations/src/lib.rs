@@ -28,6 +28,12 @@ pub enum OpenError {
     /// Migrations failed.
     #[error("migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The file exists but is not an SQLite database.
+    #[error("{path} is not an SQLite database")]
+    NotSqlite {
+        /// The file.
+        path: String,
+    },
 }
 
 /// Which database is behind a pool.
@@ -46,6 +52,9 @@ pub enum Service {
     Registry,
     /// The issuer (versions 2000–2999).
     Issuer,
+    /// The holder wallet (versions 3000–3999); SQLite on the device, PostgreSQL for a hosted
+    /// wallet.
+    Wallet,
 }
 
 impl Service {
@@ -55,7 +64,30 @@ impl Service {
             (Service::Registry, Backend::Postgres) => sqlx::migrate!("postgres/registry"),
             (Service::Issuer, Backend::Sqlite) => sqlx::migrate!("sqlite/issuer"),
             (Service::Issuer, Backend::Postgres) => sqlx::migrate!("postgres/issuer"),
+            (Service::Wallet, Backend::Sqlite) => sqlx::migrate!("sqlite/wallet"),
+            (Service::Wallet, Backend::Postgres) => sqlx::migrate!("postgres/wallet"),
         }
+    }
+}
+
+/// Refuses an existing, non-empty file that does not start with SQLite's header, before
+/// SQLite (and the pool, which would retry for its whole acquire timeout) sees it.
+fn refuse_foreign_file(url: &str) -> Result<(), OpenError> {
+    use std::io::Read as _;
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = path.split('?').next().unwrap_or_default();
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return Ok(()); // missing: SQLite creates it
+    };
+    let mut header = [0u8; 16];
+    match file.read(&mut header) {
+        Ok(0) => Ok(()),
+        Ok(16) if &header == b"SQLite format 3\0" => Ok(()),
+        _ => Err(OpenError::NotSqlite {
+            path: path.to_owned(),
+        }),
     }
 }
 
@@ -72,6 +104,9 @@ pub async fn open(url: &str, service: Service) -> Result<(AnyPool, Backend), Ope
     } else {
         return Err(OpenError::UnsupportedUrl);
     };
+    if backend == Backend::Sqlite {
+        refuse_foreign_file(url)?;
+    }
     let url = match backend {
         Backend::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
         _ => url.to_owned(),

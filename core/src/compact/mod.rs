@@ -205,6 +205,93 @@ impl CompactError {
     }
 }
 
+/// What a verifier's challenge QR code starts with.
+pub const CHALLENGE_PREFIX: &str = "DJC1:";
+
+/// A verifier's challenge, shown as a QR code for the wallet to scan in challenge mode: who the
+/// verifier is and a fresh nonce. The text is [`CHALLENGE_PREFIX`] and base45 of the CBOR map
+/// `{3: audience, 39: nonce}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChallengeRequest {
+    /// The verifier's identifier.
+    pub audience: String,
+    /// The nonce, 8 to 64 bytes.
+    pub nonce: Vec<u8>,
+}
+
+impl ChallengeRequest {
+    /// A challenge from `audience` with 16 fresh random bytes.
+    pub fn new(audience: &str) -> Result<Self, CompactError> {
+        let mut nonce = vec![0u8; 16];
+        aws_lc_rs::rand::fill(&mut nonce).map_err(|_| CompactError::Unissuable {
+            reason: "the random generator failed".into(),
+        })?;
+        Ok(ChallengeRequest {
+            audience: audience.to_owned(),
+            nonce,
+        })
+    }
+
+    /// The binding a presentation answering it carries.
+    pub fn challenge(&self) -> Challenge<'_> {
+        Challenge {
+            audience: &self.audience,
+            nonce: &self.nonce,
+        }
+    }
+
+    /// Its QR text.
+    pub fn to_qr_text(&self) -> String {
+        let map = cbor::Value::Map(vec![
+            (
+                cbor::Value::int(token::AUD),
+                cbor::Value::text(&self.audience),
+            ),
+            (
+                cbor::Value::int(token::CNONCE),
+                cbor::Value::Bytes(self.nonce.clone()),
+            ),
+        ]);
+        format!("{CHALLENGE_PREFIX}{}", base45::encode(map.encode()))
+    }
+
+    /// Reads a challenge QR text.
+    pub fn from_qr_text(text: &str) -> Result<Self, CompactError> {
+        let text = text.trim();
+        if text.len() > 512 {
+            return Err(CompactError::TooLarge {
+                len: text.len(),
+                max: 512,
+            });
+        }
+        let body = text
+            .strip_prefix(CHALLENGE_PREFIX)
+            .ok_or(CompactError::UnknownPrefix)?;
+        let bytes = base45::decode(body).map_err(|_| CompactError::Base45)?;
+        let map = cbor::decode(&bytes).map_err(|e| CompactError::malformed("challenge", e))?;
+        let audience = map
+            .get(&cbor::Value::int(token::AUD))
+            .and_then(cbor::Value::as_text);
+        let nonce = map
+            .get(&cbor::Value::int(token::CNONCE))
+            .and_then(cbor::Value::as_bytes);
+        match (audience, nonce) {
+            (Some(audience), Some(nonce))
+                if !audience.is_empty() && (8..=64).contains(&nonce.len()) =>
+            {
+                Ok(ChallengeRequest {
+                    audience: audience.to_owned(),
+                    nonce: nonce.to_vec(),
+                })
+            }
+            _ => Err(CompactError::malformed(
+                "challenge",
+                "expected {3: audience, 39: nonce of 8 to 64 bytes}",
+            )),
+        }
+    }
+}
+
 /// The QR text of a presentation: [`QR_PREFIX`] followed by base45.
 pub fn to_qr_text(presentation: &[u8]) -> String {
     format!("{QR_PREFIX}{}", base45::encode(presentation))

@@ -504,6 +504,48 @@ fn the_holder_binding_is_checked() {
 }
 
 #[test]
+fn a_challenge_qr_round_trips_and_binds_the_answer() {
+    let request = ChallengeRequest::new("counter-17.mapo.seoul.go.kr").unwrap();
+    let text = request.to_qr_text();
+    assert!(text.starts_with(CHALLENGE_PREFIX));
+    let scanned = ChallengeRequest::from_qr_text(&text).unwrap();
+    assert_eq!(scanned, request);
+    assert_ne!(
+        ChallengeRequest::new("x").unwrap().nonce,
+        request.nonce,
+        "fresh nonces"
+    );
+
+    let keys = Keys::new(Algorithm::EdDsa);
+    let held = issued(&keys);
+    let binding = Binding {
+        at: NOW,
+        challenge: Some(scanned.challenge()),
+    };
+    let answer = held.present(&["name"], &binding, &keys.holder).unwrap();
+    let options = VerifyOptions {
+        challenge: Some(request.challenge()),
+        ..VerifyOptions::at(NOW)
+    };
+    assert!(verify(&answer, &Resolver(keys.issuer.public_key()), &options).is_ok());
+
+    for bad in [
+        "",
+        "DJ1:ABC",
+        "DJC1:%%%",
+        "DJC1:",
+        &format!("DJC1:{}", "A".repeat(600)),
+    ] {
+        assert!(ChallengeRequest::from_qr_text(bad).is_err(), "{bad:.20}");
+    }
+    let short_nonce = ChallengeRequest {
+        audience: "a".into(),
+        nonce: vec![1; 4],
+    };
+    assert!(ChallengeRequest::from_qr_text(&short_nonce.to_qr_text()).is_err());
+}
+
+#[test]
 fn validity_period_is_checked() {
     let keys = Keys::new(Algorithm::EdDsa);
     let mut expired = draft(&keys);

@@ -1,0 +1,1 @@
+//! Answering OpenID4VP requests.

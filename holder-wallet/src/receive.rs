@@ -1,0 +1,1 @@
+//! The OpenID4VCI client: the pre-authorized code flow, from an offer to stored credentials.
