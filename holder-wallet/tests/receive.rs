@@ -1,0 +1,280 @@
+//! The wallet against a real issuer and registry over HTTP: receiving an offer (URI and QR
+//! image), both formats bound to one fresh key, presenting offline, following revocation.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use dojang_core::compact::{self, VerifyOptions};
+use dojang_core::did::Relationship;
+use dojang_core::key::{Algorithm, SecretKey};
+use dojang_core::seal::KdfParams;
+use dojang_issuer::db::Db;
+use dojang_issuer::service::{NewOffer, Operator, Reason, StatusAction, create_issuer};
+use dojang_issuer::{IssuerConfig, IssuerService, RegistryClient};
+use dojang_registry::entry::{Entry, Operation};
+use dojang_registry::service::{Registry, RegistryConfig};
+use dojang_registry::state::{dojang_did, dojang_document};
+use dojang_verifier::LedgerKeys;
+use dojang_wallet::receive::{self, ReceiveOptions};
+use dojang_wallet::{Wallet, WalletError};
+
+struct World {
+    registry: Registry,
+    issuer: IssuerService,
+    operator: Operator,
+    dir: tempfile::TempDir,
+}
+
+/// A loopback listener and its URL.
+async fn listen() -> (tokio::net::TcpListener, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    (listener, url)
+}
+
+/// A registry with a root authority, and Seoul's issuer accredited for citizen cards, both
+/// serving HTTP on loopback.
+async fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = Registry::open(RegistryConfig {
+        database_url: format!("sqlite://{}", dir.path().join("registry.db").display()),
+        origin: "registry.test/log".into(),
+        passphrase: zeroize::Zeroizing::new("registry".into()),
+        root: None,
+        kdf: KdfParams::INSECURE_FOR_TESTS,
+        witnesses: Vec::new(),
+        min_witnesses: 0,
+    })
+    .await
+    .unwrap();
+    let (listener, registry_url) = listen().await;
+    let app = dojang_registry::http::app(registry.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let root = SecretKey::generate(Algorithm::EdDsa).unwrap();
+    let root_did = dojang_did(root.public_key());
+    let document = dojang_document(
+        &root_did,
+        &[(
+            "key-1",
+            root.public_key(),
+            &[
+                Relationship::AssertionMethod,
+                Relationship::CapabilityInvocation,
+            ],
+        )],
+    );
+    let kid = root_did.with_fragment("key-1");
+    let genesis = Operation::Genesis {
+        origin: "registry.test/log".into(),
+        document,
+    };
+    registry
+        .submit(Entry::sign(&genesis, &root, &kid).unwrap())
+        .await
+        .unwrap();
+
+    let issuer_db = format!("sqlite://{}", dir.path().join("issuer.db").display());
+    let db = Db::open(&issuer_db).await.unwrap();
+    let client = RegistryClient::new(&registry_url, &registry_url);
+    let did = create_issuer(
+        &db,
+        &client,
+        "pw",
+        KdfParams::INSECURE_FOR_TESTS,
+        "seoul",
+        "Seoul Metropolitan Government",
+        now(),
+    )
+    .await
+    .unwrap();
+    let grant = Operation::Grant {
+        grantor: root_did,
+        subject: did,
+        name: "Seoul Metropolitan Government".into(),
+        types: vec!["citizen-card".into()],
+        delegable: false,
+        at: now(),
+    };
+    registry
+        .submit(Entry::sign(&grant, &root, &kid).unwrap())
+        .await
+        .unwrap();
+
+    let (listener, public) = listen().await;
+    let mut config = IssuerConfig::new(
+        &issuer_db,
+        &public,
+        client,
+        zeroize::Zeroizing::new("pw".into()),
+    );
+    config.kdf = KdfParams::INSECURE_FOR_TESTS;
+    let issuer = IssuerService::open(config).await.unwrap();
+    let app = dojang_issuer::http::app(issuer.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let operator = Operator {
+        id: "clerk".into(),
+        name: "Mapo office".into(),
+        issuer: "seoul".into(),
+        types: vec!["citizen-card".into()],
+    };
+    World {
+        registry,
+        issuer,
+        operator,
+        dir,
+    }
+}
+
+async fn new_offer(world: &World) -> (String, String) {
+    let claims = dojang_schemas::Catalog::builtin()
+        .get("citizen-card")
+        .unwrap()
+        .example()
+        .clone();
+    let new = NewOffer {
+        type_id: "citizen-card".into(),
+        claims,
+        subject: Some("SC-2026-000123".into()),
+        tx_code: true,
+        idempotency_key: None,
+    };
+    let created = world
+        .issuer
+        .create_offer(&world.operator, "seoul", new, now())
+        .await
+        .unwrap();
+    (created.credential_offer_uri, created.tx_code.unwrap())
+}
+
+#[tokio::test]
+async fn an_offer_becomes_two_formats_bound_to_one_fresh_key() {
+    let world = world().await;
+    let wallet = Wallet::create(
+        &world.dir.path().join("wallet.db"),
+        b"citizen",
+        KdfParams::INSECURE_FOR_TESTS,
+    )
+    .await
+    .unwrap();
+    let http = reqwest::Client::new();
+    let (uri, tx_code) = new_offer(&world).await;
+    let offer = receive::offer_from_text(&http, &uri).await.unwrap();
+    let options = |tx_code| ReceiveOptions {
+        tx_code,
+        alg: Algorithm::Es256,
+        now: now(),
+    };
+
+    // Without the transaction code the wallet asks for it; with a wrong one the issuer refuses.
+    let error = receive::receive(&wallet, &http, &offer, options(None))
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("transaction code"), "{error}");
+    let error = receive::receive(&wallet, &http, &offer, options(Some("000000")))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, WalletError::Protocol(m) if m.contains("invalid_grant")),
+        "{error}"
+    );
+
+    let card = receive::receive(&wallet, &http, &offer, options(Some(&tx_code)))
+        .await
+        .unwrap();
+    assert!(card.sd_jwt.is_some() && card.compact.is_some());
+    assert_eq!(card.vct, "urn:dojang:vct:citizen-card:1");
+    assert_eq!(
+        card.issuer_name.as_deref(),
+        Some("Seoul Metropolitan Government")
+    );
+    assert_eq!(card.name.as_deref(), Some("Seoul Citizen Card"));
+    assert!(card.issuer.starts_with("did:dojang:"));
+    assert_eq!(card.status.as_ref().unwrap().status, "valid");
+    assert_eq!(wallet.list().await.unwrap().len(), 1);
+    // The same offer cannot be redeemed twice.
+    assert!(
+        receive::receive(&wallet, &http, &offer, options(Some(&tx_code)))
+            .await
+            .is_err()
+    );
+
+    // A second credential gets its own key: the two cannot be linked by key.
+    let (uri2, tx2) = new_offer(&world).await;
+    let png = dojang_wallet::qr::to_png(&uri2).unwrap();
+    let offer2 = receive::offer_from_image(&http, &png).await.unwrap();
+    let second = receive::receive(&wallet, &http, &offer2, options(Some(&tx2)))
+        .await
+        .unwrap();
+    assert_ne!(second.key, card.key);
+
+    // The QR presentation verifies against the ledger's key history.
+    let presentation = wallet
+        .present_qr(&card.id, &["name", "age_over_19"], None, now())
+        .await
+        .unwrap();
+    let state = world.registry.state().await.clone();
+    let verified = compact::verify(
+        &presentation,
+        &LedgerKeys(&state),
+        &VerifyOptions::at(now()),
+    )
+    .unwrap();
+    assert_eq!(verified.claims["age_over_19"], true);
+
+    // Revoked at the office; the wallet sees it on its next refresh.
+    let listed = world
+        .issuer
+        .credentials(&world.operator, "seoul", Some("SC-2026-000123"))
+        .await
+        .unwrap();
+    world
+        .issuer
+        .change_status(
+            &world.operator,
+            "seoul",
+            &listed[0].id,
+            StatusAction::Revoke,
+            Reason::Lost,
+            now(),
+        )
+        .await
+        .unwrap();
+    let mut revoked = 0;
+    for credential in wallet.credentials().await.unwrap() {
+        let snapshot = receive::refresh_status(&wallet, &http, &credential.id, now())
+            .await
+            .unwrap();
+        revoked += usize::from(snapshot.status == "revoked");
+    }
+    assert_eq!(revoked, 1, "exactly the revoked one");
+    let summary = wallet.list().await.unwrap();
+    assert!(
+        summary
+            .iter()
+            .any(|s| s.status.as_ref().is_some_and(|(st, _)| st == "revoked"))
+    );
+}
+
+#[tokio::test]
+async fn strange_offers_are_refused_clearly() {
+    let http = reqwest::Client::new();
+    for text in [
+        "",
+        "https://example.com/no-offer",
+        "openid-credential-offer://?credential_offer=%7Bnot-json",
+    ] {
+        assert!(matches!(
+            receive::offer_from_text(&http, text).await,
+            Err(WalletError::Protocol(_))
+        ));
+    }
+    let png = dojang_wallet::qr::to_png("hello").unwrap();
+    assert!(receive::offer_from_image(&http, &png).await.is_err());
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
