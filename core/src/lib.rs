@@ -14,6 +14,8 @@
 //! - [`compact`]: the compact offline credential (SD-CWT style, COSE/CBOR) and its holder-bound
 //!   QR presentation (base45).
 //! - [`credential`]: the W3C Verifiable Credentials Data Model 2.0 credential and presentation.
+//! - [`oid4vci`], [`oid4vp`]: the OpenID4VCI and OpenID4VP messages issuers, wallets and
+//!   verifiers exchange.
 //! - [`status`]: W3C Bitstring Status List and IETF Token Status List, and random index
 //!   allocation for herd privacy.
 //! - [`verdict`]: the structured result of a verification, with stable reason codes.
@@ -44,6 +46,7 @@ pub mod jws;
 pub mod key;
 pub mod multikey;
 pub mod oid4vci;
+pub mod oid4vp;
 pub mod sd_jwt;
 pub mod seal;
 pub mod status;

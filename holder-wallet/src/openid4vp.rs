@@ -1,1 +1,149 @@
-//! Answering OpenID4VP requests.
+//! Answering OpenID4VP requests: find a stored SD-JWT VC for each credential the verifier asks
+//! for, show the citizen what would be disclosed, and post the presentations with key binding.
+
+use dojang_core::oid4vp::{AuthorizationRequest, AuthorizationResponse};
+use dojang_core::sd_jwt::{ClaimPath, HeldSdJwt, KeyBindingInput};
+use serde::Deserialize;
+
+use crate::store::PresentationMode;
+use crate::{StoredCredential, Wallet, WalletError};
+
+/// A stored credential that satisfies one credential query, and what it would disclose.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Match {
+    /// The query's id.
+    pub query_id: String,
+    /// The wallet's credential.
+    pub credential_id: String,
+    /// Its display name.
+    pub name: String,
+    /// The claims that would be disclosed (those asked for that the holder may keep back;
+    /// the always-visible ones go anyway).
+    pub disclosed: Vec<ClaimPath>,
+}
+
+/// Reads a request (`openid4vp://?…`, as typed or scanned).
+pub fn request_from_text(text: &str) -> Result<AuthorizationRequest, WalletError> {
+    AuthorizationRequest::from_uri(text).map_err(|e| WalletError::Protocol(e.to_string()))
+}
+
+/// For every credential query, the first stored credential that answers it: an SD-JWT VC of an
+/// accepted type holding every claim asked for. An unanswerable query is an error naming it.
+pub async fn matches(
+    wallet: &Wallet,
+    request: &AuthorizationRequest,
+) -> Result<Vec<Match>, WalletError> {
+    let stored = wallet.credentials().await?;
+    let mut found = Vec::new();
+    for query in &request.dcql_query.credentials {
+        let accepted = query.meta.as_ref().and_then(|m| m.vct_values.as_ref());
+        let mut paths = Vec::new();
+        for claim in query.claims.iter().flatten() {
+            paths.push(
+                claim
+                    .claim_path()
+                    .map_err(|e| WalletError::Protocol(e.to_string()))?,
+            );
+        }
+        let answer = stored
+            .iter()
+            .filter(|c| accepted.is_none_or(|vcts| vcts.contains(&c.vct)))
+            .find_map(|c| answerable(c, &paths).map(|disclosed| (c, disclosed)));
+        let Some((credential, disclosed)) = answer else {
+            return Err(WalletError::Protocol(format!(
+                "no credential in this wallet answers the verifier's query `{}`",
+                query.id
+            )));
+        };
+        found.push(Match {
+            query_id: query.id.clone(),
+            credential_id: credential.id.clone(),
+            name: credential.summary().name,
+            disclosed,
+        });
+    }
+    Ok(found)
+}
+
+/// The disclosable paths among `paths`, if `credential` holds every one of them.
+fn answerable(credential: &StoredCredential, paths: &[ClaimPath]) -> Option<Vec<ClaimPath>> {
+    let held = HeldSdJwt::parse(credential.sd_jwt.as_deref()?).ok()?;
+    let disclosable = held.disclosable_paths();
+    let mut disclosed = Vec::new();
+    for path in paths {
+        path.resolve(held.claims())?;
+        if disclosable.iter().any(|d| d.is_prefix_of(path)) {
+            disclosed.push(path.clone());
+        }
+    }
+    Some(disclosed)
+}
+
+/// What the verifier answered.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct Outcome {
+    /// Where the verifier wants the user to go next, if anywhere.
+    #[serde(default)]
+    pub redirect_uri: Option<String>,
+}
+
+/// Presents `matches` to the verifier (key binding to its `client_id` and `nonce`), posts the
+/// answer to its `response_uri`, and records each presentation in the history.
+pub async fn respond(
+    wallet: &Wallet,
+    http: &reqwest::Client,
+    request: &AuthorizationRequest,
+    matches: &[Match],
+    now: i64,
+) -> Result<Outcome, WalletError> {
+    let mut response = AuthorizationResponse {
+        vp_token: Default::default(),
+        state: request.state.clone(),
+    };
+    for found in matches {
+        let credential = wallet.credential(&found.credential_id).await?;
+        let sd_jwt = credential
+            .sd_jwt
+            .as_deref()
+            .ok_or_else(|| WalletError::MissingFormat {
+                id: credential.id.clone(),
+                format: dojang_core::sd_jwt::vc::TYP,
+            })?;
+        let signer = wallet.signer(&credential.key).await?;
+        let presentation = HeldSdJwt::parse(sd_jwt)?.present(
+            &found.disclosed,
+            Some(KeyBindingInput {
+                signer: signer.as_ref(),
+                audience: &request.client_id,
+                nonce: &request.nonce,
+                issued_at: now,
+            }),
+        )?;
+        response
+            .vp_token
+            .insert(found.query_id.clone(), vec![presentation]);
+    }
+    let answer = http
+        .post(&request.response_uri)
+        .form(&response.to_form())
+        .send()
+        .await?;
+    let status = answer.status();
+    let body = answer.bytes().await?;
+    if !status.is_success() {
+        return Err(WalletError::Protocol(format!(
+            "the verifier refused the presentation ({status}): {}",
+            String::from_utf8_lossy(&body[..body.len().min(300)])
+        )));
+    }
+    for found in matches {
+        let disclosed = found.disclosed.iter().map(ToString::to_string).collect();
+        let mode = PresentationMode::OpenId4Vp {
+            client_id: request.client_id.clone(),
+        };
+        wallet
+            .record(&found.credential_id, mode, disclosed, now)
+            .await?;
+    }
+    Ok(serde_json::from_slice(&body).unwrap_or_default())
+}

@@ -278,3 +278,115 @@ fn now() -> i64 {
         .unwrap()
         .as_secs() as i64
 }
+
+#[tokio::test]
+async fn an_openid4vp_request_gets_exactly_the_claims_asked_for() {
+    use dojang_core::oid4vp::{AuthorizationRequest, DcqlQuery};
+    use dojang_core::sd_jwt::{VerifyOptions as SdJwtOptions, vc};
+    use dojang_wallet::openid4vp;
+    use std::sync::{Arc, Mutex};
+
+    let world = world().await;
+    let wallet = Wallet::create(
+        &world.dir.path().join("wallet.db"),
+        b"citizen",
+        KdfParams::INSECURE_FOR_TESTS,
+    )
+    .await
+    .unwrap();
+    let http = reqwest::Client::new();
+    let (uri, tx_code) = new_offer(&world).await;
+    let offer = receive::offer_from_text(&http, &uri).await.unwrap();
+    let options = ReceiveOptions {
+        tx_code: Some(&tx_code),
+        alg: Algorithm::EdDsa,
+        now: now(),
+    };
+    let card = receive::receive(&wallet, &http, &offer, options)
+        .await
+        .unwrap();
+
+    // A verifier endpoint: checks the presentation against the ledger with its nonce and
+    // client id, and keeps the claims it saw.
+    let (listener, base) = listen().await;
+    let response_uri = format!("{base}/vp/response");
+    let query: DcqlQuery = serde_json::from_value(serde_json::json!({"credentials": [{
+        "id": "card",
+        "format": "dc+sd-jwt",
+        "meta": {"vct_values": ["urn:dojang:vct:citizen-card:1"]},
+        "claims": [{"path": ["name"]}, {"path": ["age_over_19"]}]
+    }]}))
+    .unwrap();
+    let request = AuthorizationRequest::new(&response_uri, "nonce-42", Some("state-7"), query);
+    let seen: Arc<Mutex<Option<(serde_json::Map<String, serde_json::Value>, String)>>> =
+        Arc::default();
+    let state = world.registry.state().await.clone();
+    let handler = {
+        let (seen, client_id) = (seen.clone(), request.client_id.clone());
+        move |axum::Form(form): axum::Form<std::collections::HashMap<String, String>>| async move {
+            let tokens: std::collections::BTreeMap<String, Vec<String>> =
+                serde_json::from_str(&form["vp_token"]).unwrap();
+            let options = SdJwtOptions::at(now()).require_key_binding(&client_id, "nonce-42");
+            match vc::verify(&tokens["card"][0], &LedgerKeys(&state), &options) {
+                Ok(verified) => {
+                    *seen.lock().unwrap() = Some((verified.claims, form["state"].clone()));
+                    axum::Json(serde_json::json!({"redirect_uri": "https://employer.example/done"}))
+                        .into_response()
+                }
+                Err(e) => (axum::http::StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+            }
+        }
+    };
+    use axum::response::IntoResponse;
+    let app = axum::Router::new().route("/vp/response", axum::routing::post(handler));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let scanned = openid4vp::request_from_text(&request.to_uri()).unwrap();
+    let found = openid4vp::matches(&wallet, &scanned).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].credential_id, card.id);
+    let names: Vec<String> = found[0].disclosed.iter().map(ToString::to_string).collect();
+    assert_eq!(names, ["/name", "/age_over_19"]);
+    let outcome = openid4vp::respond(&wallet, &http, &scanned, &found, now())
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome.redirect_uri.as_deref(),
+        Some("https://employer.example/done")
+    );
+    let (claims, state) = seen.lock().unwrap().clone().unwrap();
+    assert_eq!(state, "state-7");
+    assert_eq!(claims["name"], "김민지 Kim Minji");
+    assert_eq!(claims["age_over_19"], true);
+    assert!(
+        !claims.contains_key("birthdate") && !claims.contains_key("address"),
+        "nothing more"
+    );
+    let history = wallet.history(Some(&card.id)).await.unwrap();
+    assert_eq!(
+        history[0].presentation,
+        dojang_wallet::PresentationMode::OpenId4Vp {
+            client_id: request.client_id.clone()
+        }
+    );
+
+    // A query no credential answers is refused before anything is sent.
+    let mut other = request.clone();
+    other.dcql_query.credentials[0].meta =
+        serde_json::from_value(serde_json::json!({"vct_values": ["urn:other"]})).unwrap();
+    let error = openid4vp::matches(&wallet, &other).await.unwrap_err();
+    assert!(error.to_string().contains("no credential"), "{error}");
+    let mut missing_claim = request.clone();
+    missing_claim.dcql_query.credentials[0].claims =
+        serde_json::from_value(serde_json::json!([{"path": ["blood_type"]}])).unwrap();
+    assert!(openid4vp::matches(&wallet, &missing_claim).await.is_err());
+
+    // A verifier that refuses: the wallet reports it and records nothing.
+    let mut wrong_nonce = scanned.clone();
+    wrong_nonce.nonce = "other".into();
+    let error = openid4vp::respond(&wallet, &http, &wrong_nonce, &found, now())
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("refused"), "{error}");
+    assert_eq!(wallet.history(Some(&card.id)).await.unwrap().len(), 1);
+}
