@@ -318,8 +318,9 @@ async fn an_openid4vp_request_gets_exactly_the_claims_asked_for() {
     }]}))
     .unwrap();
     let request = AuthorizationRequest::new(&response_uri, "nonce-42", Some("state-7"), query);
-    let seen: Arc<Mutex<Option<(serde_json::Map<String, serde_json::Value>, String)>>> =
-        Arc::default();
+    /// The claims the verifier saw, and the state it got back.
+    type Seen = Option<(serde_json::Map<String, serde_json::Value>, String)>;
+    let seen: Arc<Mutex<Seen>> = Arc::default();
     let state = world.registry.state().await.clone();
     let handler = {
         let (seen, client_id) = (seen.clone(), request.client_id.clone());
