@@ -11,6 +11,7 @@ mod issuer;
 mod output;
 mod registry;
 mod setup;
+mod wallet;
 
 use std::process::ExitCode;
 
@@ -53,6 +54,8 @@ enum Command {
     /// Run and use the registry: the verifiable ledger.
     #[command(subcommand)]
     Registry(registry::RegistryCommand),
+    /// A citizen's wallet: receive, list, show, present (QR or OpenID4VP), back up.
+    Wallet(wallet::WalletArgs),
     /// List the credential types this build knows.
     Types,
     /// Measure issuance and verification speed (prints `name: value unit` lines).
@@ -68,6 +71,7 @@ fn main() -> ExitCode {
         Command::Key(command) => identity::key(command),
         Command::Did(command) => identity::did(command),
         Command::Credential(command) => credential::run(command),
+        Command::Wallet(args) => wallet::run(args),
         Command::Types => credential::types(),
         Command::Bench(args) => bench::run(args),
     };

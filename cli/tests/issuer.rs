@@ -1,15 +1,12 @@
 //! The issuer as a ministry runs it: registry and issuer processes set up through the CLI, a
-//! batch of offers, a citizen's wallet redeeming one over HTTP, a revocation from the CLI that
-//! the registry then publishes.
+//! batch of offers, a citizen's `dojang wallet` receiving one, presenting it as a QR code and
+//! backing up, and a revocation from the CLI that the wallet then sees.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
-use common::{free_port, ok, spawn};
-use dojang_core::key::{Algorithm, SecretKey};
-use dojang_core::oid4vci::{self, CredentialOffer, ProofKey};
-use dojang_core::status::token::{TokenStatus, TokenStatusList};
+use common::{dojang_with, free_port, ok, ok_with, spawn};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_ministry_issues_in_batch_and_revokes() {
@@ -156,61 +153,75 @@ async fn a_ministry_issues_in_batch_and_revokes() {
         .concat(),
     );
 
-    // The citizen's wallet: token, nonce, proof, credential.
-    let offer = CredentialOffer::from_uri(&uri).unwrap();
-    let http = reqwest::Client::new();
-    let base = &offer.credential_issuer;
-    let token_response: oid4vci::TokenResponse = http
-        .post(format!("{base}/token"))
-        .form(&[
-            ("grant_type", oid4vci::PRE_AUTHORIZED_GRANT),
-            (
-                "pre-authorized_code",
-                &offer.grants.pre_authorized_code.pre_authorized_code,
-            ),
-            ("tx_code", &tx_code),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let nonce: oid4vci::NonceResponse = http
-        .post(format!("{base}/nonce"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let holder = SecretKey::generate(Algorithm::Es256).unwrap();
-    let proof =
-        oid4vci::sign_proof(&holder, ProofKey::Jwk, base, &nonce.c_nonce, common_now()).unwrap();
-    let answer = http
-        .post(format!("{base}/credential"))
-        .bearer_auth(&token_response.access_token)
-        .json(&serde_json::json!({"credential_configuration_id": "citizen-card", "proofs": {"jwt": [proof]}}))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let response: oid4vci::CredentialResponse =
-        serde_json::from_str(&answer).unwrap_or_else(|_| panic!("{answer}"));
-    let held = dojang_core::sd_jwt::HeldSdJwt::parse(&response.credentials[0].credential).unwrap();
-    assert_eq!(held.claims()["name"], "Kim Minji");
-    let status_uri = held.claims()["status"]["status_list"]["uri"]
-        .as_str()
-        .unwrap()
+    // The citizen's wallet receives it (both formats), shows it, and presents a QR code.
+    let wallet_file = p("wallet.db");
+    let secret = [("DOJANG_WALLET_SECRET", "citizen secret")];
+    let wallet = |args: &[&str]| {
+        ok_with(
+            &[&["wallet", "--wallet", wallet_file.as_str()][..], args].concat(),
+            &secret,
+        )
+    };
+    wallet(&["init"]);
+    let id = wallet(&["receive", &uri, "--tx-code", &tx_code])
+        .trim()
         .to_owned();
-    let index = held.claims()["status"]["status_list"]["idx"]
-        .as_u64()
-        .unwrap() as usize;
+    let shown: serde_json::Value = serde_json::from_str(&wallet(&["show", &id, "--json"])).unwrap();
+    assert_eq!(shown["claims"]["name"], "Kim Minji");
+    assert_eq!(
+        shown["summary"]["formats"],
+        serde_json::json!(["dc+sd-jwt", "dojang-qr"])
+    );
+    assert_eq!(shown["summary"]["status"][0], "valid");
+    let qr_text = wallet(&[
+        "present",
+        &id,
+        "--disclose",
+        "name,age_over_19",
+        "--png",
+        &p("qr.png"),
+        "--text",
+    ]);
+    let png = std::fs::read(p("qr.png")).unwrap();
+    assert_eq!(dojang_wallet::qr::read_image(&png).unwrap(), qr_text.trim());
+    assert!(qr_text.starts_with("DJ1:"));
+    let refused = dojang_with(
+        &["wallet", "--wallet", &wallet_file, "list"],
+        &[("DOJANG_WALLET_SECRET", "guess")],
+    );
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("wrong secret"));
+
+    // A backup restores into a new wallet on another device.
+    let backup_secret = ("DOJANG_BACKUP_SECRET", "backup words");
+    ok_with(
+        &[
+            "wallet",
+            "--wallet",
+            &wallet_file,
+            "backup",
+            "--out",
+            &p("wallet.backup"),
+        ],
+        &[secret[0], backup_secret],
+    );
+    let tablet = p("tablet.db");
+    let tablet_env = [("DOJANG_WALLET_SECRET", "tablet"), backup_secret];
+    ok_with(&["wallet", "--wallet", &tablet, "init"], &tablet_env);
+    ok_with(
+        &[
+            "wallet",
+            "--wallet",
+            &tablet,
+            "restore",
+            &p("wallet.backup"),
+        ],
+        &tablet_env,
+    );
+    assert!(ok_with(&["wallet", "--wallet", &tablet, "list"], &tablet_env).contains(&id));
 
     // The operator finds it and revokes it from the command line.
-    let listed: serde_json::Value = http
+    let listed: serde_json::Value = reqwest::Client::new()
         .get(format!("{public}/issuers/seoul/credentials"))
         .bearer_auth(&token)
         .send()
@@ -219,7 +230,7 @@ async fn a_ministry_issues_in_batch_and_revokes() {
         .json()
         .await
         .unwrap();
-    let id = listed[0]["id"].as_str().unwrap().to_owned();
+    let issued_id = listed[0]["id"].as_str().unwrap().to_owned();
     let revoked = ok(&[
         &[
             "issuer",
@@ -227,7 +238,7 @@ async fn a_ministry_issues_in_batch_and_revokes() {
             "--issuer",
             "seoul",
             "--credential",
-            &id,
+            &issued_id,
             "--reason",
             "lost",
         ][..],
@@ -236,29 +247,6 @@ async fn a_ministry_issues_in_batch_and_revokes() {
     .concat());
     assert!(revoked.contains("is now Revoked"), "{revoked}");
 
-    let token_text = http
-        .get(&status_uri)
-        .header("accept", "application/statuslist+jwt")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let jws = dojang_core::jws::Jws::parse(&token_text).unwrap();
-    let claims: dojang_core::status::token::StatusListTokenClaims = jws.payload_json().unwrap();
-    assert_eq!(
-        TokenStatusList::decode(&claims.status_list)
-            .unwrap()
-            .status(index)
-            .unwrap(),
-        TokenStatus::Invalid
-    );
-}
-
-fn common_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
+    let refreshed = wallet(&["refresh"]);
+    assert_eq!(refreshed.trim(), format!("{id}  revoked"));
 }

@@ -6,15 +6,26 @@ use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, Output, Stdio};
 
 pub fn dojang(args: &[&str]) -> Output {
+    dojang_with(args, &[])
+}
+
+/// Runs `dojang` with extra environment variables.
+pub fn dojang_with(args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dojang"))
         .args(args)
         .env("DOJANG_PASSPHRASE", "test")
+        .envs(env.iter().copied())
         .output()
         .unwrap()
 }
 
 pub fn ok(args: &[&str]) -> String {
-    let out = dojang(args);
+    ok_with(args, &[])
+}
+
+/// [`ok`] with extra environment variables.
+pub fn ok_with(args: &[&str], env: &[(&str, &str)]) -> String {
+    let out = dojang_with(args, env);
     assert!(
         out.status.success(),
         "dojang {args:?}: {}",
