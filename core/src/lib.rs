@@ -47,6 +47,8 @@ pub mod key;
 pub mod multikey;
 pub mod oid4vci;
 pub mod oid4vp;
+#[cfg(feature = "qr")]
+pub mod qr;
 pub mod sd_jwt;
 pub mod seal;
 pub mod status;

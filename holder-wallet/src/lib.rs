@@ -13,7 +13,7 @@
 //!   compact QR credential.
 //! - [`Wallet::present_qr`]: the offline QR presentation (`docs/qr-profile.md`) of the claims
 //!   the citizen chose, in time-window or challenge mode, as base45 text, PNG, SVG or terminal
-//!   art ([`qr`]).
+//!   art ([`qr`], from `dojang-core`).
 //! - [`openid4vp`]: answering a verifier's OpenID4VP request (DCQL) with an SD-JWT VC
 //!   presentation and key binding.
 //! - [`Wallet::export_backup`] / [`Wallet::import_backup`]: an encrypted backup file for
@@ -26,10 +26,10 @@
 mod backup;
 mod keys;
 pub mod openid4vp;
-pub mod qr;
 pub mod receive;
 mod store;
 
+pub use dojang_core::qr;
 pub use keys::{HolderKeyRef, KeyVault};
 pub use store::{
     CredentialSummary, HistoryEntry, PresentationMode, StatusSnapshot, StoredCredential, Wallet,
@@ -106,6 +106,9 @@ pub enum WalletError {
     /// Reading or writing a file failed.
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    /// A QR code could not be drawn or read.
+    #[error(transparent)]
+    Qr(#[from] dojang_core::qr::QrError),
 }
 
 impl From<SealError> for WalletError {

@@ -12,6 +12,8 @@
 //! stable reason code.
 #![forbid(unsafe_code)]
 
+pub mod di;
+
 use dojang_core::did::Did;
 use dojang_core::key::PublicKey;
 use dojang_core::sd_jwt::vc;

@@ -1,0 +1,1 @@
+//! W3C Data Integrity credentials from other systems (to be written).

@@ -1,0 +1,165 @@
+//! What an offline verifier knows: a verified trust bundle, and the status lists in it decoded
+//! once, so a check at verification time is a bit lookup.
+
+use std::collections::HashMap;
+
+use dojang_core::did::Did;
+use dojang_core::jws::Jws;
+use dojang_core::status::StatusListReference;
+use dojang_core::status::token::{self, TokenStatus, TokenStatusList};
+use dojang_core::verdict::Freshness;
+use dojang_registry::bundle::{self, BundleError, TrustAnchor, VerifiedBundle};
+use dojang_registry::state::{LedgerState, StatusListRecord};
+
+/// A verified trust bundle and the anchor it was checked against.
+#[derive(Debug, Clone)]
+pub struct Trust {
+    anchor: TrustAnchor,
+    bundle: VerifiedBundle,
+    /// Status lists by URI.
+    lists: HashMap<String, HeldList>,
+}
+
+/// One issuer's status list as the bundle carries it.
+#[derive(Debug, Clone)]
+struct HeldList {
+    issuer: Did,
+    /// The decoded list, or why the published token could not be used.
+    list: Result<TokenStatusList, String>,
+    /// The token's own expiry, if it has one.
+    exp: Option<i64>,
+}
+
+/// A credential's status as the bundle knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusLookup {
+    /// The list says this.
+    Known(TokenStatus),
+    /// The status cannot be known offline: no list for the URI, a list of another issuer, a
+    /// bad or expired token, an index beyond the list.
+    Unavailable(String),
+}
+
+impl Trust {
+    /// Verifies `bundle` (signature, checkpoint, witnesses, every inclusion proof, every entry's
+    /// rules) against `anchor`.
+    pub fn load(bundle: &str, anchor: TrustAnchor) -> Result<Self, BundleError> {
+        let bundle = bundle::verify(bundle, &anchor)?;
+        Ok(Trust::from_verified(anchor, bundle))
+    }
+
+    /// Wraps a bundle already verified against `anchor`.
+    pub fn from_verified(anchor: TrustAnchor, bundle: VerifiedBundle) -> Self {
+        let lists = decode_lists(&bundle.state);
+        Trust {
+            anchor,
+            bundle,
+            lists,
+        }
+    }
+
+    /// Applies a delta bundle after checking it extends the checkpoint held. On any failure —
+    /// a fork, a bad proof, a bad signature — nothing changes.
+    pub fn update(&mut self, delta: &str) -> Result<(), BundleError> {
+        self.bundle.apply_delta(delta, &self.anchor)?;
+        self.lists = decode_lists(&self.bundle.state);
+        Ok(())
+    }
+
+    /// The ledger state the bundle defines.
+    pub fn state(&self) -> &LedgerState {
+        &self.bundle.state
+    }
+
+    /// The anchor the bundle was checked against.
+    pub fn anchor(&self) -> &TrustAnchor {
+        &self.anchor
+    }
+
+    /// The checkpoint size held (a delta request starts here).
+    pub fn size(&self) -> u64 {
+        self.bundle.checkpoint.size
+    }
+
+    /// How fresh this knowledge is at `now`.
+    pub fn freshness(&self, now: i64) -> Freshness {
+        Freshness {
+            bundle_issued_at: self.bundle.exported_at,
+            bundle_age_secs: now.saturating_sub(self.bundle.exported_at).max(0),
+            checkpoint_size: self.bundle.checkpoint.size,
+            witnesses: u32::try_from(self.bundle.witnesses).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// The status of the credential `reference` names, issued by `issuer`.
+    pub fn status(&self, issuer: &str, reference: &StatusListReference, now: i64) -> StatusLookup {
+        let unavailable = |why: String| StatusLookup::Unavailable(why);
+        let Some(held) = self.lists.get(&reference.uri) else {
+            return unavailable(format!("the bundle has no status list `{}`", reference.uri));
+        };
+        if held.issuer.as_str() != issuer {
+            return unavailable(format!(
+                "status list `{}` belongs to another issuer",
+                reference.uri
+            ));
+        }
+        if let Some(exp) = held.exp.filter(|&exp| exp <= now) {
+            return unavailable(format!(
+                "status list `{}` expired at {exp}",
+                reference.uri
+            ));
+        }
+        let list = match &held.list {
+            Ok(list) => list,
+            Err(why) => return unavailable(why.clone()),
+        };
+        match usize::try_from(reference.idx)
+            .ok()
+            .and_then(|i| list.status(i).ok())
+        {
+            Some(status) => StatusLookup::Known(status),
+            None => unavailable(format!(
+                "index {} is beyond status list `{}`",
+                reference.idx, reference.uri
+            )),
+        }
+    }
+}
+
+/// Decodes each list's latest token, checked against its issuer's key as of publication.
+fn decode_lists(state: &LedgerState) -> HashMap<String, HeldList> {
+    state
+        .status_lists()
+        .map(|record| {
+            let (list, exp) = match decode_list(state, record) {
+                Ok((list, exp)) => (Ok(list), exp),
+                Err(why) => (Err(why), None),
+            };
+            let held = HeldList {
+                issuer: record.issuer.clone(),
+                list,
+                exp,
+            };
+            (record.uri.clone(), held)
+        })
+        .collect()
+}
+
+fn decode_list(
+    state: &LedgerState,
+    record: &StatusListRecord,
+) -> Result<(TokenStatusList, Option<i64>), String> {
+    let bad = |e: &dyn std::fmt::Display| format!("status list `{}`: {e}", record.uri);
+    let jws = Jws::parse(&record.token).map_err(|e| bad(&e))?;
+    let key = state
+        .assertion_key_at(
+            &record.issuer,
+            jws.header().kid.as_deref(),
+            record.timestamp_ms,
+        )
+        .map_err(|e| bad(&e))?;
+    // Expiry is judged at verification time, not at load.
+    let (claims, list) =
+        token::verify_token(&record.token, &key, &record.uri, i64::MIN).map_err(|e| bad(&e))?;
+    Ok((list, claims.exp))
+}
