@@ -1,10 +1,11 @@
 //! `dojang-verifier`: turning a presented credential into a [`Verdict`].
 //!
-//! This crate will own offline verification from a QR code against a signed trust bundle
-//! (accreditation, key history, status lists, freshness), online OpenID4VP, Data Integrity
-//! credentials from other systems, and the employer web page. It starts with the SD-JWT VC
-//! path: [`verify_sd_jwt_vc`] runs every cryptographic and structural check in
-//! `dojang-core` and reports the trust checks it cannot make without a bundle as
+//! Offline, a [`Verifier`] holds a verified trust bundle ([`Trust`]) and judges what a citizen
+//! shows — the QR text, a photo of the QR, an SD-JWT VC or a Data Integrity credential — by the
+//! issuer's signature with the key the ledger says was valid at issuance, the issuer's
+//! accreditation for the type, the holder's binding, the validity period, the status lists the
+//! bundle carries, and the bundle's own freshness. Without a bundle, [`verify_sd_jwt_vc`] makes
+//! the cryptographic checks and reports the trust checks as
 //! [`ReasonKind::Unchecked`](dojang_core::verdict::ReasonKind::Unchecked), so "could not check"
 //! never reads as "valid".
 //!
@@ -13,41 +14,256 @@
 #![forbid(unsafe_code)]
 
 pub mod di;
+pub mod input;
+pub mod trust;
 
+use dojang_core::compact::{self, Challenge};
 use dojang_core::did::Did;
 use dojang_core::key::PublicKey;
 use dojang_core::sd_jwt::vc;
 use dojang_core::sd_jwt::{ExpectedKeyBinding, IssuerKeyError, IssuerKeyResolver, VerifyOptions};
+use dojang_core::status::StatusListReference;
 use dojang_core::verdict::{IssuerInfo, ReasonCode, Verdict};
-use dojang_registry::state::{KeyHistoryError, LedgerState};
+use dojang_registry::state::{Accreditation, KeyHistoryError, LedgerState};
 use dojang_schemas::Catalog;
+
+pub use input::Presented;
+pub use trust::{StatusLookup, Trust};
 
 /// What the verifier requires.
 #[derive(Debug, Clone, Copy)]
 pub struct Policy<'a> {
-    /// Key binding the presentation must carry (nonce and audience), if any.
+    /// Key binding an SD-JWT VC presentation must carry (nonce and audience), if any.
     pub key_binding: Option<ExpectedKeyBinding<'a>>,
-    /// Whether checks that need trust data (accreditation, status) are required. Without a
-    /// trust bundle they cannot be made, and a required check that cannot be made rejects.
-    pub require_trust_checks: bool,
+    /// The challenge this verifier showed, for a QR presentation in challenge mode. `None`:
+    /// time-window mode.
+    pub challenge: Option<Challenge<'a>>,
+    /// How long after it was made a QR presentation is accepted, in seconds.
+    pub window: i64,
     /// Clock skew tolerated, in seconds.
     pub leeway: i64,
+    /// Whether checks that need trust data (accreditation, status) are required. A required
+    /// check that cannot be made rejects.
+    pub require_trust_checks: bool,
+    /// The oldest trust bundle accepted, in seconds since its export. `None`: any age.
+    pub max_bundle_age: Option<i64>,
+    /// Witness cosignatures the bundle's checkpoint must carry.
+    pub min_witnesses: usize,
 }
+
+/// The default maximum bundle age: one day.
+pub const DEFAULT_MAX_BUNDLE_AGE: i64 = 24 * 3600;
 
 impl Default for Policy<'_> {
     fn default() -> Self {
         Policy {
             key_binding: None,
+            challenge: None,
+            window: 60,
+            leeway: 30,
             require_trust_checks: true,
-            leeway: 60,
+            max_bundle_age: Some(DEFAULT_MAX_BUNDLE_AGE),
+            min_witnesses: 0,
         }
     }
 }
 
-/// Verifies an SD-JWT VC presentation with the issuer keys from `keys`.
-///
-/// Without trust data, accreditation and status are reported unchecked (blocking when the
-/// policy requires them).
+/// An offline verifier: a trust bundle and the credential type catalog.
+#[derive(Debug, Clone, Copy)]
+pub struct Verifier<'a> {
+    /// What the verifier trusts.
+    pub trust: &'a Trust,
+    /// The credential types it knows.
+    pub catalog: &'a Catalog,
+}
+
+impl Verifier<'_> {
+    /// Verifies whatever was presented: see [`Presented::detect`].
+    pub fn verify(&self, input: &[u8], policy: &Policy<'_>, now: i64) -> Verdict {
+        match Presented::detect(input) {
+            Ok(Presented::QrPayload(payload)) => self.qr(&payload, policy, now),
+            Ok(Presented::SdJwt(text)) => self.sd_jwt_vc(&text, policy, now),
+            Ok(Presented::DataIntegrity(text)) => self.data_integrity(&text, policy, now),
+            Err((code, detail)) => self.with_freshness(Verdict::rejected(now, code, detail), now),
+        }
+    }
+
+    /// Verifies a QR presentation's bytes (after base45).
+    pub fn qr(&self, presentation: &[u8], policy: &Policy<'_>, now: i64) -> Verdict {
+        let options = compact::VerifyOptions {
+            now,
+            leeway: policy.leeway,
+            window: policy.window,
+            challenge: policy.challenge,
+        };
+        let keys = LedgerKeys(self.trust.state());
+        match compact::verify(presentation, &keys, &options) {
+            Ok(verified) => self.judge(
+                Verified {
+                    issuer: &verified.issuer,
+                    vct: &verified.vct,
+                    status: verified.status.as_ref(),
+                    claims: verified.claims,
+                },
+                policy,
+                now,
+            ),
+            Err(e) => self.with_freshness(Verdict::rejected(now, (&e).into(), e.to_string()), now),
+        }
+    }
+
+    /// Verifies the text of a QR presentation (`DJ1:` and base45).
+    pub fn qr_text(&self, text: &str, policy: &Policy<'_>, now: i64) -> Verdict {
+        match compact::from_qr_text(text) {
+            Ok(payload) => self.qr(&payload, policy, now),
+            Err(e) => self.with_freshness(Verdict::rejected(now, (&e).into(), e.to_string()), now),
+        }
+    }
+
+    /// Verifies an SD-JWT VC presentation.
+    pub fn sd_jwt_vc(&self, presentation: &str, policy: &Policy<'_>, now: i64) -> Verdict {
+        let options = VerifyOptions {
+            now,
+            leeway: policy.leeway,
+            key_binding: policy.key_binding,
+        };
+        match vc::verify(presentation, &LedgerKeys(self.trust.state()), &options) {
+            Ok(verified) => self.judge(
+                Verified {
+                    issuer: &verified.issuer,
+                    vct: &verified.vct,
+                    status: verified.status.as_ref(),
+                    claims: verified.claims,
+                },
+                policy,
+                now,
+            ),
+            Err(e) => self.with_freshness(Verdict::rejected(now, (&e).into(), e.to_string()), now),
+        }
+    }
+
+    /// Verifies a W3C Data Integrity credential (eddsa-rdfc-2022, ecdsa-rdfc-2019).
+    pub fn data_integrity(&self, document: &str, policy: &Policy<'_>, now: i64) -> Verdict {
+        let verified = match di::verify(document) {
+            Ok(verified) => verified,
+            Err(e) => {
+                let verdict = Verdict::rejected(now, e.reason_code(), e.to_string());
+                return self.with_freshness(verdict, now);
+            }
+        };
+        if let Some((code, detail)) = di::validity(&verified, now, policy.leeway) {
+            return self.with_freshness(Verdict::rejected(now, code, detail), now);
+        }
+        let ty = verified.most_specific_type().to_owned();
+        self.judge(
+            Verified {
+                issuer: &verified.issuer,
+                vct: &ty,
+                status: None,
+                claims: verified.claims,
+            },
+            policy,
+            now,
+        )
+    }
+
+    fn with_freshness(&self, mut verdict: Verdict, now: i64) -> Verdict {
+        verdict.freshness = Some(self.trust.freshness(now));
+        verdict
+    }
+
+    /// The trust decisions shared by every format, once the credential itself verified.
+    fn judge(&self, verified: Verified<'_>, policy: &Policy<'_>, now: i64) -> Verdict {
+        let mut verdict = self.with_freshness(Verdict::new(now), now);
+        let ty = self
+            .catalog
+            .by_vct(verified.vct)
+            .map_or(verified.vct, |ty| ty.id());
+        verdict.credential_type = Some(ty.to_owned());
+        verdict.disclosed_claims = verified.claims;
+        let mut issuer = IssuerInfo {
+            id: verified.issuer.to_owned(),
+            name: None,
+        };
+
+        let freshness = self.trust.freshness(now);
+        if let Some(max) = policy.max_bundle_age
+            && freshness.bundle_age_secs > max
+        {
+            verdict.invalid(
+                ReasonCode::BundleTooOld,
+                format!(
+                    "the trust bundle is {} old; this verifier accepts at most {}",
+                    duration(freshness.bundle_age_secs),
+                    duration(max)
+                ),
+            );
+        }
+        if usize::try_from(freshness.witnesses).unwrap_or(usize::MAX) < policy.min_witnesses {
+            verdict.invalid(
+                ReasonCode::WitnessesInsufficient,
+                format!(
+                    "the bundle's checkpoint has {} witness cosignatures; {} are required",
+                    freshness.witnesses, policy.min_witnesses
+                ),
+            );
+        }
+
+        match Did::parse(verified.issuer).map(|did| self.trust.state().accreditation(&did, ty)) {
+            Ok(Accreditation::Accredited { name, .. }) => issuer.name = Some(name),
+            Ok(Accreditation::Withdrawn) => verdict.invalid(
+                ReasonCode::AccreditationWithdrawn,
+                format!("the issuer's accreditation for `{ty}` was withdrawn"),
+            ),
+            Ok(Accreditation::NotAccredited) | Err(_) => verdict.invalid(
+                ReasonCode::IssuerNotAccreditedForType,
+                format!("the issuer is not accredited for `{ty}` in the registry"),
+            ),
+        }
+        verdict.issuer = Some(issuer);
+
+        if let Some(reference) = verified.status {
+            match self.trust.status(verified.issuer, reference, now) {
+                StatusLookup::Known(status) => {
+                    if let Some(code) = status_reason(status) {
+                        verdict.invalid(
+                            code,
+                            format!("the issuer's status list marks it {}", code.as_str()),
+                        );
+                    }
+                }
+                StatusLookup::Unavailable(why) => verdict.unchecked(
+                    ReasonCode::StatusUnavailable,
+                    policy.require_trust_checks,
+                    why,
+                ),
+            }
+        }
+        verdict
+    }
+}
+
+/// What every format yields once its signatures check out.
+struct Verified<'a> {
+    issuer: &'a str,
+    vct: &'a str,
+    status: Option<&'a StatusListReference>,
+    claims: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `3h 5m`, `2d 4h`: a duration for a person.
+fn duration(secs: i64) -> String {
+    let (d, h, m) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
+    match (d, h, m) {
+        (0, 0, m) => format!("{m}m"),
+        (0, h, m) => format!("{h}h {m}m"),
+        (d, h, _) => format!("{d}d {h}h"),
+    }
+}
+
+/// Verifies an SD-JWT VC presentation with the issuer keys from `keys`, without a trust
+/// bundle: accreditation and status are reported unchecked (blocking when the policy requires
+/// them).
 pub fn verify_sd_jwt_vc(
     presentation: &str,
     keys: &dyn IssuerKeyResolver,

@@ -104,10 +104,7 @@ impl Trust {
             ));
         }
         if let Some(exp) = held.exp.filter(|&exp| exp <= now) {
-            return unavailable(format!(
-                "status list `{}` expired at {exp}",
-                reference.uri
-            ));
+            return unavailable(format!("status list `{}` expired at {exp}", reference.uri));
         }
         let list = match &held.list {
             Ok(list) => list,

@@ -57,6 +57,7 @@ fn policy(require_trust_checks: bool) -> Policy<'static> {
         }),
         require_trust_checks,
         leeway: 60,
+        ..Policy::default()
     }
 }
 

@@ -23,6 +23,8 @@
 //!   holder binding against the verifier's expectations.
 
 mod cbor;
+#[cfg(feature = "forge")]
+pub mod forge;
 mod issue;
 mod present;
 mod token;

@@ -123,8 +123,20 @@ impl HeldCompact {
             .disclosures
             .iter()
             .filter(|d| disclose.contains(&d.name.as_str()))
-            .map(|d| Value::Bytes(d.bytes.clone()))
+            .map(|d| d.bytes.clone())
             .collect();
+        self.bind(chosen, binding, holder)
+    }
+
+    /// The presentation of this credential with `disclosures`, bound and signed by `holder`
+    /// — unchecked: [`HeldCompact::present`] makes sure the holder and the claims are right.
+    pub(super) fn bind(
+        &self,
+        disclosures: Vec<Vec<u8>>,
+        binding: &Binding<'_>,
+        holder: &dyn Signer,
+    ) -> Result<Vec<u8>, CompactError> {
+        let chosen = disclosures.into_iter().map(Value::Bytes).collect();
         let credential = Sign1 {
             protected_bytes: self.sign1.protected_bytes.clone(),
             protected: Value::Null,
