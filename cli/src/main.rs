@@ -11,6 +11,7 @@ mod issuer;
 mod output;
 mod registry;
 mod setup;
+mod verify;
 mod wallet;
 
 use std::process::ExitCode;
@@ -56,6 +57,8 @@ enum Command {
     Registry(registry::RegistryCommand),
     /// A citizen's wallet: receive, list, show, present (QR or OpenID4VP), back up.
     Wallet(wallet::WalletArgs),
+    /// Verify a presented credential offline (QR image or text, SD-JWT VC, Data Integrity).
+    Verify(verify::VerifyArgs),
     /// List the credential types this build knows.
     Types,
     /// Measure issuance and verification speed (prints `name: value unit` lines).
@@ -72,6 +75,7 @@ fn main() -> ExitCode {
         Command::Did(command) => identity::did(command),
         Command::Credential(command) => credential::run(command),
         Command::Wallet(args) => wallet::run(args),
+        Command::Verify(args) => verify::run(args),
         Command::Types => credential::types(),
         Command::Bench(args) => bench::run(args),
     };

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{dojang_with, free_port, ok, ok_with, spawn};
+use common::{dojang, dojang_with, free_port, ok, ok_with, spawn};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_ministry_issues_in_batch_and_revokes() {
@@ -185,6 +185,15 @@ async fn a_ministry_issues_in_batch_and_revokes() {
     let png = std::fs::read(p("qr.png")).unwrap();
     assert_eq!(dojang_wallet::qr::read_image(&png).unwrap(), qr_text.trim());
     assert!(qr_text.starts_with("DJ1:"));
+
+    // A counter fetches the trust bundle once, then verifies the photo of the QR offline.
+    let bundle = p("bundle.jwt");
+    ok(&["registry", "bundle", "--url", &registry, "--out", &bundle]);
+    let verdict = ok(&["verify", &p("qr.png"), "--bundle", &bundle]);
+    assert!(verdict.starts_with("ACCEPTED  citizen-card"), "{verdict}");
+    assert!(verdict.contains("Seoul Metropolitan Government"), "{verdict}");
+    assert!(verdict.contains("claim    name: Kim Minji"), "{verdict}");
+
     let refused = dojang_with(
         &["wallet", "--wallet", &wallet_file, "list"],
         &[("DOJANG_WALLET_SECRET", "guess")],
@@ -249,4 +258,23 @@ async fn a_ministry_issues_in_batch_and_revokes() {
 
     let refreshed = wallet(&["refresh"]);
     assert_eq!(refreshed.trim(), format!("{id}  revoked"));
+
+    // With a fresh bundle the counter sees the revocation.
+    let qr_text = wallet(&["present", &id, "--disclose", "name", "--text"]);
+    ok(&["registry", "bundle", "--url", &registry, "--out", &bundle]);
+    let rejected = dojang(&["verify", qr_text.trim(), "--bundle", &bundle, "--json"]);
+    assert_eq!(rejected.status.code(), Some(1));
+    let verdict: serde_json::Value = serde_json::from_slice(&rejected.stdout).unwrap();
+    assert_eq!(verdict["decision"], "rejected");
+    assert_eq!(verdict["reasons"][0]["code"], "revoked");
+    let no_anchor = dojang(&[
+        "verify",
+        qr_text.trim(),
+        "--bundle",
+        &bundle,
+        "--anchor",
+        &p("missing.json"),
+    ]);
+    assert_eq!(no_anchor.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&no_anchor.stderr).contains("reading the trust anchor"));
 }

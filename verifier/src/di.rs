@@ -1,50 +1,522 @@
-//! W3C Data Integrity credentials from other systems (being written).
+//! Offline verification of W3C Data Integrity credentials.
+//!
+//! Two cryptosuites are accepted: `eddsa-rdfc-2022` (Ed25519) and
+//! `ecdsa-rdfc-2019` (P-256). Proofs are checked with SpruceID's
+//! `ssi`, but everything it may need is local:
+//!
+//! * JSON-LD contexts come only from contexts compiled into the binary: the
+//!   ones `ssi` bundles (VCDM v1/v2 and their examples, Data Integrity v1/v2,
+//!   Multikey, …) plus [`BUNDLED_CONTEXTS`]. Any other context URL fails with
+//!   [`DiError::UnknownContext`]; nothing is ever fetched.
+//! * Verification methods must be `did:key` URLs, resolved from the key
+//!   material in the identifier itself.
+//!
+//! P-384 keys are refused ([`DiError::UnsupportedCryptosuite`]): `ssi` 0.16's RDF
+//! canonicalization always hashes with SHA-256, while `ecdsa-rdfc-2019` with P-384 requires
+//! SHA-384, so such proofs could only be judged by luck of blank-node labelling.
+//!
+//! [`verify`] checks the proof alone; [`judge`] adds the validity period and that a DID
+//! issuer is the key's controller, and the [`Verifier`](crate::Verifier) the accreditation.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{LazyLock, Mutex};
+
+use serde_json::{Map, Value};
+use ssi::claims::data_integrity::{AnySuite, DataIntegrity, DataIntegrityDocument, DecodeError};
+use ssi::claims::{Invalid, ProofValidationError, VerificationParameters};
+use ssi::dids::{DIDKey, DIDResolver, DIDURL, VerificationMethodDIDResolver};
+use ssi::json_ld::{ContextLoader, Iri, LoadError, Loader, RemoteDocument};
+use ssi::verification_methods::AnyMethod;
 
 use dojang_core::verdict::ReasonCode;
 
 /// A Data Integrity credential whose proof verified.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct VerifiedDi {
-    /// The issuer id.
+    /// The issuer's id: `issuer` itself when it is a string, else `issuer.id`.
     pub issuer: String,
-    /// The credential's `type` values.
+    /// The credential's `type` values, in document order.
     pub types: Vec<String>,
-    /// The proof's cryptosuite.
+    /// The proof's cryptosuite: `eddsa-rdfc-2022` or `ecdsa-rdfc-2019`.
     pub cryptosuite: String,
-    /// The proof's verification method.
+    /// The proof's `verificationMethod` (a `did:key` URL). The caller decides
+    /// whether this key speaks for [`issuer`](Self::issuer).
     pub verification_method: String,
-    /// The credential subject.
-    pub claims: serde_json::Map<String, serde_json::Value>,
-    /// `validFrom` (or `issuanceDate`), as given.
+    /// The `credentialSubject` object.
+    pub claims: Map<String, Value>,
+    /// `validFrom` (VCDM 2) or `issuanceDate` (VCDM 1.1), exactly as given.
     pub valid_from: Option<String>,
-    /// `validUntil` (or `expirationDate`), as given.
+    /// `validUntil` (VCDM 2) or `expirationDate` (VCDM 1.1), exactly as given.
     pub valid_until: Option<String>,
 }
 
-/// Why a Data Integrity credential was refused.
+/// Why a document was not accepted as a verified Data Integrity credential.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum DiError {
-    /// Not JSON.
-    #[error("not JSON")]
-    NotJson,
+    /// The input is not JSON (or nests deeper than the JSON parser allows).
+    #[error("not JSON: {0}")]
+    NotJson(String),
+    /// The input is JSON but not a verifiable credential.
+    #[error("not a verifiable credential: {0}")]
+    NotACredential(&'static str),
+    /// The credential carries no `proof`.
+    #[error("the credential has no proof")]
+    NoProof,
+    /// The proof is not a `DataIntegrityProof` with a supported cryptosuite;
+    /// holds the cryptosuite (or proof type) found.
+    #[error("unsupported cryptosuite or proof type `{0}`")]
+    UnsupportedCryptosuite(String),
+    /// A JSON-LD context that is not bundled in the binary; holds its URL.
+    #[error("JSON-LD context `{0}` is not bundled (no context is fetched)")]
+    UnknownContext(String),
+    /// The verification method could not be resolved offline (it is not a
+    /// valid `did:key` URL, or the key it names does not exist).
+    #[error("cannot resolve verification method: {0}")]
+    UnresolvableMethod(String),
+    /// The signature does not verify, or the proof value is malformed.
+    #[error("invalid proof")]
+    InvalidProof,
+    /// Anything else structurally wrong with the credential or its proof.
+    #[error("malformed credential: {0}")]
+    Malformed(String),
 }
 
-impl DiError {
-    /// The verdict's reason code.
-    pub fn reason_code(&self) -> ReasonCode {
-        ReasonCode::MalformedCredential
+/// The cryptosuites [`verify`] accepts.
+pub const SUPPORTED_CRYPTOSUITES: [&str; 2] = ["eddsa-rdfc-2022", "ecdsa-rdfc-2019"];
+
+/// Contexts bundled here in addition to those `ssi` ships: (URL, document).
+///
+/// * `https://w3id.org/citizenship/v4rc1`: the W3C CCG Citizenship Vocabulary
+///   context (w3c-ccg/citizenship-vocab, `contexts/citizenship-v4rc1.jsonld`),
+///   used by the W3C Data Integrity test vectors' "employ" credentials.
+pub const BUNDLED_CONTEXTS: [(&str, &str); 1] = [(
+    "https://w3id.org/citizenship/v4rc1",
+    include_str!("contexts/citizenship-v4rc1.jsonld"),
+)];
+
+/// Deepest JSON nesting accepted; real credentials stay far below it.
+const MAX_DEPTH: usize = 64;
+
+const CREDENTIALS_V1: &str = "https://www.w3.org/2018/credentials/v1";
+const CREDENTIALS_V2: &str = "https://www.w3.org/ns/credentials/v2";
+const BASE58BTC: &str = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+
+/// `ssi`'s static contexts plus [`BUNDLED_CONTEXTS`], built once.
+static CONTEXTS: LazyLock<Result<ContextLoader, String>> = LazyLock::new(|| {
+    let extra = BUNDLED_CONTEXTS
+        .iter()
+        .map(|(url, doc)| ((*url).to_owned(), (*doc).to_owned()))
+        .collect();
+    ContextLoader::default()
+        .with_context_map_from(extra)
+        .map_err(|e| format!("a bundled JSON-LD context is invalid: {e}"))
+});
+
+/// Verifies the Data Integrity proof of the credential in `document`, offline.
+///
+/// Accepts one `DataIntegrityProof` (a one-element proof array too) using
+/// `eddsa-rdfc-2022` or `ecdsa-rdfc-2019` with `proofPurpose`
+/// `assertionMethod` and a `did:key` verification method. Time validity is
+/// not checked. This is a blocking call (CPU only, no I/O); it may be called
+/// from any thread, including inside an async runtime.
+pub fn verify(document: &str) -> Result<VerifiedDi, DiError> {
+    // `ssi` and its JSON-LD stack are not ours; make sure a panic in them can
+    // never escape to the caller as anything but an error.
+    catch_unwind(AssertUnwindSafe(|| verify_inner(document))).unwrap_or_else(|_| {
+        Err(DiError::Malformed(
+            "internal error while verifying the proof".to_owned(),
+        ))
+    })
+}
+
+/// True if `text` looks like a JSON credential with a `DataIntegrityProof`
+/// (a cheap sniff: nothing is parsed as JSON-LD and nothing is verified).
+pub fn looks_like_data_integrity(text: &str) -> bool {
+    let trimmed = text.trim_start();
+    if !trimmed.starts_with('{')
+        || !trimmed.contains("\"proof\"")
+        || !trimmed.contains("DataIntegrityProof")
+    {
+        return false;
+    }
+    let Ok(Value::Object(doc)) = serde_json::from_str::<Value>(trimmed) else {
+        return false;
+    };
+    match doc.get("proof") {
+        Some(Value::Object(proof)) => is_data_integrity_proof(proof),
+        Some(Value::Array(proofs)) => proofs
+            .iter()
+            .any(|p| p.as_object().is_some_and(is_data_integrity_proof)),
+        _ => false,
     }
 }
 
-/// Verifies the proof offline.
-pub fn verify(_document: &str) -> Result<VerifiedDi, DiError> {
-    Err(DiError::NotJson)
+fn is_data_integrity_proof(proof: &Map<String, Value>) -> bool {
+    proof.get("type").and_then(Value::as_str) == Some("DataIntegrityProof")
 }
 
-/// True if `text` looks like a JSON credential with a Data Integrity proof.
-pub fn looks_like_data_integrity(text: &str) -> bool {
-    text.trim_start().starts_with('{') && text.contains("\"proof\"")
+fn verify_inner(document: &str) -> Result<VerifiedDi, DiError> {
+    let value: Value =
+        serde_json::from_str(document).map_err(|e| DiError::NotJson(e.to_string()))?;
+    let Value::Object(doc) = &value else {
+        return Err(DiError::NotACredential("not a JSON object"));
+    };
+    if depth(&value) > MAX_DEPTH {
+        return Err(DiError::Malformed(format!(
+            "JSON nests deeper than {MAX_DEPTH} levels"
+        )));
+    }
+
+    let credential = read_credential(doc)?;
+    let proof = read_proof(doc)?;
+
+    // `ssi` gets exactly the value read above, re-serialized, so what it
+    // verifies is what is returned (duplicate keys, for one, are gone).
+    let reserialized = serde_json::to_string(&value)
+        .map_err(|e| DiError::Malformed(format!("cannot re-serialize the document: {e}")))?;
+    futures::executor::block_on(check_proof(&reserialized, &proof.verification_method))?;
+
+    Ok(VerifiedDi {
+        issuer: credential.issuer,
+        types: credential.types,
+        cryptosuite: proof.cryptosuite,
+        verification_method: proof.verification_method,
+        claims: credential.claims,
+        valid_from: credential.valid_from,
+        valid_until: credential.valid_until,
+    })
+}
+
+/// The credential fields read before any cryptography.
+struct Credential {
+    issuer: String,
+    types: Vec<String>,
+    claims: Map<String, Value>,
+    valid_from: Option<String>,
+    valid_until: Option<String>,
+}
+
+fn read_credential(doc: &Map<String, Value>) -> Result<Credential, DiError> {
+    let first_context = match doc.get("@context") {
+        Some(Value::String(s)) => Some(s.as_str()),
+        Some(Value::Array(items)) => items.first().and_then(Value::as_str),
+        _ => return Err(DiError::NotACredential("no @context")),
+    };
+    if !matches!(first_context, Some(CREDENTIALS_V1 | CREDENTIALS_V2)) {
+        return Err(DiError::NotACredential(
+            "the first @context is not the VCDM v1 or v2 context",
+        ));
+    }
+
+    let types = match doc.get("type") {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|t| t.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()
+            .ok_or(DiError::NotACredential("a `type` value is not a string"))?,
+        _ => return Err(DiError::NotACredential("no `type`")),
+    };
+    if !types.iter().any(|t| t == "VerifiableCredential") {
+        return Err(DiError::NotACredential(
+            "`type` does not include VerifiableCredential",
+        ));
+    }
+
+    let issuer = match doc.get("issuer") {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Object(o)) => match o.get("id") {
+            Some(Value::String(s)) => s.clone(),
+            _ => {
+                return Err(DiError::NotACredential(
+                    "the issuer object has no string `id`",
+                ));
+            }
+        },
+        _ => return Err(DiError::NotACredential("no `issuer`")),
+    };
+
+    let claims = match doc.get("credentialSubject") {
+        Some(Value::Object(o)) => o.clone(),
+        Some(Value::Array(items)) => match items.as_slice() {
+            [Value::Object(o)] => o.clone(),
+            _ => {
+                return Err(DiError::Malformed(
+                    "only a single credentialSubject object is supported".to_owned(),
+                ));
+            }
+        },
+        _ => return Err(DiError::NotACredential("no credentialSubject object")),
+    };
+
+    Ok(Credential {
+        issuer,
+        types,
+        claims,
+        valid_from: date(doc, "validFrom", "issuanceDate")?,
+        valid_until: date(doc, "validUntil", "expirationDate")?,
+    })
+}
+
+/// The first of `v2_name` / `v1_name` present, which must be a string.
+fn date(doc: &Map<String, Value>, v2_name: &str, v1_name: &str) -> Result<Option<String>, DiError> {
+    for name in [v2_name, v1_name] {
+        match doc.get(name) {
+            None => {}
+            Some(Value::String(s)) => return Ok(Some(s.clone())),
+            Some(_) => return Err(DiError::Malformed(format!("`{name}` is not a string"))),
+        }
+    }
+    Ok(None)
+}
+
+/// The proof fields read before any cryptography.
+struct ProofInfo {
+    cryptosuite: String,
+    verification_method: String,
+}
+
+fn read_proof(doc: &Map<String, Value>) -> Result<ProofInfo, DiError> {
+    let proof = match doc.get("proof") {
+        None | Some(Value::Null) => return Err(DiError::NoProof),
+        Some(Value::Object(p)) => p,
+        Some(Value::Array(items)) => match items.as_slice() {
+            [] => return Err(DiError::NoProof),
+            [Value::Object(p)] => p,
+            [_] => return Err(DiError::Malformed("the proof is not an object".to_owned())),
+            _ => {
+                return Err(DiError::Malformed(
+                    "proof sets and chains (several proofs) are not supported".to_owned(),
+                ));
+            }
+        },
+        Some(_) => return Err(DiError::Malformed("the proof is not an object".to_owned())),
+    };
+
+    let proof_type = match proof.get("type") {
+        Some(Value::String(s)) => s.as_str(),
+        _ => {
+            return Err(DiError::Malformed(
+                "the proof has no string `type`".to_owned(),
+            ));
+        }
+    };
+    if proof_type != "DataIntegrityProof" {
+        return Err(DiError::UnsupportedCryptosuite(proof_type.to_owned()));
+    }
+    let cryptosuite = match proof.get("cryptosuite") {
+        Some(Value::String(s)) => s.clone(),
+        _ => {
+            return Err(DiError::Malformed(
+                "the proof has no string `cryptosuite`".to_owned(),
+            ));
+        }
+    };
+    if !SUPPORTED_CRYPTOSUITES.contains(&cryptosuite.as_str()) {
+        return Err(DiError::UnsupportedCryptosuite(cryptosuite));
+    }
+
+    match proof.get("proofPurpose") {
+        Some(Value::String(s)) if s == "assertionMethod" => {}
+        _ => {
+            return Err(DiError::Malformed(
+                "the proof's purpose is not assertionMethod".to_owned(),
+            ));
+        }
+    }
+
+    let verification_method = match proof.get("verificationMethod") {
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => {
+            return Err(DiError::UnresolvableMethod(
+                "verificationMethod is not a URL string".to_owned(),
+            ));
+        }
+        None => {
+            return Err(DiError::Malformed(
+                "the proof has no verificationMethod".to_owned(),
+            ));
+        }
+    };
+    if !is_did_key_url(&verification_method) {
+        return Err(DiError::UnresolvableMethod(format!(
+            "`{verification_method}` is not a did:key URL with a fragment (only did:key is resolvable offline)"
+        )));
+    }
+    // P-384 Multikeys (`z82…`): ssi 0.16 canonicalizes with SHA-256 where ecdsa-rdfc-2019
+    // with P-384 requires SHA-384, so such proofs are refused as a suite we do not support
+    // rather than misjudged.
+    if cryptosuite == "ecdsa-rdfc-2019" && verification_method.starts_with("did:key:z82") {
+        return Err(DiError::UnsupportedCryptosuite(
+            "ecdsa-rdfc-2019 with a P-384 key".to_owned(),
+        ));
+    }
+
+    // Both suites encode the signature as multibase base58btc ('z' prefix).
+    match proof.get("proofValue") {
+        Some(Value::String(s))
+            if s.len() > 1
+                && s.starts_with('z')
+                && s[1..].chars().all(|c| BASE58BTC.contains(c)) => {}
+        _ => return Err(DiError::InvalidProof),
+    }
+
+    Ok(ProofInfo {
+        cryptosuite,
+        verification_method,
+    })
+}
+
+/// `did:key:<multibase key>#<fragment>`, the only form resolvable offline.
+fn is_did_key_url(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("did:key:") else {
+        return false;
+    };
+    match rest.split_once('#') {
+        Some((id, fragment)) => {
+            !id.is_empty()
+                && !fragment.is_empty()
+                && id.chars().all(|c| c.is_ascii_alphanumeric())
+                && fragment.chars().all(|c| c.is_ascii_alphanumeric())
+        }
+        None => false,
+    }
+}
+
+/// JSON nesting depth, computed without recursion.
+fn depth(value: &Value) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(value, 1usize)];
+    while let Some((v, d)) = stack.pop() {
+        deepest = deepest.max(d);
+        match v {
+            Value::Array(items) => stack.extend(items.iter().map(|i| (i, d + 1))),
+            Value::Object(map) => stack.extend(map.values().map(|i| (i, d + 1))),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// Runs `ssi`'s Data Integrity verification on `json` (already checked to
+/// carry one supported proof with a did:key method).
+async fn check_proof(json: &str, verification_method: &str) -> Result<(), DiError> {
+    let contexts = CONTEXTS
+        .as_ref()
+        .map_err(|e| DiError::Malformed(e.clone()))?;
+    let loader = OfflineLoader {
+        contexts,
+        missing: Mutex::new(None),
+    };
+
+    // `DataIntegrityDocument` has no claims validation: the credential's
+    // validity period is left to the caller.
+    let secured: DataIntegrity<DataIntegrityDocument, AnySuite> =
+        match ssi::claims::data_integrity::from_json_str(json) {
+            Ok(secured) => secured,
+            Err(DecodeError::Syntax(e)) => {
+                return Err(DiError::Malformed(format!("cannot decode the proof: {e}")));
+            }
+            Err(DecodeError::ProofPreparation(e)) => {
+                return Err(DiError::Malformed(format!("cannot prepare the proof: {e}")));
+            }
+        };
+
+    resolve_did_key(verification_method).await?;
+    let resolver = VerificationMethodDIDResolver::<DIDKey, AnyMethod>::new(DIDKey);
+    let params = VerificationParameters::from_resolver(resolver).with_json_ld_loader(&loader);
+    let outcome = secured.verify(&params).await;
+
+    // A missing context explains whatever error followed it.
+    if let Some(e) = loader.unknown_context() {
+        return Err(e);
+    }
+    match outcome {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(Invalid::Proof(_))) => Err(DiError::InvalidProof),
+        Ok(Err(Invalid::Claims(e))) => Err(DiError::Malformed(e.to_string())),
+        Err(e) => Err(map_validation_error(e, verification_method)),
+    }
+}
+
+/// Checks that `verification_method` names a key of its did:key document, so
+/// that an unusable method is reported as such rather than as a bad proof.
+async fn resolve_did_key(verification_method: &str) -> Result<(), DiError> {
+    let unresolvable =
+        |why: String| DiError::UnresolvableMethod(format!("`{verification_method}`: {why}"));
+    let url = DIDURL::new(verification_method.as_bytes())
+        .map_err(|_| unresolvable("not a DID URL".to_owned()))?;
+    let dereferenced = DIDKey
+        .dereference(url)
+        .await
+        .map_err(|e| unresolvable(e.to_string()))?;
+    dereferenced
+        .content
+        .into_verification_method()
+        .map(drop)
+        .map_err(|_| unresolvable("does not name a verification method".to_owned()))
+}
+
+fn map_validation_error(e: ProofValidationError, verification_method: &str) -> DiError {
+    use ProofValidationError as E;
+    match e {
+        E::InvalidProof | E::InvalidSignature | E::MissingSignature | E::InvalidKeyUse => {
+            DiError::InvalidProof
+        }
+        E::UnknownKey
+        | E::InvalidKey
+        | E::MissingPublicKey
+        | E::AmbiguousPublicKey
+        | E::UnsupportedKeyController(_)
+        | E::KeyControllerNotFound(_)
+        | E::InvalidKeyController
+        | E::InvalidVerificationMethod(_) => {
+            DiError::UnresolvableMethod(format!("`{verification_method}`: {e}"))
+        }
+        other => DiError::Malformed(other.to_string()),
+    }
+}
+
+/// JSON-LD document loader that only knows compiled-in contexts and records
+/// the first URL it could not serve.
+struct OfflineLoader<'a> {
+    contexts: &'a ContextLoader,
+    missing: Mutex<Option<String>>,
+}
+
+impl OfflineLoader<'_> {
+    fn unknown_context(&self) -> Option<DiError> {
+        let missing = self.missing.lock().ok()?;
+        missing.clone().map(DiError::UnknownContext)
+    }
+}
+
+impl Loader for OfflineLoader<'_> {
+    async fn load(&self, url: &Iri) -> Result<RemoteDocument, LoadError> {
+        let result = self.contexts.load(url).await;
+        if result.is_err()
+            && let Ok(mut missing) = self.missing.lock()
+        {
+            missing.get_or_insert_with(|| url.as_str().to_owned());
+        }
+        result
+    }
+}
+
+impl DiError {
+    /// The verdict's reason code for this failure.
+    pub fn reason_code(&self) -> ReasonCode {
+        match self {
+            DiError::NoProof | DiError::InvalidProof => ReasonCode::SignatureInvalid,
+            DiError::UnsupportedCryptosuite(_) => ReasonCode::UnsupportedAlgorithm,
+            DiError::UnknownContext(_) => ReasonCode::UnsupportedFormat,
+            DiError::UnresolvableMethod(_) => ReasonCode::IssuerUnknown,
+            DiError::NotJson(_) | DiError::NotACredential(_) | DiError::Malformed(_) => {
+                ReasonCode::MalformedCredential
+            }
+        }
+    }
 }
 
 impl VerifiedDi {
@@ -56,9 +528,100 @@ impl VerifiedDi {
             .find(|t| *t != "VerifiableCredential")
             .map_or("VerifiableCredential", String::as_str)
     }
+
+    /// The DID whose key made the proof: the verification method without its fragment.
+    pub fn signer(&self) -> &str {
+        self.verification_method
+            .split_once('#')
+            .map_or(self.verification_method.as_str(), |(did, _)| did)
+    }
 }
 
-/// The validity period's verdict at `now`, if it rejects.
-pub fn validity(_verified: &VerifiedDi, _now: i64, _leeway: i64) -> Option<(ReasonCode, String)> {
-    None
+/// What rejects the credential at `now` besides its proof: a validity period that has not
+/// begun or has ended, an unreadable date, or an issuer DID other than the key's controller.
+pub fn judge(verified: &VerifiedDi, now: i64, leeway: i64) -> Option<(ReasonCode, String)> {
+    if verified.issuer.starts_with("did:") && verified.issuer != verified.signer() {
+        return Some((
+            ReasonCode::SignatureInvalid,
+            format!(
+                "the proof was made by {}, not by the issuer {}",
+                verified.signer(),
+                verified.issuer
+            ),
+        ));
+    }
+    let parse = |text: &str| {
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+            .map(time::OffsetDateTime::unix_timestamp)
+            .map_err(|_| {
+                (
+                    ReasonCode::MalformedCredential,
+                    format!("`{text}` is not an RFC 3339 date"),
+                )
+            })
+    };
+    let check = || -> Result<(), (ReasonCode, String)> {
+        if let Some(from) = verified.valid_from.as_deref() {
+            let from_secs = parse(from)?;
+            if from_secs > now + leeway {
+                return Err((ReasonCode::NotYetValid, format!("valid from {from}")));
+            }
+        }
+        if let Some(until) = verified.valid_until.as_deref() {
+            let until_secs = parse(until)?;
+            if until_secs <= now - leeway {
+                return Err((ReasonCode::Expired, format!("valid until {until}")));
+            }
+        }
+        Ok(())
+    };
+    check().err()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+
+    /// Every bundled context parses, and loading is purely in-memory: each
+    /// load completes on its first poll, so no I/O can have been awaited.
+    #[test]
+    fn loader_is_static_only() {
+        let contexts = CONTEXTS.as_ref().expect("bundled contexts parse");
+        let loader = OfflineLoader {
+            contexts,
+            missing: Mutex::new(None),
+        };
+        let mut cx = Context::from_waker(Waker::noop());
+        for url in [
+            CREDENTIALS_V1,
+            CREDENTIALS_V2,
+            "https://w3id.org/security/data-integrity/v2",
+            "https://w3id.org/citizenship/v4rc1",
+        ] {
+            let iri = Iri::new(url).expect("valid IRI");
+            let mut fut = pin!(loader.load(iri));
+            assert!(
+                matches!(fut.as_mut().poll(&mut cx), Poll::Ready(Ok(_))),
+                "{url}"
+            );
+        }
+        let unknown = Iri::new("https://example.org/unknown-context/v1").expect("valid IRI");
+        let mut fut = pin!(loader.load(unknown));
+        assert!(matches!(fut.as_mut().poll(&mut cx), Poll::Ready(Err(_))));
+        assert!(matches!(
+            loader.unknown_context(),
+            Some(DiError::UnknownContext(u)) if u == "https://example.org/unknown-context/v1"
+        ));
+    }
+
+    #[test]
+    fn did_key_url_shape() {
+        assert!(is_did_key_url("did:key:z6Mkabc#z6Mkabc"));
+        assert!(!is_did_key_url("did:key:z6Mkabc"));
+        assert!(!is_did_key_url("did:web:example.com#key-1"));
+        assert!(!is_did_key_url("did:key:z6M/k#x"));
+    }
 }

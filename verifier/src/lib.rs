@@ -151,13 +151,16 @@ impl Verifier<'_> {
                 return self.with_freshness(verdict, now);
             }
         };
-        if let Some((code, detail)) = di::validity(&verified, now, policy.leeway) {
+        if let Some((code, detail)) = di::judge(&verified, now, policy.leeway) {
             return self.with_freshness(Verdict::rejected(now, code, detail), now);
         }
+        // The accredited party is the key's controller: a URL issuer cannot be tied to a key
+        // offline, a DID issuer was checked to be that controller.
         let ty = verified.most_specific_type().to_owned();
+        let signer = verified.signer().to_owned();
         self.judge(
             Verified {
-                issuer: &verified.issuer,
+                issuer: &signer,
                 vct: &ty,
                 status: None,
                 claims: verified.claims,
@@ -209,15 +212,29 @@ impl Verifier<'_> {
             );
         }
 
-        match Did::parse(verified.issuer).map(|did| self.trust.state().accreditation(&did, ty)) {
-            Ok(Accreditation::Accredited { name, .. }) => issuer.name = Some(name),
-            Ok(Accreditation::Withdrawn) => verdict.invalid(
-                ReasonCode::AccreditationWithdrawn,
-                format!("the issuer's accreditation for `{ty}` was withdrawn"),
+        let state = self.trust.state();
+        match Did::parse(verified.issuer) {
+            // An issuer from another system (a Data Integrity credential signed with a
+            // `did:key`): the registry cannot speak for it either way.
+            Ok(did) if state.did(&did).is_none() => verdict.unchecked(
+                ReasonCode::AccreditationNotChecked,
+                policy.require_trust_checks,
+                format!("{did} is not in the registry: its accreditation cannot be checked"),
             ),
-            Ok(Accreditation::NotAccredited) | Err(_) => verdict.invalid(
+            Ok(did) => match state.accreditation(&did, ty) {
+                Accreditation::Accredited { name, .. } => issuer.name = Some(name),
+                Accreditation::Withdrawn => verdict.invalid(
+                    ReasonCode::AccreditationWithdrawn,
+                    format!("the issuer's accreditation for `{ty}` was withdrawn"),
+                ),
+                Accreditation::NotAccredited => verdict.invalid(
+                    ReasonCode::IssuerNotAccreditedForType,
+                    format!("the issuer is not accredited for `{ty}` in the registry"),
+                ),
+            },
+            Err(_) => verdict.invalid(
                 ReasonCode::IssuerNotAccreditedForType,
-                format!("the issuer is not accredited for `{ty}` in the registry"),
+                format!("the issuer `{}` is not a DID", verified.issuer),
             ),
         }
         verdict.issuer = Some(issuer);
