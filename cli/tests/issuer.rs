@@ -191,7 +191,10 @@ async fn a_ministry_issues_in_batch_and_revokes() {
     ok(&["registry", "bundle", "--url", &registry, "--out", &bundle]);
     let verdict = ok(&["verify", &p("qr.png"), "--bundle", &bundle]);
     assert!(verdict.starts_with("ACCEPTED  citizen-card"), "{verdict}");
-    assert!(verdict.contains("Seoul Metropolitan Government"), "{verdict}");
+    assert!(
+        verdict.contains("Seoul Metropolitan Government"),
+        "{verdict}"
+    );
     assert!(verdict.contains("claim    name: Kim Minji"), "{verdict}");
 
     let refused = dojang_with(
