@@ -432,6 +432,16 @@ impl DidDocument {
         relationship: Relationship,
         kid: Option<&str>,
     ) -> Result<PublicKey, DidError> {
+        self.method_for(relationship, kid)?.public_key()
+    }
+
+    /// The verification method authorised for `relationship` with id `kid`; without `kid`, the
+    /// only such method if there is exactly one. See [`DidDocument::key_for`].
+    pub fn method_for(
+        &self,
+        relationship: Relationship,
+        kid: Option<&str>,
+    ) -> Result<&VerificationMethod, DidError> {
         let authorised = self.authorised_ids(relationship);
         let id = match kid {
             Some(kid) => {
@@ -469,8 +479,7 @@ impl DidDocument {
             },
         };
         self.verification_method(&id)
-            .ok_or(DidError::VerificationMethodNotFound { id })?
-            .public_key()
+            .ok_or(DidError::VerificationMethodNotFound { id })
     }
 }
 

@@ -24,7 +24,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use dojang_core::b64;
-use dojang_core::did::{Did, DidDocument, Relationship, VerificationRelationship};
+use dojang_core::did::{
+    Did, DidDocument, Relationship, VerificationMethod, VerificationRelationship,
+};
 use dojang_core::key::PublicKey;
 use dojang_core::status::token::{self, StatusListTokenClaims};
 use serde::Serialize;
@@ -672,13 +674,29 @@ impl LedgerState {
         kid: Option<&str>,
         time_ms: u64,
     ) -> Result<PublicKey, KeyHistoryError> {
+        let method = self.assertion_method_at(did, kid, time_ms)?;
+        method
+            .public_key()
+            .map_err(|_| KeyHistoryError::NotValidAt {
+                did: did.to_string(),
+                kid: kid.map(str::to_owned),
+            })
+    }
+
+    /// The verification method behind [`LedgerState::assertion_key_at`], undecoded.
+    pub fn assertion_method_at(
+        &self,
+        did: &Did,
+        kid: Option<&str>,
+        time_ms: u64,
+    ) -> Result<&VerificationMethod, KeyHistoryError> {
         if !self.dids.contains_key(did) {
             return Err(KeyHistoryError::UnknownDid {
                 did: did.to_string(),
             });
         }
         self.document(did, AsOf::Time(time_ms))
-            .and_then(|document| document.key_for(Relationship::AssertionMethod, kid).ok())
+            .and_then(|document| document.method_for(Relationship::AssertionMethod, kid).ok())
             .ok_or_else(|| KeyHistoryError::NotValidAt {
                 did: did.to_string(),
                 kid: kid.map(str::to_owned),

@@ -5,11 +5,15 @@ use std::collections::HashMap;
 
 use dojang_core::did::Did;
 use dojang_core::jws::Jws;
+use dojang_core::key::PublicKey;
+use dojang_core::sd_jwt::{IssuerKeyError, IssuerKeyResolver};
 use dojang_core::status::StatusListReference;
 use dojang_core::status::token::{self, TokenStatus, TokenStatusList};
 use dojang_core::verdict::Freshness;
 use dojang_registry::bundle::{self, BundleError, TrustAnchor, VerifiedBundle};
 use dojang_registry::state::{LedgerState, StatusListRecord};
+
+use crate::{DecodedKeys, ledger_key};
 
 /// A verified trust bundle and the anchor it was checked against.
 #[derive(Debug, Clone)]
@@ -18,6 +22,8 @@ pub struct Trust {
     bundle: VerifiedBundle,
     /// Status lists by URI.
     lists: HashMap<String, HeldList>,
+    /// Every multibase key in the ledger's DID documents, decoded once.
+    keys: DecodedKeys,
 }
 
 /// One issuer's status list as the bundle carries it.
@@ -50,20 +56,37 @@ impl Trust {
 
     /// Wraps a bundle already verified against `anchor`.
     pub fn from_verified(anchor: TrustAnchor, bundle: VerifiedBundle) -> Self {
-        let lists = decode_lists(&bundle.state);
-        Trust {
+        let mut trust = Trust {
             anchor,
             bundle,
-            lists,
-        }
+            lists: HashMap::new(),
+            keys: HashMap::new(),
+        };
+        trust.index();
+        trust
     }
 
     /// Applies a delta bundle after checking it extends the checkpoint held. On any failure —
     /// a fork, a bad proof, a bad signature — nothing changes.
     pub fn update(&mut self, delta: &str) -> Result<(), BundleError> {
         self.bundle.apply_delta(delta, &self.anchor)?;
-        self.lists = decode_lists(&self.bundle.state);
+        self.index();
         Ok(())
+    }
+
+    /// Decodes the status lists and keys once, for verification to look up.
+    fn index(&mut self) {
+        let state = &self.bundle.state;
+        self.lists = decode_lists(state);
+        self.keys = state
+            .dids()
+            .flat_map(|(_, record)| &record.versions)
+            .flat_map(|version| &version.document.verification_method)
+            .filter_map(|method| {
+                let multibase = method.public_key_multibase.clone()?;
+                Some((multibase, method.public_key().ok()?))
+            })
+            .collect();
     }
 
     /// The ledger state the bundle defines.
@@ -159,4 +182,16 @@ fn decode_list(
     let (claims, list) =
         token::verify_token(&record.token, &key, &record.uri, i64::MIN).map_err(|e| bad(&e))?;
     Ok((list, claims.exp))
+}
+
+/// Issuer keys as of issuance, from the bundle's key histories (see [`crate::LedgerKeys`]).
+impl IssuerKeyResolver for Trust {
+    fn issuer_key(
+        &self,
+        issuer: Option<&str>,
+        kid: Option<&str>,
+        issued_at: Option<i64>,
+    ) -> Result<PublicKey, IssuerKeyError> {
+        ledger_key(self.state(), Some(&self.keys), issuer, kid, issued_at)
+    }
 }

@@ -33,6 +33,7 @@ pub(crate) struct BenchArgs {
 mod issuer;
 mod qr;
 mod registry;
+mod verifier;
 
 pub(super) struct Bench {
     sample: Duration,
@@ -184,6 +185,7 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()?;
 
+    let mut ssi_kb_es256 = None;
     for alg in Algorithm::ALL {
         let tag = tag(alg);
         let issuer = SecretKey::generate(alg)?;
@@ -270,6 +272,7 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         });
         ratio("ssi_over_dojang_verify_es256", ssi_plain, ours_plain);
         ratio("ssi_over_dojang_verify_kb_es256", ssi_kb, ours_kb);
+        ssi_kb_es256 = ssi_kb;
 
         let issuer_signer = to_ssi(&Jwk::from_secret_key(&issuer))?;
         let mut claims = serde_json::Map::new();
@@ -314,6 +317,7 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     qr::run(&bench, now)?;
     status_benches(&bench)?;
 
+    runtime.block_on(verifier::run(&bench, ssi_kb_es256))?;
     runtime.block_on(registry::run(&bench))?;
     runtime.block_on(issuer::run(&bench))?;
 

@@ -13,7 +13,7 @@ use qrcode::{EcLevel, QrCode};
 use super::{Bench, Unit};
 
 /// What a holder shows at a counter, per type: the claims a verifier typically asks for.
-const SHOWN: [(&str, &[&str]); 4] = [
+pub(super) const SHOWN: [(&str, &[&str]); 4] = [
     (
         "citizen-card",
         &["name", "age_over_19", "portrait_sha256", "card_number"],
