@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 pub mod di;
+pub mod http;
 pub mod input;
 pub mod trust;
 

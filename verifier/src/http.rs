@@ -1,0 +1,567 @@
+//! The verifier's HTTP face: the employer page, verification of uploads, challenge QR codes,
+//! the trust bundle's freshness and refresh, and an OpenID4VP verifier endpoint.
+//!
+//! `app` is mounted at `/` by `dojang verifier serve` and nested under `/verifier` by
+//! `dojang up`; the page uses relative URLs, so both work.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json};
+use dojang_core::compact::ChallengeRequest;
+use dojang_core::oid4vp::{AuthorizationRequest, ClaimsQuery, CredentialQuery, DcqlQuery};
+use dojang_core::sd_jwt::ExpectedKeyBinding;
+use dojang_core::verdict::{ReasonCode, Verdict};
+use dojang_registry::bundle::BundleError;
+use dojang_schemas::Catalog;
+use serde::{Deserialize, Serialize};
+
+use crate::input::MAX_INPUT_LEN;
+use crate::{Policy, Trust, Verifier};
+
+/// How long a challenge or an OpenID4VP request stays open, in seconds.
+pub const OPEN_FOR: i64 = 300;
+/// Open challenges and requests kept at most (older ones are dropped first).
+const MAX_OPEN: usize = 10_000;
+
+/// The verifier service's settings.
+#[derive(Debug, Clone)]
+pub struct VerifierConfig {
+    /// This verifier's public base URL (OpenID4VP answers are posted under it).
+    pub public_url: String,
+    /// Who this verifier is, as its challenge QR codes say (`aud`).
+    pub audience: String,
+    /// The registry to refresh the trust bundle from, if any.
+    pub registry_url: Option<String>,
+    /// The oldest bundle accepted, in seconds. `None`: any age.
+    pub max_bundle_age: Option<i64>,
+    /// Witness cosignatures required on the bundle's checkpoint.
+    pub min_witnesses: usize,
+}
+
+/// The verifier service: shared, cheap to clone.
+#[derive(Clone)]
+pub struct VerifierService(Arc<Inner>);
+
+struct Inner {
+    config: VerifierConfig,
+    trust: RwLock<Trust>,
+    challenges: Mutex<HashMap<String, Open<ChallengeRequest>>>,
+    requests: Mutex<HashMap<String, Open<OnlineRequest>>>,
+    http: reqwest::Client,
+}
+
+struct Open<T> {
+    value: T,
+    expires: i64,
+}
+
+struct OnlineRequest {
+    request: AuthorizationRequest,
+    verdicts: Option<Vec<VerdictView>>,
+}
+
+/// A verdict with its reasons in words, as the page shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VerdictView {
+    /// The verdict.
+    #[serde(flatten)]
+    pub verdict: Verdict,
+    /// Each reason, for a person.
+    pub reasons_in_words: Vec<String>,
+}
+
+impl From<Verdict> for VerdictView {
+    fn from(verdict: Verdict) -> Self {
+        let reasons_in_words = verdict
+            .reasons
+            .iter()
+            .map(|r| format!("{} ({})", r.code.describe(), r.detail))
+            .collect();
+        VerdictView {
+            verdict,
+            reasons_in_words,
+        }
+    }
+}
+
+impl VerifierService {
+    /// A service judging by `trust`.
+    pub fn new(config: VerifierConfig, trust: Trust) -> Self {
+        VerifierService(Arc::new(Inner {
+            config,
+            trust: RwLock::new(trust),
+            challenges: Mutex::default(),
+            requests: Mutex::default(),
+            http: reqwest::Client::new(),
+        }))
+    }
+
+    fn policy(&self) -> Policy<'static> {
+        Policy {
+            max_bundle_age: self.0.config.max_bundle_age,
+            min_witnesses: self.0.config.min_witnesses,
+            ..Policy::default()
+        }
+    }
+
+    /// Verifies `input`, in challenge mode when `challenge` names an open challenge. An
+    /// accepted answer closes the challenge, so it cannot be replayed.
+    pub fn verify(&self, input: &[u8], challenge: Option<&str>, now: i64) -> Verdict {
+        let trust = read(&self.0.trust);
+        let verifier = Verifier {
+            trust: &trust,
+            catalog: Catalog::builtin(),
+        };
+        let Some(id) = challenge else {
+            return verifier.verify(input, &self.policy(), now);
+        };
+        let mut challenges = lock(&self.0.challenges);
+        let Some(open) = challenges.get(id).filter(|open| open.expires > now) else {
+            let mut verdict = Verdict::rejected(
+                now,
+                ReasonCode::ChallengeMismatch,
+                "this counter's challenge has expired or was already answered; show a new one",
+            );
+            verdict.freshness = Some(trust.freshness(now));
+            return verdict;
+        };
+        let policy = Policy {
+            challenge: Some(open.value.challenge()),
+            ..self.policy()
+        };
+        let verdict = verifier.verify(input, &policy, now);
+        if verdict.is_accepted() {
+            challenges.remove(id);
+        }
+        verdict
+    }
+
+    /// Opens a challenge: its id and the QR text to show.
+    pub fn challenge(&self, now: i64) -> Result<(String, ChallengeRequest), ApiError> {
+        let request = ChallengeRequest::new(&self.0.config.audience)
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        let id = random_id()?;
+        insert(&self.0.challenges, id.clone(), request.clone(), now);
+        Ok((id, request))
+    }
+
+    /// Fetches the registry's delta since the bundle held and applies it.
+    pub async fn refresh(&self) -> Result<TrustView, ApiError> {
+        let registry = self.0.config.registry_url.as_deref().ok_or_else(|| {
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "no registry configured: this verifier's bundle is updated by hand",
+            )
+        })?;
+        let since = read(&self.0.trust).size();
+        let delta = self
+            .0
+            .http
+            .get(format!("{}/bundle", registry.trim_end_matches('/')))
+            .query(&[("since", since)])
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, format!("registry: {e}")))?
+            .text()
+            .await
+            .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, format!("registry: {e}")))?;
+        let mut trust = write(&self.0.trust);
+        // Another refresh may have moved on meanwhile; a delta from an old base is stale.
+        if trust.size() == since {
+            trust.update(&delta).map_err(|e| match e {
+                BundleError::Fork => ApiError::new(
+                    StatusCode::CONFLICT,
+                    "the registry's new checkpoint is not an extension of the one held: a fork; \
+                     the bundle held is kept",
+                ),
+                other => ApiError::new(StatusCode::BAD_GATEWAY, other.to_string()),
+            })?;
+            tracing::info!(size = trust.size(), "trust bundle refreshed");
+        }
+        Ok(TrustView::of(&trust, now()))
+    }
+
+    /// Opens an OpenID4VP request for a credential of `type_id` with `claims`.
+    pub fn online_request(
+        &self,
+        type_id: &str,
+        claims: &[String],
+        now: i64,
+    ) -> Result<AuthorizationRequest, ApiError> {
+        let ty = Catalog::builtin()
+            .get(type_id)
+            .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+        let query = DcqlQuery {
+            credentials: vec![CredentialQuery {
+                id: "credential".into(),
+                format: "dc+sd-jwt".into(),
+                meta: Some(dojang_core::oid4vp::CredentialQueryMeta {
+                    vct_values: Some(vec![ty.descriptor().vct.clone()]),
+                }),
+                claims: (!claims.is_empty()).then(|| {
+                    claims
+                        .iter()
+                        .map(|name| ClaimsQuery {
+                            id: None,
+                            path: name.split('.').map(|p| p.into()).collect(),
+                        })
+                        .collect()
+                }),
+            }],
+        };
+        let response_uri = format!(
+            "{}/api/oid4vp/response",
+            self.0.config.public_url.trim_end_matches('/')
+        );
+        let state = random_id()?;
+        let request = AuthorizationRequest::new(&response_uri, &random_id()?, Some(&state), query);
+        let open = OnlineRequest {
+            request: request.clone(),
+            verdicts: None,
+        };
+        insert(&self.0.requests, state, open, now);
+        Ok(request)
+    }
+
+    /// Judges a wallet's `direct_post` answer to an open request.
+    pub fn online_response(
+        &self,
+        state: &str,
+        vp_token: &str,
+        now: i64,
+    ) -> Result<Vec<VerdictView>, ApiError> {
+        let request = {
+            let requests = lock(&self.0.requests);
+            let open = requests
+                .get(state)
+                .filter(|open| open.expires > now && open.value.verdicts.is_none())
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "unknown, expired or answered state",
+                    )
+                })?;
+            open.value.request.clone()
+        };
+        let tokens: HashMap<String, Vec<String>> = serde_json::from_str(vp_token)
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("vp_token: {e}")))?;
+        let presentations = tokens
+            .get("credential")
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "vp_token answers no query"))?;
+        let trust = read(&self.0.trust);
+        let verifier = Verifier {
+            trust: &trust,
+            catalog: Catalog::builtin(),
+        };
+        let policy = Policy {
+            key_binding: Some(ExpectedKeyBinding {
+                audience: &request.client_id,
+                nonce: &request.nonce,
+                max_age: OPEN_FOR,
+            }),
+            ..self.policy()
+        };
+        let verdicts: Vec<VerdictView> = presentations
+            .iter()
+            .map(|p| verifier.sd_jwt_vc(p, &policy, now).into())
+            .collect();
+        if let Some(open) = lock(&self.0.requests).get_mut(state) {
+            open.value.verdicts = Some(verdicts.clone());
+        }
+        Ok(verdicts)
+    }
+
+    /// The verdicts an open request received, if any yet.
+    pub fn online_result(&self, state: &str) -> Option<Option<Vec<VerdictView>>> {
+        lock(&self.0.requests)
+            .get(state)
+            .map(|open| open.value.verdicts.clone())
+    }
+
+    /// The trust bundle's freshness and contents.
+    pub fn trust(&self, now: i64) -> TrustView {
+        TrustView::of(&read(&self.0.trust), now)
+    }
+}
+
+/// What the verifier trusts, as the page shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrustView {
+    /// Freshness.
+    #[serde(flatten)]
+    pub freshness: dojang_core::verdict::Freshness,
+    /// The maximum age accepted, seconds.
+    pub max_age_secs: Option<i64>,
+    /// Accredited issuers: name and types.
+    pub issuers: Vec<IssuerView>,
+}
+
+/// An accredited issuer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IssuerView {
+    /// Its DID.
+    pub did: String,
+    /// Its accredited name.
+    pub name: String,
+    /// The types it may issue.
+    pub types: Vec<String>,
+}
+
+impl TrustView {
+    fn of(trust: &Trust, now: i64) -> Self {
+        TrustView {
+            freshness: trust.freshness(now),
+            max_age_secs: None,
+            issuers: trust
+                .state()
+                .accredited_issuers()
+                .into_iter()
+                .map(|(did, name, types)| IssuerView {
+                    did: did.to_string(),
+                    name,
+                    types,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The router.
+pub fn app(service: VerifierService) -> Router {
+    Router::new()
+        .route("/", get(page))
+        .route(
+            "/api/verify",
+            post(verify).layer(DefaultBodyLimit::max(MAX_INPUT_LEN)),
+        )
+        .route("/api/challenges", post(new_challenge))
+        .route("/api/trust", get(trust))
+        .route("/api/trust/refresh", post(refresh))
+        .route("/api/oid4vp/requests", post(new_request))
+        .route("/api/oid4vp/requests/{state}", get(request_result))
+        .route("/api/oid4vp/response", post(response))
+        .with_state(service)
+}
+
+async fn page() -> impl IntoResponse {
+    (
+        [(header::CONTENT_SECURITY_POLICY, CSP)],
+        Html(include_str!("page/verifier.html")),
+    )
+}
+
+/// Everything the page needs is inline or same-origin; the camera is allowed, nothing else.
+const CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline'; \
+                   style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; \
+                   media-src 'self' blob:; connect-src 'self'";
+
+#[derive(Deserialize)]
+struct VerifyQuery {
+    challenge: Option<String>,
+}
+
+async fn verify(
+    State(service): State<VerifierService>,
+    Query(query): Query<VerifyQuery>,
+    body: Bytes,
+) -> Json<VerdictView> {
+    // Image decoding and signature checks are CPU work: off the async threads.
+    let verdict = tokio::task::spawn_blocking(move || {
+        service.verify(&body, query.challenge.as_deref(), now())
+    })
+    .await
+    .unwrap_or_else(|_| {
+        Verdict::rejected(
+            now(),
+            ReasonCode::MalformedCredential,
+            "verification failed",
+        )
+    });
+    tracing::info!(decision = ?verdict.decision, codes = ?verdict.blocking_codes(), "verified");
+    Json(verdict.into())
+}
+
+#[derive(Serialize)]
+struct ChallengeView {
+    id: String,
+    text: String,
+    svg: String,
+    expires_in: i64,
+}
+
+async fn new_challenge(State(service): State<VerifierService>) -> Result<Response, ApiError> {
+    let (id, request) = service.challenge(now())?;
+    let text = request.to_qr_text();
+    let svg = dojang_core::qr::to_svg(&text).map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(Json(ChallengeView {
+        id,
+        text,
+        svg,
+        expires_in: OPEN_FOR,
+    })
+    .into_response())
+}
+
+async fn trust(State(service): State<VerifierService>) -> Json<TrustView> {
+    let mut view = service.trust(now());
+    view.max_age_secs = service.0.config.max_bundle_age;
+    Json(view)
+}
+
+async fn refresh(State(service): State<VerifierService>) -> Result<Json<TrustView>, ApiError> {
+    let mut view = service.refresh().await?;
+    view.max_age_secs = service.0.config.max_bundle_age;
+    Ok(Json(view))
+}
+
+#[derive(Deserialize)]
+struct NewRequest {
+    #[serde(rename = "type")]
+    type_id: String,
+    #[serde(default)]
+    claims: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct RequestView {
+    state: String,
+    uri: String,
+    svg: String,
+}
+
+async fn new_request(
+    State(service): State<VerifierService>,
+    Json(body): Json<NewRequest>,
+) -> Result<Json<RequestView>, ApiError> {
+    let request = service.online_request(&body.type_id, &body.claims, now())?;
+    let uri = request.to_uri();
+    let svg = dojang_core::qr::to_svg(&uri).map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(Json(RequestView {
+        state: request.state.unwrap_or_default(),
+        uri,
+        svg,
+    }))
+}
+
+async fn request_result(
+    State(service): State<VerifierService>,
+    Path(state): Path<String>,
+) -> Result<Response, ApiError> {
+    match service.online_result(&state) {
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown or expired request",
+        )),
+        Some(None) => Ok(Json(serde_json::json!({"status": "pending"})).into_response()),
+        Some(Some(verdicts)) => Ok(Json(
+            serde_json::json!({"status": "answered", "verdicts": verdicts}),
+        )
+        .into_response()),
+    }
+}
+
+#[derive(Deserialize)]
+struct DirectPost {
+    vp_token: String,
+    state: String,
+}
+
+async fn response(
+    State(service): State<VerifierService>,
+    Form(form): Form<DirectPost>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let verdicts = service.online_response(&form.state, &form.vp_token, now())?;
+    let accepted = verdicts.iter().all(|v| v.verdict.is_accepted());
+    tracing::info!(accepted, "OpenID4VP answer judged");
+    Ok(Json(serde_json::json!({})))
+}
+
+/// An API error: a status and a message, as `{"error": …}`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            message: message.into(),
+        }
+    }
+
+    fn internal(message: String) -> Self {
+        tracing::error!(%message, "internal error");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(serde_json::json!({"error": self.message})),
+        )
+            .into_response()
+    }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+fn random_id() -> Result<String, ApiError> {
+    let mut bytes = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| ApiError::internal("random".into()))?;
+    Ok(dojang_core::b64::encode(bytes))
+}
+
+/// Adds an open item, dropping expired ones and, past [`MAX_OPEN`], the oldest.
+fn insert<T>(map: &Mutex<HashMap<String, Open<T>>>, id: String, value: T, now: i64) {
+    let mut map = lock(map);
+    map.retain(|_, open| open.expires > now);
+    if map.len() >= MAX_OPEN
+        && let Some(oldest) = map
+            .iter()
+            .min_by_key(|(_, open)| open.expires)
+            .map(|(id, _)| id.clone())
+    {
+        map.remove(&oldest);
+    }
+    map.insert(
+        id,
+        Open {
+            value,
+            expires: now + OPEN_FOR,
+        },
+    );
+}
+
+// A panic while holding these locks leaves plain data behind, still consistent: recover it.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn read(lock: &RwLock<Trust>) -> std::sync::RwLockReadGuard<'_, Trust> {
+    lock.read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn write(lock: &RwLock<Trust>) -> std::sync::RwLockWriteGuard<'_, Trust> {
+    lock.write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
