@@ -57,6 +57,9 @@ enum Command {
     Registry(registry::RegistryCommand),
     /// A citizen's wallet: receive, list, show, present (QR or OpenID4VP), back up.
     Wallet(wallet::WalletArgs),
+    /// Run the verifier service: the employer page, challenges, OpenID4VP.
+    #[command(subcommand)]
+    Verifier(verify::VerifierCommand),
     /// Verify a presented credential offline (QR image or text, SD-JWT VC, Data Integrity).
     Verify(verify::VerifyArgs),
     /// List the credential types this build knows.
@@ -76,6 +79,7 @@ fn main() -> ExitCode {
         Command::Credential(command) => credential::run(command),
         Command::Wallet(args) => wallet::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Verifier(command) => verify::serve(command),
         Command::Types => credential::types(),
         Command::Bench(args) => bench::run(args),
     };

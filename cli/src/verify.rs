@@ -13,6 +13,130 @@ use dojang_verifier::{Policy, Trust, Verifier, input::MAX_INPUT_LEN};
 
 use crate::output;
 
+/// The verifier service.
+#[derive(clap::Subcommand)]
+pub(crate) enum VerifierCommand {
+    /// Serve the employer page and the verifier API (uploads, challenges, OpenID4VP).
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8090", env = "DOJANG_VERIFIER_LISTEN")]
+    listen: std::net::SocketAddr,
+    /// Public base URL [default: http://<listen>].
+    #[arg(long, env = "DOJANG_VERIFIER_URL")]
+    public_url: Option<String>,
+    /// Who this verifier is, as its challenge QR codes say [default: the public URL].
+    #[arg(long)]
+    audience: Option<String>,
+    /// The registry: the trust bundle is fetched from it at start (unless `--bundle` is given)
+    /// and refreshed every `--refresh`.
+    #[arg(long, env = "DOJANG_REGISTRY")]
+    registry: Option<String>,
+    /// A trust bundle file to start from.
+    #[arg(long, env = "DOJANG_BUNDLE")]
+    bundle: Option<PathBuf>,
+    /// The pinned trust anchor [default: `<bundle>.anchor.json`; with only `--registry`, the
+    /// registry's own, trusted on first use].
+    #[arg(long, env = "DOJANG_ANCHOR")]
+    anchor: Option<PathBuf>,
+    /// The oldest bundle accepted: `90m`, `24h`, `7d`, seconds, or `none`.
+    #[arg(long, default_value = "24h", value_parser = parse_age)]
+    max_age: Age,
+    /// Witness cosignatures the bundle's checkpoint must carry.
+    #[arg(long, default_value_t = 0)]
+    min_witnesses: usize,
+    /// How often to refresh the bundle from the registry (`none`: never).
+    #[arg(long, default_value = "1m", value_parser = parse_age)]
+    refresh: Age,
+}
+
+pub(crate) fn serve(command: VerifierCommand) -> anyhow::Result<ExitCode> {
+    let VerifierCommand::Serve(args) = command;
+    tokio::runtime::Runtime::new()?.block_on(serve_async(args))
+}
+
+async fn serve_async(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    use dojang_verifier::http::{VerifierConfig, VerifierService, app};
+    crate::init_logs();
+    let trust = match (&args.bundle, &args.registry) {
+        (Some(bundle), _) => load_trust(bundle, args.anchor.as_deref())?,
+        (None, Some(registry)) => fetch_trust(registry, args.anchor.as_deref()).await?,
+        (None, None) => bail!("give --bundle (a trust bundle file) or --registry (its URL)"),
+    };
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    let public_url = args
+        .public_url
+        .unwrap_or_else(|| format!("http://{}", args.listen));
+    let config = VerifierConfig {
+        audience: args.audience.unwrap_or_else(|| public_url.clone()),
+        public_url: public_url.clone(),
+        registry_url: args.registry.clone(),
+        max_bundle_age: args.max_age.0,
+        min_witnesses: args.min_witnesses,
+    };
+    let service = VerifierService::new(config, trust);
+    if let (Some(_), Some(every)) = (&args.registry, args.refresh.0.filter(|&s| s > 0)) {
+        let service = service.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(every as u64));
+            loop {
+                tick.tick().await;
+                if let Err(e) = service.refresh().await {
+                    tracing::warn!(error = ?e, "trust bundle refresh failed; keeping the bundle held");
+                }
+            }
+        });
+    }
+    let view = service.trust(crate::now());
+    crate::setup::announce(&format!(
+        "verifier listening on http://{}\nemployer page: {public_url}/\ntrust bundle: checkpoint size {}, {} accredited issuer(s)\n",
+        listener.local_addr()?,
+        view.freshness.checkpoint_size,
+        view.issuers.len(),
+    ));
+    axum::serve(listener, app(service))
+        .with_graceful_shutdown(crate::shutdown_signal())
+        .await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The registry's bundle, checked against the pinned anchor or, without one, the registry's
+/// own (trust on first use, said in the log).
+async fn fetch_trust(registry: &str, anchor: Option<&Path>) -> anyhow::Result<Trust> {
+    let base = registry.trim_end_matches('/');
+    let client = reqwest::Client::new();
+    let anchor: TrustAnchor = match anchor {
+        Some(path) => serde_json::from_str(
+            &std::fs::read_to_string(path)
+                .with_context(|| format!("reading the trust anchor {}", path.display()))?,
+        )?,
+        None => {
+            tracing::warn!(
+                registry = base,
+                "no --anchor: trusting the registry's anchor on first use"
+            );
+            client
+                .get(format!("{base}/trust-anchor"))
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?
+        }
+    };
+    let bundle = client
+        .get(format!("{base}/bundle"))
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    Trust::load(&bundle, anchor).context("the registry's trust bundle does not verify")
+}
+
 /// Verify a presented credential offline, against a signed trust bundle.
 ///
 /// Exits 0 when accepted, 1 when rejected, 2 when it cannot judge (no bundle, bad bundle).

@@ -279,5 +279,35 @@ async fn a_ministry_issues_in_batch_and_revokes() {
         &p("missing.json"),
     ]);
     assert_eq!(no_anchor.status.code(), Some(2));
+
+    // The employer page's service, trusting the registry's bundle, says the same.
+    let (_verifier, page) = spawn(&[
+        "verifier",
+        "serve",
+        "--registry",
+        &registry,
+        "--anchor",
+        &format!(
+            "{}",
+            std::path::Path::new(&bundle)
+                .with_extension("anchor.json")
+                .display()
+        ),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    let http = reqwest::Client::new();
+    let html = http.get(&page).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("verify a credential"));
+    let verdict: serde_json::Value = http
+        .post(format!("{page}/api/verify"))
+        .body(qr_text.trim().to_owned())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(verdict["reasons"][0]["code"], "revoked", "{verdict}");
     assert!(String::from_utf8_lossy(&no_anchor.stderr).contains("reading the trust anchor"));
 }
