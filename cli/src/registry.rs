@@ -397,7 +397,7 @@ async fn export_bundle(url: &str, out: &Path, anchor: Option<&Path>) -> anyhow::
     Ok(ExitCode::SUCCESS)
 }
 
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))

@@ -12,6 +12,7 @@ use dojang_schemas::Catalog;
 use dojang_verifier::{Policy, Trust, Verifier, input::MAX_INPUT_LEN};
 
 use crate::output;
+use crate::registry::read_json;
 
 /// The verifier service.
 #[derive(clap::Subcommand)]
@@ -109,10 +110,7 @@ async fn fetch_trust(registry: &str, anchor: Option<&Path>) -> anyhow::Result<Tr
     let base = registry.trim_end_matches('/');
     let client = reqwest::Client::new();
     let anchor: TrustAnchor = match anchor {
-        Some(path) => serde_json::from_str(
-            &std::fs::read_to_string(path)
-                .with_context(|| format!("reading the trust anchor {}", path.display()))?,
-        )?,
+        Some(path) => read_json(path).context("the trust anchor")?,
         None => {
             tracing::warn!(
                 registry = base,
@@ -238,11 +236,7 @@ pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
 /// Reads and verifies a bundle against its anchor (default: `<bundle>.anchor.json`).
 pub(crate) fn load_trust(bundle: &Path, anchor: Option<&Path>) -> anyhow::Result<Trust> {
     let anchor_path = anchor.map_or_else(|| bundle.with_extension("anchor.json"), Path::to_owned);
-    let anchor: TrustAnchor = serde_json::from_str(
-        &std::fs::read_to_string(&anchor_path)
-            .with_context(|| format!("reading the trust anchor {}", anchor_path.display()))?,
-    )
-    .with_context(|| format!("parsing the trust anchor {}", anchor_path.display()))?;
+    let anchor: TrustAnchor = read_json(&anchor_path).context("the trust anchor")?;
     let text = std::fs::read_to_string(bundle)
         .with_context(|| format!("reading the trust bundle {}", bundle.display()))?;
     Trust::load(text.trim(), anchor)

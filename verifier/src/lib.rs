@@ -85,7 +85,7 @@ impl Verifier<'_> {
             Ok(Presented::QrPayload(payload)) => self.qr(&payload, policy, now),
             Ok(Presented::SdJwt(text)) => self.sd_jwt_vc(&text, policy, now),
             Ok(Presented::DataIntegrity(text)) => self.data_integrity(&text, policy, now),
-            Err((code, detail)) => self.with_freshness(Verdict::rejected(now, code, detail), now),
+            Err((code, detail)) => self.rejected(now, code, detail),
         }
     }
 
@@ -108,15 +108,7 @@ impl Verifier<'_> {
                 policy,
                 now,
             ),
-            Err(e) => self.with_freshness(Verdict::rejected(now, (&e).into(), e.to_string()), now),
-        }
-    }
-
-    /// Verifies the text of a QR presentation (`DJ1:` and base45).
-    pub fn qr_text(&self, text: &str, policy: &Policy<'_>, now: i64) -> Verdict {
-        match compact::from_qr_text(text) {
-            Ok(payload) => self.qr(&payload, policy, now),
-            Err(e) => self.with_freshness(Verdict::rejected(now, (&e).into(), e.to_string()), now),
+            Err(e) => self.rejected(now, (&e).into(), e.to_string()),
         }
     }
 
@@ -138,7 +130,7 @@ impl Verifier<'_> {
                 policy,
                 now,
             ),
-            Err(e) => self.with_freshness(Verdict::rejected(now, (&e).into(), e.to_string()), now),
+            Err(e) => self.rejected(now, (&e).into(), e.to_string()),
         }
     }
 
@@ -146,13 +138,10 @@ impl Verifier<'_> {
     pub fn data_integrity(&self, document: &str, policy: &Policy<'_>, now: i64) -> Verdict {
         let verified = match di::verify(document) {
             Ok(verified) => verified,
-            Err(e) => {
-                let verdict = Verdict::rejected(now, e.reason_code(), e.to_string());
-                return self.with_freshness(verdict, now);
-            }
+            Err(e) => return self.rejected(now, e.reason_code(), e.to_string()),
         };
         if let Some((code, detail)) = di::judge(&verified, now, policy.leeway) {
-            return self.with_freshness(Verdict::rejected(now, code, detail), now);
+            return self.rejected(now, code, detail);
         }
         // The accredited party is the key's controller: a URL issuer cannot be tied to a key
         // offline, a DID issuer was checked to be that controller.
@@ -173,6 +162,10 @@ impl Verifier<'_> {
     fn with_freshness(&self, mut verdict: Verdict, now: i64) -> Verdict {
         verdict.freshness = Some(self.trust.freshness(now));
         verdict
+    }
+
+    fn rejected(&self, now: i64, code: ReasonCode, detail: String) -> Verdict {
+        self.with_freshness(Verdict::rejected(now, code, detail), now)
     }
 
     /// The trust decisions shared by every format, once the credential itself verified.
