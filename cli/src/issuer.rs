@@ -155,7 +155,7 @@ pub(crate) struct StatusArgs {
 }
 
 /// Local administration acts as an operator of the issuer for every type.
-fn local_operator(issuer: &str) -> Operator {
+pub(crate) fn local_operator(issuer: &str) -> Operator {
     Operator {
         id: format!(
             "cli:{}",
@@ -297,7 +297,7 @@ fn write_offers(path: &std::path::Path, outcomes: &[Outcome]) -> anyhow::Result<
 }
 
 /// Anchors the audit trail and sweeps expired offers, nonces and tokens, every `interval`.
-fn spawn_background(service: IssuerService, interval: Duration) {
+pub(crate) fn spawn_background(service: IssuerService, interval: Duration) {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(interval);
         loop {

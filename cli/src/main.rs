@@ -6,11 +6,13 @@
 
 mod bench;
 mod credential;
+mod demo;
 mod identity;
 mod issuer;
 mod output;
 mod registry;
 mod setup;
+mod up;
 mod verify;
 mod wallet;
 
@@ -40,6 +42,11 @@ static LOG_FORMAT: std::sync::OnceLock<LogFormat> = std::sync::OnceLock::new();
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the whole platform in one process: registry, the four issuers, the verifier page.
+    Up(up::UpArgs),
+    /// The three stories end to end: a citizen card at a counter, a job badge at an employer, a
+    /// revoked qualification.
+    Demo(demo::DemoArgs),
     /// Generate and inspect signing keys.
     #[command(subcommand)]
     Key(identity::KeyCommand),
@@ -72,6 +79,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let _ = LOG_FORMAT.set(cli.log_format);
     let result = match cli.command {
+        Command::Up(args) => up::run(args),
+        Command::Demo(args) => demo::run(args),
         Command::Registry(command) => registry::run(command),
         Command::Issuer(command) => issuer::run(command),
         Command::Key(command) => identity::key(command),

@@ -352,7 +352,9 @@ pub fn app(service: VerifierService) -> Router {
         .with_state(service)
 }
 
-async fn page() -> impl IntoResponse {
+/// The employer page (relative URLs: serve it at the router's root, with or without a
+/// trailing slash).
+pub async fn page() -> impl IntoResponse {
     (
         [(header::CONTENT_SECURITY_POLICY, CSP)],
         Html(include_str!("page/verifier.html")),

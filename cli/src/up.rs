@@ -1,0 +1,342 @@
+//! `dojang up`: the whole platform in one process on one port — registry, the four issuers,
+//! the verifier page — seeded on first start with a root authority and the issuers named in the
+//! credential type descriptors, accredited for their types; reused on later starts.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use axum::Router;
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use dojang_core::did::Relationship;
+use dojang_core::key::{Algorithm, SecretKey};
+use dojang_core::seal::{KdfParams, PassphraseSealed};
+use dojang_issuer::db::Db;
+use dojang_issuer::service::create_issuer;
+use dojang_issuer::{IssuerConfig, IssuerService, RegistryClient};
+use dojang_registry::entry::{Entry, Operation};
+use dojang_registry::service::{Registry, RegistryConfig};
+use dojang_registry::state::{Accreditation, dojang_did, dojang_document};
+use dojang_schemas::Catalog;
+use dojang_verifier::Trust;
+use dojang_verifier::http::{VerifierConfig, VerifierService};
+use zeroize::Zeroizing;
+
+/// Run the whole platform: registry, the four issuers and the verifier page, on one port.
+#[derive(clap::Args)]
+pub(crate) struct UpArgs {
+    /// Data directory (SQLite files, sealed keys, the generated passphrase).
+    #[arg(long, env = "DOJANG_DATA_DIR", default_value = "dojang-data")]
+    data_dir: PathBuf,
+    /// PostgreSQL instead of SQLite (`postgres://…`), for every service.
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: Option<String>,
+    /// Address to listen on.
+    #[arg(long, env = "DOJANG_LISTEN", default_value = "127.0.0.1:8000")]
+    listen: SocketAddr,
+    /// The public base URL [default: http://<listen>].
+    #[arg(long, env = "DOJANG_PUBLIC_URL")]
+    public_url: Option<String>,
+}
+
+/// A running platform.
+pub(crate) struct Platform {
+    /// Its base URL.
+    pub(crate) base: String,
+    pub(crate) issuers: IssuerService,
+    pub(crate) verifier: VerifierService,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+/// The root authority's key purpose, when sealed in the data directory.
+const ROOT_PURPOSE: &str = "dojang-up-root-authority";
+
+impl Platform {
+    /// Opens (seeding on first start) and serves the platform on `listener`.
+    pub(crate) async fn start(
+        data_dir: &Path,
+        database_url: Option<String>,
+        listener: tokio::net::TcpListener,
+        public_url: Option<String>,
+        kdf: KdfParams,
+    ) -> anyhow::Result<Platform> {
+        let local = listener.local_addr()?;
+        let base = public_url
+            .unwrap_or_else(|| format!("http://{local}"))
+            .trim_end_matches('/')
+            .to_owned();
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("creating {}", data_dir.display()))?;
+        let passphrase = crate::setup::passphrase(data_dir)?;
+        let registry = Registry::open(RegistryConfig {
+            database_url: crate::setup::database_url(
+                data_dir,
+                database_url.clone(),
+                "registry.db",
+            )?,
+            origin: "dojang.local/log".into(),
+            passphrase: passphrase.clone(),
+            root: None,
+            kdf,
+            witnesses: Vec::new(),
+            min_witnesses: 0,
+        })
+        .await?;
+        let issuer_db_url = crate::setup::database_url(data_dir, database_url, "issuer.db")?;
+        seed(data_dir, &registry, &issuer_db_url, &passphrase, &base, kdf).await?;
+
+        let registry_api = format!("http://{local}/registry");
+        let mut config = IssuerConfig::new(
+            &issuer_db_url,
+            &base,
+            RegistryClient::new(&registry_api, &format!("{base}/registry")),
+            passphrase,
+        );
+        config.kdf = kdf;
+        let issuers = IssuerService::open(config).await?;
+        let trust = Trust::load(&registry.bundle(None).await?, registry.trust_anchor())?;
+        let verifier = VerifierService::new(
+            VerifierConfig {
+                public_url: format!("{base}/verifier"),
+                audience: format!("{base}/verifier"),
+                registry_url: Some(registry_api),
+                max_bundle_age: Some(dojang_verifier::DEFAULT_MAX_BUNDLE_AGE),
+                min_witnesses: 0,
+            },
+            trust,
+        );
+        let app = Router::new()
+            .merge(dojang_issuer::http::app(issuers.clone()))
+            .nest("/registry", dojang_registry::http::app(registry.clone()))
+            .nest("/verifier", dojang_verifier::http::app(verifier.clone()))
+            .route("/verifier/", get(dojang_verifier::http::page))
+            .route("/", get(home))
+            .route("/healthz", get(|| async { "ok" }))
+            .route("/readyz", get(ready).with_state(registry.clone()));
+        let (shutdown, signal) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = signal.await;
+                })
+                .await
+        });
+        Ok(Platform {
+            base,
+            issuers,
+            verifier,
+            server,
+            shutdown,
+        })
+    }
+
+    /// Stops serving after the requests in flight, anchoring the audit trail last.
+    pub(crate) async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(());
+        self.server.await??;
+        if let Err(e) = self.issuers.anchor_audit().await {
+            tracing::warn!(error = %e, "could not anchor the audit trail at shutdown");
+        }
+        Ok(())
+    }
+}
+
+/// Ready when the registry answers from its database.
+async fn ready(
+    axum::extract::State(registry): axum::extract::State<Registry>,
+) -> impl IntoResponse {
+    match registry.size().await {
+        Ok(_) => (axum::http::StatusCode::OK, "ready"),
+        Err(_) => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "database unavailable",
+        ),
+    }
+}
+
+async fn home() -> Html<&'static str> {
+    Html(include_str!("up/home.html"))
+}
+
+/// First start: the root authority's genesis; every start: each type's issuer exists, has a
+/// DID on the ledger and is accredited for its types.
+async fn seed(
+    data_dir: &Path,
+    registry: &Registry,
+    issuer_db_url: &str,
+    passphrase: &Zeroizing<String>,
+    base: &str,
+    kdf: KdfParams,
+) -> anyhow::Result<()> {
+    let root = root_key(data_dir, passphrase, kdf)?;
+    let root_did = dojang_did(root.public_key());
+    let root_kid = root_did.with_fragment("key-1");
+    if registry.size().await? == 0 {
+        let document = dojang_document(
+            &root_did,
+            &[(
+                "key-1",
+                root.public_key(),
+                &[
+                    Relationship::AssertionMethod,
+                    Relationship::CapabilityInvocation,
+                ],
+            )],
+        );
+        let genesis = Operation::Genesis {
+            origin: registry.origin().to_owned(),
+            document,
+        };
+        registry
+            .submit(Entry::sign(&genesis, &root, &root_kid)?)
+            .await?;
+        tracing::info!(did = %root_did, "root authority created");
+    }
+
+    // Issuers register their DIDs over the registry's HTTP API: serve it on a private port
+    // while seeding.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let api = format!("http://{}", listener.local_addr()?);
+    let app = dojang_registry::http::app(registry.clone());
+    let seeding = tokio::spawn(async move { axum::serve(listener, app).await });
+    let client = RegistryClient::new(&api, &format!("{base}/registry"));
+    let db = Db::open(issuer_db_url).await?;
+    let existing = db.issuers().await?;
+    let mut wanted: Vec<(String, String, Vec<String>)> = Vec::new();
+    for ty in Catalog::builtin().iter() {
+        for issuer in &ty.descriptor().issuers {
+            match wanted.iter_mut().find(|(slug, ..)| *slug == issuer.slug) {
+                Some((.., types)) => types.push(ty.id().to_owned()),
+                None => wanted.push((
+                    issuer.slug.clone(),
+                    issuer.name.clone(),
+                    vec![ty.id().to_owned()],
+                )),
+            }
+        }
+    }
+    let result = async {
+        for (slug, name, types) in &wanted {
+            let did = match existing.iter().find(|row| row.slug == *slug) {
+                Some(row) => dojang_core::Did::parse(&row.did)?,
+                None => {
+                    let did =
+                        create_issuer(&db, &client, passphrase, kdf, slug, name, crate::now())
+                            .await?;
+                    tracing::info!(%slug, %did, "issuer created");
+                    did
+                }
+            };
+            let missing: Vec<String> = {
+                let state = registry.state().await;
+                types
+                    .iter()
+                    .filter(|ty| {
+                        !matches!(
+                            state.accreditation(&did, ty),
+                            Accreditation::Accredited { .. }
+                        )
+                    })
+                    .cloned()
+                    .collect()
+            };
+            if !missing.is_empty() {
+                let grant = Operation::Grant {
+                    grantor: root_did.clone(),
+                    subject: did.clone(),
+                    name: name.clone(),
+                    types: missing,
+                    delegable: false,
+                    at: crate::now(),
+                };
+                registry
+                    .submit(Entry::sign(&grant, &root, &root_kid)?)
+                    .await?;
+            }
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    seeding.abort();
+    result
+}
+
+/// The root authority's key, sealed under the passphrase in the data directory; created on
+/// first start.
+fn root_key(
+    data_dir: &Path,
+    passphrase: &Zeroizing<String>,
+    kdf: KdfParams,
+) -> anyhow::Result<SecretKey> {
+    let path = data_dir.join("root-authority.sealed.json");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        let sealed: PassphraseSealed =
+            serde_json::from_str(&text).with_context(|| format!("reading {}", path.display()))?;
+        let secret = sealed
+            .open(passphrase.as_bytes(), ROOT_PURPOSE)
+            .context("the root authority's key does not open with this passphrase")?;
+        return Ok(SecretKey::from_bytes(Algorithm::EdDsa, &secret)?);
+    }
+    let key = SecretKey::generate(Algorithm::EdDsa)?;
+    let sealed = PassphraseSealed::seal(
+        key.secret_bytes().as_slice(),
+        passphrase.as_bytes(),
+        ROOT_PURPOSE,
+        kdf,
+    )?;
+    crate::identity::write_secret(&path, &serde_json::to_string_pretty(&sealed)?, false)?;
+    Ok(key)
+}
+
+pub(crate) fn run(args: UpArgs) -> anyhow::Result<ExitCode> {
+    tokio::runtime::Runtime::new()?.block_on(async move {
+        crate::init_logs();
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("listening on {}", args.listen))?;
+        let platform = Platform::start(
+            &args.data_dir,
+            args.database_url,
+            listener,
+            args.public_url,
+            KdfParams::DEFAULT,
+        )
+        .await?;
+        spawn_background(&platform);
+        let base = &platform.base;
+        let mut banner = format!(
+            "dojang is up: listening on {base}\n\n  open {base}/            the home page\n  open {base}/verifier/   the employer's verification page\n\n  registry API   {base}/registry   (trust bundle at {base}/registry/bundle)\n"
+        );
+        for (slug, name, did) in platform.issuers.issuers() {
+            banner += &format!("  issuer         {base}/issuers/{slug}   {name} ({did})\n");
+        }
+        banner += &format!(
+            "\n  operator tokens: dojang issuer operator --data-dir {} --registry {base}/registry --issuer <slug> --name <you> --types <type>\n  Ctrl-C stops it; the data stays in {}\n",
+            args.data_dir.display(),
+            args.data_dir.display()
+        );
+        crate::setup::announce(&banner);
+        crate::shutdown_signal().await;
+        platform.stop().await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Audit anchoring and housekeeping for the issuers; bundle refresh for the verifier page.
+fn spawn_background(platform: &Platform) {
+    crate::issuer::spawn_background(platform.issuers.clone(), Duration::from_secs(60));
+    let verifier = platform.verifier.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(30));
+        loop {
+            tick.tick().await;
+            if let Err(e) = verifier.refresh().await {
+                tracing::warn!(error = ?e, "verifier bundle refresh failed");
+            }
+        }
+    });
+}

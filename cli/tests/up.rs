@@ -1,0 +1,109 @@
+//! `dojang up` and `dojang demo`: the whole platform in one process.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{dojang, spawn};
+
+#[tokio::test]
+async fn up_seeds_once_serves_every_role_and_reuses_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let http = reqwest::Client::new();
+    let issuers = |base: String| {
+        let http = http.clone();
+        async move {
+            let list: serde_json::Value = http
+                .get(format!("{base}/issuers"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let mut dids: Vec<String> = list
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| {
+                    format!(
+                        "{}={}",
+                        i["slug"].as_str().unwrap(),
+                        i["did"].as_str().unwrap()
+                    )
+                })
+                .collect();
+            dids.sort();
+            dids
+        }
+    };
+
+    let first = {
+        let (server, base) = spawn(&["up", "--data-dir", data, "--listen", "127.0.0.1:0"]);
+        for path in [
+            "/healthz",
+            "/readyz",
+            "/",
+            "/verifier/",
+            "/registry/checkpoint",
+        ] {
+            let response = http.get(format!("{base}{path}")).send().await.unwrap();
+            assert!(
+                response.status().is_success(),
+                "{path}: {}",
+                response.status()
+            );
+        }
+        let trust: serde_json::Value = http
+            .get(format!("{base}/verifier/api/trust"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let accredited: Vec<&str> = trust["issuers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(accredited.len(), 4, "{trust}");
+        assert!(accredited.contains(&"Seoul Metropolitan Government"));
+        let dids = issuers(base).await;
+        drop(server);
+        dids
+    };
+    assert_eq!(first.len(), 4);
+
+    // A second start reuses the root, the issuers and their DIDs.
+    let (_server, base) = spawn(&["up", "--data-dir", data, "--listen", "127.0.0.1:0"]);
+    assert_eq!(issuers(base.clone()).await, first);
+    let checkpoint = http
+        .get(format!("{base}/registry/checkpoint"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // Genesis, four DIDs, four grants: nothing added by the restart.
+    assert_eq!(checkpoint.lines().nth(1), Some("9"), "{checkpoint}");
+}
+
+#[test]
+fn the_demo_walks_three_stories_to_their_expected_verdicts() {
+    let output = dojang(&["demo", "--no-qr"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("Verdicts: accepted, accepted, rejected(revoked)"),
+        "{stdout}"
+    );
+}
