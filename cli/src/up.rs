@@ -23,7 +23,10 @@ use dojang_registry::state::{Accreditation, dojang_did, dojang_document};
 use dojang_schemas::Catalog;
 use dojang_verifier::Trust;
 use dojang_verifier::http::{VerifierConfig, VerifierService};
+use dojang_wallet::Wallet;
 use zeroize::Zeroizing;
+
+mod pages;
 
 /// Run the whole platform: registry, the four issuers and the verifier page, on one port.
 #[derive(clap::Args)]
@@ -46,6 +49,8 @@ pub(crate) struct UpArgs {
 pub(crate) struct Platform {
     /// Its base URL.
     pub(crate) base: String,
+    /// The token the console and wallet pages require.
+    pub(crate) demo_token: String,
     pub(crate) issuers: IssuerService,
     pub(crate) verifier: VerifierService,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -109,8 +114,18 @@ impl Platform {
             },
             trust,
         );
+        let demo_token = data_file(data_dir, "demo-token", random_secret)?;
+        let wallet_secret = data_file(data_dir, "demo-wallet-secret", random_secret)?;
+        let wallet_path = data_dir.join("demo-wallet.db");
+        let wallet = if wallet_path.exists() {
+            Wallet::open(&wallet_path, wallet_secret.as_bytes()).await?
+        } else {
+            Wallet::create(&wallet_path, wallet_secret.as_bytes(), kdf).await?
+        };
+        let pages = pages::Pages::new(demo_token.clone(), issuers.clone(), wallet);
         let app = Router::new()
             .merge(dojang_issuer::http::app(issuers.clone()))
+            .merge(pages::app(pages))
             .nest("/registry", dojang_registry::http::app(registry.clone()))
             .nest("/verifier", dojang_verifier::http::app(verifier.clone()))
             .route("/verifier/", get(dojang_verifier::http::page))
@@ -127,6 +142,7 @@ impl Platform {
         });
         Ok(Platform {
             base,
+            demo_token,
             issuers,
             verifier,
             server,
@@ -265,6 +281,27 @@ async fn seed(
     result
 }
 
+/// The contents of a small secret file in the data directory, created with `make` if absent.
+fn data_file(
+    data_dir: &Path,
+    name: &str,
+    make: fn() -> anyhow::Result<String>,
+) -> anyhow::Result<String> {
+    let path = data_dir.join(name);
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return Ok(text.trim().to_owned());
+    }
+    let value = make()?;
+    crate::identity::write_secret(&path, &value, false)?;
+    Ok(value)
+}
+
+fn random_secret() -> anyhow::Result<String> {
+    let mut bytes = [0u8; 24];
+    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| anyhow::anyhow!("random generator failed"))?;
+    Ok(dojang_core::b64::encode(bytes))
+}
+
 /// The root authority's key, sealed under the passphrase in the data directory; created on
 /// first start.
 fn root_key(
@@ -309,7 +346,8 @@ pub(crate) fn run(args: UpArgs) -> anyhow::Result<ExitCode> {
         spawn_background(&platform);
         let base = &platform.base;
         let mut banner = format!(
-            "dojang is up: listening on {base}\n\n  open {base}/            the home page\n  open {base}/verifier/   the employer's verification page\n\n  registry API   {base}/registry   (trust bundle at {base}/registry/bundle)\n"
+            "dojang is up: listening on {base}\n\n  open {base}/            the home page\n  open {base}/verifier/   the employer's verification page\n  open {base}/console/#token={token}   the issuer console (issue, revoke)\n  open {base}/wallet/#token={token}    a citizen's demo wallet\n\n  registry API   {base}/registry   (trust bundle at {base}/registry/bundle)\n",
+            token = platform.demo_token
         );
         for (slug, name, did) in platform.issuers.issuers() {
             banner += &format!("  issuer         {base}/issuers/{slug}   {name} ({did})\n");
@@ -331,7 +369,7 @@ fn spawn_background(platform: &Platform) {
     crate::issuer::spawn_background(platform.issuers.clone(), Duration::from_secs(60));
     let verifier = platform.verifier.clone();
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(30));
+        let mut tick = tokio::time::interval(Duration::from_secs(10));
         loop {
             tick.tick().await;
             if let Err(e) = verifier.refresh().await {

@@ -72,6 +72,22 @@ async fn up_seeds_once_serves_every_role_and_reuses_its_data() {
             .collect();
         assert_eq!(accredited.len(), 4, "{trust}");
         assert!(accredited.contains(&"Seoul Metropolitan Government"));
+        // The console and the demo wallet act with full rights: only with the demo token.
+        let token = std::fs::read_to_string(std::path::Path::new(data).join("demo-token")).unwrap();
+        for path in ["/console/api/credentials", "/wallet/api/credentials"] {
+            let url = format!("{base}{path}");
+            let refused = http.get(&url).send().await.unwrap();
+            assert_eq!(refused.status(), 401, "{path}");
+            let wrong = http.get(&url).bearer_auth("guess").send().await.unwrap();
+            assert_eq!(wrong.status(), 401, "{path}");
+            let allowed = http
+                .get(&url)
+                .bearer_auth(token.trim())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(allowed.status(), 200, "{path}");
+        }
         let dids = issuers(base).await;
         drop(server);
         dids
