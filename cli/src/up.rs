@@ -26,23 +26,65 @@ use dojang_verifier::http::{VerifierConfig, VerifierService};
 use dojang_wallet::Wallet;
 use zeroize::Zeroizing;
 
+mod metrics;
 mod pages;
 
 /// Run the whole platform: registry, the four issuers and the verifier page, on one port.
+///
+/// Settings come from flags, then environment variables, then `--config` (a TOML file with the
+/// same names: `data_dir`, `database_url`, `listen`, `public_url`), then the defaults.
 #[derive(clap::Args)]
 pub(crate) struct UpArgs {
-    /// Data directory (SQLite files, sealed keys, the generated passphrase).
-    #[arg(long, env = "DOJANG_DATA_DIR", default_value = "dojang-data")]
-    data_dir: PathBuf,
+    /// A TOML file with any of the settings below.
+    #[arg(long, env = "DOJANG_CONFIG")]
+    config: Option<PathBuf>,
+    /// Data directory (SQLite files, sealed keys, the generated passphrase) [default: dojang-data].
+    #[arg(long, env = "DOJANG_DATA_DIR")]
+    data_dir: Option<PathBuf>,
     /// PostgreSQL instead of SQLite (`postgres://…`), for every service.
     #[arg(long, env = "DATABASE_URL")]
     database_url: Option<String>,
-    /// Address to listen on.
-    #[arg(long, env = "DOJANG_LISTEN", default_value = "127.0.0.1:8000")]
-    listen: SocketAddr,
+    /// Address to listen on [default: 127.0.0.1:8000].
+    #[arg(long, env = "DOJANG_LISTEN")]
+    listen: Option<SocketAddr>,
     /// The public base URL [default: http://<listen>].
     #[arg(long, env = "DOJANG_PUBLIC_URL")]
     public_url: Option<String>,
+}
+
+/// The `--config` file.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    listen: Option<SocketAddr>,
+    public_url: Option<String>,
+}
+
+impl UpArgs {
+    /// Flags and environment over the file over the defaults.
+    fn resolve(self) -> anyhow::Result<(PathBuf, Option<String>, SocketAddr, Option<String>)> {
+        let file = match &self.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                toml::from_str::<ConfigFile>(&text)
+                    .with_context(|| format!("parsing {}", path.display()))?
+            }
+            None => ConfigFile::default(),
+        };
+        Ok((
+            self.data_dir
+                .or(file.data_dir)
+                .unwrap_or_else(|| PathBuf::from("dojang-data")),
+            self.database_url.or(file.database_url),
+            self.listen
+                .or(file.listen)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8000))),
+            self.public_url.or(file.public_url),
+        ))
+    }
 }
 
 /// A running platform.
@@ -130,8 +172,21 @@ impl Platform {
             .nest("/verifier", dojang_verifier::http::app(verifier.clone()))
             .route("/verifier/", get(dojang_verifier::http::page))
             .route("/", get(home))
+            .route("/api-docs", get(api_docs))
             .route("/healthz", get(|| async { "ok" }))
             .route("/readyz", get(ready).with_state(registry.clone()));
+        let counters = metrics::Metrics::default();
+        let sources = metrics::Sources {
+            metrics: counters.clone(),
+            registry: registry.clone(),
+            verifier: verifier.clone(),
+        };
+        let app = app
+            .route_layer(axum::middleware::from_fn_with_state(
+                counters,
+                metrics::track,
+            ))
+            .route("/metrics", get(metrics::expose).with_state(sources));
         let (shutdown, signal) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             axum::serve(listener, app)
@@ -172,6 +227,15 @@ async fn ready(
             "database unavailable",
         ),
     }
+}
+
+/// The OpenAPI documents of every API.
+async fn api_docs() -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({
+        "registry": "/registry/openapi.json",
+        "issuer": "/openapi/issuer.json",
+        "verifier": "/verifier/openapi.json",
+    }))
 }
 
 async fn home() -> Html<&'static str> {
@@ -330,19 +394,15 @@ fn root_key(
 }
 
 pub(crate) fn run(args: UpArgs) -> anyhow::Result<ExitCode> {
+    let (data_dir, database_url, listen, public_url) = args.resolve()?;
     tokio::runtime::Runtime::new()?.block_on(async move {
         crate::init_logs();
-        let listener = tokio::net::TcpListener::bind(args.listen)
+        let listener = tokio::net::TcpListener::bind(listen)
             .await
-            .with_context(|| format!("listening on {}", args.listen))?;
-        let platform = Platform::start(
-            &args.data_dir,
-            args.database_url,
-            listener,
-            args.public_url,
-            KdfParams::DEFAULT,
-        )
-        .await?;
+            .with_context(|| format!("listening on {listen}"))?;
+        let platform =
+            Platform::start(&data_dir, database_url, listener, public_url, KdfParams::DEFAULT)
+                .await?;
         spawn_background(&platform);
         let base = &platform.base;
         let mut banner = format!(
@@ -354,8 +414,8 @@ pub(crate) fn run(args: UpArgs) -> anyhow::Result<ExitCode> {
         }
         banner += &format!(
             "\n  operator tokens: dojang issuer operator --data-dir {} --registry {base}/registry --issuer <slug> --name <you> --types <type>\n  Ctrl-C stops it; the data stays in {}\n",
-            args.data_dir.display(),
-            args.data_dir.display()
+            data_dir.display(),
+            data_dir.display()
         );
         crate::setup::announce(&banner);
         crate::shutdown_signal().await;

@@ -88,14 +88,58 @@ async fn up_seeds_once_serves_every_role_and_reuses_its_data() {
                 .unwrap();
             assert_eq!(allowed.status(), 200, "{path}");
         }
+        // Operations: metrics, and an OpenAPI document for each API.
+        let metrics = http
+            .get(format!("{base}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(metrics.contains("dojang_registry_entries 9"), "{metrics}");
+        assert!(
+            metrics.contains(
+                r#"dojang_http_requests_total{method="GET",route="/healthz",status="200"} 1"#
+            ),
+            "{metrics}"
+        );
+        assert!(metrics.contains("dojang_http_request_duration_seconds_bucket"));
+        assert!(metrics.contains(r#"dojang_verifications_total{decision="accepted"} 0"#));
+        let docs: serde_json::Value = http
+            .get(format!("{base}/api-docs"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for (api, path) in docs.as_object().unwrap() {
+            let doc: serde_json::Value = http
+                .get(format!("{base}{}", path.as_str().unwrap()))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap_or_else(|e| panic!("{api}: {e}"));
+            assert!(doc["openapi"].as_str().unwrap().starts_with('3'), "{api}");
+            assert!(!doc["paths"].as_object().unwrap().is_empty(), "{api}");
+        }
         let dids = issuers(base).await;
         drop(server);
         dids
     };
     assert_eq!(first.len(), 4);
 
-    // A second start reuses the root, the issuers and their DIDs.
-    let (_server, base) = spawn(&["up", "--data-dir", data, "--listen", "127.0.0.1:0"]);
+    // A second start, configured by a file, reuses the root, the issuers and their DIDs.
+    let config = dir.path().join("dojang.toml");
+    std::fs::write(
+        &config,
+        format!("data_dir = {data:?}\nlisten = \"127.0.0.1:0\"\n"),
+    )
+    .unwrap();
+    let (_server, base) = spawn(&["up", "--config", config.to_str().unwrap()]);
     assert_eq!(issuers(base.clone()).await, first);
     let checkpoint = http
         .get(format!("{base}/registry/checkpoint"))
@@ -122,4 +166,15 @@ fn the_demo_walks_three_stories_to_their_expected_verdicts() {
         stdout.contains("Verdicts: accepted, accepted, rejected(revoked)"),
         "{stdout}"
     );
+}
+
+#[test]
+fn a_bad_config_file_is_refused_with_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("dojang.toml");
+    std::fs::write(&config, "listen = \"127.0.0.1:0\"\nport = 80\n").unwrap();
+    let output = dojang(&["up", "--config", config.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("unknown field `port`"), "{stderr}");
 }

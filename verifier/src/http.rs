@@ -5,6 +5,7 @@
 //! `dojang up`; the page uses relative URLs, so both work.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use axum::Router;
@@ -55,6 +56,8 @@ struct Inner {
     challenges: Mutex<HashMap<String, Open<ChallengeRequest>>>,
     requests: Mutex<HashMap<String, Open<OnlineRequest>>>,
     http: reqwest::Client,
+    /// Verdicts given: accepted, rejected.
+    verdicts: [AtomicU64; 2],
 }
 
 struct Open<T> {
@@ -100,6 +103,7 @@ impl VerifierService {
             challenges: Mutex::default(),
             requests: Mutex::default(),
             http: reqwest::Client::new(),
+            verdicts: Default::default(),
         }))
     }
 
@@ -111,9 +115,29 @@ impl VerifierService {
         }
     }
 
+    /// Verdicts given so far: (accepted, rejected).
+    pub fn verdict_counts(&self) -> (u64, u64) {
+        let [accepted, rejected] = &self.0.verdicts;
+        (
+            accepted.load(Ordering::Relaxed),
+            rejected.load(Ordering::Relaxed),
+        )
+    }
+
+    fn count(&self, verdict: &Verdict) {
+        let slot = usize::from(!verdict.is_accepted());
+        self.0.verdicts[slot].fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Verifies `input`, in challenge mode when `challenge` names an open challenge. An
     /// accepted answer closes the challenge, so it cannot be replayed.
     pub fn verify(&self, input: &[u8], challenge: Option<&str>, now: i64) -> Verdict {
+        let verdict = self.verify_uncounted(input, challenge, now);
+        self.count(&verdict);
+        verdict
+    }
+
+    fn verify_uncounted(&self, input: &[u8], challenge: Option<&str>, now: i64) -> Verdict {
         let trust = read(&self.0.trust);
         let verifier = Verifier {
             trust: &trust,
@@ -272,7 +296,11 @@ impl VerifierService {
         };
         let verdicts: Vec<VerdictView> = presentations
             .iter()
-            .map(|p| verifier.sd_jwt_vc(p, &policy, now).into())
+            .map(|p| {
+                let verdict = verifier.sd_jwt_vc(p, &policy, now);
+                self.count(&verdict);
+                verdict.into()
+            })
             .collect();
         if let Some(open) = lock(&self.0.requests).get_mut(state) {
             open.value.verdicts = Some(verdicts.clone());
@@ -339,6 +367,7 @@ impl TrustView {
 pub fn app(service: VerifierService) -> Router {
     Router::new()
         .route("/", get(page))
+        .route("/openapi.json", get(openapi))
         .route(
             "/api/verify",
             post(verify).layer(DefaultBodyLimit::max(MAX_INPUT_LEN)),
@@ -358,6 +387,13 @@ pub async fn page() -> impl IntoResponse {
     (
         [(header::CONTENT_SECURITY_POLICY, CSP)],
         Html(include_str!("page/verifier.html")),
+    )
+}
+
+async fn openapi() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        include_str!("page/openapi.json"),
     )
 }
 
