@@ -333,7 +333,7 @@ async fn witness(args: WitnessArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The witness's cosigning key, sealed in its data directory.
-fn witness_key(data_dir: &Path, passphrase: &str) -> anyhow::Result<SecretKey> {
+pub(crate) fn witness_key(data_dir: &Path, passphrase: &str) -> anyhow::Result<SecretKey> {
     let path = data_dir.join("witness.key");
     let purpose = "dojang-witness-key";
     if let Ok(text) = std::fs::read_to_string(&path) {

@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -18,8 +19,10 @@ use dojang_issuer::db::Db;
 use dojang_issuer::service::create_issuer;
 use dojang_issuer::{IssuerConfig, IssuerService, RegistryClient};
 use dojang_registry::entry::{Entry, Operation};
-use dojang_registry::service::{Registry, RegistryConfig};
+use dojang_registry::note::{NoteSigner, TYPE_COSIGNATURE};
+use dojang_registry::service::{Registry, RegistryConfig, WitnessConfig};
 use dojang_registry::state::{Accreditation, dojang_did, dojang_document};
+use dojang_registry::witness::Witness;
 use dojang_schemas::Catalog;
 use dojang_verifier::Trust;
 use dojang_verifier::http::{VerifierConfig, VerifierService};
@@ -99,6 +102,9 @@ pub(crate) struct Platform {
     shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
+/// The in-process witness's name.
+const WITNESS_NAME: &str = "witness.dojang.local";
+
 /// The root authority's key purpose, when sealed in the data directory.
 const ROOT_PURPOSE: &str = "dojang-up-root-authority";
 
@@ -119,6 +125,12 @@ impl Platform {
         std::fs::create_dir_all(data_dir)
             .with_context(|| format!("creating {}", data_dir.display()))?;
         let passphrase = crate::setup::passphrase(data_dir)?;
+        // A witness on the same port, standing in for another agency's: its key sealed in the
+        // data directory, its record of what it cosigned in its own SQLite file.
+        let witness_key = || crate::registry::witness_key(data_dir, &passphrase);
+        let witness_verifier = NoteSigner::new(WITNESS_NAME, TYPE_COSIGNATURE, witness_key()?)?
+            .verifier()
+            .clone();
         let registry = Registry::open(RegistryConfig {
             database_url: crate::setup::database_url(
                 data_dir,
@@ -129,9 +141,19 @@ impl Platform {
             passphrase: passphrase.clone(),
             root: None,
             kdf,
-            witnesses: Vec::new(),
+            witnesses: vec![WitnessConfig {
+                url: format!("http://{local}/witness"),
+                key: witness_verifier,
+            }],
             min_witnesses: 0,
         })
+        .await?;
+        let witness = Witness::open(
+            &format!("sqlite://{}", data_dir.join("witness.db").display()),
+            WITNESS_NAME,
+            witness_key()?,
+            vec![registry.log_key().clone()],
+        )
         .await?;
         let issuer_db_url = crate::setup::database_url(data_dir, database_url, "issuer.db")?;
         seed(data_dir, &registry, &issuer_db_url, &passphrase, &base, kdf).await?;
@@ -170,6 +192,7 @@ impl Platform {
             .merge(pages::app(pages))
             .nest("/registry", dojang_registry::http::app(registry.clone()))
             .nest("/verifier", dojang_verifier::http::app(verifier.clone()))
+            .nest("/witness", dojang_registry::witness::app(Arc::new(witness)))
             .route("/verifier/", get(dojang_verifier::http::page))
             .route("/", get(home))
             .route("/api-docs", get(api_docs))
@@ -412,6 +435,7 @@ pub(crate) fn run(args: UpArgs) -> anyhow::Result<ExitCode> {
         for (slug, name, did) in platform.issuers.issuers() {
             banner += &format!("  issuer         {base}/issuers/{slug}   {name} ({did})\n");
         }
+        banner += "\n  Try it: in the console issue a citizen card; paste its offer and code into the wallet,\n  tick the claims to show; upload the QR image on the verification page. Revoke it in the\n  console, press \"Refresh bundle\", and the same QR is rejected as revoked.\n";
         banner += &format!(
             "\n  operator tokens: dojang issuer operator --data-dir {} --registry {base}/registry --issuer <slug> --name <you> --types <type>\n  Ctrl-C stops it; the data stays in {}\n",
             data_dir.display(),

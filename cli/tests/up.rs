@@ -88,6 +88,25 @@ async fn up_seeds_once_serves_every_role_and_reuses_its_data() {
                 .unwrap();
             assert_eq!(allowed.status(), 200, "{path}");
         }
+        // The seeded witness cosigns the registry's checkpoints.
+        let mut cosigned = false;
+        for _ in 0..100 {
+            let checkpoint = http
+                .get(format!("{base}/registry/checkpoint"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            if checkpoint.contains("— witness.dojang.local ") {
+                cosigned = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(cosigned, "the witness cosigns within 10 s");
+
         // Operations: metrics, and an OpenAPI document for each API.
         let metrics = http
             .get(format!("{base}/metrics"))

@@ -208,7 +208,9 @@ impl VerifierService {
                 ),
                 other => ApiError::new(StatusCode::BAD_GATEWAY, other.to_string()),
             })?;
-            tracing::info!(size = trust.size(), "trust bundle refreshed");
+            if trust.size() != since {
+                tracing::info!(size = trust.size(), "trust bundle refreshed");
+            }
         }
         Ok(TrustView::of(&trust, now()))
     }
