@@ -11,7 +11,6 @@ use dojang_core::key::Algorithm;
 use dojang_core::seal::KdfParams;
 use dojang_core::verdict::{ReasonCode, Verdict};
 use dojang_issuer::service::{NewOffer, Reason, StatusAction};
-use dojang_registry::bundle::TrustAnchor;
 use dojang_schemas::Catalog;
 use dojang_verifier::{Policy, Trust, Verifier};
 use dojang_wallet::Wallet;
@@ -54,7 +53,7 @@ pub(crate) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             KdfParams::DEFAULT,
         )
         .await?;
-        let trust = fetch_trust(&http, &platform.base).await?;
+        let trust = fetch_trust(&platform.base).await?;
         let mut demo = Demo {
             platform,
             wallet,
@@ -302,21 +301,10 @@ impl Demo {
     }
 }
 
-async fn fetch_trust(http: &reqwest::Client, base: &str) -> anyhow::Result<Trust> {
-    let anchor: TrustAnchor = http
-        .get(format!("{base}/registry/trust-anchor"))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    let bundle = http
-        .get(format!("{base}/registry/bundle"))
-        .send()
-        .await?
-        .error_for_status()?
-        .text()
-        .await?;
+/// The counter's first bundle, with the anchor the platform it runs against publishes.
+async fn fetch_trust(base: &str) -> anyhow::Result<Trust> {
+    let (anchor, _, bundle) =
+        crate::registry::fetch_bundle(&format!("{base}/registry"), None).await?;
     println!("The counter fetches the signed trust bundle once, then works offline.\n");
     Ok(Trust::load(&bundle, anchor)?)
 }

@@ -354,35 +354,40 @@ pub(crate) fn witness_key(data_dir: &Path, passphrase: &str) -> anyhow::Result<S
     Ok(key)
 }
 
-async fn export_bundle(url: &str, out: &Path, anchor: Option<&Path>) -> anyhow::Result<ExitCode> {
+/// A registry's trust anchor — pinned from `anchor`, or fetched from the registry (trust on first
+/// use; then `true`) — and its current full bundle, not yet verified.
+pub(crate) async fn fetch_bundle(
+    url: &str,
+    anchor: Option<&Path>,
+) -> anyhow::Result<(TrustAnchor, bool, String)> {
     let base = url.trim_end_matches('/');
     let client = reqwest::Client::new();
-    let anchor: TrustAnchor = match anchor {
-        Some(path) => read_json(path)?,
-        None => {
-            let fetched: TrustAnchor = client
-                .get(format!("{base}/trust-anchor"))
-                .send()
+    let get = |path: &str| client.get(format!("{base}/{path}")).send();
+    let (anchor, fetched) = match anchor {
+        Some(path) => (read_json(path).context("the trust anchor")?, false),
+        None => (
+            get("trust-anchor")
                 .await?
                 .error_for_status()?
                 .json()
-                .await?;
-            let path = out.with_extension("anchor.json");
-            std::fs::write(&path, serde_json::to_string_pretty(&fetched)?)?;
-            eprintln!(
-                "trust anchor (trust on first use) written to {}",
-                path.display()
-            );
-            fetched
-        }
+                .await?,
+            true,
+        ),
     };
-    let text = client
-        .get(format!("{base}/bundle"))
-        .send()
-        .await?
-        .error_for_status()?
-        .text()
-        .await?;
+    let text = get("bundle").await?.error_for_status()?.text().await?;
+    Ok((anchor, fetched, text))
+}
+
+async fn export_bundle(url: &str, out: &Path, anchor: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let (anchor, fetched, text) = fetch_bundle(url, anchor).await?;
+    if fetched {
+        let path = out.with_extension("anchor.json");
+        std::fs::write(&path, serde_json::to_string_pretty(&anchor)?)?;
+        eprintln!(
+            "trust anchor (trust on first use) written to {}",
+            path.display()
+        );
+    }
     let verified =
         bundle::verify(&text, &anchor).context("the registry's bundle does not verify")?;
     std::fs::write(out, &text)?;

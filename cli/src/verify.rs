@@ -107,31 +107,13 @@ async fn serve_async(args: ServeArgs) -> anyhow::Result<ExitCode> {
 /// The registry's bundle, checked against the pinned anchor or, without one, the registry's
 /// own (trust on first use, said in the log).
 async fn fetch_trust(registry: &str, anchor: Option<&Path>) -> anyhow::Result<Trust> {
-    let base = registry.trim_end_matches('/');
-    let client = reqwest::Client::new();
-    let anchor: TrustAnchor = match anchor {
-        Some(path) => read_json(path).context("the trust anchor")?,
-        None => {
-            tracing::warn!(
-                registry = base,
-                "no --anchor: trusting the registry's anchor on first use"
-            );
-            client
-                .get(format!("{base}/trust-anchor"))
-                .send()
-                .await?
-                .error_for_status()?
-                .json()
-                .await?
-        }
-    };
-    let bundle = client
-        .get(format!("{base}/bundle"))
-        .send()
-        .await?
-        .error_for_status()?
-        .text()
-        .await?;
+    let (anchor, fetched, bundle) = crate::registry::fetch_bundle(registry, anchor).await?;
+    if fetched {
+        tracing::warn!(
+            registry,
+            "no --anchor: trusting the registry's anchor on first use"
+        );
+    }
     Trust::load(&bundle, anchor).context("the registry's trust bundle does not verify")
 }
 

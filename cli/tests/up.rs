@@ -15,14 +15,7 @@ async fn up_seeds_once_serves_every_role_and_reuses_its_data() {
     let issuers = |base: String| {
         let http = http.clone();
         async move {
-            let list: serde_json::Value = http
-                .get(format!("{base}/issuers"))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let list: serde_json::Value = get_json(&http, format!("{base}/issuers")).await;
             let mut dids: Vec<String> = list
                 .as_array()
                 .unwrap()
@@ -56,14 +49,7 @@ async fn up_seeds_once_serves_every_role_and_reuses_its_data() {
                 response.status()
             );
         }
-        let trust: serde_json::Value = http
-            .get(format!("{base}/verifier/api/trust"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let trust: serde_json::Value = get_json(&http, format!("{base}/verifier/api/trust")).await;
         let accredited: Vec<&str> = trust["issuers"]
             .as_array()
             .unwrap()
@@ -91,14 +77,7 @@ async fn up_seeds_once_serves_every_role_and_reuses_its_data() {
         // The seeded witness cosigns the registry's checkpoints.
         let mut cosigned = false;
         for _ in 0..100 {
-            let checkpoint = http
-                .get(format!("{base}/registry/checkpoint"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            let checkpoint = get_text(&http, format!("{base}/registry/checkpoint")).await;
             if checkpoint.contains("— witness.dojang.local ") {
                 cosigned = true;
                 break;
@@ -108,14 +87,7 @@ async fn up_seeds_once_serves_every_role_and_reuses_its_data() {
         assert!(cosigned, "the witness cosigns within 10 s");
 
         // Operations: metrics, and an OpenAPI document for each API.
-        let metrics = http
-            .get(format!("{base}/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = get_text(&http, format!("{base}/metrics")).await;
         assert!(metrics.contains("dojang_registry_entries 9"), "{metrics}");
         assert!(
             metrics.contains(
@@ -125,14 +97,7 @@ async fn up_seeds_once_serves_every_role_and_reuses_its_data() {
         );
         assert!(metrics.contains("dojang_http_request_duration_seconds_bucket"));
         assert!(metrics.contains(r#"dojang_verifications_total{decision="accepted"} 0"#));
-        let docs: serde_json::Value = http
-            .get(format!("{base}/api-docs"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let docs: serde_json::Value = get_json(&http, format!("{base}/api-docs")).await;
         for (api, path) in docs.as_object().unwrap() {
             let doc: serde_json::Value = http
                 .get(format!("{base}{}", path.as_str().unwrap()))
@@ -160,14 +125,7 @@ async fn up_seeds_once_serves_every_role_and_reuses_its_data() {
     .unwrap();
     let (_server, base) = spawn(&["up", "--config", config.to_str().unwrap()]);
     assert_eq!(issuers(base.clone()).await, first);
-    let checkpoint = http
-        .get(format!("{base}/registry/checkpoint"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let checkpoint = get_text(&http, format!("{base}/registry/checkpoint")).await;
     // Genesis, four DIDs, four grants: nothing added by the restart.
     assert_eq!(checkpoint.lines().nth(1), Some("9"), "{checkpoint}");
 }
@@ -196,4 +154,12 @@ fn a_bad_config_file_is_refused_with_its_reason() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("unknown field `port`"), "{stderr}");
+}
+
+async fn get_json(http: &reqwest::Client, url: String) -> serde_json::Value {
+    http.get(url).send().await.unwrap().json().await.unwrap()
+}
+
+async fn get_text(http: &reqwest::Client, url: String) -> String {
+    http.get(url).send().await.unwrap().text().await.unwrap()
 }
