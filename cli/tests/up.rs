@@ -163,3 +163,57 @@ async fn get_json(http: &reqwest::Client, url: String) -> serde_json::Value {
 async fn get_text(http: &reqwest::Client, url: String) -> String {
     http.get(url).send().await.unwrap().text().await.unwrap()
 }
+
+#[tokio::test]
+async fn up_runs_every_service_on_one_postgres_database() {
+    use sqlx::Connection as _;
+    let Ok(admin_url) = std::env::var("DOJANG_TEST_POSTGRES_URL") else {
+        println!("skipped: DOJANG_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+    let name = format!("dojang_test_up_{}", std::process::id());
+    for sql in [
+        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        format!("CREATE DATABASE {name}"),
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    }
+    let database_url = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let http = reqwest::Client::new();
+    {
+        let (_server, base) = spawn(&[
+            "up",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--database-url",
+            &database_url,
+            "--listen",
+            "127.0.0.1:0",
+        ]);
+        assert_eq!(get_text(&http, format!("{base}/readyz")).await, "ready");
+        let trust = get_json(&http, format!("{base}/verifier/api/trust")).await;
+        assert_eq!(trust["issuers"].as_array().unwrap().len(), 4, "{trust}");
+        assert!(!data.join("registry.db").exists(), "nothing on SQLite");
+        assert!(!data.join("issuer.db").exists(), "nothing on SQLite");
+    }
+    let (tables,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM information_schema.tables WHERE table_catalog = $1 AND table_schema = 'public'",
+    )
+    .bind(&name)
+    .fetch_one(&mut sqlx::PgConnection::connect(&database_url).await.unwrap())
+    .await
+    .unwrap();
+    assert!(tables > 0);
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    )))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+}
