@@ -12,7 +12,6 @@ use anyhow::Context as _;
 use axum::Router;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
-use dojang_core::did::Relationship;
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::seal::{KdfParams, PassphraseSealed};
 use dojang_issuer::db::Db;
@@ -21,7 +20,7 @@ use dojang_issuer::{IssuerConfig, IssuerService, RegistryClient};
 use dojang_registry::entry::{Entry, Operation};
 use dojang_registry::note::{NoteSigner, TYPE_COSIGNATURE};
 use dojang_registry::service::{Registry, RegistryConfig, WitnessConfig};
-use dojang_registry::state::{Accreditation, dojang_did, dojang_document};
+use dojang_registry::state::Accreditation;
 use dojang_registry::witness::Witness;
 use dojang_schemas::Catalog;
 use dojang_verifier::Trust;
@@ -276,20 +275,9 @@ async fn seed(
     kdf: KdfParams,
 ) -> anyhow::Result<()> {
     let root = root_key(data_dir, passphrase, kdf)?;
-    let root_did = dojang_did(root.public_key());
-    let root_kid = root_did.with_fragment("key-1");
+    let (document, root_kid) = crate::registry::document_for(&root);
+    let root_did = root_kid.did.clone();
     if registry.size().await? == 0 {
-        let document = dojang_document(
-            &root_did,
-            &[(
-                "key-1",
-                root.public_key(),
-                &[
-                    Relationship::AssertionMethod,
-                    Relationship::CapabilityInvocation,
-                ],
-            )],
-        );
         let genesis = Operation::Genesis {
             origin: registry.origin().to_owned(),
             document,

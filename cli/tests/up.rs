@@ -110,6 +110,15 @@ async fn up_seeds_once_serves_every_role_and_reuses_its_data() {
             assert!(doc["openapi"].as_str().unwrap().starts_with('3'), "{api}");
             assert!(!doc["paths"].as_object().unwrap().is_empty(), "{api}");
         }
+        let unknown = http
+            .post(format!("{base}/console/api/credentials/seoul/nope/explode"))
+            .bearer_auth(token.trim())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(unknown.status(), 422);
+        let body: serde_json::Value = unknown.json().await.unwrap();
+        assert_eq!(body["error"], "unknown action `explode`");
         let dids = issuers(base).await;
         drop(server);
         dids

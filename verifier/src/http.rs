@@ -212,7 +212,7 @@ impl VerifierService {
                 tracing::info!(size = trust.size(), "trust bundle refreshed");
             }
         }
-        Ok(TrustView::of(&trust, now()))
+        Ok(TrustView::of(&trust, now(), self.0.config.max_bundle_age))
     }
 
     /// Opens an OpenID4VP request for a credential of `type_id` with `claims`.
@@ -319,7 +319,7 @@ impl VerifierService {
 
     /// The trust bundle's freshness and contents.
     pub fn trust(&self, now: i64) -> TrustView {
-        TrustView::of(&read(&self.0.trust), now)
+        TrustView::of(&read(&self.0.trust), now, self.0.config.max_bundle_age)
     }
 }
 
@@ -347,10 +347,10 @@ pub struct IssuerView {
 }
 
 impl TrustView {
-    fn of(trust: &Trust, now: i64) -> Self {
+    fn of(trust: &Trust, now: i64, max_age_secs: Option<i64>) -> Self {
         TrustView {
             freshness: trust.freshness(now),
-            max_age_secs: None,
+            max_age_secs,
             issuers: trust
                 .state()
                 .accredited_issuers()
@@ -452,15 +452,11 @@ async fn new_challenge(State(service): State<VerifierService>) -> Result<Respons
 }
 
 async fn trust(State(service): State<VerifierService>) -> Json<TrustView> {
-    let mut view = service.trust(now());
-    view.max_age_secs = service.0.config.max_bundle_age;
-    Json(view)
+    Json(service.trust(now()))
 }
 
 async fn refresh(State(service): State<VerifierService>) -> Result<Json<TrustView>, ApiError> {
-    let mut view = service.refresh().await?;
-    view.max_age_secs = service.0.config.max_bundle_age;
-    Ok(Json(view))
+    Ok(Json(service.refresh().await?))
 }
 
 #[derive(Deserialize)]

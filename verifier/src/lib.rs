@@ -170,7 +170,9 @@ impl Verifier<'_> {
 
     /// The trust decisions shared by every format, once the credential itself verified.
     fn judge(&self, verified: Verified<'_>, policy: &Policy<'_>, now: i64) -> Verdict {
-        let mut verdict = self.with_freshness(Verdict::new(now), now);
+        let freshness = self.trust.freshness(now);
+        let mut verdict = Verdict::new(now);
+        verdict.freshness = Some(freshness.clone());
         let ty = self
             .catalog
             .by_vct(verified.vct)
@@ -182,7 +184,6 @@ impl Verifier<'_> {
             name: None,
         };
 
-        let freshness = self.trust.freshness(now);
         if let Some(max) = policy.max_bundle_age
             && freshness.bundle_age_secs > max
         {

@@ -193,6 +193,35 @@ async fn the_bundle_refreshes_from_a_real_registry_and_sees_revocations() {
     let (_, verdict) = call(&service, post("/api/verify", shown())).await;
     assert_eq!(verdict["reasons"][0]["code"], "suspended");
 
+    // A registry that does not answer: 502, and the bundle held still judges.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let dead = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let unreachable = VerifierService::new(
+        VerifierConfig {
+            public_url: "https://counter.example".into(),
+            audience: "counter-1.example".into(),
+            registry_url: Some(dead),
+            max_bundle_age: Some(86_400),
+            min_witnesses: 0,
+        },
+        w.ledger.trust().await,
+    );
+    let (status, body) = call(&unreachable, post("/api/trust/refresh", Body::empty())).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
+    assert!(
+        body["error"].as_str().unwrap().starts_with("registry:"),
+        "{body}"
+    );
+    let (_, verdict) = call(&unreachable, post("/api/verify", shown())).await;
+    assert_eq!(verdict["reasons"][0]["code"], "suspended");
+    let (_, trust) = call(
+        &unreachable,
+        Request::get("/api/trust").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(trust["max_age_secs"], 86_400);
+
     // Without a registry, refreshing is refused and says why.
     let (status, body) = call(&w.service, post("/api/trust/refresh", Body::empty())).await;
     assert_eq!(status, StatusCode::CONFLICT);

@@ -5,13 +5,11 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use dojang_core::DidUrl;
-use dojang_core::did::Relationship;
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::seal::KdfParams;
 use dojang_registry::entry::{Entry, Operation};
 use dojang_registry::merkle::{self, MemoryTree};
 use dojang_registry::service::{Registry, RegistryConfig};
-use dojang_registry::state::{dojang_did, dojang_document};
 use dojang_registry::store::Store;
 use rand::{Rng, SeedableRng};
 
@@ -34,19 +32,7 @@ fn config(url: &str) -> RegistryConfig {
 pub(super) async fn with_root(url: &str) -> anyhow::Result<(Registry, SecretKey, DidUrl)> {
     let registry = Registry::open(config(url)).await?;
     let key = SecretKey::generate(Algorithm::EdDsa)?;
-    let did = dojang_did(key.public_key());
-    let document = dojang_document(
-        &did,
-        &[(
-            "key-1",
-            key.public_key(),
-            &[
-                Relationship::AssertionMethod,
-                Relationship::CapabilityInvocation,
-            ],
-        )],
-    );
-    let kid = did.with_fragment("key-1");
+    let (document, kid) = crate::registry::document_for(&key);
     let genesis = Operation::Genesis {
         origin: "bench.dojang.local/log".into(),
         document,

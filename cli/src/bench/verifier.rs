@@ -6,12 +6,10 @@ use std::hint::black_box;
 
 use anyhow::{Context as _, ensure};
 use dojang_core::compact::{self, Binding, HeldCompact};
-use dojang_core::did::Relationship;
 use dojang_core::key::{Algorithm, SecretKey, Signer as _, Verifier as _};
 use dojang_core::status::StatusListReference;
 use dojang_core::status::token::{self, StatusListTokenClaims, TokenStatusList};
 use dojang_registry::entry::{Entry, Operation};
-use dojang_registry::state::{dojang_did, dojang_document};
 use dojang_schemas::{Catalog, Issuance};
 use dojang_verifier::{Policy, Trust, Verifier};
 
@@ -35,19 +33,8 @@ pub(super) async fn run(bench: &Bench, ssi_kb_es256: Option<f64>) -> anyhow::Res
     let mut issuers = Vec::new();
     for alg in Algorithm::ALL {
         let key = SecretKey::generate(alg)?;
-        let did = dojang_did(key.public_key());
-        let kid = did.with_fragment("key-1");
-        let document = dojang_document(
-            &did,
-            &[(
-                "key-1",
-                key.public_key(),
-                &[
-                    Relationship::AssertionMethod,
-                    Relationship::CapabilityInvocation,
-                ],
-            )],
-        );
+        let (document, kid) = crate::registry::document_for(&key);
+        let did = kid.did.clone();
         registry
             .submit(Entry::sign(&Operation::DidCreate { document }, &key, &kid)?)
             .await?;
