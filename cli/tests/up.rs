@@ -74,6 +74,17 @@ async fn up_seeds_once_serves_every_role_and_reuses_its_data() {
                 .unwrap();
             assert_eq!(allowed.status(), 200, "{path}");
         }
+        // The token is checked before the body is read: garbage without it is 401, not 422.
+        for path in ["/console/api/offers", "/wallet/api/present"] {
+            let refused = http
+                .post(format!("{base}{path}"))
+                .header("content-type", "application/json")
+                .body("{not json")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(refused.status(), 401, "{path}");
+        }
         // The seeded witness cosigns the registry's checkpoints.
         let mut cosigned = false;
         for _ in 0..100 {

@@ -150,10 +150,16 @@ pub struct Jws<'a> {
 impl<'a> Jws<'a> {
     /// Parses a compact JWS, checking its size, structure and algorithm.
     pub fn parse(compact: &'a str) -> Result<Self, JwsError> {
-        if compact.len() > MAX_JWS_LEN {
+        Self::parse_limited(compact, MAX_JWS_LEN)
+    }
+
+    /// [`Jws::parse`] with the caller's own size limit, for documents that are larger by
+    /// nature (a trust bundle) and bounded by their own setting.
+    pub fn parse_limited(compact: &'a str, max: usize) -> Result<Self, JwsError> {
+        if compact.len() > max {
             return Err(JwsError::TooLarge {
                 len: compact.len(),
-                max: MAX_JWS_LEN,
+                max,
             });
         }
         let structure = JwsError::Malformed {

@@ -2,14 +2,19 @@
 //!
 //! A bundle is a compact JWS (`typ: dojang-bundle+jwt`, EdDSA, the registry's bundle key)
 //! over a [`TrustBundle`]: the latest checkpoint with witness cosignatures, and the log entries
-//! that define trust — genesis, every DID operation, every accreditation grant and withdrawal,
-//! and the latest publication of every status list — each with its inclusion proof against that
-//! checkpoint. The verifier checks all of it against a pinned [`TrustAnchor`], then replays the
+//! that define trust — genesis, every accreditation grant and withdrawal, every operation on a
+//! DID that holds or gave an accreditation, and the latest publication of each of their status
+//! lists — each with its inclusion proof against that checkpoint. DIDs nobody accredited are
+//! left out: `did.create` is open to anyone, so a bundle that carried every DID could be grown
+//! past any verifier's limit by strangers. A bundle grows only by authorised acts (grants, an
+//! accredited issuer's key rotations and lists) and is bounded by [`MAX_BUNDLE_LEN`]. The verifier checks all of it against a pinned [`TrustAnchor`], then replays the
 //! entries through the same [`LedgerState`] the registry runs, so it knows issuers, key
 //! histories, accreditations and revocations exactly as the log says.
 //!
 //! A *delta* bundle carries only entries added since a size the verifier holds, plus a
-//! consistency proof from its checkpoint to the new one: a registry that forked the log cannot
+//! consistency proof from its checkpoint to the new one (when an issuer joined trust with
+//! history from before that size, the delta carries the whole trust state, marked `full`, and
+//! is replayed afresh — still only after the consistency proof): a registry that forked the log cannot
 //! produce one, and [`VerifiedBundle::apply_delta`] refuses it, keeping the old state.
 
 use base64::Engine as _;
@@ -28,6 +33,12 @@ use crate::state::LedgerState;
 pub const FORMAT: &str = "dojang-trust-bundle/1";
 /// The `typ` of a bundle JWS.
 pub const BUNDLE_TYP: &str = "dojang-bundle+jwt";
+/// The largest bundle a verifier opens (its own limit, not the generic JWS input limit).
+/// A bundle grows with accredited issuers, their key rotations and the latest version of each
+/// of their status lists — never with open appends — so this leaves room for a national
+/// ledger (DESIGN.md §8 targets ≤ 5 MB) while bounding what an impostor can make a verifier
+/// parse before its signature is checked.
+pub const MAX_BUNDLE_LEN: usize = 32 * 1024 * 1024;
 
 /// Why a bundle or delta was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -102,6 +113,10 @@ pub struct Since {
     pub size: u64,
     /// Consistency proof from `size` to the bundle's checkpoint, base64 hashes.
     pub proof: Vec<String>,
+    /// The entries are the whole trust state, not only what is newer than `size` (an issuer
+    /// joined trust with history from before it); the verifier replays them afresh.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub full: bool,
 }
 
 /// The bundle document.
@@ -174,7 +189,7 @@ impl Anchor {
 
     /// Checks the JWS and the checkpoint; returns the document and the signed checkpoint.
     fn open(&self, bundle: &str) -> Result<(TrustBundle, SignedCheckpoint, usize), BundleError> {
-        let jws = Jws::parse(bundle).map_err(BundleError::Signature)?;
+        let jws = Jws::parse_limited(bundle, MAX_BUNDLE_LEN).map_err(BundleError::Signature)?;
         jws.expect_type(BUNDLE_TYP, &[])
             .map_err(BundleError::Signature)?;
         jws.verify(&self.bundle).map_err(BundleError::Signature)?;
@@ -240,7 +255,11 @@ impl VerifiedBundle {
             &proof,
         )
         .map_err(|_| BundleError::Fork)?;
-        let mut state = self.state.clone();
+        let mut state = if since.full {
+            LedgerState::new()
+        } else {
+            self.state.clone()
+        };
         apply_entries(&mut state, &document.entries, &signed.checkpoint)?;
         *self = VerifiedBundle {
             checkpoint: signed.checkpoint,

@@ -2,26 +2,52 @@
 //! Errors are JSON `{"error": "<stable code>", "message": "…"}` with a fitting status; internal
 //! failures are logged and reported as `internal` without detail.
 
-use axum::Json;
+use std::net::{IpAddr, SocketAddr};
+
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRef, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::{Extension, Json};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use dojang_core::did::Did;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
+use crate::admission::{Admission, Limiter, Refused};
 use crate::bundle::{TrustAnchor, encode_hashes};
 use crate::entry::{Entry, EntryError, MAX_ENTRY_LEN};
 use crate::merkle::Hash;
 use crate::service::{Registry, RegistryError};
 use crate::state::AsOf;
 
-/// The registry's routes, relative to where they are mounted.
+/// The registry's routes, relative to where they are mounted, with the default limits on open
+/// appends.
 pub fn app(registry: Registry) -> Router {
+    app_with(registry, Admission::default())
+}
+
+/// The routes' state: the registry and the limiter of open appends.
+#[derive(Clone)]
+struct AppState {
+    registry: Registry,
+    limiter: Limiter,
+}
+
+impl FromRef<AppState> for Registry {
+    fn from_ref(state: &AppState) -> Registry {
+        state.registry.clone()
+    }
+}
+
+/// [`app`] with the given limits on open appends (see [`crate::admission`]).
+pub fn app_with(registry: Registry, admission: Admission) -> Router {
+    let state = AppState {
+        registry,
+        limiter: Limiter::new(admission),
+    };
     Router::new()
         .route("/entries", post(submit_entry))
         .route("/entries/{index}", get(get_entry))
@@ -36,7 +62,7 @@ pub fn app(registry: Registry) -> Router {
         .route("/trust-anchor", get(trust_anchor))
         .route("/openapi.json", get(openapi))
         .layer(DefaultBodyLimit::max(MAX_ENTRY_LEN + 1024))
-        .with_state(registry)
+        .with_state(state)
 }
 
 /// The OpenAPI document.
@@ -144,6 +170,35 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// An open append that was not admitted: 429 or 503, with when to try again.
+fn refusal(refused: Refused) -> Response {
+    let (status, code, retry_after, message) = match refused {
+        Refused::RateLimited(wait) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            wait.as_secs().max(1),
+            "이 주소에서 너무 많은 항목을 보냈습니다. 잠시 후 다시 시도하세요. / \
+             Too many entries from this address; try again later.",
+        ),
+        Refused::Busy => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            5,
+            "대기 중인 항목이 너무 많습니다. 잠시 후 다시 시도하세요. / \
+             Too many entries are waiting; try again later.",
+        ),
+    };
+    (
+        status,
+        [(header::RETRY_AFTER, retry_after.to_string())],
+        Json(ErrorBody {
+            error: code,
+            message: message.to_owned(),
+        }),
+    )
+        .into_response()
+}
+
 fn bad_request(message: &str) -> ApiError {
     ApiError(RegistryError::BadRequest(message.to_owned()))
 }
@@ -159,25 +214,53 @@ pub struct Appended {
     pub timestamp_ms: u64,
     /// RFC 9162 leaf hash, base64.
     pub leaf_hash: String,
+    /// The entry was already in the log: an earlier submission was committed (its
+    /// acknowledgement may have been lost). Answered with 200 instead of 201.
+    #[serde(default)]
+    pub replayed: bool,
 }
 
-/// Append a signed entry (the compact JWS as the body).
+/// Append a signed entry (the compact JWS as the body). Appends are idempotent: an entry
+/// already in the log answers 200 with where it is, so a lost acknowledgement is recovered by
+/// sending the same entry again.
 #[utoipa::path(post, path = "/entries", request_body(content = String, content_type = "application/jose"),
-    responses((status = 201, body = Appended), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
-              (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Appended), (status = 200, body = Appended), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn submit_entry(
-    State(registry): State<Registry>,
+    State(AppState { registry, limiter }): State<AppState>,
+    client: Option<Extension<ConnectInfo<SocketAddr>>>,
     body: String,
-) -> ApiResult<(StatusCode, Json<Appended>)> {
+) -> Result<(StatusCode, Json<Appended>), Response> {
     // Parse before queueing: malformed input never reaches the sequencer.
-    Entry::parse(body.trim()).map_err(RegistryError::from)?;
-    let appended = registry.submit(body.trim().to_owned()).await?;
+    let entry =
+        Entry::parse(body.trim()).map_err(|e| ApiError(RegistryError::from(e)).into_response())?;
+    let trusted = registry
+        .current_state()
+        .await
+        .map_err(|e| ApiError(e).into_response())?
+        .takes_part_in_trust(&entry.kid().did);
+    // Entries from strangers wait their turn, bounded; authorised acts never do.
+    let _permit = if trusted {
+        None
+    } else {
+        let client = client.map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.0.ip());
+        Some(limiter.admit(client).map_err(refusal)?)
+    };
+    let appended = registry
+        .submit(body.trim().to_owned())
+        .await
+        .map_err(|e| ApiError(e).into_response())?;
     Ok((
-        StatusCode::CREATED,
+        if appended.replayed {
+            StatusCode::OK
+        } else {
+            StatusCode::CREATED
+        },
         Json(Appended {
             index: appended.index,
             timestamp_ms: appended.timestamp_ms,
             leaf_hash: STANDARD.encode(appended.leaf_hash),
+            replayed: appended.replayed,
         }),
     ))
 }
@@ -360,7 +443,7 @@ async fn resolve_did(
         (None, Some(time)) => AsOf::Time(time),
         (None, None) => AsOf::Latest,
     };
-    let state = registry.state().await;
+    let state = registry.current_state().await?;
     let record = state.did(&did).ok_or(RegistryError::NotFound)?;
     let in_scope = |index: u64, time: u64| match as_of {
         AsOf::Latest => true,
@@ -399,7 +482,7 @@ async fn did_history(
     Path(did): Path<String>,
 ) -> ApiResult<Json<Vec<ResolvedDid>>> {
     let did = Did::parse(&did).map_err(|_| bad_request("not a DID"))?;
-    let state = registry.state().await;
+    let state = registry.current_state().await?;
     let record = state.did(&did).ok_or(RegistryError::NotFound)?;
     Ok(Json(
         record
@@ -431,9 +514,9 @@ pub struct Issuer {
 
 /// Issuers with a current accreditation.
 #[utoipa::path(get, path = "/issuers", responses((status = 200, body = [Issuer])))]
-async fn issuers(State(registry): State<Registry>) -> Json<Vec<Issuer>> {
-    let state = registry.state().await;
-    Json(
+async fn issuers(State(registry): State<Registry>) -> ApiResult<Json<Vec<Issuer>>> {
+    let state = registry.current_state().await?;
+    Ok(Json(
         state
             .accredited_issuers()
             .into_iter()
@@ -443,7 +526,7 @@ async fn issuers(State(registry): State<Registry>) -> Json<Vec<Issuer>> {
                 types,
             })
             .collect(),
-    )
+    ))
 }
 
 /// A status list with its inclusion proof.
@@ -476,12 +559,13 @@ async fn status_list(
     Path(list_id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let record = {
-        let state = registry.state().await;
-        state
+    let (record, size) = {
+        let state = registry.current_state().await?;
+        let record = state
             .status_list(&list_id)
             .cloned()
-            .ok_or(RegistryError::NotFound)?
+            .ok_or(RegistryError::NotFound)?;
+        (record, state.next_index())
     };
     let wants_token = headers
         .get(header::ACCEPT)
@@ -497,7 +581,6 @@ async fn status_list(
         )
             .into_response());
     }
-    let size = registry.checkpoint().await?.checkpoint.size;
     let proof = registry.inclusion_proof(record.index, size).await?;
     Ok(Json(StatusList {
         list_id: record.list_id,

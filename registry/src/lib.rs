@@ -19,6 +19,8 @@ pub mod note;
 pub mod state;
 
 #[cfg(feature = "server")]
+pub mod admission;
+#[cfg(feature = "server")]
 pub mod http;
 #[cfg(feature = "server")]
 pub mod service;

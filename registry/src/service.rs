@@ -41,8 +41,8 @@ pub enum RegistryError {
     /// The entry was refused; the log is unchanged.
     #[error("{0}")]
     Rejected(#[from] EntryError),
-    /// The same entry is already in the log.
-    #[error("this entry is already in the log (replay)")]
+    /// The same entry was submitted twice at once, and the first copy was refused.
+    #[error("this entry was submitted twice at once and refused")]
     Replayed,
     /// Storage failed.
     #[error("{0}")]
@@ -101,11 +101,16 @@ pub struct Appended {
     pub timestamp_ms: u64,
     /// Leaf hash.
     pub leaf_hash: Hash,
+    /// The entry was already in the log (an earlier submission of it was committed, and its
+    /// acknowledgement may have been lost): this is where it is.
+    pub replayed: bool,
 }
+
+type Reply = oneshot::Sender<Result<Appended, RegistryError>>;
 
 struct Submission {
     entry: String,
-    reply: oneshot::Sender<Result<Appended, RegistryError>>,
+    reply: Reply,
 }
 
 struct Shared {
@@ -221,32 +226,33 @@ impl Registry {
         }
     }
 
-    /// Exports the signed trust bundle at the latest checkpoint; with `since`, a delta holding
-    /// only what was added after that size, with a consistency proof from it.
+    /// Exports the signed trust bundle at the latest committed checkpoint: the entries that
+    /// define trust ([`LedgerState::trust_indices`]), each with its inclusion proof. With
+    /// `since`, a delta holding only those added after that size, with a consistency proof
+    /// from it — or, when an issuer joined trust with older history, all of them (`full`).
     pub async fn bundle(&self, since: Option<u64>) -> Result<String, RegistryError> {
-        // Holding the state's read lock keeps the sequencer from committing meanwhile, so the
-        // checkpoint, the entries and the status list projection all describe one log size.
-        let state = self.state().await;
-        let checkpoint = self.checkpoint().await?;
-        let size = checkpoint.checkpoint.size;
-        let from = since.unwrap_or(0);
-        if from > size {
-            return Err(ProofError::InvalidSizes {
-                first: from,
-                second: size,
+        // One committed log size for everything: the state caught up to the database's head,
+        // the indices taken from it, and the checkpoint, proofs and leaves read at that size
+        // (committed entries and checkpoints never change, so the lock is not held for them).
+        let (size, indices, full) = {
+            let state = self.current_state().await?;
+            let size = state.next_index();
+            let from = since.unwrap_or(0);
+            if from > size {
+                return Err(ProofError::InvalidSizes {
+                    first: from,
+                    second: size,
+                }
+                .into());
             }
-            .into());
-        }
-        let mut indices: Vec<u64> = self
-            .store()
-            .state_entries(size)
-            .await?
-            .into_iter()
-            .map(|e| e.index)
-            .chain(state.status_lists().map(|l| l.index))
-            .filter(|&i| i >= from && i < size)
-            .collect();
-        indices.sort_unstable();
+            let full = since.is_none() || state.trust_joined_with_history(from);
+            let mut indices = state.trust_indices();
+            if !full {
+                indices.retain(|&i| i >= from);
+            }
+            (size, indices, full)
+        };
+        let checkpoint = self.checkpoint_at(size).await?;
         let mut entries = Vec::with_capacity(indices.len());
         for index in indices {
             let leaf = self.leaf(index).await?;
@@ -260,6 +266,7 @@ impl Registry {
             Some(base) => Some(Since {
                 size: base,
                 proof: encode_hashes(&self.consistency_proof(base, size).await?),
+                full,
             }),
             None => None,
         };
@@ -276,9 +283,32 @@ impl Registry {
             .map_err(|e| RegistryError::Keys(e.to_string()))
     }
 
-    /// Read access to the ledger state.
+    /// The ledger state as this process last applied it (no database read). Reads that answer
+    /// others use [`Registry::current_state`].
     pub async fn state(&self) -> tokio::sync::RwLockReadGuard<'_, LedgerState> {
         self.shared.state.read().await
+    }
+
+    /// The ledger state caught up with the database's committed head: entries another
+    /// registry process sequenced on the same database are applied first, so every process
+    /// answers from the same committed log.
+    pub async fn current_state(
+        &self,
+    ) -> Result<tokio::sync::RwLockReadGuard<'_, LedgerState>, RegistryError> {
+        let (size, _) = self.store().head().await?;
+        {
+            let state = self.shared.state.read().await;
+            if state.next_index() >= size {
+                return Ok(state);
+            }
+        }
+        let mut state = self.shared.state.write().await;
+        if state.next_index() < size {
+            for stored in self.store().entries(state.next_index(), size).await? {
+                state.apply(stored.index, &stored.leaf())?;
+            }
+        }
+        Ok(state.downgrade())
     }
 
     /// The latest signed checkpoint with its cosignatures, as a note.
@@ -439,11 +469,7 @@ async fn load_key(
 async fn rebuild_state(store: &Store, size: u64) -> Result<LedgerState, RegistryError> {
     let mut state = LedgerState::new();
     for stored in store.state_entries(size).await? {
-        let leaf = Leaf {
-            timestamp_ms: stored.timestamp_ms,
-            entry: stored.entry,
-        };
-        state.apply(stored.index, &leaf)?;
+        state.apply(stored.index, &stored.leaf())?;
     }
     for record in store.status_lists().await? {
         state.restore_status_list(record);
@@ -517,27 +543,17 @@ impl Sequencer {
         &mut self,
         state: &mut LedgerState,
         batch: Vec<Submission>,
-    ) -> Result<
-        (),
-        (
-            RegistryError,
-            Vec<oneshot::Sender<Result<Appended, RegistryError>>>,
-        ),
-    > {
+    ) -> Result<(), (RegistryError, Vec<Reply>)> {
         let store = self.shared.store.clone();
         let mut tx = match store.begin_append().await {
             Ok(tx) => tx,
             Err(e) => return Err((e.into(), batch.into_iter().map(|s| s.reply).collect())),
         };
         // Another process may have appended since our last batch: catch up.
-        if tx.size != self.size {
+        if tx.size != self.size || state.next_index() != tx.size {
             let caught_up = async {
-                for (stored, _) in tx.entries_since(self.size).await? {
-                    let leaf = Leaf {
-                        timestamp_ms: stored.timestamp_ms,
-                        entry: stored.entry,
-                    };
-                    state.apply(stored.index, &leaf)?;
+                for (stored, _) in tx.entries_since(state.next_index()).await? {
+                    state.apply(stored.index, &stored.leaf())?;
                 }
                 self.frontier = load_frontier(&store, tx.size).await?;
                 self.size = tx.size;
@@ -557,10 +573,21 @@ impl Sequencer {
         let mut size = tx.size;
         let mut last_ts = tx.last_ts;
         let mut accepted = Vec::new();
+        // Submitted twice in this batch: answered as the first copy is.
+        let mut twins = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for (submission, entry_hash) in batch.into_iter().zip(entry_hashes) {
-            if known.contains(&entry_hash) || !seen.insert(entry_hash) {
-                let _ = submission.reply.send(Err(RegistryError::Replayed));
+            if let Some(stored) = known.iter().find(|k| k.entry_hash == entry_hash) {
+                let _ = submission.reply.send(Ok(Appended {
+                    index: stored.index,
+                    timestamp_ms: stored.timestamp_ms,
+                    leaf_hash: stored.leaf_hash,
+                    replayed: true,
+                }));
+                continue;
+            }
+            if !seen.insert(entry_hash) {
+                twins.push((entry_hash, submission.reply));
                 continue;
             }
             if let Err(e) = self.check_genesis(&submission.entry, size) {
@@ -585,6 +612,7 @@ impl Sequencer {
         }
         if accepted.is_empty() {
             drop(tx);
+            answer_twins(&accepted, twins);
             return Ok(());
         }
 
@@ -637,16 +665,23 @@ impl Sequencer {
         match written {
             Ok(()) => {
                 self.size = size;
+                answer_twins(&accepted, twins);
                 for (index, leaf, _, _, reply) in accepted {
                     let _ = reply.send(Ok(Appended {
                         index,
                         timestamp_ms: leaf.timestamp_ms,
                         leaf_hash: leaf.hash(),
+                        replayed: false,
                     }));
                 }
                 Ok(())
             }
-            Err(e) => Err((e, accepted.into_iter().map(|(.., reply)| reply).collect())),
+            Err(e) => {
+                let mut waiting: Vec<Reply> =
+                    accepted.into_iter().map(|(.., reply)| reply).collect();
+                waiting.extend(twins.into_iter().map(|(_, reply)| reply));
+                Err((e, waiting))
+            }
         }
     }
 
@@ -662,6 +697,23 @@ impl Sequencer {
                 reason: "genesis must create the configured root authority",
             }),
         }
+    }
+}
+
+/// Answers entries submitted twice in one batch as their first copy was answered: committed
+/// (then `replayed`), or refused.
+fn answer_twins<A, R>(accepted: &[(u64, Leaf, Hash, A, R)], twins: Vec<(Hash, Reply)>) {
+    for (entry_hash, reply) in twins {
+        let first = accepted.iter().find(|(_, _, h, ..)| *h == entry_hash);
+        let _ = reply.send(match first {
+            Some((index, leaf, ..)) => Ok(Appended {
+                index: *index,
+                timestamp_ms: leaf.timestamp_ms,
+                leaf_hash: leaf.hash(),
+                replayed: true,
+            }),
+            None => Err(RegistryError::Replayed),
+        });
     }
 }
 

@@ -724,6 +724,76 @@ impl LedgerState {
     pub fn status_lists(&self) -> impl Iterator<Item = &StatusListRecord> {
         self.lists.values()
     }
+
+    /// The DIDs that take part in trust — the root authority and every DID that was ever
+    /// granted, or granted, an accreditation — each with the log index from which it does.
+    /// Only authorised grants add to it, never an open `did.create`.
+    fn trust_dids(&self) -> HashMap<&Did, u64> {
+        let mut dids = HashMap::new();
+        if let Some(root) = &self.root {
+            dids.insert(root, 0);
+        }
+        for grant in &self.grants {
+            dids.entry(&grant.subject).or_insert(grant.index);
+            dids.entry(&grant.grantor).or_insert(grant.index);
+        }
+        dids
+    }
+
+    /// Whether `did` takes part in trust (see [`LedgerState::trust_dids`]).
+    pub fn takes_part_in_trust(&self, did: &Did) -> bool {
+        self.root.as_ref() == Some(did)
+            || self
+                .grants
+                .iter()
+                .any(|g| &g.subject == did || &g.grantor == did)
+    }
+
+    /// The log indices of the entries that define trust, ascending: every operation on a
+    /// trust DID (see [`LedgerState::trust_dids`]), every grant and withdrawal, and the latest
+    /// publication of each list a trust DID owns. What a trust bundle carries: it grows with
+    /// accredited issuers, their key rotations and their lists, never with open appends.
+    pub fn trust_indices(&self) -> Vec<u64> {
+        let dids = self.trust_dids();
+        let mut indices: Vec<u64> = dids
+            .keys()
+            .filter_map(|did| self.dids.get(*did))
+            .flat_map(|record| {
+                record
+                    .versions
+                    .iter()
+                    .map(|v| v.index)
+                    .chain(record.deactivated.map(|(index, _)| index))
+            })
+            .chain(
+                self.grants
+                    .iter()
+                    .flat_map(|g| std::iter::once(g.index).chain(g.withdrawn.values().copied())),
+            )
+            .chain(
+                self.lists
+                    .values()
+                    .filter(|l| dids.contains_key(&l.issuer))
+                    .map(|l| l.index),
+            )
+            .collect();
+        indices.sort_unstable();
+        indices.dedup();
+        indices
+    }
+
+    /// Whether a DID joined trust at or after `size` with operations from before it: a delta
+    /// from `size` cannot carry that history in log order, so the verifier needs it whole.
+    pub fn trust_joined_with_history(&self, size: u64) -> bool {
+        self.trust_dids().into_iter().any(|(did, joined)| {
+            joined >= size
+                && self
+                    .dids
+                    .get(did)
+                    .and_then(|r| r.versions.first())
+                    .is_some_and(|v| v.index < size)
+        })
+    }
 }
 
 /// A `did:dojang` document with the given keys: each `(fragment, key, relationships)` becomes a

@@ -42,6 +42,29 @@ pub struct StoredEntry {
     pub entry: String,
 }
 
+impl StoredEntry {
+    /// The leaf it was sequenced as.
+    pub fn leaf(&self) -> crate::entry::Leaf {
+        crate::entry::Leaf {
+            timestamp_ms: self.timestamp_ms,
+            entry: self.entry.clone(),
+        }
+    }
+}
+
+/// An entry found already in the log.
+#[derive(Debug, Clone, Copy)]
+pub struct KnownEntry {
+    /// SHA-256 of the entry JWS.
+    pub entry_hash: Hash,
+    /// Its log index.
+    pub index: u64,
+    /// Its sequencing time, ms.
+    pub timestamp_ms: u64,
+    /// Its leaf hash.
+    pub leaf_hash: Hash,
+}
+
 /// A leaf to insert.
 #[derive(Debug, Clone, Copy)]
 pub struct NewEntry<'a> {
@@ -369,13 +392,16 @@ impl AppendTx {
             .collect()
     }
 
-    /// Which of `entry_hashes` are already in the log.
-    pub async fn known_entries(&mut self, entry_hashes: &[Hash]) -> Result<Vec<Hash>, StoreError> {
+    /// Which of `entry_hashes` are already in the log, and where.
+    pub async fn known_entries(
+        &mut self,
+        entry_hashes: &[Hash],
+    ) -> Result<Vec<KnownEntry>, StoreError> {
         let mut known = Vec::new();
         for chunk in entry_hashes.chunks(200) {
             let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
             let sql = format!(
-                "SELECT entry_hash FROM registry_entries WHERE entry_hash IN ({})",
+                "SELECT entry_hash, idx, ts, leaf_hash FROM registry_entries WHERE entry_hash IN ({})",
                 placeholders.join(", ")
             );
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -383,7 +409,12 @@ impl AppendTx {
                 query = query.bind(h.to_vec());
             }
             for row in query.fetch_all(&mut *self.tx).await? {
-                known.push(hash(&row, "entry_hash")?);
+                known.push(KnownEntry {
+                    entry_hash: hash(&row, "entry_hash")?,
+                    index: uint(&row, "idx")?,
+                    timestamp_ms: uint(&row, "ts")?,
+                    leaf_hash: hash(&row, "leaf_hash")?,
+                });
             }
         }
         Ok(known)

@@ -260,6 +260,7 @@ async fn deltas_update_state_and_forks_are_refused() {
     let forked_dir = tempfile::tempdir().unwrap();
     let mut forked_doc = document.clone();
     forked_doc.since = Some(dojang_registry::bundle::Since {
+        full: false,
         size: held.checkpoint.size,
         proof: vec![],
     });

@@ -95,6 +95,12 @@ async fn the_api_end_to_end() {
     });
     assert_eq!(call(&router, post(publish)).await.0, StatusCode::CREATED);
 
+    // The same entry again: 200 with where it already is (a lost acknowledgement recovered).
+    let (status, body, _) = call(&router, post(create.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(json(&body)["index"], 1);
+    assert_eq!(json(&body)["replayed"], true);
+
     // Refusals, each with its status and code; the log does not move.
     let cases = [
         (
@@ -102,7 +108,6 @@ async fn the_api_end_to_end() {
             StatusCode::BAD_REQUEST,
             "malformed_entry",
         ),
-        (post(create), StatusCode::CONFLICT, "replayed"),
         (post(seoul.create()), StatusCode::CONFLICT, "did_exists"),
         (
             post(grant(&seoul, &root, "x", &["mobile-id"], false)),

@@ -5,8 +5,9 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -42,6 +43,7 @@ impl Pages {
     }
 
     fn authorize(&self, headers: &HeaderMap) -> Result<(), PageError> {
+        // Checked by a layer before any extractor reads the body.
         let presented = headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -58,7 +60,8 @@ impl Pages {
             }
             _ => Err(PageError(
                 StatusCode::UNAUTHORIZED,
-                "open this page with the link `dojang up` printed (it carries the demo token)"
+                "`dojang up`이 출력한 링크(데모 토큰 포함)로 이 페이지를 여세요. / \
+                 Open this page with the link `dojang up` printed (it carries the demo token)."
                     .into(),
             )),
         }
@@ -66,25 +69,39 @@ impl Pages {
 }
 
 pub(super) fn app(pages: Pages) -> Router {
-    Router::new()
-        .route(
-            "/console/",
-            get(|| async { Html(include_str!("console.html")) }),
-        )
+    // Every API route acts with full rights: the token is checked first, before the body is
+    // read or parsed.
+    let api = Router::new()
         .route("/console/api/offers", post(offer))
         .route("/console/api/credentials", get(issued))
         .route(
             "/console/api/credentials/{slug}/{id}/{action}",
             post(change),
         )
+        .route("/wallet/api/receive", post(receive_offer))
+        .route("/wallet/api/credentials", get(held))
+        .route("/wallet/api/present", post(present))
+        .route_layer(middleware::from_fn_with_state(pages.clone(), require_token));
+    Router::new()
+        .route(
+            "/console/",
+            get(|| async { Html(include_str!("console.html")) }),
+        )
         .route(
             "/wallet/",
             get(|| async { Html(include_str!("wallet.html")) }),
         )
-        .route("/wallet/api/receive", post(receive_offer))
-        .route("/wallet/api/credentials", get(held))
-        .route("/wallet/api/present", post(present))
+        .merge(api)
         .with_state(pages)
+}
+
+async fn require_token(
+    State(pages): State<Pages>,
+    request: Request,
+    next: Next,
+) -> Result<Response, PageError> {
+    pages.authorize(request.headers())?;
+    Ok(next.run(request).await)
 }
 
 /// An error for the pages: a status and a message, as `{"error": …}`.
@@ -109,10 +126,8 @@ struct OfferRequest {
 /// An offer of the type's example claims from the office that issues the type.
 async fn offer(
     State(pages): State<Pages>,
-    headers: HeaderMap,
     Json(request): Json<OfferRequest>,
 ) -> Result<Json<Value>, PageError> {
-    pages.authorize(&headers)?;
     let ty = Catalog::builtin().get(&request.type_id).map_err(bad)?;
     let slug = ty
         .descriptor()
@@ -142,8 +157,7 @@ async fn offer(
 }
 
 /// Every credential every office issued, newest first.
-async fn issued(State(pages): State<Pages>, headers: HeaderMap) -> Result<Json<Value>, PageError> {
-    pages.authorize(&headers)?;
+async fn issued(State(pages): State<Pages>) -> Result<Json<Value>, PageError> {
     let mut all = Vec::new();
     for (slug, name, _) in pages.0.issuers.issuers() {
         let records = pages
@@ -165,10 +179,8 @@ async fn issued(State(pages): State<Pages>, headers: HeaderMap) -> Result<Json<V
 
 async fn change(
     State(pages): State<Pages>,
-    headers: HeaderMap,
     Path((slug, id, action)): Path<(String, String, String)>,
 ) -> Result<Json<Value>, PageError> {
-    pages.authorize(&headers)?;
     let (action, reason) = match action.as_str() {
         "revoke" => (StatusAction::Revoke, Reason::IssuedInError),
         "suspend" => (StatusAction::Suspend, Reason::Investigation),
@@ -200,10 +212,8 @@ struct ReceiveRequest {
 
 async fn receive_offer(
     State(pages): State<Pages>,
-    headers: HeaderMap,
     Json(request): Json<ReceiveRequest>,
 ) -> Result<Json<Value>, PageError> {
-    pages.authorize(&headers)?;
     let offer = receive::offer_from_text(&pages.0.http, &request.offer)
         .await
         .map_err(bad)?;
@@ -219,8 +229,7 @@ async fn receive_offer(
 }
 
 /// The wallet's credentials, with the claims each lets the citizen choose to show in a QR code.
-async fn held(State(pages): State<Pages>, headers: HeaderMap) -> Result<Json<Value>, PageError> {
-    pages.authorize(&headers)?;
+async fn held(State(pages): State<Pages>) -> Result<Json<Value>, PageError> {
     let credentials = pages.0.wallet.credentials().await.map_err(bad)?;
     let list = credentials
         .into_iter()
@@ -256,10 +265,8 @@ struct PresentRequest {
 /// A time-window QR presentation of the chosen claims, as text and as a PNG data URI.
 async fn present(
     State(pages): State<Pages>,
-    headers: HeaderMap,
     Json(request): Json<PresentRequest>,
 ) -> Result<Json<Value>, PageError> {
-    pages.authorize(&headers)?;
     let disclose: Vec<&str> = request.disclose.iter().map(String::as_str).collect();
     let bytes = pages
         .0
