@@ -11,7 +11,8 @@ use clap::{Args, Subcommand};
 use dojang_core::did::Relationship;
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::seal::{KdfParams, PassphraseSealed};
-use dojang_registry::bundle::{self, TrustAnchor, decode_hashes};
+use dojang_registry::admission::Admission;
+use dojang_registry::bundle::{self, TrustAnchor, VerifiedBundle, decode_hashes};
 use dojang_registry::checkpoint::SignedCheckpoint;
 use dojang_registry::entry::{Entry, Operation};
 use dojang_registry::merkle;
@@ -28,7 +29,8 @@ pub(crate) enum RegistryCommand {
     Serve(ServeArgs),
     /// Run a witness that cosigns a registry's checkpoints (C2SP tlog-witness).
     Witness(WitnessArgs),
-    /// Fetch the signed trust bundle (and the trust anchor) from a registry, verify, save.
+    /// Fetch the signed trust bundle from a registry, check it against the pinned trust anchor,
+    /// save it.
     Bundle {
         /// The registry's base URL.
         #[arg(long, default_value = "http://127.0.0.1:8070")]
@@ -36,10 +38,14 @@ pub(crate) enum RegistryCommand {
         /// Where to write the bundle.
         #[arg(long, short)]
         out: PathBuf,
-        /// The pinned trust anchor (JSON). Without it, the registry's own is fetched and
-        /// written to `<out>.anchor.json` (trust on first use).
+        /// The pinned trust anchor (JSON), obtained out of band; it must exist. Without it the pin
+        /// is `<out>.anchor.json`, written from the registry's own anchor on first use and
+        /// compared with it on every later run.
         #[arg(long)]
         anchor: Option<PathBuf>,
+        /// Replace the pin with the registry's current anchor, printing what changes.
+        #[arg(long)]
+        repin: bool,
     },
     /// Check an inclusion proof offline.
     VerifyInclusion {
@@ -138,6 +144,13 @@ pub(crate) struct ServeArgs {
     /// Require genesis to create this root authority DID.
     #[arg(long)]
     root_did: Option<String>,
+    /// Open appends (entries from DIDs outside trust, e.g. `did.create`) admitted per client
+    /// address per minute.
+    #[arg(long, default_value_t = Admission::default().per_client_per_minute)]
+    open_appends_per_minute: u32,
+    /// Open appends waiting to be sequenced at once, from all clients.
+    #[arg(long, default_value_t = Admission::default().max_pending)]
+    max_pending_open_appends: usize,
 }
 
 #[derive(Args)]
@@ -172,8 +185,14 @@ pub(crate) fn run(command: RegistryCommand) -> anyhow::Result<ExitCode> {
         match command {
             RegistryCommand::Serve(args) => serve(args).await,
             RegistryCommand::Witness(args) => witness(args).await,
-            RegistryCommand::Bundle { url, out, anchor } => {
-                export_bundle(&url, &out, anchor.as_deref()).await
+            RegistryCommand::Bundle {
+                url,
+                out,
+                anchor,
+                repin,
+            } => {
+                let pin = AnchorPin::new(anchor, out.with_extension("anchor.json"), repin);
+                export_bundle(&url, &out, &pin).await
             }
             RegistryCommand::VerifyInclusion {
                 anchor,
@@ -293,6 +312,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         min_witnesses: args.min_witnesses,
     })
     .await?;
+    let admission = Admission {
+        per_client_per_minute: args.open_appends_per_minute,
+        max_pending: args.max_pending_open_appends,
+    };
     let anchor = registry.trust_anchor();
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     crate::setup::announce(&format!(
@@ -302,9 +325,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         anchor.log_key,
         anchor.bundle_key
     ));
-    axum::serve(listener, dojang_registry::http::app(registry))
-        .with_graceful_shutdown(crate::shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        dojang_registry::http::app_with(registry, admission),
+    )
+    .with_graceful_shutdown(crate::shutdown_signal())
+    .await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -354,43 +380,250 @@ pub(crate) fn witness_key(data_dir: &Path, passphrase: &str) -> anyhow::Result<S
     Ok(key)
 }
 
-/// A registry's trust anchor — pinned from `anchor`, or fetched from the registry (trust on first
-/// use; then `true`) — and its current full bundle, not yet verified.
-pub(crate) async fn fetch_bundle(
-    url: &str,
-    anchor: Option<&Path>,
-) -> anyhow::Result<(TrustAnchor, bool, String)> {
-    let base = url.trim_end_matches('/');
-    let client = reqwest::Client::new();
-    let get = |path: &str| client.get(format!("{base}/{path}")).send();
-    let (anchor, fetched) = match anchor {
-        Some(path) => (read_json(path).context("the trust anchor")?, false),
-        None => (
-            get("trust-anchor")
-                .await?
-                .error_for_status()?
-                .json()
-                .await?,
-            true,
-        ),
-    };
-    let text = get("bundle").await?.error_for_status()?.text().await?;
-    Ok((anchor, fetched, text))
+/// Where a registry's trust anchor is pinned, and whether to replace the pin.
+///
+/// Trust on first use: with no pin file, the registry's own anchor is written there once and its
+/// keys are shown on stderr, to be compared with the operator's out of band. From then on a
+/// registry whose anchor (origin, log key, bundle key, witnesses) differs from the pin, or whose
+/// bundle does not verify against it, is refused with both keys named and nothing written — a
+/// substitute registry cannot swap the keys by being fetched from. Only `--repin` replaces the
+/// pin, and it says what changes. A pin the operator names (`--anchor`) came out of band, so it
+/// must exist: it is never created by trust on first use.
+pub(crate) struct AnchorPin {
+    /// The pin file.
+    path: PathBuf,
+    /// Named by the operator (`--anchor`) rather than the command's default location.
+    given: bool,
+    /// `--repin`: replace a pin the registry's anchor differs from.
+    repin: bool,
 }
 
-async fn export_bundle(url: &str, out: &Path, anchor: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let (anchor, fetched, text) = fetch_bundle(url, anchor).await?;
-    if fetched {
-        let path = out.with_extension("anchor.json");
-        std::fs::write(&path, serde_json::to_string_pretty(&anchor)?)?;
-        eprintln!(
-            "trust anchor (trust on first use) written to {}",
-            path.display()
-        );
+impl AnchorPin {
+    /// The pin at `given` (`--anchor`), else at `default`.
+    pub(crate) fn new(given: Option<PathBuf>, default: PathBuf, repin: bool) -> Self {
+        AnchorPin {
+            given: given.is_some(),
+            path: given.unwrap_or(default),
+            repin,
+        }
     }
-    let verified =
-        bundle::verify(&text, &anchor).context("the registry's bundle does not verify")?;
-    std::fs::write(out, &text)?;
+}
+
+/// A registry's current full bundle, verified against the pinned anchor.
+pub(crate) struct PinnedBundle {
+    /// The pinned anchor (after first use or `--repin`, the registry's own, now written).
+    pub(crate) anchor: TrustAnchor,
+    /// The bundle JWS as the registry sent it.
+    pub(crate) text: String,
+    /// What the bundle says.
+    pub(crate) verified: VerifiedBundle,
+}
+
+/// A registry's own trust anchor and its current full bundle, neither checked. Only for a
+/// registry this process runs itself (`dojang demo`); everything else goes through
+/// [`fetch_pinned`].
+pub(crate) async fn fetch_bundle(url: &str) -> anyhow::Result<(TrustAnchor, String)> {
+    let base = url.trim_end_matches('/');
+    let client = reqwest::Client::new();
+    let get = |path: &str| {
+        let url = format!("{base}/{path}");
+        let request = client.get(&url).send();
+        async move {
+            request
+                .await
+                .and_then(reqwest::Response::error_for_status)
+                .with_context(|| format!("fetching {url}"))
+        }
+    };
+    let anchor = get("trust-anchor")
+        .await?
+        .json()
+        .await
+        .context("the registry's trust anchor")?;
+    let text = get("bundle").await?.text().await?;
+    Ok((anchor, text))
+}
+
+/// Fetches a registry's bundle and checks it against the pin: pinned on first use, refused when
+/// the registry's anchor or bundle differs from the pin, replaced only with `--repin`.
+pub(crate) async fn fetch_pinned(url: &str, pin: &AnchorPin) -> anyhow::Result<PinnedBundle> {
+    let path = &pin.path;
+    let pinned: Option<TrustAnchor> = match std::fs::read(path) {
+        Ok(bytes) => Some(
+            serde_json::from_slice(&bytes)
+                .with_context(|| format!("parsing the pinned trust anchor {}", path.display()))?,
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !pin.given => None,
+        Err(e) => {
+            return Err(e).with_context(|| {
+                format!(
+                    "reading the pinned trust anchor {} (get it out of band, e.g. `curl {}/trust-anchor`, \
+                     and compare its keys with the registry operator's)",
+                    path.display(),
+                    url.trim_end_matches('/')
+                )
+            });
+        }
+    };
+    let (offered, text) = fetch_bundle(url).await?;
+    let changes = pinned
+        .as_ref()
+        .map(|old| anchor_changes(old, &offered))
+        .unwrap_or_default();
+    match pinned {
+        Some(anchor) if changes.is_empty() => {
+            if pin.repin {
+                eprintln!(
+                    "the registry's anchor is the one pinned in {}: nothing to repin",
+                    path.display()
+                );
+            }
+            let verified = bundle::verify(&text, &anchor).with_context(|| {
+                format!(
+                    "고정된 신뢰 앵커로 번들을 검증할 수 없습니다 / the registry's bundle does not \
+                     verify against the anchor pinned in {} (log key {}, bundle key {}); nothing \
+                     was written",
+                    path.display(),
+                    anchor.log_key,
+                    anchor.bundle_key
+                )
+            })?;
+            Ok(PinnedBundle {
+                anchor,
+                text,
+                verified,
+            })
+        }
+        Some(_) if !pin.repin => {
+            let lines: String = changes
+                .iter()
+                .map(|c| format!("\n  {}: pinned {}, offered {}", c.field, c.old, c.new))
+                .collect();
+            bail!(
+                "고정된 신뢰 앵커와 다릅니다 / the registry's anchor differs from the one pinned in {}:{lines}\n\
+                 nothing was written. If the registry's keys really changed, confirm the new \
+                 anchor with its operator out of band (`curl {}/trust-anchor`) and run again \
+                 with --repin.",
+                path.display(),
+                url.trim_end_matches('/')
+            )
+        }
+        pinned => {
+            let verified = bundle::verify(&text, &offered)
+                .context("the registry's bundle does not verify against its own anchor")?;
+            let json = serde_json::to_string_pretty(&offered)?;
+            if pinned.is_some() {
+                write_file(path, json.as_bytes(), true)?;
+                eprintln!(
+                    "신뢰 앵커를 다시 고정했습니다 / repinned the trust anchor in {} (--repin):",
+                    path.display()
+                );
+                for c in &changes {
+                    eprintln!("  {}: {} → {}", c.field, c.old, c.new);
+                }
+            } else {
+                write_file(path, json.as_bytes(), false)?;
+                eprintln!(
+                    "최초 사용 신뢰(TOFU)로 신뢰 앵커를 고정했습니다 / trust on first use: pinned the anchor of \
+                     {url} in {}\n  origin: {}\n  log key: {}\n  bundle key: {}\n  witnesses: {}\n\
+                     compare these keys with the registry operator's out of band; a registry under \
+                     other keys will be refused from now on.",
+                    path.display(),
+                    offered.origin,
+                    offered.log_key,
+                    offered.bundle_key,
+                    witness_policy(&offered),
+                );
+            }
+            Ok(PinnedBundle {
+                anchor: offered,
+                text,
+                verified,
+            })
+        }
+    }
+}
+
+/// One field in which two trust anchors differ.
+struct AnchorChange {
+    field: &'static str,
+    old: String,
+    new: String,
+}
+
+/// Every field in which `new` differs from `old` (the order of witnesses does not matter).
+fn anchor_changes(old: &TrustAnchor, new: &TrustAnchor) -> Vec<AnchorChange> {
+    let witnesses = |a: &TrustAnchor| {
+        let mut keys = a.witnesses.clone();
+        keys.sort();
+        if keys.is_empty() {
+            "none".to_owned()
+        } else {
+            keys.join(", ")
+        }
+    };
+    [
+        ("origin", old.origin.clone(), new.origin.clone()),
+        ("log key", old.log_key.clone(), new.log_key.clone()),
+        ("bundle key", old.bundle_key.clone(), new.bundle_key.clone()),
+        ("witnesses", witnesses(old), witnesses(new)),
+        (
+            "min witnesses",
+            old.min_witnesses.to_string(),
+            new.min_witnesses.to_string(),
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, old, new)| old != new)
+    .map(|(field, old, new)| AnchorChange { field, old, new })
+    .collect()
+}
+
+/// The anchor's witness keys and how many must cosign, in words.
+fn witness_policy(anchor: &TrustAnchor) -> String {
+    if anchor.witnesses.is_empty() {
+        "none".to_owned()
+    } else {
+        format!(
+            "{} (at least {} must cosign)",
+            anchor.witnesses.join(", "),
+            anchor.min_witnesses
+        )
+    }
+}
+
+/// Writes `contents` to `path` whole or not at all (a temporary file, then a rename); without
+/// `replace`, an existing file is left alone and is an error.
+fn write_file(path: &Path, contents: &[u8], replace: bool) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut file = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("writing {}", path.display()))?;
+    // Anchors and bundles are public; a temporary file starts out readable by its owner only.
+    #[cfg(unix)]
+    std::fs::set_permissions(
+        file.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o644),
+    )?;
+    file.write_all(contents)?;
+    file.as_file().sync_all()?;
+    let persisted = if replace {
+        file.persist(path)
+    } else {
+        file.persist_noclobber(path)
+    };
+    persisted
+        .map(drop)
+        .map_err(|e| e.error)
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+async fn export_bundle(url: &str, out: &Path, pin: &AnchorPin) -> anyhow::Result<ExitCode> {
+    let PinnedBundle { text, verified, .. } = fetch_pinned(url, pin).await?;
+    write_file(out, text.as_bytes(), true)?;
     println!(
         "bundle verified and written to {}: checkpoint size {}, {} witness(es), {} accredited issuer(s), {} status list(s)",
         out.display(),

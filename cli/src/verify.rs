@@ -12,7 +12,10 @@ use dojang_schemas::Catalog;
 use dojang_verifier::{Policy, Trust, Verifier, input::MAX_INPUT_LEN};
 
 use crate::output;
-use crate::registry::read_json;
+use crate::registry::{AnchorPin, read_json};
+
+/// Where `verifier serve --registry` pins the registry's anchor when not told (`--anchor`).
+const ANCHOR_PIN: &str = "dojang-anchor.json";
 
 /// The verifier service.
 #[derive(clap::Subcommand)]
@@ -39,10 +42,14 @@ pub(crate) struct ServeArgs {
     /// A trust bundle file to start from.
     #[arg(long, env = "DOJANG_BUNDLE")]
     bundle: Option<PathBuf>,
-    /// The pinned trust anchor [default: `<bundle>.anchor.json`; with only `--registry`, the
-    /// registry's own, trusted on first use].
+    /// The pinned trust anchor, obtained out of band; it must exist [default: with `--bundle`,
+    /// `<bundle>.anchor.json`; with only `--registry`, `dojang-anchor.json`, written from the
+    /// registry's own anchor on first use and compared with it on every later start].
     #[arg(long, env = "DOJANG_ANCHOR")]
     anchor: Option<PathBuf>,
+    /// Replace the pinned anchor with the registry's current one, printing what changes.
+    #[arg(long, requires = "registry", conflicts_with = "bundle")]
+    repin: bool,
     /// The oldest bundle accepted: `90m`, `24h`, `7d`, seconds, or `none`.
     #[arg(long, default_value = "24h", value_parser = parse_age)]
     max_age: Age,
@@ -64,7 +71,11 @@ async fn serve_async(args: ServeArgs) -> anyhow::Result<ExitCode> {
     crate::init_logs();
     let trust = match (&args.bundle, &args.registry) {
         (Some(bundle), _) => load_trust(bundle, args.anchor.as_deref())?,
-        (None, Some(registry)) => fetch_trust(registry, args.anchor.as_deref()).await?,
+        (None, Some(registry)) => {
+            let pin = AnchorPin::new(args.anchor.clone(), PathBuf::from(ANCHOR_PIN), args.repin);
+            let pinned = crate::registry::fetch_pinned(registry, &pin).await?;
+            Trust::from_verified(pinned.anchor, pinned.verified)
+        }
         (None, None) => bail!("give --bundle (a trust bundle file) or --registry (its URL)"),
     };
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
@@ -102,19 +113,6 @@ async fn serve_async(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .with_graceful_shutdown(crate::shutdown_signal())
         .await?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// The registry's bundle, checked against the pinned anchor or, without one, the registry's
-/// own (trust on first use, said in the log).
-async fn fetch_trust(registry: &str, anchor: Option<&Path>) -> anyhow::Result<Trust> {
-    let (anchor, fetched, bundle) = crate::registry::fetch_bundle(registry, anchor).await?;
-    if fetched {
-        tracing::warn!(
-            registry,
-            "no --anchor: trusting the registry's anchor on first use"
-        );
-    }
-    Trust::load(&bundle, anchor).context("the registry's trust bundle does not verify")
 }
 
 /// Verify a presented credential offline, against a signed trust bundle.

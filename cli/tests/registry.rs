@@ -5,7 +5,8 @@
 
 mod common;
 
-use std::io::{BufRead as _, BufReader};
+use std::io::{BufRead as _, BufReader, Read as _};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use common::{Server, dojang, ok};
@@ -210,6 +211,207 @@ fn operator_workflow_against_a_real_server() {
         "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
     ]);
     assert_eq!(wrong.status.code(), Some(1));
+}
+
+/// A registry's trust anchor as it serves it (`/trust-anchor`).
+fn served_anchor(url: &str) -> serde_json::Value {
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        reqwest::get(format!("{url}/trust-anchor"))
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    })
+}
+
+/// Runs `dojang verifier serve` in `dir`, where it keeps its pin, and stops it once it listens:
+/// whether it listened, its exit code if it stopped by itself, and what it wrote to stderr.
+fn start_verifier(dir: &Path, args: &[&str]) -> (bool, Option<i32>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dojang"))
+        .args(["verifier", "serve", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .current_dir(dir)
+        .env("DOJANG_PASSPHRASE", "test")
+        .env_remove("DOJANG_ANCHOR")
+        .env_remove("DOJANG_BUNDLE")
+        .env_remove("DOJANG_REGISTRY")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let errors = std::thread::spawn(move || {
+        let mut text = String::new();
+        stderr.read_to_string(&mut text).unwrap();
+        text
+    });
+    let first = BufReader::new(child.stdout.take().unwrap()).lines().next();
+    let listened = first.is_some_and(|line| line.unwrap().contains("listening on"));
+    let code = match child.try_wait().unwrap() {
+        Some(status) => status.code(),
+        None if listened => {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            None
+        }
+        None => child.wait().unwrap().code(),
+    };
+    (listened, code, errors.join().unwrap())
+}
+
+/// Finding 6: a substitute registry (another database, so other keys) cannot replace the pinned
+/// anchor by being fetched from — `registry bundle` and `verifier serve --registry` refuse it,
+/// naming both keys, and write nothing; only `--repin` replaces the pin, saying what changes.
+#[test]
+fn a_substitute_registry_is_refused_until_repinned() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let (_a, url_a) = serve(&p("a"));
+    let (_b, url_b) = serve(&p("b"));
+    ok(&["key", "generate", "--alg", "EdDSA", "--out", &p("root.jwk")]);
+    for url in [&url_a, &url_b] {
+        ok(&["registry", "genesis", "--url", url, "--key", &p("root.jwk")]);
+    }
+    let (anchor_a, anchor_b) = (served_anchor(&url_a), served_anchor(&url_b));
+    let key = |anchor: &serde_json::Value, field: &str| anchor[field].as_str().unwrap().to_owned();
+    let (log_a, bundle_key_a) = (key(&anchor_a, "log_key"), key(&anchor_a, "bundle_key"));
+    let (log_b, bundle_key_b) = (key(&anchor_b, "log_key"), key(&anchor_b, "bundle_key"));
+    assert_ne!(log_a, log_b);
+    assert_ne!(bundle_key_a, bundle_key_b);
+
+    let (bundle, pin) = (p("bundle.jwt"), p("bundle.anchor.json"));
+    let fetch = |url: &str, extra: &[&str]| {
+        let mut args = vec!["registry", "bundle", "--url", url, "--out", &bundle];
+        args.extend_from_slice(extra);
+        dojang(&args)
+    };
+    let first = fetch(&url_a, &[]);
+    assert!(first.status.success());
+    let said = String::from_utf8_lossy(&first.stderr);
+    assert!(
+        said.contains("trust on first use")
+            && said.contains(&format!("log key: {log_a}"))
+            && said.contains(&format!("bundle key: {bundle_key_a}")),
+        "{said}"
+    );
+    let pinned: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&pin).unwrap()).unwrap();
+    assert_eq!(pinned, anchor_a);
+    // The same registry again: compared, accepted, the pin untouched.
+    let pin_bytes = std::fs::read(&pin).unwrap();
+    let again = fetch(&url_a, &[]);
+    assert!(again.status.success());
+    assert!(!String::from_utf8_lossy(&again.stderr).contains("trust on first use"));
+    assert_eq!(std::fs::read(&pin).unwrap(), pin_bytes);
+    let bundle_bytes = std::fs::read(&bundle).unwrap();
+
+    // The attack: the same command pointed at a substitute registry.
+    let refused = fetch(&url_b, &[]);
+    assert_eq!(refused.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("고정된 신뢰 앵커와 다릅니다")
+            && said.contains("the registry's anchor differs from the one pinned")
+            && said.contains(&format!("log key: pinned {log_a}, offered {log_b}"))
+            && said.contains(&format!(
+                "bundle key: pinned {bundle_key_a}, offered {bundle_key_b}"
+            ))
+            && said.contains("--repin"),
+        "{said}"
+    );
+    assert_eq!(
+        std::fs::read(&pin).unwrap(),
+        pin_bytes,
+        "the pin is unchanged"
+    );
+    assert_eq!(
+        std::fs::read(&bundle).unwrap(),
+        bundle_bytes,
+        "the bundle is unchanged"
+    );
+    // A pin named with --anchor is held to the same rule, and must exist.
+    let named = dojang(&[
+        "registry",
+        "bundle",
+        "--url",
+        &url_b,
+        "--out",
+        &p("other.jwt"),
+        "--anchor",
+        &pin,
+    ]);
+    assert_eq!(named.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&named.stderr).contains(&format!("offered {log_b}")));
+    assert!(!Path::new(&p("other.jwt")).exists());
+    let missing = dojang(&[
+        "registry",
+        "bundle",
+        "--url",
+        &url_a,
+        "--out",
+        &p("other.jwt"),
+        "--anchor",
+        &p("missing.json"),
+    ]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        !Path::new(&p("missing.json")).exists(),
+        "no trust on first use"
+    );
+
+    // `verifier serve --registry` pins in its working directory, and refuses a substitute.
+    let counter = dir.path().join("counter");
+    std::fs::create_dir(&counter).unwrap();
+    let counter_pin = counter.join("dojang-anchor.json");
+    let (listened, _, said) = start_verifier(&counter, &["--registry", &url_a]);
+    assert!(listened, "{said}");
+    assert!(said.contains("trust on first use"), "{said}");
+    let counter_bytes = std::fs::read(&counter_pin).unwrap();
+    let (listened, _, said) = start_verifier(&counter, &["--registry", &url_a]);
+    assert!(listened, "{said}");
+    assert!(!said.contains("trust on first use"), "{said}");
+    let (listened, code, said) = start_verifier(&counter, &["--registry", &url_b]);
+    assert!(!listened, "a substitute registry must not be served from");
+    assert_eq!(code, Some(2));
+    assert!(
+        said.contains("고정된 신뢰 앵커와 다릅니다")
+            && said.contains(&format!("log key: pinned {log_a}, offered {log_b}"))
+            && said.contains(&format!(
+                "bundle key: pinned {bundle_key_a}, offered {bundle_key_b}"
+            )),
+        "{said}"
+    );
+    assert_eq!(std::fs::read(&counter_pin).unwrap(), counter_bytes);
+    let (listened, _, said) = start_verifier(&counter, &["--registry", &url_b, "--repin"]);
+    assert!(listened, "{said}");
+    assert!(
+        said.contains(&format!("log key: {log_a} → {log_b}")),
+        "{said}"
+    );
+    let repinned: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&counter_pin).unwrap()).unwrap();
+    assert_eq!(repinned, anchor_b);
+
+    // An explicit --repin replaces the bundle's pin, saying what changes.
+    let repinned = fetch(&url_b, &["--repin"]);
+    assert!(repinned.status.success());
+    let said = String::from_utf8_lossy(&repinned.stderr);
+    assert!(
+        said.contains("repinned the trust anchor")
+            && said.contains(&format!("log key: {log_a} → {log_b}"))
+            && said.contains(&format!("bundle key: {bundle_key_a} → {bundle_key_b}")),
+        "{said}"
+    );
+    let pinned: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&pin).unwrap()).unwrap();
+    assert_eq!(pinned, anchor_b);
+    assert_ne!(std::fs::read(&bundle).unwrap(), bundle_bytes);
+    // From now on registry B is the pinned one, and A is refused.
+    assert!(fetch(&url_b, &[]).status.success());
+    assert_eq!(fetch(&url_a, &[]).status.code(), Some(2));
 }
 
 /// Two registry processes on one PostgreSQL database, written to concurrently, keep one log.
