@@ -431,7 +431,8 @@ pub fn verify_proof(
         .as_ref()
         .and_then(serde_json::Value::as_f64)
         .ok_or_else(|| invalid("iat is missing"))? as i64;
-    if (iat - now).abs() > window {
+    // `as i64` saturates; `abs_diff` cannot overflow at the extremes.
+    if iat.abs_diff(now) > window.unsigned_abs() {
         return Err(invalid("iat is outside the accepted window"));
     }
     match claims.nonce {
@@ -573,6 +574,26 @@ mod tests {
             verify_proof(&stolen, "a", 5, 10),
             Err(ProofError::Invalid(_))
         ));
+        // Extreme `iat`s (saturating to i64::MIN/MAX) are outside the window, never a panic
+        // or a wrap-around into it.
+        for iat in ["-1e19", "1e19", "-9223372036854775808", "9223372036854775807", "-1e308"] {
+            let extreme = jws::sign(
+                JwsHeader {
+                    jwk: Some(Jwk::from_public_key(holder.public_key())),
+                    ..JwsHeader::new(Some(PROOF_TYP), None)
+                },
+                format!(r#"{{"aud":"a","iat":{iat},"nonce":"n"}}"#).as_bytes(),
+                &holder,
+            )
+            .unwrap();
+            for now in [-1, 0, 5, 1_800_000_000] {
+                assert_eq!(
+                    verify_proof(&extreme, "a", now, 300).unwrap_err(),
+                    ProofError::Invalid("iat is outside the accepted window".into()),
+                    "iat {iat}, now {now}"
+                );
+            }
+        }
         // A private key in the header.
         let leaky = jws::sign(
             JwsHeader {

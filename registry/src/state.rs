@@ -21,7 +21,7 @@
 //! the creating key (compact form): a DID cannot be registered by anyone but the holder of
 //! its first key, so identifiers cannot be squatted.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use dojang_core::b64;
 use dojang_core::did::{
@@ -563,36 +563,46 @@ impl LedgerState {
 
     /// Whether `did` currently holds a delegable grant for `ty` through a valid chain.
     fn may_delegate(&self, did: &Did, ty: &str) -> bool {
-        self.grant_for(did, ty, true, &mut BTreeSet::new())
-            .is_some()
+        self.grant_for(did, ty, true).is_some()
     }
 
-    /// A currently valid grant of `ty` to `subject` (delegable, if asked), whose chain of
-    /// grantors leads to the root through active, delegable grants.
-    fn grant_for<'a>(
-        &'a self,
-        subject: &Did,
-        ty: &str,
-        delegable: bool,
-        seen: &mut BTreeSet<Did>,
-    ) -> Option<&'a Grant> {
-        if !seen.insert(subject.clone()) || self.active(subject).is_err() {
-            return None;
+    /// The latest currently valid grant of `ty` to `subject` (delegable, if asked), whose
+    /// chain of grantors leads to the root through active, delegable grants that do not pass
+    /// through `subject` itself.
+    ///
+    /// Linear in the number of grants: one breadth-first walk from the root over delegable
+    /// grants of `ty` finds every grantor with such a chain (a grantor reachable from the root
+    /// has a simple path from it), instead of trying every path — which was exponential when a
+    /// chain was broken among delegates that grant each other.
+    fn grant_for(&self, subject: &Did, ty: &str, delegable: bool) -> Option<&Grant> {
+        let root = self.root.as_ref()?;
+        self.active(subject).ok()?;
+        let mut by_grantor: HashMap<&Did, Vec<&Grant>> = HashMap::new();
+        for grant in &self.grants {
+            if grant.delegable && grant.covers(ty) && &grant.subject != subject {
+                by_grantor.entry(&grant.grantor).or_default().push(grant);
+            }
+        }
+        let mut chained: HashSet<&Did> = HashSet::from([root]);
+        let mut queue = vec![root];
+        while let Some(grantor) = queue.pop() {
+            for grant in by_grantor.get(grantor).into_iter().flatten() {
+                if self.active(&grant.subject).is_ok() && chained.insert(&grant.subject) {
+                    queue.push(&grant.subject);
+                }
+            }
         }
         self.grants.iter().rev().find(|g| {
             &g.subject == subject
                 && g.covers(ty)
                 && (!delegable || g.delegable)
-                && (Some(&g.grantor) == self.root.as_ref()
-                    || self
-                        .grant_for(&g.grantor, ty, true, &mut seen.clone())
-                        .is_some())
+                && chained.contains(&g.grantor)
         })
     }
 
     /// Whether `subject` may issue `ty` now.
     pub fn accreditation(&self, subject: &Did, ty: &str) -> Accreditation {
-        if let Some(grant) = self.grant_for(subject, ty, false, &mut BTreeSet::new()) {
+        if let Some(grant) = self.grant_for(subject, ty, false) {
             return Accreditation::Accredited {
                 grant_index: grant.index,
                 name: grant.name.clone(),

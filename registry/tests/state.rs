@@ -517,3 +517,57 @@ fn malformed_and_hostile_entries() {
         Err(EntryError::UnknownDid { .. })
     ));
 }
+
+/// Finding (fuzzing): when a delegation chain broke among delegates that grant each other,
+/// resolving an accreditation walked every simple path — 108 s for 11 delegates. Now one walk
+/// per query: this resolves at once (a hang here is the regression).
+#[test]
+fn mutually_granting_delegates_resolve_in_one_walk() {
+    let (root, _seoul, mut log) = actors();
+    let delegates: Vec<Actor> = (0..11).map(|_| Actor::new(Algorithm::EdDsa)).collect();
+    for d in &delegates {
+        log.append(d.create()).unwrap();
+    }
+    log.append(grant(&root, &delegates[0], "Hub", &["citizen-card"], true))
+        .unwrap();
+    for (i, a) in delegates.iter().enumerate() {
+        for (j, b) in delegates.iter().enumerate() {
+            if i != j && j != 0 {
+                log.append(grant(a, b, "Delegate", &["citizen-card"], true))
+                    .unwrap();
+            }
+        }
+    }
+    for (i, a) in delegates.iter().enumerate().skip(1) {
+        log.append(grant(a, &delegates[0], "Hub", &["citizen-card"], true))
+            .unwrap_or_else(|e| panic!("delegate {i} grants the hub: {e}"));
+    }
+    assert_eq!(log.state.accredited_issuers().len(), 11);
+    assert!(matches!(
+        log.state.accreditation(&delegates[7].did, "citizen-card"),
+        Accreditation::Accredited { .. }
+    ));
+
+    // The root withdraws the hub: every chain is broken, and nothing resolves through a cycle.
+    let withdraw = root.sign(&Operation::Withdraw {
+        grantor: root.did.clone(),
+        subject: delegates[0].did.clone(),
+        types: vec!["citizen-card".into()],
+        reason: "audit-finding".into(),
+        at: 1_800_000_000,
+    });
+    log.append(withdraw).unwrap();
+    for d in &delegates {
+        assert_eq!(
+            log.state.accreditation(&d.did, "citizen-card"),
+            Accreditation::Withdrawn
+        );
+    }
+    assert!(log.state.accredited_issuers().is_empty());
+    let late = Actor::new(Algorithm::EdDsa);
+    log.append(late.create()).unwrap();
+    assert!(matches!(
+        log.append(grant(&delegates[3], &late, "Late", &["citizen-card"], false)),
+        Err(EntryError::Unauthorized { .. })
+    ));
+}
