@@ -14,7 +14,7 @@
 //! | `did.update`, `did.deactivate` | `capabilityInvocation` | the current document | `prev` is the latest operation |
 //! | `accreditation.grant` | `assertionMethod` | the grantor | grantor is root, or holds a delegable grant for every type |
 //! | `accreditation.withdraw` | `assertionMethod` | the grantor | grantor made the grant, or is root |
-//! | `status.publish` | `assertionMethod` | the issuer | list owned by the issuer; version increases; token signed by the issuer |
+//! | `status.publish` | `assertionMethod` | the issuer | the issuer holds or held a grant; list owned by the issuer; version increases; token signed by the issuer; at most [`MAX_STATUS_LIST_BYTES`] decoded |
 //! | `audit` | `assertionMethod` | the issuer | counts only |
 //!
 //! A `did:dojang` identifier is `did:dojang:` + base58btc of the first 16 bytes of SHA-256 of
@@ -36,6 +36,9 @@ use crate::merkle::Hash;
 
 /// Largest number of verification methods in a `did:dojang` document.
 pub const MAX_METHODS: usize = 16;
+/// Largest decoded status list the ledger takes (4 million entries of two bits; lists hold
+/// 131,072). Every verifier keeps every list, so a list must not inflate past this.
+pub const MAX_STATUS_LIST_BYTES: usize = 1 << 20;
 
 /// The `did:dojang` identifier for a document whose first key is `key`.
 pub fn dojang_did(key: &PublicKey) -> Did {
@@ -383,6 +386,11 @@ impl LedgerState {
                     list_id: list_id.clone(),
                     reason,
                 };
+                // Lists are for credentials someone accredited: a stranger's lists would cost
+                // every verifier memory (a withdrawn issuer still revokes what it issued).
+                if !self.grants.iter().any(|g| &g.subject == issuer) {
+                    return Err(list_error("only accredited issuers publish status lists"));
+                }
                 if list_id.is_empty()
                     || list_id.len() > 128
                     || !list_id
@@ -556,8 +564,11 @@ impl LedgerState {
         let claims: StatusListTokenClaims = jws
             .payload_json()
             .map_err(|_| "token claims are malformed")?;
-        token::TokenStatusList::decode(&claims.status_list)
+        let list = token::TokenStatusList::decode(&claims.status_list)
             .map_err(|_| "token list does not decode")?;
+        if list.len().saturating_mul(list.bits() as usize) / 8 > MAX_STATUS_LIST_BYTES {
+            return Err("the decoded list is larger than the ledger allows (1 MiB)");
+        }
         Ok(claims.sub)
     }
 

@@ -8,6 +8,7 @@ use common::{Actor, TestLog, grant};
 use dojang_core::did::Relationship;
 use dojang_core::jws::JwsError;
 use dojang_core::key::{Algorithm, SecretKey};
+use dojang_core::status::token::{self, StatusListTokenClaims, TokenStatus, TokenStatusList};
 use dojang_registry::entry::{Entry, EntryError, Leaf, MAX_ENTRY_LEN, Operation};
 use dojang_registry::state::{Accreditation, AsOf, KeyHistoryError, LedgerState, dojang_document};
 
@@ -384,7 +385,7 @@ fn accreditation_delegation_and_withdrawal() {
 
 #[test]
 fn status_list_publication_rules() {
-    let (_root, seoul, mut log) = actors();
+    let (root, seoul, mut log) = actors();
     let uri = "https://registry.example/status-lists/seoul-1";
     let publish = |actor: &Actor, version: u64, token: String| {
         actor.sign(&Operation::StatusPublish {
@@ -394,6 +395,14 @@ fn status_list_publication_rules() {
             token,
         })
     };
+    // Only an accredited issuer publishes lists (fuzzing finding: a stranger's list cost every
+    // verifier memory).
+    assert!(matches!(
+        log.append(publish(&seoul, 1, seoul.status_token(uri, &[]))),
+        Err(EntryError::StatusList { reason, .. }) if reason.contains("accredited")
+    ));
+    log.append(grant(&root, &seoul, "Seoul", &["citizen-card"], false))
+        .unwrap();
     log.append(publish(&seoul, 1, seoul.status_token(uri, &[])))
         .unwrap();
     let stale = publish(&seoul, 1, seoul.status_token(uri, &[5]));
@@ -407,6 +416,8 @@ fn status_list_publication_rules() {
 
     let busan = Actor::new(Algorithm::EdDsa);
     log.append(busan.create()).unwrap();
+    log.append(grant(&root, &busan, "Busan", &["citizen-card"], false))
+        .unwrap();
     let hijack = publish(&busan, 3, busan.status_token(uri, &[]));
     assert!(
         matches!(log.append(hijack), Err(EntryError::StatusList { reason, .. }) if reason.contains("another issuer"))
@@ -427,6 +438,25 @@ fn status_list_publication_rules() {
     assert!(matches!(
         log.append(bad_id),
         Err(EntryError::StatusList { .. })
+    ));
+    // A list that inflates past the ledger's bound (16 Mi entries of 2 bits = 4 MiB, from a
+    // few kilobytes of zlib) is refused.
+    let mut huge = TokenStatusList::new(2, 16 << 20).unwrap();
+    huge.set(5, TokenStatus::Invalid).unwrap();
+    let claims = StatusListTokenClaims {
+        sub: uri.into(),
+        iat: 1_800_000_000,
+        exp: None,
+        ttl: None,
+        status_list: huge.encode(),
+        extra: Default::default(),
+    };
+    assert!(claims.status_list.lst.len() < 64 * 1024);
+    let token = token::sign_token(&claims, Some(&seoul.kid("key-1").to_string()), &seoul.key)
+        .unwrap();
+    assert!(matches!(
+        log.append(publish(&seoul, 9, token)),
+        Err(EntryError::StatusList { reason, .. }) if reason.contains("larger")
     ));
 }
 

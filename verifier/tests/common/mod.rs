@@ -118,8 +118,9 @@ impl Ledger {
         self.registry.submit(entry).await.unwrap();
     }
 
-    /// An issuer on the ledger, accredited by the root for `types` under `name` (none: only
-    /// its DID is registered), with an empty status list published.
+    /// An issuer on the ledger, accredited by the root for `types` under `name`, with an empty
+    /// status list published (none: only its DID is registered, and it has no list — the
+    /// ledger takes lists from accredited issuers only).
     pub async fn issuer(&self, alg: Algorithm, name: &str, types: &[&str]) -> Actor {
         let actor = Actor::new(alg);
         self.submit(actor.sign(&Operation::DidCreate {
@@ -128,8 +129,8 @@ impl Ledger {
         .await;
         if !types.is_empty() {
             self.grant(&actor, name, types).await;
+            self.publish(&actor, 1, &[]).await;
         }
-        self.publish(&actor, 1, &[]).await;
         actor
     }
 
