@@ -9,6 +9,11 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 
 use dojang_migrations::{Backend, Service};
 
+/// Transaction codes evaluated per offer before it is locked. The database enforces it: an
+/// attempt is claimed ([`Db::claim_tx_attempt`]) before a code is compared, and redemption
+/// ([`Db::redeem`]) re-checks the count, so concurrent requests cannot buy extra guesses.
+pub const MAX_TX_ATTEMPTS: i64 = 5;
+
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -81,7 +86,7 @@ pub struct OfferRow {
     pub subject_ref: Option<String>,
     /// SHA-256 of the transaction code, if one is required.
     pub tx_code_hash: Option<Vec<u8>>,
-    /// Failed transaction code attempts.
+    /// Transaction codes evaluated so far (each one claims an attempt before it is compared).
     pub tx_attempts: i64,
     /// `open`, `redeemed`, `issued`, `locked`, `expired`.
     pub state: String,
@@ -318,27 +323,34 @@ impl Db {
         row.as_ref().map(offer_row).transpose()
     }
 
-    /// Moves an offer from `from` to `to` state; `false` if it was not in `from` (a replay or a
-    /// lost race).
-    pub async fn transition_offer(&self, id: &str, from: &str, to: &str) -> Result<bool, DbError> {
-        let changed =
-            sqlx::query("UPDATE issuer_offers SET state = $1 WHERE id = $2 AND state = $3")
-                .bind(to)
-                .bind(id)
-                .bind(from)
-                .execute(&self.pool)
-                .await?
-                .rows_affected();
-        Ok(changed == 1)
+    /// Claims one transaction-code attempt of an open offer, counting and checking in one
+    /// statement; returns the attempt's number, or `None` if the offer is not open or its
+    /// attempts are used up — then no code may be compared.
+    pub async fn claim_tx_attempt(&self, id: &str) -> Result<Option<i64>, DbError> {
+        let row = sqlx::query(
+            "UPDATE issuer_offers SET tx_attempts = tx_attempts + 1 \
+             WHERE id = $1 AND state = 'open' AND tx_attempts < $2 RETURNING tx_attempts",
+        )
+        .bind(id)
+        .bind(MAX_TX_ATTEMPTS)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| r.try_get("tx_attempts")).transpose()?)
     }
 
-    /// Counts a wrong transaction code; returns the new count.
-    pub async fn count_tx_attempt(&self, id: &str) -> Result<i64, DbError> {
-        let row = sqlx::query("UPDATE issuer_offers SET tx_attempts = tx_attempts + 1 WHERE id = $1 RETURNING tx_attempts")
-            .bind(id)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(row.try_get("tx_attempts")?)
+    /// Locks an open offer whose transaction-code attempts are used up; `false` if it was not
+    /// open or has attempts left.
+    pub async fn lock_offer(&self, id: &str) -> Result<bool, DbError> {
+        let changed = sqlx::query(
+            "UPDATE issuer_offers SET state = 'locked' \
+             WHERE id = $1 AND state = 'open' AND tx_attempts >= $2",
+        )
+        .bind(id)
+        .bind(MAX_TX_ATTEMPTS)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(changed == 1)
     }
 
     /// Expires offers past their time and drops claims no wallet can ask for any more; returns
@@ -472,7 +484,7 @@ impl Db {
     }
 
     /// Moves an offer from `open` to `redeemed`; `false` if it was not open (a replay or a
-    /// lost race).
+    /// lost race) or more than [`MAX_TX_ATTEMPTS`] transaction codes were evaluated for it.
     pub async fn redeem(&self, offer_id: &str) -> Result<bool, DbError> {
         Ok(self
             .write(Write::Redeem(offer_id.to_owned()))
@@ -680,9 +692,11 @@ impl Write {
         let issuance = match self {
             Write::Redeem(offer_id) => {
                 let changed = sqlx::query(
-                    "UPDATE issuer_offers SET state = 'redeemed' WHERE id = $1 AND state = 'open'",
+                    "UPDATE issuer_offers SET state = 'redeemed' \
+                     WHERE id = $1 AND state = 'open' AND tx_attempts <= $2",
                 )
                 .bind(offer_id)
+                .bind(MAX_TX_ATTEMPTS)
                 .execute(&mut *conn)
                 .await?
                 .rows_affected();
@@ -908,6 +922,17 @@ pub struct StatusTx {
 }
 
 impl StatusTx {
+    /// A credential's status, as this change sees it (the list's lock held).
+    pub async fn status(&mut self, credential_id: &str) -> Result<Option<String>, DbError> {
+        sqlx::query("SELECT status FROM issuer_credentials WHERE id = $1")
+            .bind(credential_id)
+            .fetch_optional(&mut *self.tx)
+            .await?
+            .map(|r| r.try_get("status"))
+            .transpose()
+            .map_err(Into::into)
+    }
+
     /// Sets a credential's status; returns its previous status.
     pub async fn set_status(
         &mut self,
@@ -939,7 +964,51 @@ impl StatusTx {
             .collect()
     }
 
-    /// Raises the version to at least `version` (after learning the registry's).
+    /// Every credential of the list, by index: (id, type, index, status).
+    pub async fn entries(
+        &mut self,
+        list_id: &str,
+    ) -> Result<Vec<(String, String, u64, String)>, DbError> {
+        sqlx::query("SELECT id, type, status_index, status FROM issuer_credentials WHERE list_id = $1 ORDER BY status_index")
+            .bind(list_id)
+            .fetch_all(&mut *self.tx)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get("type")?, uint(r, "status_index")?, r.try_get("status")?)))
+            .collect()
+    }
+
+    /// Records an audit event as part of this change (see [`Db::audit`]).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn audit(
+        &mut self,
+        id: &str,
+        issuer: &str,
+        operator: &str,
+        action: &str,
+        type_id: &str,
+        credential_id: Option<&str>,
+        reason: Option<&str>,
+        at: i64,
+    ) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO issuer_audit (id, issuer, operator, action, type, credential_id, reason, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(id)
+        .bind(issuer)
+        .bind(operator)
+        .bind(action)
+        .bind(type_id)
+        .bind(credential_id)
+        .bind(reason)
+        .bind(at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Sets the list's version to `version` (after learning the registry's).
     pub async fn raise_version(&mut self, list_id: &str, version: u64) -> Result<(), DbError> {
         sqlx::query("UPDATE issuer_status_lists SET version = $1 WHERE list_id = $2")
             .bind(version as i64)

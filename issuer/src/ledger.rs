@@ -1,14 +1,29 @@
 //! The registry, as the issuer sees it: an HTTP API to append entries and read accreditation
 //! and status lists. The issuer never touches the registry's storage.
+//!
+//! Appends are idempotent on the registry's side: an entry already in the log is answered with
+//! its index, as if it had just been appended. So when an answer is lost (a timeout, a dropped
+//! connection, a proxy's 502), [`RegistryClient::submit`] sends the very same bytes again, and an
+//! entry that was committed comes back as a success instead of being left to surprise the next
+//! change.
 
 use std::time::{Duration, Instant};
 
 use dojang_core::did::Did;
+use dojang_core::key::PublicKey;
+use dojang_core::status::StatusListError;
+use dojang_core::status::token::{self as tsl, TokenStatusList};
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
 /// How long the list of accredited issuers is cached.
 const ACCREDITATION_TTL: Duration = Duration::from_secs(30);
+
+/// Submissions of one entry when the registry cannot be reached or its answer is lost.
+const SUBMIT_ATTEMPTS: u32 = 3;
+
+/// The pause before the first resubmission; it doubles each time.
+const RESUBMIT_BACKOFF: Duration = Duration::from_millis(200);
 
 /// Why a registry call failed.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -25,6 +40,28 @@ pub enum LedgerError {
         /// Its message.
         message: String,
     },
+    /// The registry's copy of a status list is not one this issuer signed for that list.
+    #[error("the registry's status list `{list_id}` is not this issuer's: {source}")]
+    UnverifiedList {
+        /// The list.
+        list_id: String,
+        /// What failed.
+        #[source]
+        source: StatusListError,
+    },
+}
+
+/// A status list as the registry publishes it, its token verified with the issuer's key.
+#[derive(Debug, Clone)]
+pub struct PublishedList {
+    /// The version the registry holds.
+    pub version: u64,
+    /// Log index of that publication.
+    pub index: u64,
+    /// The issuer-signed `statuslist+jwt`, as published.
+    pub token: String,
+    /// Its decoded list.
+    pub list: TokenStatusList,
 }
 
 /// A client for one registry.
@@ -58,8 +95,11 @@ struct Refusal {
 }
 
 #[derive(Deserialize)]
-struct StatusListVersion {
+struct StatusListAnswer {
+    list_id: String,
     version: u64,
+    token: String,
+    index: u64,
 }
 
 impl RegistryClient {
@@ -77,13 +117,33 @@ impl RegistryClient {
         }
     }
 
-    /// Appends an entry; returns its log index.
+    /// Appends an entry; returns its log index. When the registry cannot be reached or its
+    /// answer is lost, the same bytes are submitted again (three times in all, after 200 and
+    /// 400 ms): an entry the registry did commit is then answered with its index.
     pub async fn submit(&self, entry: String) -> Result<u64, LedgerError> {
+        let mut attempt = 1;
+        loop {
+            match self.submit_once(&entry).await {
+                Err(LedgerError::Unreachable(reason)) if attempt < SUBMIT_ATTEMPTS => {
+                    tracing::warn!(
+                        attempt,
+                        %reason,
+                        "no answer from the registry; submitting the same entry again"
+                    );
+                    tokio::time::sleep(RESUBMIT_BACKOFF * 2u32.pow(attempt - 1)).await;
+                    attempt += 1;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    async fn submit_once(&self, entry: &str) -> Result<u64, LedgerError> {
         let response = self
             .http
             .post(format!("{}/entries", self.api))
             .header("content-type", "application/jose")
-            .body(entry)
+            .body(entry.to_owned())
             .send()
             .await
             .map_err(|e| LedgerError::Unreachable(e.to_string()))?;
@@ -135,24 +195,47 @@ impl RegistryClient {
         *self.accredited.lock().await = None;
     }
 
-    /// The version of a status list the registry holds, if any.
-    pub async fn status_list_version(&self, list_id: &str) -> Result<Option<u64>, LedgerError> {
+    /// The registry's latest version of one of this issuer's status lists, if it has one: its
+    /// token must be signed by `key` (the issuer's own) for this list's URI, or it is refused.
+    pub async fn status_list(
+        &self,
+        list_id: &str,
+        key: &PublicKey,
+        now: i64,
+    ) -> Result<Option<PublishedList>, LedgerError> {
         let response = self
             .http
             .get(format!("{}/status-lists/{list_id}", self.api))
+            .header("accept", "application/json")
             .send()
             .await
             .map_err(|e| LedgerError::Unreachable(e.to_string()))?;
         if response.status() == reqwest::StatusCode::NOT_FOUND {
             return Ok(None);
         }
-        let list: StatusListVersion = response
+        let answer: StatusListAnswer = response
             .error_for_status()
             .map_err(|e| LedgerError::Unreachable(e.to_string()))?
             .json()
             .await
             .map_err(|e| LedgerError::Unreachable(e.to_string()))?;
-        Ok(Some(list.version))
+        if answer.list_id != list_id {
+            return Err(LedgerError::Unreachable(format!(
+                "asked for status list `{list_id}`, the registry answered with another"
+            )));
+        }
+        let unverified = |source| LedgerError::UnverifiedList {
+            list_id: list_id.to_owned(),
+            source,
+        };
+        let (_, list) = tsl::verify_token(&answer.token, key, &self.status_list_uri(list_id), now)
+            .map_err(unverified)?;
+        Ok(Some(PublishedList {
+            version: answer.version,
+            index: answer.index,
+            token: answer.token,
+            list,
+        }))
     }
 
     /// The public URI of a status list (what credentials reference).

@@ -1,7 +1,7 @@
 //! The issuer service: hosted issuers, operators, offers, OpenID4VCI issuance, status changes
 //! and their publication, and the audit trail.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use dojang_core::b64;
@@ -26,12 +26,16 @@ use tokio::sync::Mutex;
 use zeroize::Zeroizing;
 
 use crate::db::{
-    self, Conflict, CredentialRow, Db, DbError, IssuerRow, ListRow, OfferRow, OperatorRow,
+    self, Conflict, CredentialRow, Db, DbError, IssuerRow, ListRow, OfferRow, OperatorRow, StatusTx,
 };
 use crate::ledger::{LedgerError, RegistryClient};
 
-/// Failed transaction-code attempts before an offer is locked.
-pub const MAX_TX_ATTEMPTS: i64 = 5;
+pub use crate::db::MAX_TX_ATTEMPTS;
+
+/// What the token endpoint says once an offer's transaction-code attempts are used up.
+const OFFER_LOCKED: &str = "too many wrong transaction codes: this offer is locked, ask the \
+     issuing office for a new one (거래 코드를 여러 번 잘못 입력하여 이 제안이 잠겼습니다. \
+     발급 기관에 새 제안을 요청하세요)";
 
 /// What the service needs to run.
 pub struct IssuerConfig {
@@ -298,6 +302,68 @@ pub enum StatusAction {
     Suspend,
     /// Suspended → valid.
     Unsuspend,
+}
+
+impl StatusAction {
+    /// The status this action leads to from `current`, if it may be taken from there.
+    fn from(self, current: CredentialStatus) -> Option<CredentialStatus> {
+        match (self, current) {
+            (StatusAction::Revoke, CredentialStatus::Valid | CredentialStatus::Suspended) => {
+                Some(CredentialStatus::Revoked)
+            }
+            (StatusAction::Suspend, CredentialStatus::Valid) => Some(CredentialStatus::Suspended),
+            (StatusAction::Unsuspend, CredentialStatus::Suspended) => Some(CredentialStatus::Valid),
+            _ => None,
+        }
+    }
+
+    /// The status this action leads to.
+    fn goal(self) -> CredentialStatus {
+        match self {
+            StatusAction::Revoke => CredentialStatus::Revoked,
+            StatusAction::Suspend => CredentialStatus::Suspended,
+            StatusAction::Unsuspend => CredentialStatus::Valid,
+        }
+    }
+}
+
+/// The refusal of `action` on a credential that is `status`.
+fn cannot(action: StatusAction, status: CredentialStatus) -> AdminError {
+    AdminError::Conflict(
+        format!("cannot {action:?} a {} credential", status.as_str()).to_lowercase(),
+    )
+}
+
+/// A credential's status as the status change `tx` sees it.
+async fn locked_status(
+    tx: &mut StatusTx,
+    credential_id: &str,
+) -> Result<CredentialStatus, AdminError> {
+    let status = tx
+        .status(credential_id)
+        .await?
+        .ok_or(AdminError::NotFound)?;
+    Ok(CredentialStatus::parse(&status)?)
+}
+
+/// A status change in progress: who asks, for which credential, on which list.
+struct Pending<'a> {
+    hosted: &'a Hosted,
+    operator: &'a Operator,
+    record: &'a CredentialRow,
+    capacity: u64,
+    action: StatusAction,
+    now: i64,
+}
+
+/// How a status change ended once the registry turned out to be ahead.
+enum Settled {
+    /// Made on top of the registry's list.
+    Changed(CredentialStatus),
+    /// The registry's list already had it (an earlier publication whose answer was lost).
+    AlreadyThere,
+    /// The credential's reconciled status does not allow it.
+    Refused(CredentialStatus),
 }
 
 /// Why a status changed. Audit entries carry only these codes, never free text.
@@ -897,9 +963,7 @@ impl IssuerService {
             ));
         }
         if offer.state != "open" {
-            return Err(TokenError::InvalidGrant(
-                "the pre-authorized code was already used",
-            ));
+            return Err(Self::closed_offer(&offer));
         }
         match (&offer.tx_code_hash, form.get("tx_code")) {
             (None, Some(_)) => {
@@ -909,20 +973,25 @@ impl IssuerService {
             }
             (Some(_), None) => return Err(TokenError::InvalidRequest("tx_code is missing")),
             (Some(expected), Some(given)) => {
+                // An attempt is claimed (counted and checked in one statement) before the code
+                // is compared: concurrent requests cannot all read "attempts left" and all
+                // guess.
+                let Some(attempt) = db.claim_tx_attempt(&offer.id).await? else {
+                    db.lock_offer(&offer.id).await?;
+                    return Err(self.refusal(&offer.id).await);
+                };
                 if !constant_time_eq(expected, &sha256(given.as_bytes())) {
-                    let attempts = db.count_tx_attempt(&offer.id).await?;
-                    if attempts >= MAX_TX_ATTEMPTS {
-                        db.transition_offer(&offer.id, "open", "locked").await?;
+                    if attempt >= MAX_TX_ATTEMPTS {
+                        db.lock_offer(&offer.id).await?;
                     }
                     return Err(TokenError::InvalidGrant("wrong transaction code"));
                 }
             }
             (None, None) => {}
         }
+        // Redemption re-checks the state and the attempts in the database.
         if !db.redeem(&offer.id).await? {
-            return Err(TokenError::InvalidGrant(
-                "the pre-authorized code was already used",
-            ));
+            return Err(self.refusal(&offer.id).await);
         }
         let hosted = self
             .inner
@@ -939,6 +1008,28 @@ impl IssuerService {
             token_type: "Bearer".into(),
             expires_in: self.inner.config.token_ttl,
         })
+    }
+
+    /// Why an offer that was open a moment ago cannot be redeemed now.
+    async fn refusal(&self, offer_id: &str) -> TokenError {
+        match self.inner.db.offer(offer_id).await {
+            Ok(Some(offer)) => Self::closed_offer(&offer),
+            Ok(None) => TokenError::InvalidGrant("unknown pre-authorized code"),
+            Err(e) => e.into(),
+        }
+    }
+
+    /// The refusal for an offer that is not open, or has no transaction-code attempts left.
+    fn closed_offer(offer: &OfferRow) -> TokenError {
+        if offer.state == "locked"
+            || (offer.state == "open" && offer.tx_attempts >= MAX_TX_ATTEMPTS)
+        {
+            TokenError::InvalidGrant(OFFER_LOCKED)
+        } else if offer.state == "expired" {
+            TokenError::InvalidGrant("the pre-authorized code has expired")
+        } else {
+            TokenError::InvalidGrant("the pre-authorized code was already used")
+        }
     }
 
     /// The nonce endpoint: an unpredictable, expiring nonce that needs no storage until it is
@@ -1206,7 +1297,7 @@ impl IssuerService {
         };
         // Publish the empty list first, so every status URI resolves from the start.
         let token = self.status_token(hosted, &list.list_id, list.capacity, &[], now)?;
-        self.publish(hosted, &list.list_id, 1, token).await?;
+        self.publish(hosted, &list.list_id, 1, token, now).await?;
         self.inner.db.insert_list(&hosted.slug, &list, now).await?;
         let mut allocator = IndexAllocator::new(list.capacity as usize);
         let index = allocator
@@ -1217,6 +1308,18 @@ impl IssuerService {
         Ok((list_id, index as u64))
     }
 
+    /// A 2-bit Token Status List of `capacity` entries with `states` set (the others valid).
+    fn status_list(capacity: u64, states: &[(u64, String)]) -> Result<TokenStatusList, AdminError> {
+        let mut list = TokenStatusList::new(2, capacity as usize)
+            .map_err(|e| AdminError::Internal(e.to_string()))?;
+        for (index, state) in states {
+            let status = CredentialStatus::parse(state)?;
+            list.set(*index as usize, status.token_status())
+                .map_err(|e| AdminError::Internal(e.to_string()))?;
+        }
+        Ok(list)
+    }
+
     fn status_token(
         &self,
         hosted: &Hosted,
@@ -1225,13 +1328,17 @@ impl IssuerService {
         states: &[(u64, String)],
         now: i64,
     ) -> Result<String, AdminError> {
-        let mut list = TokenStatusList::new(2, capacity as usize)
-            .map_err(|e| AdminError::Internal(e.to_string()))?;
-        for (index, state) in states {
-            let status = CredentialStatus::parse(state)?;
-            list.set(*index as usize, status.token_status())
-                .map_err(|e| AdminError::Internal(e.to_string()))?;
-        }
+        let list = Self::status_list(capacity, states)?;
+        self.sign_status_list(hosted, list_id, &list, now)
+    }
+
+    fn sign_status_list(
+        &self,
+        hosted: &Hosted,
+        list_id: &str,
+        list: &TokenStatusList,
+        now: i64,
+    ) -> Result<String, AdminError> {
         let claims = StatusListTokenClaims {
             sub: self.registry().status_list_uri(list_id),
             iat: now,
@@ -1246,27 +1353,52 @@ impl IssuerService {
             .map_err(|e| AdminError::Internal(e.to_string()))
     }
 
+    /// Publishes `version` of a list. The entry is signed once and the registry client sends
+    /// those very bytes again when an answer is lost, so a publication the registry committed
+    /// comes back as a success with its index.
     async fn publish(
         &self,
         hosted: &Hosted,
         list_id: &str,
         version: u64,
         token: String,
+        now: i64,
     ) -> Result<u64, AdminError> {
         let operation = Operation::StatusPublish {
             issuer: hosted.did.clone(),
             list_id: list_id.to_owned(),
             version,
-            token,
+            token: token.clone(),
         };
         let kid = hosted.did.with_fragment("key-1");
         let entry = Entry::sign(&operation, &hosted.key, &kid)
             .map_err(|e| AdminError::Internal(e.to_string()))?;
-        Ok(self.registry().submit(entry).await?)
+        match self.registry().submit(entry).await {
+            Ok(index) => Ok(index),
+            // A registry that answers a repeated entry with `replayed` rather than its index:
+            // ours was committed if the list it holds is this very token.
+            Err(LedgerError::Refused { code, message }) if code == "replayed" => {
+                match self
+                    .registry()
+                    .status_list(list_id, hosted.key.public_key(), now)
+                    .await?
+                {
+                    Some(held) if held.version == version && held.token == token => Ok(held.index),
+                    _ => Err(LedgerError::Refused { code, message }.into()),
+                }
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Revokes, suspends or unsuspends a credential, and publishes the new status list. If the
     /// registry does not accept the new list, nothing changes.
+    ///
+    /// The registry can be ahead of this database: a publication it committed whose answer
+    /// never came back (the operator saw an error, the database kept the old statuses). Then
+    /// the registry's list is the newer truth; it is adopted ([`Self::reconcile`]) and the
+    /// change made on top of it — republishing this database's older view would silently undo
+    /// what verifiers already see, a revocation above all.
     pub async fn change_status(
         &self,
         operator: &Operator,
@@ -1287,19 +1419,8 @@ impl IssuerService {
             .filter(|c| c.issuer == slug)
             .ok_or(AdminError::NotFound)?;
         operator.may(slug, &record.type_id)?;
-        let current = CredentialStatus::parse(&record.status)?;
-        let next = match (action, current) {
-            (StatusAction::Revoke, CredentialStatus::Valid | CredentialStatus::Suspended) => {
-                CredentialStatus::Revoked
-            }
-            (StatusAction::Suspend, CredentialStatus::Valid) => CredentialStatus::Suspended,
-            (StatusAction::Unsuspend, CredentialStatus::Suspended) => CredentialStatus::Valid,
-            (_, current) => {
-                return Err(AdminError::Conflict(
-                    format!("cannot {action:?} a {} credential", current.as_str()).to_lowercase(),
-                ));
-            }
-        };
+        let listed = CredentialStatus::parse(&record.status)?;
+        action.from(listed).ok_or_else(|| cannot(action, listed))?;
         let capacity = db
             .lists(slug)
             .await?
@@ -1308,38 +1429,51 @@ impl IssuerService {
             .map(|l| l.capacity)
             .ok_or(AdminError::NotFound)?;
         let mut tx = db.begin_status_change(&record.list_id).await?;
+        // Checked again under the list's lock: a change that got there first (a revocation
+        // above all) is not overwritten.
+        let current = locked_status(&mut tx, credential_id).await?;
+        let next = action
+            .from(current)
+            .ok_or_else(|| cannot(action, current))?;
         tx.set_status(credential_id, next.as_str()).await?;
         let states = tx.states(&record.list_id).await?;
         let token = self.status_token(hosted, &record.list_id, capacity, &states, now)?;
-        let published = match self
-            .publish(hosted, &record.list_id, tx.version, token.clone())
+        let status = match self
+            .publish(hosted, &record.list_id, tx.version, token, now)
             .await
         {
-            Err(AdminError::Registry(LedgerError::Refused { code, .. }))
+            Ok(_) => next,
+            Err(AdminError::Registry(LedgerError::Refused { code, message }))
                 if code == "status_list" =>
             {
-                // The registry is ahead (an earlier publication whose commit here was lost):
-                // continue from its version.
-                let registry_version = self
-                    .registry()
-                    .status_list_version(&record.list_id)
-                    .await?
-                    .unwrap_or(0);
-                tx.raise_version(&record.list_id, registry_version + 1)
-                    .await?;
-                self.publish(hosted, &record.list_id, tx.version, token)
-                    .await
+                tx.set_status(credential_id, current.as_str()).await?;
+                let change = Pending {
+                    hosted,
+                    operator,
+                    record: &record,
+                    capacity,
+                    action,
+                    now,
+                };
+                let refused = LedgerError::Refused { code, message };
+                match self.reconcile(&change, &mut tx, refused).await? {
+                    Settled::Changed(next) => next,
+                    Settled::AlreadyThere => action.goal(),
+                    Settled::Refused(status) => {
+                        // The reconciliation itself stands; the change does not.
+                        tx.commit().await?;
+                        return Err(cannot(action, status));
+                    }
+                }
             }
-            other => other,
+            Err(e) => return Err(e),
         };
-        published?;
-        tx.commit().await?;
-        let action_name = match next {
-            CredentialStatus::Revoked => "revoked",
-            CredentialStatus::Suspended => "suspended",
-            CredentialStatus::Valid => "unsuspended",
+        let action_name = match action {
+            StatusAction::Revoke => "revoked",
+            StatusAction::Suspend => "suspended",
+            StatusAction::Unsuspend => "unsuspended",
         };
-        db.audit(
+        tx.audit(
             &new_id(),
             slug,
             &operator.id,
@@ -1350,14 +1484,156 @@ impl IssuerService {
             now,
         )
         .await?;
+        tx.commit().await?;
         Ok(CredentialRecord {
             id: record.id,
             type_id: record.type_id,
-            status: next,
+            status,
             status_list: record.list_id,
             status_index: record.status_index,
             issued_at: record.issued_at,
         })
+    }
+
+    /// The registry refused a publication of `change`'s list (`refused`); if that is because
+    /// it holds a newer version, brings this database in line with it inside `tx` and makes
+    /// the change on top.
+    ///
+    /// The registry's list must be signed by this issuer's own key (only the issuer can publish
+    /// its lists). Every credential takes the registry's status, except that a revocation on
+    /// either side stands: a revocation is never undone. If the result differs from the
+    /// registry's list, it is published as the version after the registry's. Each adopted
+    /// status is audited as `reconciled_<status>` (credential id and type, nothing personal).
+    async fn reconcile(
+        &self,
+        change: &Pending<'_>,
+        tx: &mut StatusTx,
+        refused: LedgerError,
+    ) -> Result<Settled, AdminError> {
+        let Pending {
+            hosted,
+            operator,
+            record,
+            capacity,
+            action,
+            now,
+        } = *change;
+        let list_id = &record.list_id;
+        let Some(published) = self
+            .registry()
+            .status_list(list_id, hosted.key.public_key(), now)
+            .await?
+            .filter(|p| p.version >= tx.version)
+        else {
+            // Not ahead: refused for another reason.
+            return Err(refused.into());
+        };
+        let theirs = &published.list;
+        if theirs.bits() != 2 || theirs.len() as u64 != capacity {
+            return Err(AdminError::Conflict(format!(
+                "the registry's status list `{list_id}` does not have this list's shape \
+                 (레지스트리의 상태 목록 `{list_id}`의 형식이 이 목록과 다릅니다)"
+            )));
+        }
+        let adopted = Self::adopt(tx, list_id, theirs).await?;
+        let target = locked_status(tx, &record.id).await?;
+        let settled = match action.from(target) {
+            Some(next) => {
+                tx.set_status(&record.id, next.as_str()).await?;
+                Settled::Changed(next)
+            }
+            None if target == action.goal() => Settled::AlreadyThere,
+            None => Settled::Refused(target),
+        };
+        let states = tx.states(list_id).await?;
+        let ours = Self::status_list(capacity, &states)?;
+        let republished = ours.as_bytes() != theirs.as_bytes();
+        if republished {
+            tx.raise_version(list_id, published.version + 1).await?;
+            let token = self.sign_status_list(hosted, list_id, &ours, now)?;
+            self.publish(hosted, list_id, tx.version, token, now)
+                .await?;
+        } else {
+            tx.raise_version(list_id, published.version).await?;
+        }
+        for (id, type_id, status) in &adopted {
+            // The requested change found already made is audited as that change.
+            if matches!(settled, Settled::AlreadyThere) && *id == record.id {
+                continue;
+            }
+            tx.audit(
+                &new_id(),
+                &hosted.slug,
+                &operator.id,
+                &format!("reconciled_{}", status.as_str()),
+                type_id,
+                Some(id),
+                None,
+                now,
+            )
+            .await?;
+        }
+        tracing::warn!(
+            list_id = %list_id,
+            registry_version = published.version,
+            adopted = adopted.len(),
+            republished,
+            "the registry was ahead of this database: its status list was adopted, revocations kept"
+        );
+        Ok(settled)
+    }
+
+    /// Brings every credential of `list_id` in line with the registry's list `theirs`, except
+    /// that a revocation on either side stands; returns what changed: (id, type, new status).
+    /// Refuses a registry list that sets entries no credential here has: republishing would undo
+    /// them, adopting them would give their indices away.
+    async fn adopt(
+        tx: &mut StatusTx,
+        list_id: &str,
+        theirs: &TokenStatusList,
+    ) -> Result<Vec<(String, String, CredentialStatus)>, AdminError> {
+        let entries = tx.entries(list_id).await?;
+        let known: HashSet<u64> = entries.iter().map(|(_, _, index, _)| *index).collect();
+        let strangers = (0..theirs.len())
+            .filter(|i| !known.contains(&(*i as u64)))
+            .filter(|i| theirs.status(*i) != Ok(TokenStatus::Valid))
+            .count();
+        if strangers > 0 {
+            return Err(AdminError::Conflict(format!(
+                "the registry's status list `{list_id}` sets {strangers} entries this database has \
+                 no credential for (restored from an older backup?); status changes on this list \
+                 wait until that is repaired (레지스트리의 상태 목록 `{list_id}`에 이 데이터베이스에 \
+                 없는 자격증명 {strangers}건의 상태가 있습니다. 복구될 때까지 이 목록의 상태를 \
+                 바꿀 수 없습니다)"
+            )));
+        }
+        let mut adopted = Vec::new();
+        for (id, type_id, index, status) in entries {
+            let ours = CredentialStatus::parse(&status)?;
+            let registry = match theirs.status(index as usize) {
+                Ok(TokenStatus::Valid) => CredentialStatus::Valid,
+                Ok(TokenStatus::Invalid) => CredentialStatus::Revoked,
+                Ok(TokenStatus::Suspended) => CredentialStatus::Suspended,
+                _ => {
+                    return Err(AdminError::Conflict(format!(
+                        "the registry's status list `{list_id}` holds a status this issuer \
+                         never sets (레지스트리의 상태 목록 `{list_id}`에 이 발급자가 쓰지 않는 \
+                         상태 값이 있습니다)"
+                    )));
+                }
+            };
+            let merged = match (ours, registry) {
+                (CredentialStatus::Revoked, _) | (_, CredentialStatus::Revoked) => {
+                    CredentialStatus::Revoked
+                }
+                (_, registry) => registry,
+            };
+            if merged != ours {
+                tx.set_status(&id, merged.as_str()).await?;
+                adopted.push((id, type_id, merged));
+            }
+        }
+        Ok(adopted)
     }
 
     /// The issuer's credentials (metadata only), optionally for one subject reference.

@@ -119,6 +119,12 @@ pub fn now() -> i64 {
 
 /// Builds the world; with `postgres`, the issuer's database is PostgreSQL (`None` if not set).
 pub async fn world(postgres_db: bool) -> Option<World> {
+    world_with(postgres_db, None).await
+}
+
+/// The world, with the issuer service calling the registry's API at `registry_api` (a proxy in
+/// front of it) instead of directly; status list URIs still name the registry itself.
+pub async fn world_with(postgres_db: bool, registry_api: Option<&str>) -> Option<World> {
     let dir = tempfile::tempdir().unwrap();
     let registry = Registry::open(RegistryConfig {
         database_url: format!("sqlite://{}", dir.path().join("registry.db").display()),
@@ -204,7 +210,7 @@ pub async fn world(postgres_db: bool) -> Option<World> {
     let mut config = IssuerConfig::new(
         &database_url,
         PUBLIC_URL,
-        RegistryClient::new(&registry_url, &registry_url),
+        RegistryClient::new(registry_api.unwrap_or(&registry_url), &registry_url),
         zeroize::Zeroizing::new("issuer passphrase".into()),
     );
     config.kdf = KdfParams::INSECURE_FOR_TESTS;
