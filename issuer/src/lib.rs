@@ -12,7 +12,8 @@
 //! - **Status**: every credential gets a random, unique index in a 2-bit Token Status List of
 //!   at least 131,072 entries. Revoking, suspending and unsuspending publish a new signed
 //!   version of the list to the registry, whose URL the credential carries; if the registry
-//!   refuses it, nothing changes.
+//!   refuses it, nothing changes; if its answer is lost, the same entry is sent again, and a
+//!   registry that is ahead is reconciled with (a revocation is never undone).
 //! - **Operators** hold opaque bearer tokens (`dojang_…`, 256 bits, only a SHA-256 stored),
 //!   scoped to one issuer and a set of types: an operator of one ministry cannot see, suspend
 //!   or revoke another's credentials.
