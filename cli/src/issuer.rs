@@ -187,9 +187,8 @@ pub(crate) fn run(command: IssuerCommand) -> anyhow::Result<ExitCode> {
                     banner += &format!("  {name}: {}  ({did})\n", service.issuer_id(&slug));
                 }
                 crate::setup::announce(&banner);
-                axum::serve(listener, dojang_issuer::http::app(service.clone()))
-                    .with_graceful_shutdown(crate::shutdown_signal())
-                    .await?;
+                let app = dojang_issuer::http::app(service.clone());
+                crate::serve::serve(listener, app, crate::shutdown_signal()).await?;
                 // Anchor what happened since the last interval before leaving.
                 if let Err(e) = service.anchor_audit().await {
                     tracing::warn!(error = %e, "could not anchor the audit trail at shutdown");

@@ -11,6 +11,7 @@ mod identity;
 mod issuer;
 mod output;
 mod registry;
+mod serve;
 mod setup;
 mod up;
 mod verify;

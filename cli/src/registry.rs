@@ -325,12 +325,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         anchor.log_key,
         anchor.bundle_key
     ));
-    axum::serve(
-        listener,
-        dojang_registry::http::app_with(registry, admission),
-    )
-    .with_graceful_shutdown(crate::shutdown_signal())
-    .await?;
+    let app = dojang_registry::http::app_with(registry, admission);
+    crate::serve::serve(listener, app, crate::shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -352,9 +348,8 @@ async fn witness(args: WitnessArgs) -> anyhow::Result<ExitCode> {
         listener.local_addr()?,
         witness.verifier()
     ));
-    axum::serve(listener, dojang_registry::witness::app(Arc::new(witness)))
-        .with_graceful_shutdown(crate::shutdown_signal())
-        .await?;
+    let app = dojang_registry::witness::app(Arc::new(witness));
+    crate::serve::serve(listener, app, crate::shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }
 

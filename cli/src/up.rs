@@ -211,11 +211,10 @@ impl Platform {
             .route("/metrics", get(metrics::expose).with_state(sources));
         let (shutdown, signal) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = signal.await;
-                })
-                .await
+            crate::serve::serve(listener, app, async move {
+                let _ = signal.await;
+            })
+            .await
         });
         Ok(Platform {
             base,

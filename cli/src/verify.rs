@@ -102,16 +102,14 @@ async fn serve_async(args: ServeArgs) -> anyhow::Result<ExitCode> {
             }
         });
     }
-    let view = service.trust(crate::now());
+    let view = service.trust(crate::now())?;
     crate::setup::announce(&format!(
         "verifier listening on http://{}\nemployer page: {public_url}/\ntrust bundle: checkpoint size {}, {} accredited issuer(s)\n",
         listener.local_addr()?,
         view.freshness.checkpoint_size,
         view.issuers.len(),
     ));
-    axum::serve(listener, app(service))
-        .with_graceful_shutdown(crate::shutdown_signal())
-        .await?;
+    crate::serve::serve(listener, app(service), crate::shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -576,7 +576,13 @@ mod tests {
         ));
         // Extreme `iat`s (saturating to i64::MIN/MAX) are outside the window, never a panic
         // or a wrap-around into it.
-        for iat in ["-1e19", "1e19", "-9223372036854775808", "9223372036854775807", "-1e308"] {
+        for iat in [
+            "-1e19",
+            "1e19",
+            "-9223372036854775808",
+            "9223372036854775807",
+            "-1e308",
+        ] {
             let extreme = jws::sign(
                 JwsHeader {
                     jwk: Some(Jwk::from_public_key(holder.public_key())),

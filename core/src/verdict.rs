@@ -131,7 +131,9 @@ impl ReasonCode {
             ReasonCode::SignatureInvalid => {
                 "The issuer's signature is not valid: forged or altered."
             }
-            ReasonCode::IssuerUnknown => "The issuer is not one the registry vouches for (never accredited, or not registered).",
+            ReasonCode::IssuerUnknown => {
+                "The issuer is not one the registry vouches for (never accredited, or not registered)."
+            }
             ReasonCode::IssuerNotAccreditedForType => {
                 "The issuer is not accredited to issue this type of credential."
             }

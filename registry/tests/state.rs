@@ -452,8 +452,8 @@ fn status_list_publication_rules() {
         extra: Default::default(),
     };
     assert!(claims.status_list.lst.len() < 64 * 1024);
-    let token = token::sign_token(&claims, Some(&seoul.kid("key-1").to_string()), &seoul.key)
-        .unwrap();
+    let token =
+        token::sign_token(&claims, Some(&seoul.kid("key-1").to_string()), &seoul.key).unwrap();
     assert!(matches!(
         log.append(publish(&seoul, 9, token)),
         Err(EntryError::StatusList { reason, .. }) if reason.contains("larger")
@@ -597,7 +597,13 @@ fn mutually_granting_delegates_resolve_in_one_walk() {
     let late = Actor::new(Algorithm::EdDsa);
     log.append(late.create()).unwrap();
     assert!(matches!(
-        log.append(grant(&delegates[3], &late, "Late", &["citizen-card"], false)),
+        log.append(grant(
+            &delegates[3],
+            &late,
+            "Late",
+            &["citizen-card"],
+            false
+        )),
         Err(EntryError::Unauthorized { .. })
     ));
 }

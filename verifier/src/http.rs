@@ -3,11 +3,31 @@
 //!
 //! `app` is mounted at `/` by `dojang verifier serve` and nested under `/verifier` by
 //! `dojang up`; the page uses relative URLs, so both work.
+//!
+//! # Nothing waits behind a slow verification
+//!
+//! One upload can cost seconds of CPU (a large photo), so the service is shaped so that slow
+//! work never holds up anything else:
+//!
+//! - the trust bundle is an [`ArcSwapOption`]: a verification takes the bundle held (an `Arc`)
+//!   and judges by it, a refresh builds the next bundle aside and swaps it in whole. Readers never
+//!   wait for a refresh and a refresh never waits for readers;
+//! - the challenge and request maps are behind plain mutexes held only to copy an entry out or
+//!   to record a result, never across verification;
+//! - image decoding and signature checks run off the async threads, at most
+//!   [`CHECKS_PER_CPU`] per CPU at once (see [`VerifierService::with_max_concurrent_checks`]);
+//!   past that an upload is answered 503 at once rather than queued. The permit stays held until
+//!   the work really ends, even if the client has gone: a blocking thread cannot be cancelled.
+//!
+//! The QR reader bounds its own work (`dojang_core::qr`), and the servers in `dojang` bound how
+//! long a request may take.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
+use arc_swap::ArcSwapOption;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
@@ -19,9 +39,10 @@ use dojang_core::compact::ChallengeRequest;
 use dojang_core::oid4vp::{AuthorizationRequest, ClaimsQuery, CredentialQuery, DcqlQuery};
 use dojang_core::sd_jwt::ExpectedKeyBinding;
 use dojang_core::verdict::{ReasonCode, Verdict};
-use dojang_registry::bundle::BundleError;
+use dojang_registry::bundle::{BundleError, TrustAnchor};
 use dojang_schemas::Catalog;
 use serde::{Deserialize, Serialize};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::input::MAX_INPUT_LEN;
 use crate::{Policy, Trust, Verifier};
@@ -30,6 +51,11 @@ use crate::{Policy, Trust, Verifier};
 pub const OPEN_FOR: i64 = 300;
 /// Open challenges and requests kept at most (older ones are dropped first).
 const MAX_OPEN: usize = 10_000;
+/// Verifications running at once, per CPU, unless set with
+/// [`VerifierService::with_max_concurrent_checks`].
+pub const CHECKS_PER_CPU: usize = 2;
+/// How long a bundle refresh waits for the registry.
+const REGISTRY_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// The verifier service's settings.
 #[derive(Debug, Clone)]
@@ -48,11 +74,20 @@ pub struct VerifierConfig {
 
 /// The verifier service: shared, cheap to clone.
 #[derive(Clone)]
-pub struct VerifierService(Arc<Inner>);
+pub struct VerifierService {
+    inner: Arc<Inner>,
+    /// One permit per verification running off the async threads.
+    checks: Arc<Semaphore>,
+}
 
 struct Inner {
     config: VerifierConfig,
-    trust: RwLock<Trust>,
+    /// What a first refresh checks the registry's bundle against.
+    anchor: TrustAnchor,
+    /// The bundle held, swapped whole by a refresh; `None` until one is loaded.
+    trust: ArcSwapOption<Trust>,
+    /// One refresh at a time (readers never take it).
+    refreshing: tokio::sync::Mutex<()>,
     challenges: Mutex<HashMap<String, Open<ChallengeRequest>>>,
     requests: Mutex<HashMap<String, Open<OnlineRequest>>>,
     http: reqwest::Client,
@@ -95,29 +130,93 @@ impl From<Verdict> for VerdictView {
 }
 
 impl VerifierService {
-    /// A service judging by `trust`.
+    /// A service judging by `trust`; refreshes are checked against the anchor it was loaded
+    /// with.
     pub fn new(config: VerifierConfig, trust: Trust) -> Self {
-        VerifierService(Arc::new(Inner {
-            config,
-            trust: RwLock::new(trust),
-            challenges: Mutex::default(),
-            requests: Mutex::default(),
-            http: reqwest::Client::new(),
-            verdicts: Default::default(),
-        }))
+        let anchor = trust.anchor().clone();
+        Self::build(config, anchor, Some(trust))
+    }
+
+    /// A service with no bundle yet: it answers verifications with 503 until a
+    /// [`refresh`](Self::refresh) loads one from the registry, checked against `anchor`.
+    pub fn without_trust(config: VerifierConfig, anchor: TrustAnchor) -> Self {
+        Self::build(config, anchor, None)
+    }
+
+    fn build(config: VerifierConfig, anchor: TrustAnchor, trust: Option<Trust>) -> Self {
+        let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        VerifierService {
+            inner: Arc::new(Inner {
+                config,
+                anchor,
+                trust: ArcSwapOption::new(trust.map(Arc::new)),
+                refreshing: tokio::sync::Mutex::default(),
+                challenges: Mutex::default(),
+                requests: Mutex::default(),
+                http: reqwest::Client::new(),
+                verdicts: Default::default(),
+            }),
+            checks: Arc::new(Semaphore::new(cpus * CHECKS_PER_CPU)),
+        }
+    }
+
+    /// At most `limit` verifications at once (default: [`CHECKS_PER_CPU`] per CPU); the next
+    /// ones are answered 503 until one ends.
+    #[must_use]
+    pub fn with_max_concurrent_checks(self, limit: usize) -> Self {
+        VerifierService {
+            checks: Arc::new(Semaphore::new(limit.min(Semaphore::MAX_PERMITS))),
+            ..self
+        }
     }
 
     fn policy(&self) -> Policy<'static> {
         Policy {
-            max_bundle_age: self.0.config.max_bundle_age,
-            min_witnesses: self.0.config.min_witnesses,
+            max_bundle_age: self.inner.config.max_bundle_age,
+            min_witnesses: self.inner.config.min_witnesses,
             ..Policy::default()
         }
     }
 
+    /// The bundle held now; a refresh meanwhile does not change it for the caller.
+    fn held(&self) -> Result<Arc<Trust>, ApiError> {
+        self.inner.trust.load_full().ok_or_else(|| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "아직 신뢰 번들을 불러오지 못했습니다. 레지스트리에서 갱신되면 검증할 수 있습니다 / \
+                 no trust bundle loaded yet: verification starts once a refresh from the registry \
+                 succeeds",
+            )
+        })
+    }
+
+    /// Runs `work` off the async threads, holding one check permit until it ends — even if
+    /// the request is dropped meanwhile, since the thread cannot be stopped. With every permit
+    /// taken: 503 at once, not a queue.
+    async fn off_thread<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&VerifierService) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let permit: OwnedSemaphorePermit =
+            self.checks.clone().try_acquire_owned().map_err(|_| {
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "검증 요청이 너무 많습니다. 잠시 후 다시 시도하세요 / \
+                     too many verifications in progress; try again shortly",
+                )
+            })?;
+        let service = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work(&service)
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("verification task: {e}")))?
+    }
+
     /// Verdicts given so far: (accepted, rejected).
     pub fn verdict_counts(&self) -> (u64, u64) {
-        let [accepted, rejected] = &self.0.verdicts;
+        let [accepted, rejected] = &self.inner.verdicts;
         (
             accepted.load(Ordering::Relaxed),
             rejected.load(Ordering::Relaxed),
@@ -126,93 +225,123 @@ impl VerifierService {
 
     fn count(&self, verdict: &Verdict) {
         let slot = usize::from(!verdict.is_accepted());
-        self.0.verdicts[slot].fetch_add(1, Ordering::Relaxed);
+        self.inner.verdicts[slot].fetch_add(1, Ordering::Relaxed);
     }
 
     /// Verifies `input`, in challenge mode when `challenge` names an open challenge. An
-    /// accepted answer closes the challenge, so it cannot be replayed.
-    pub fn verify(&self, input: &[u8], challenge: Option<&str>, now: i64) -> Verdict {
-        let verdict = self.verify_uncounted(input, challenge, now);
+    /// accepted answer closes the challenge, so it cannot be replayed. CPU work: call it off the
+    /// async threads. Fails only without a trust bundle.
+    pub fn verify(
+        &self,
+        input: &[u8],
+        challenge: Option<&str>,
+        now: i64,
+    ) -> Result<Verdict, ApiError> {
+        let verdict = self.verify_uncounted(input, challenge, now)?;
         self.count(&verdict);
-        verdict
+        Ok(verdict)
     }
 
-    fn verify_uncounted(&self, input: &[u8], challenge: Option<&str>, now: i64) -> Verdict {
-        let trust = read(&self.0.trust);
+    fn verify_uncounted(
+        &self,
+        input: &[u8],
+        challenge: Option<&str>,
+        now: i64,
+    ) -> Result<Verdict, ApiError> {
+        let trust = self.held()?;
         let verifier = Verifier {
             trust: &trust,
             catalog: Catalog::builtin(),
         };
         let Some(id) = challenge else {
-            return verifier.verify(input, &self.policy(), now);
+            return Ok(verifier.verify(input, &self.policy(), now));
         };
-        let mut challenges = lock(&self.0.challenges);
-        let Some(open) = challenges.get(id).filter(|open| open.expires > now) else {
-            let mut verdict = Verdict::rejected(
-                now,
-                ReasonCode::ChallengeMismatch,
-                "this counter's challenge has expired or was already answered; show a new one",
-            );
-            verdict.freshness = Some(trust.freshness(now));
-            return verdict;
+        // Copied out under the lock and judged without it; closed below only by an accepted
+        // answer, and of two answers judged at once only the one that closes it is accepted.
+        let open = lock(&self.inner.challenges)
+            .get(id)
+            .filter(|open| open.expires > now)
+            .map(|open| open.value.clone());
+        let Some(request) = open else {
+            return Ok(challenge_closed(&trust, now));
         };
         let policy = Policy {
-            challenge: Some(open.value.challenge()),
+            challenge: Some(request.challenge()),
             ..self.policy()
         };
         let verdict = verifier.verify(input, &policy, now);
-        if verdict.is_accepted() {
-            challenges.remove(id);
+        if verdict.is_accepted() && lock(&self.inner.challenges).remove(id).is_none() {
+            return Ok(challenge_closed(&trust, now));
         }
-        verdict
+        Ok(verdict)
     }
 
     /// Opens a challenge: its id and the QR text to show.
     pub fn challenge(&self, now: i64) -> Result<(String, ChallengeRequest), ApiError> {
-        let request = ChallengeRequest::new(&self.0.config.audience)
+        let request = ChallengeRequest::new(&self.inner.config.audience)
             .map_err(|e| ApiError::internal(e.to_string()))?;
         let id = random_id()?;
-        insert(&self.0.challenges, id.clone(), request.clone(), now);
+        insert(&self.inner.challenges, id.clone(), request.clone(), now);
         Ok((id, request))
     }
 
-    /// Fetches the registry's delta since the bundle held and applies it.
+    /// Fetches the registry's delta since the bundle held (or, with none yet, its whole bundle)
+    /// and swaps in the result. Verifications meanwhile judge by the bundle held; on any failure
+    /// it stays.
     pub async fn refresh(&self) -> Result<TrustView, ApiError> {
-        let registry = self.0.config.registry_url.as_deref().ok_or_else(|| {
+        let registry = self.inner.config.registry_url.as_deref().ok_or_else(|| {
             ApiError::new(
                 StatusCode::CONFLICT,
                 "no registry configured: this verifier's bundle is updated by hand",
             )
         })?;
-        let since = read(&self.0.trust).size();
-        let delta = self
-            .0
+        // Serialized so that each delta applies to the bundle it was asked against.
+        let _one_at_a_time = self.inner.refreshing.lock().await;
+        let held = self.inner.trust.load_full();
+        let since = held.as_ref().map(|trust| trust.size());
+        let mut request = self
+            .inner
             .http
             .get(format!("{}/bundle", registry.trim_end_matches('/')))
-            .query(&[("since", since)])
+            .timeout(REGISTRY_TIMEOUT);
+        if let Some(since) = since {
+            request = request.query(&[("since", since)]);
+        }
+        let bad_gateway =
+            |e: reqwest::Error| ApiError::new(StatusCode::BAD_GATEWAY, format!("registry: {e}"));
+        let bundle = request
             .send()
             .await
             .and_then(reqwest::Response::error_for_status)
-            .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, format!("registry: {e}")))?
+            .map_err(bad_gateway)?
             .text()
             .await
-            .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, format!("registry: {e}")))?;
-        let mut trust = write(&self.0.trust);
-        // Another refresh may have moved on meanwhile; a delta from an old base is stale.
-        if trust.size() == since {
-            trust.update(&delta).map_err(|e| match e {
-                BundleError::Fork => ApiError::new(
-                    StatusCode::CONFLICT,
-                    "the registry's new checkpoint is not an extension of the one held: a fork; \
-                     the bundle held is kept",
-                ),
-                other => ApiError::new(StatusCode::BAD_GATEWAY, other.to_string()),
-            })?;
-            if trust.size() != since {
-                tracing::info!(size = trust.size(), "trust bundle refreshed");
+            .map_err(bad_gateway)?;
+        let anchor = self.inner.anchor.clone();
+        // Proofs, signatures and status lists: CPU work, on a copy, off the async threads.
+        let next = tokio::task::spawn_blocking(move || match held {
+            Some(held) => {
+                let mut next = Trust::clone(&held);
+                next.update(&bundle).map(|()| next)
             }
+            None => Trust::load(&bundle, anchor),
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("refresh task: {e}")))?
+        .map_err(|e| match e {
+            BundleError::Fork => ApiError::new(
+                StatusCode::CONFLICT,
+                "the registry's new checkpoint is not an extension of the one held: a fork; \
+                 the bundle held is kept",
+            ),
+            other => ApiError::new(StatusCode::BAD_GATEWAY, other.to_string()),
+        })?;
+        if since != Some(next.size()) {
+            tracing::info!(size = next.size(), "trust bundle refreshed");
         }
-        Ok(TrustView::of(&trust, now(), self.0.config.max_bundle_age))
+        let view = TrustView::of(&next, now(), self.inner.config.max_bundle_age);
+        self.inner.trust.store(Some(Arc::new(next)));
+        Ok(view)
     }
 
     /// Opens an OpenID4VP request for a credential of `type_id` with `claims`.
@@ -245,7 +374,7 @@ impl VerifierService {
         };
         let response_uri = format!(
             "{}/api/oid4vp/response",
-            self.0.config.public_url.trim_end_matches('/')
+            self.inner.config.public_url.trim_end_matches('/')
         );
         let state = random_id()?;
         let request = AuthorizationRequest::new(&response_uri, &random_id()?, Some(&state), query);
@@ -253,37 +382,36 @@ impl VerifierService {
             request: request.clone(),
             verdicts: None,
         };
-        insert(&self.0.requests, state, open, now);
+        insert(&self.inner.requests, state, open, now);
         Ok(request)
     }
 
-    /// Judges a wallet's `direct_post` answer to an open request.
+    /// Judges a wallet's `direct_post` answer to an open request. CPU work: call it off the
+    /// async threads.
     pub fn online_response(
         &self,
         state: &str,
         vp_token: &str,
         now: i64,
     ) -> Result<Vec<VerdictView>, ApiError> {
-        let request = {
-            let requests = lock(&self.0.requests);
-            let open = requests
-                .get(state)
-                .filter(|open| open.expires > now && open.value.verdicts.is_none())
-                .ok_or_else(|| {
-                    ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "unknown, expired or answered state",
-                    )
-                })?;
-            open.value.request.clone()
+        let answered = || {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "unknown, expired or answered state",
+            )
         };
+        let request = lock(&self.inner.requests)
+            .get(state)
+            .filter(|open| open.expires > now && open.value.verdicts.is_none())
+            .map(|open| open.value.request.clone())
+            .ok_or_else(answered)?;
         let tokens: HashMap<String, Vec<String>> = serde_json::from_str(vp_token)
             .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("vp_token: {e}")))?;
         let presentations = tokens
             .get("credential")
             .filter(|p| !p.is_empty())
             .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "vp_token answers no query"))?;
-        let trust = read(&self.0.trust);
+        let trust = self.held()?;
         let verifier = Verifier {
             trust: &trust,
             catalog: Catalog::builtin(),
@@ -296,31 +424,45 @@ impl VerifierService {
             }),
             ..self.policy()
         };
-        let verdicts: Vec<VerdictView> = presentations
+        let verdicts: Vec<Verdict> = presentations
             .iter()
-            .map(|p| {
-                let verdict = verifier.sd_jwt_vc(p, &policy, now);
-                self.count(&verdict);
-                verdict.into()
-            })
+            .map(|p| verifier.sd_jwt_vc(p, &policy, now))
             .collect();
-        if let Some(open) = lock(&self.0.requests).get_mut(state) {
-            open.value.verdicts = Some(verdicts.clone());
+        // One answer per request: the first to record its verdicts.
+        let views: Vec<VerdictView> = verdicts.iter().cloned().map(Into::into).collect();
+        match lock(&self.inner.requests).get_mut(state) {
+            Some(open) if open.value.verdicts.is_none() => {
+                open.value.verdicts = Some(views.clone());
+            }
+            _ => return Err(answered()),
         }
-        Ok(verdicts)
+        verdicts.iter().for_each(|verdict| self.count(verdict));
+        Ok(views)
     }
 
     /// The verdicts an open request received, if any yet.
     pub fn online_result(&self, state: &str) -> Option<Option<Vec<VerdictView>>> {
-        lock(&self.0.requests)
+        lock(&self.inner.requests)
             .get(state)
             .map(|open| open.value.verdicts.clone())
     }
 
-    /// The trust bundle's freshness and contents.
-    pub fn trust(&self, now: i64) -> TrustView {
-        TrustView::of(&read(&self.0.trust), now, self.0.config.max_bundle_age)
+    /// The trust bundle's freshness and contents; 503 while none is loaded.
+    pub fn trust(&self, now: i64) -> Result<TrustView, ApiError> {
+        let trust = self.held()?;
+        Ok(TrustView::of(&trust, now, self.inner.config.max_bundle_age))
     }
+}
+
+/// The answer to a challenge that is not (or no longer) open.
+fn challenge_closed(trust: &Trust, now: i64) -> Verdict {
+    let mut verdict = Verdict::rejected(
+        now,
+        ReasonCode::ChallengeMismatch,
+        "this counter's challenge has expired or was already answered; show a new one",
+    );
+    verdict.freshness = Some(trust.freshness(now));
+    verdict
 }
 
 /// What the verifier trusts, as the page shows it.
@@ -413,21 +555,12 @@ async fn verify(
     State(service): State<VerifierService>,
     Query(query): Query<VerifyQuery>,
     body: Bytes,
-) -> Json<VerdictView> {
-    // Image decoding and signature checks are CPU work: off the async threads.
-    let verdict = tokio::task::spawn_blocking(move || {
-        service.verify(&body, query.challenge.as_deref(), now())
-    })
-    .await
-    .unwrap_or_else(|_| {
-        Verdict::rejected(
-            now(),
-            ReasonCode::MalformedCredential,
-            "verification failed",
-        )
-    });
+) -> Result<Json<VerdictView>, ApiError> {
+    let verdict = service
+        .off_thread(move |service| service.verify(&body, query.challenge.as_deref(), now()))
+        .await?;
     tracing::info!(decision = ?verdict.decision, codes = ?verdict.blocking_codes(), "verified");
-    Json(verdict.into())
+    Ok(Json(verdict.into()))
 }
 
 #[derive(Serialize)]
@@ -451,8 +584,8 @@ async fn new_challenge(State(service): State<VerifierService>) -> Result<Respons
     .into_response())
 }
 
-async fn trust(State(service): State<VerifierService>) -> Json<TrustView> {
-    Json(service.trust(now()))
+async fn trust(State(service): State<VerifierService>) -> Result<Json<TrustView>, ApiError> {
+    Ok(Json(service.trust(now())?))
 }
 
 async fn refresh(State(service): State<VerifierService>) -> Result<Json<TrustView>, ApiError> {
@@ -515,7 +648,9 @@ async fn response(
     State(service): State<VerifierService>,
     Form(form): Form<DirectPost>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let verdicts = service.online_response(&form.state, &form.vp_token, now())?;
+    let verdicts = service
+        .off_thread(move |service| service.online_response(&form.state, &form.vp_token, now()))
+        .await?;
     let accepted = verdicts.iter().all(|v| v.verdict.is_accepted());
     tracing::info!(accepted, "OpenID4VP answer judged");
     Ok(Json(serde_json::json!({})))
@@ -541,6 +676,14 @@ impl ApiError {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
     }
 }
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.status, self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -589,15 +732,5 @@ fn insert<T>(map: &Mutex<HashMap<String, Open<T>>>, id: String, value: T, now: i
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-fn read(lock: &RwLock<Trust>) -> std::sync::RwLockReadGuard<'_, Trust> {
-    lock.read()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-fn write(lock: &RwLock<Trust>) -> std::sync::RwLockWriteGuard<'_, Trust> {
-    lock.write()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
