@@ -43,8 +43,15 @@ pub(crate) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         println!(
             "Starting the platform (registry, four issuers, verifier) in a scratch directory…"
         );
-        let platform =
-            Platform::start(dir.path(), None, listener, None, KdfParams::DEFAULT).await?;
+        let platform = Platform::start(
+            dir.path(),
+            None,
+            listener,
+            None,
+            KdfParams::DEFAULT,
+            dojang_registry::admission::Admission::default(),
+        )
+        .await?;
         println!("  up at {}\n", platform.base);
         let http = reqwest::Client::new();
         let wallet = Wallet::create(

@@ -17,6 +17,7 @@ use dojang_core::seal::{KdfParams, PassphraseSealed};
 use dojang_issuer::db::Db;
 use dojang_issuer::service::create_issuer;
 use dojang_issuer::{IssuerConfig, IssuerService, RegistryClient};
+use dojang_registry::admission::Admission;
 use dojang_registry::entry::{Entry, Operation};
 use dojang_registry::note::{NoteSigner, TYPE_COSIGNATURE};
 use dojang_registry::service::{Registry, RegistryConfig, WitnessConfig};
@@ -52,6 +53,19 @@ pub(crate) struct UpArgs {
     /// The public base URL [default: http://<listen>].
     #[arg(long, env = "DOJANG_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Open appends to the registry (entries from DIDs outside trust, e.g. `did.create`)
+    /// admitted per client address per minute [default: 30].
+    #[arg(long, env = "DOJANG_OPEN_APPENDS_PER_MINUTE")]
+    open_appends_per_minute: Option<u32>,
+}
+
+/// The settings `up` runs with.
+struct Settings {
+    data_dir: PathBuf,
+    database_url: Option<String>,
+    listen: SocketAddr,
+    public_url: Option<String>,
+    admission: Admission,
 }
 
 /// The `--config` file.
@@ -62,11 +76,12 @@ struct ConfigFile {
     database_url: Option<String>,
     listen: Option<SocketAddr>,
     public_url: Option<String>,
+    open_appends_per_minute: Option<u32>,
 }
 
 impl UpArgs {
     /// Flags and environment over the file over the defaults.
-    fn resolve(self) -> anyhow::Result<(PathBuf, Option<String>, SocketAddr, Option<String>)> {
+    fn resolve(self) -> anyhow::Result<Settings> {
         let file = match &self.config {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
@@ -76,16 +91,26 @@ impl UpArgs {
             }
             None => ConfigFile::default(),
         };
-        Ok((
-            self.data_dir
+        let defaults = Admission::default();
+        Ok(Settings {
+            data_dir: self
+                .data_dir
                 .or(file.data_dir)
                 .unwrap_or_else(|| PathBuf::from("dojang-data")),
-            self.database_url.or(file.database_url),
-            self.listen
+            database_url: self.database_url.or(file.database_url),
+            listen: self
+                .listen
                 .or(file.listen)
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8000))),
-            self.public_url.or(file.public_url),
-        ))
+            public_url: self.public_url.or(file.public_url),
+            admission: Admission {
+                per_client_per_minute: self
+                    .open_appends_per_minute
+                    .or(file.open_appends_per_minute)
+                    .unwrap_or(defaults.per_client_per_minute),
+                ..defaults
+            },
+        })
     }
 }
 
@@ -97,6 +122,7 @@ pub(crate) struct Platform {
     pub(crate) demo_token: String,
     pub(crate) issuers: IssuerService,
     pub(crate) verifier: VerifierService,
+    trust_problem: TrustProblem,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     shutdown: tokio::sync::oneshot::Sender<()>,
 }
@@ -115,6 +141,7 @@ impl Platform {
         listener: tokio::net::TcpListener,
         public_url: Option<String>,
         kdf: KdfParams,
+        admission: Admission,
     ) -> anyhow::Result<Platform> {
         let local = listener.local_addr()?;
         let base = public_url
@@ -166,17 +193,32 @@ impl Platform {
         );
         config.kdf = kdf;
         let issuers = IssuerService::open(config).await?;
-        let trust = Trust::load(&registry.bundle(None).await?, registry.trust_anchor())?;
-        let verifier = VerifierService::new(
-            VerifierConfig {
-                public_url: format!("{base}/verifier"),
-                audience: format!("{base}/verifier"),
-                registry_url: Some(registry_api),
-                max_bundle_age: Some(dojang_verifier::DEFAULT_MAX_BUNDLE_AGE),
-                min_witnesses: 0,
+        let verifier_config = VerifierConfig {
+            public_url: format!("{base}/verifier"),
+            audience: format!("{base}/verifier"),
+            registry_url: Some(registry_api),
+            max_bundle_age: Some(dojang_verifier::DEFAULT_MAX_BUNDLE_AGE),
+            min_witnesses: 0,
+        };
+        // The verifier page must not keep the rest from starting: without a bundle it answers
+        // 503, `/readyz` says why, and the periodic refresh keeps trying.
+        let trust_problem = TrustProblem::default();
+        let verifier = match registry.bundle(None).await {
+            Ok(bundle) => match Trust::load(&bundle, registry.trust_anchor()) {
+                Ok(trust) => Some(VerifierService::new(verifier_config.clone(), trust)),
+                Err(e) => {
+                    trust_problem.set(format!("the registry's bundle does not verify: {e}"));
+                    None
+                }
             },
-            trust,
-        );
+            Err(e) => {
+                trust_problem.set(format!("the registry's bundle cannot be built: {e}"));
+                None
+            }
+        }
+        .unwrap_or_else(|| {
+            VerifierService::without_trust(verifier_config, registry.trust_anchor())
+        });
         let demo_token = data_file(data_dir, "demo-token", random_secret)?;
         let wallet_secret = data_file(data_dir, "demo-wallet-secret", random_secret)?;
         let wallet_path = data_dir.join("demo-wallet.db");
@@ -189,14 +231,24 @@ impl Platform {
         let app = Router::new()
             .merge(dojang_issuer::http::app(issuers.clone()))
             .merge(pages::app(pages))
-            .nest("/registry", dojang_registry::http::app(registry.clone()))
+            .nest(
+                "/registry",
+                dojang_registry::http::app_with(registry.clone(), admission),
+            )
             .nest("/verifier", dojang_verifier::http::app(verifier.clone()))
             .nest("/witness", dojang_registry::witness::app(Arc::new(witness)))
             .route("/verifier/", get(dojang_verifier::http::page))
             .route("/", get(home))
             .route("/api-docs", get(api_docs))
             .route("/healthz", get(|| async { "ok" }))
-            .route("/readyz", get(ready).with_state(registry.clone()));
+            .route(
+                "/readyz",
+                get(ready).with_state(Readiness {
+                    registry: registry.clone(),
+                    verifier: verifier.clone(),
+                    trust_problem: trust_problem.clone(),
+                }),
+            );
         let counters = metrics::Metrics::default();
         let sources = metrics::Sources {
             metrics: counters.clone(),
@@ -221,6 +273,7 @@ impl Platform {
             demo_token,
             issuers,
             verifier,
+            trust_problem,
             server,
             shutdown,
         })
@@ -238,15 +291,57 @@ impl Platform {
 }
 
 /// Ready when the registry answers from its database.
-async fn ready(
-    axum::extract::State(registry): axum::extract::State<Registry>,
-) -> impl IntoResponse {
-    match registry.size().await {
-        Ok(_) => (axum::http::StatusCode::OK, "ready"),
-        Err(_) => (
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            "database unavailable",
-        ),
+/// Why the verifier page has no trust bundle, as last seen (for `/readyz`).
+#[derive(Clone, Default)]
+pub(crate) struct TrustProblem(Arc<std::sync::Mutex<Option<String>>>);
+
+impl TrustProblem {
+    fn set(&self, problem: String) {
+        tracing::warn!(%problem, "the verifier page has no trust bundle yet");
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(problem);
+    }
+
+    fn get(&self) -> Option<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
+#[derive(Clone)]
+struct Readiness {
+    registry: Registry,
+    verifier: VerifierService,
+    trust_problem: TrustProblem,
+}
+
+/// Ready when the registry's database answers and the verifier page holds a trust bundle;
+/// otherwise 503, saying which part is not and why.
+async fn ready(axum::extract::State(ready): axum::extract::State<Readiness>) -> impl IntoResponse {
+    use axum::http::StatusCode;
+    let mut problems = Vec::new();
+    if ready.registry.size().await.is_err() {
+        problems.push(
+            "registry: 데이터베이스가 응답하지 않습니다 / the database does not answer".to_owned(),
+        );
+    }
+    if ready.verifier.trust(crate::now()).is_err() {
+        problems.push(format!(
+            "verifier: 신뢰 번들이 아직 없습니다 / no trust bundle yet ({})",
+            ready
+                .trust_problem
+                .get()
+                .unwrap_or_else(|| "not loaded yet".into())
+        ));
+    }
+    if problems.is_empty() {
+        (StatusCode::OK, "ready".to_owned())
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, problems.join("\n"))
     }
 }
 
@@ -404,15 +499,27 @@ fn root_key(
 }
 
 pub(crate) fn run(args: UpArgs) -> anyhow::Result<ExitCode> {
-    let (data_dir, database_url, listen, public_url) = args.resolve()?;
+    let Settings {
+        data_dir,
+        database_url,
+        listen,
+        public_url,
+        admission,
+    } = args.resolve()?;
     tokio::runtime::Runtime::new()?.block_on(async move {
         crate::init_logs();
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("listening on {listen}"))?;
-        let platform =
-            Platform::start(&data_dir, database_url, listener, public_url, KdfParams::DEFAULT)
-                .await?;
+        let platform = Platform::start(
+            &data_dir,
+            database_url,
+            listener,
+            public_url,
+            KdfParams::DEFAULT,
+            admission,
+        )
+        .await?;
         spawn_background(&platform);
         let base = &platform.base;
         let mut banner = format!(
@@ -439,13 +546,81 @@ pub(crate) fn run(args: UpArgs) -> anyhow::Result<ExitCode> {
 fn spawn_background(platform: &Platform) {
     crate::issuer::spawn_background(platform.issuers.clone(), Duration::from_secs(60));
     let verifier = platform.verifier.clone();
+    let trust_problem = platform.trust_problem.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(10));
         loop {
             tick.tick().await;
             if let Err(e) = verifier.refresh().await {
-                tracing::warn!(error = ?e, "verifier bundle refresh failed");
+                if verifier.trust(crate::now()).is_err() {
+                    trust_problem.set(format!("the last refresh failed: {e}"));
+                } else {
+                    tracing::warn!(error = %e, "verifier bundle refresh failed");
+                }
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use tower::ServiceExt as _;
+
+    use super::*;
+
+    /// Without a trust bundle the platform still serves; `/readyz` says which part is not
+    /// ready and why.
+    #[tokio::test]
+    async fn readyz_names_a_verifier_without_a_bundle_and_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = Registry::open(RegistryConfig {
+            database_url: format!("sqlite://{}", dir.path().join("registry.db").display()),
+            origin: "test.local/log".into(),
+            passphrase: Zeroizing::new("test".into()),
+            root: None,
+            kdf: KdfParams::INSECURE_FOR_TESTS,
+            witnesses: Vec::new(),
+            min_witnesses: 0,
+        })
+        .await
+        .unwrap();
+        let verifier = VerifierService::without_trust(
+            VerifierConfig {
+                public_url: "http://test/verifier".into(),
+                audience: "http://test/verifier".into(),
+                registry_url: None,
+                max_bundle_age: None,
+                min_witnesses: 0,
+            },
+            registry.trust_anchor(),
+        );
+        let trust_problem = TrustProblem::default();
+        trust_problem.set("the registry's bundle cannot be built: not found".into());
+        let app = Router::new().route(
+            "/readyz",
+            get(ready).with_state(Readiness {
+                registry,
+                verifier,
+                trust_problem,
+            }),
+        );
+        let response = app
+            .oneshot(Request::get("/readyz").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let body = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .unwrap();
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        assert_eq!(
+            text,
+            "verifier: 신뢰 번들이 아직 없습니다 / no trust bundle yet \
+             (the registry's bundle cannot be built: not found)"
+        );
+    }
 }

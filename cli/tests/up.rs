@@ -237,3 +237,117 @@ async fn up_runs_every_service_on_one_postgres_database() {
     .await
     .unwrap();
 }
+
+/// A stranger's `did.create`, signed with a fresh key.
+fn stranger_did_create() -> String {
+    use dojang_core::did::Relationship;
+    use dojang_core::key::{Algorithm, SecretKey};
+    use dojang_registry::entry::{Entry, Operation};
+    use dojang_registry::state::{dojang_did, dojang_document};
+    let key = SecretKey::generate(Algorithm::Es256).unwrap();
+    let did = dojang_did(key.public_key());
+    let document = dojang_document(
+        &did,
+        &[(
+            "key-1",
+            key.public_key(),
+            &[Relationship::CapabilityInvocation],
+        )],
+    );
+    Entry::sign(
+        &Operation::DidCreate { document },
+        &key,
+        &did.with_fragment("key-1"),
+    )
+    .unwrap()
+}
+
+/// Finding: ~500 open `did.create` entries pushed the trust bundle past the verifier's limit,
+/// and `up` could no longer start — forever. Now 2,000 of them (with the admission limit opened
+/// for the test) leave the bundle as it was, and `up` restarts ready. With the default limit, a
+/// client gets 30 a minute.
+#[tokio::test]
+async fn open_did_creations_leave_the_bundle_alone_and_up_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let http = reqwest::Client::new();
+    let bundle_entries = |bundle: &str| -> Vec<u64> {
+        use base64::Engine as _;
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(bundle.split('.').nth(1).unwrap())
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+        doc["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["index"].as_u64().unwrap())
+            .collect()
+    };
+    let before = {
+        let (_server, base) = spawn(&[
+            "up",
+            "--data-dir",
+            data,
+            "--listen",
+            "127.0.0.1:0",
+            "--open-appends-per-minute",
+            "100000",
+        ]);
+        let before = get_text(&http, format!("{base}/registry/bundle")).await;
+        // A hundred at a time: more would wait past the registry's bound on pending open
+        // appends (256), and be told it is busy.
+        for _ in 0..20 {
+            let mut appends = tokio::task::JoinSet::new();
+            for _ in 0..100 {
+                let http = http.clone();
+                let url = format!("{base}/registry/entries");
+                let entry = stranger_did_create();
+                appends.spawn(async move {
+                    http.post(url)
+                        .header("content-type", "application/jose")
+                        .body(entry)
+                        .send()
+                        .await
+                        .unwrap()
+                        .status()
+                        .as_u16()
+                });
+            }
+            while let Some(status) = appends.join_next().await {
+                assert_eq!(status.unwrap(), 201, "every stranger is appended");
+            }
+        }
+        let after = get_text(&http, format!("{base}/registry/bundle")).await;
+        assert_eq!(bundle_entries(&after), bundle_entries(&before));
+        // The verifier page takes the new bundle by delta, as before.
+        let refreshed = http
+            .post(format!("{base}/verifier/api/trust/refresh"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refreshed.status(), 200);
+        before
+    };
+
+    // Restarted with the default limit: ready, the same trust, and strangers rationed.
+    let (_server, base) = spawn(&["up", "--data-dir", data, "--listen", "127.0.0.1:0"]);
+    let ready = http.get(format!("{base}/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200, "{}", ready.text().await.unwrap());
+    let bundle = get_text(&http, format!("{base}/registry/bundle")).await;
+    assert_eq!(bundle_entries(&bundle), bundle_entries(&before));
+    let mut statuses = Vec::new();
+    for _ in 0..31 {
+        let response = http
+            .post(format!("{base}/registry/entries"))
+            .header("content-type", "application/jose")
+            .body(stranger_did_create())
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(&statuses[..30], &[201; 30]);
+    assert_eq!(statuses[30], 429);
+}
