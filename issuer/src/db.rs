@@ -537,20 +537,9 @@ impl Db {
         reason: Option<&str>,
         at: i64,
     ) -> Result<(), DbError> {
-        sqlx::query(
-            "INSERT INTO issuer_audit (id, issuer, operator, action, type, credential_id, reason, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(id)
-        .bind(issuer)
-        .bind(operator)
-        .bind(action)
-        .bind(type_id)
-        .bind(credential_id)
-        .bind(reason)
-        .bind(at)
-        .execute(&self.pool)
-        .await?;
+        audit_insert(id, issuer, operator, action, type_id, credential_id, reason, at)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -991,20 +980,9 @@ impl StatusTx {
         reason: Option<&str>,
         at: i64,
     ) -> Result<(), DbError> {
-        sqlx::query(
-            "INSERT INTO issuer_audit (id, issuer, operator, action, type, credential_id, reason, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(id)
-        .bind(issuer)
-        .bind(operator)
-        .bind(action)
-        .bind(type_id)
-        .bind(credential_id)
-        .bind(reason)
-        .bind(at)
-        .execute(&mut *self.tx)
-        .await?;
+        audit_insert(id, issuer, operator, action, type_id, credential_id, reason, at)
+            .execute(&mut *self.tx)
+            .await?;
         Ok(())
     }
 
@@ -1059,4 +1037,30 @@ fn credential_row(r: &AnyRow) -> Result<CredentialRow, DbError> {
         subject_ref: r.try_get("subject_ref")?,
         issued_at: r.try_get("issued_at")?,
     })
+}
+
+/// The one statement that records an audit event, alone or inside a change.
+#[allow(clippy::too_many_arguments)]
+fn audit_insert<'q>(
+    id: &'q str,
+    issuer: &'q str,
+    operator: &'q str,
+    action: &'q str,
+    type_id: &'q str,
+    credential_id: Option<&'q str>,
+    reason: Option<&'q str>,
+    at: i64,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    sqlx::query(
+        "INSERT INTO issuer_audit (id, issuer, operator, action, type, credential_id, reason, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(id)
+    .bind(issuer)
+    .bind(operator)
+    .bind(action)
+    .bind(type_id)
+    .bind(credential_id)
+    .bind(reason)
+    .bind(at)
 }
