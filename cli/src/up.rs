@@ -15,7 +15,7 @@ use axum::routing::get;
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::seal::{KdfParams, PassphraseSealed};
 use dojang_issuer::db::Db;
-use dojang_issuer::service::create_issuer;
+use dojang_issuer::service::{AdminError, create_issuer};
 use dojang_issuer::{IssuerConfig, IssuerService, RegistryClient};
 use dojang_registry::admission::Admission;
 use dojang_registry::entry::{Entry, Operation};
@@ -123,6 +123,7 @@ pub(crate) struct Platform {
     pub(crate) issuers: IssuerService,
     pub(crate) verifier: VerifierService,
     trust_problem: TrustProblem,
+    registry: Registry,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     shutdown: tokio::sync::oneshot::Sender<()>,
 }
@@ -274,23 +275,37 @@ impl Platform {
             issuers,
             verifier,
             trust_problem,
+            registry,
             server,
             shutdown,
         })
     }
 
-    /// Stops serving after the requests in flight, anchoring the audit trail last.
+    /// Stops serving after the requests in flight, then anchors the audit trail — in the
+    /// registry of this process, whose HTTP side has just stopped — so the last events are in
+    /// the log.
     pub(crate) async fn stop(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(());
         self.server.await??;
-        if let Err(e) = self.issuers.anchor_audit().await {
-            tracing::warn!(error = %e, "could not anchor the audit trail at shutdown");
+        let registry = &self.registry;
+        let anchored = self
+            .issuers
+            .anchor_audit_via(|entry| async move {
+                registry
+                    .submit(entry)
+                    .await
+                    .map(|appended| appended.index)
+                    .map_err(|e| AdminError::Internal(e.to_string()))
+            })
+            .await;
+        match anchored {
+            Ok(events) => tracing::info!(events, "audit trail anchored at shutdown"),
+            Err(e) => tracing::warn!(error = %e, "could not anchor the audit trail at shutdown"),
         }
         Ok(())
     }
 }
 
-/// Ready when the registry answers from its database.
 /// Why the verifier page has no trust bundle, as last seen (for `/readyz`).
 #[derive(Clone, Default)]
 pub(crate) struct TrustProblem(Arc<std::sync::Mutex<Option<String>>>);

@@ -351,3 +351,74 @@ async fn open_did_creations_leave_the_bundle_alone_and_up_restarts() {
     assert_eq!(&statuses[..30], &[201; 30]);
     assert_eq!(statuses[30], 429);
 }
+
+/// Finding: `up` stopped its HTTP side before anchoring the last audit events, so every Ctrl-C
+/// logged "could not anchor the audit trail" and the last events never reached the log.
+#[tokio::test]
+async fn ctrl_c_anchors_the_last_audit_events_in_the_log() {
+    use dojang_registry::entry::{Entry, Operation};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let http = reqwest::Client::new();
+    let (mut server, base) = spawn(&["up", "--data-dir", data, "--listen", "127.0.0.1:0"]);
+    let token = std::fs::read_to_string(std::path::Path::new(data).join("demo-token")).unwrap();
+    // One issuance: an audit event not yet anchored (the periodic anchoring runs each minute).
+    let offer: serde_json::Value = http
+        .post(format!("{base}/console/api/offers"))
+        .bearer_auth(token.trim())
+        .json(&serde_json::json!({"type": "citizen-card"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let received = http
+        .post(format!("{base}/wallet/api/receive"))
+        .bearer_auth(token.trim())
+        .json(&serde_json::json!({"offer": offer["uri"], "tx_code": offer["tx_code"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(received.status(), 200, "{}", received.text().await.unwrap());
+    let size_before: u64 = get_text(&http, format!("{base}/registry/checkpoint"))
+        .await
+        .lines()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    let pid = server.0.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut exited = None;
+    for _ in 0..300 {
+        if let Some(status) = server.0.try_wait().unwrap() {
+            exited = Some(status);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(exited.expect("up stops within 30 s of SIGINT").success());
+
+    let (_server, base) = spawn(&["up", "--data-dir", data, "--listen", "127.0.0.1:0"]);
+    let checkpoint = get_text(&http, format!("{base}/registry/checkpoint")).await;
+    let size: u64 = checkpoint.lines().nth(1).unwrap().parse().unwrap();
+    assert!(size > size_before, "{checkpoint}");
+    let last: serde_json::Value =
+        get_json(&http, format!("{base}/registry/entries/{}", size - 1)).await;
+    let entry = Entry::parse(last["entry"].as_str().unwrap()).unwrap();
+    match entry.operation() {
+        Operation::Audit { counts, .. } => {
+            assert_eq!(counts.get("issued:citizen-card"), Some(&1), "{counts:?}");
+        }
+        other => panic!("the last entry is {other:?}, not the audit anchor"),
+    }
+}
