@@ -77,6 +77,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    stop_quietly_on_a_closed_pipe();
     let cli = Cli::parse();
     let _ = LOG_FORMAT.set(cli.log_format);
     let result = match cli.command {
@@ -100,6 +101,25 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `dojang verify … | head`: when the reader stops early the pipe closes and `println!`
+/// panics. Like other command-line tools, stop quietly then, with the status a shell gives a
+/// process ended by SIGPIPE (restoring SIGPIPE itself would take `unsafe`).
+fn stop_quietly_on_a_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
 }
 
 /// The current time as Unix seconds.

@@ -19,6 +19,9 @@ pub(crate) fn passphrase(data_dir: &Path) -> anyhow::Result<Zeroizing<String>> {
     let mut bytes = [0u8; 32];
     aws_lc_rs::rand::fill(&mut bytes).map_err(|_| anyhow::anyhow!("random generator failed"))?;
     let generated = dojang_core::b64::encode(bytes);
+    // With PostgreSQL nothing else creates the data directory.
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
     crate::identity::write_secret(&path, &generated, false)?;
     tracing::warn!(path = %path.display(), "generated a passphrase for the signing keys; set DOJANG_PASSPHRASE in production");
     Ok(Zeroizing::new(generated))

@@ -249,3 +249,22 @@ fn bench_prints_name_value_unit_lines() {
     assert!(parts[1].parse::<f64>().unwrap() > 0.0);
     assert_eq!(parts[2], "ns");
 }
+
+/// `dojang … | head`: a reader that stops early closes the pipe; dojang stops quietly (the
+/// status a shell gives a process ended by SIGPIPE), never with a panic.
+#[test]
+fn a_closed_pipe_stops_output_quietly() {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_dojang"))
+        .args(["credential", "example", "--type", "citizen-card"])
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+        .wait_with_output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(141), "{stderr}");
+}

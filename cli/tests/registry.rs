@@ -441,19 +441,23 @@ async fn two_registry_processes_on_one_postgres_do_not_fork() {
     let database_url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
 
     let dir = tempfile::tempdir().unwrap();
-    let start = |data: &str| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_dojang"))
-            .args([
-                "registry",
-                "serve",
-                "--data-dir",
-                data,
-                "--listen",
-                "127.0.0.1:0",
-                "--database-url",
-                &database_url,
-            ])
-            .env("DOJANG_PASSPHRASE", "test")
+    let start = |data: &str, passphrase: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_dojang"));
+        command.args([
+            "registry",
+            "serve",
+            "--data-dir",
+            data,
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            &database_url,
+        ]);
+        match passphrase {
+            Some(passphrase) => command.env("DOJANG_PASSPHRASE", passphrase),
+            None => command.env_remove("DOJANG_PASSPHRASE"),
+        };
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -471,8 +475,15 @@ async fn two_registry_processes_on_one_postgres_do_not_fork() {
             .to_owned();
         (Server(child), url)
     };
-    let (_a, url_a) = start(dir.path().join("a").to_str().unwrap());
-    let (_b, url_b) = start(dir.path().join("b").to_str().unwrap());
+    // The first process generates the passphrase in a data directory that does not exist yet
+    // (with PostgreSQL nothing else creates it); the second is given the same passphrase.
+    let data_a = dir.path().join("a").join("not-yet");
+    let (_a, url_a) = start(data_a.to_str().unwrap(), None);
+    let passphrase = std::fs::read_to_string(data_a.join("passphrase")).unwrap();
+    let (_b, url_b) = start(
+        dir.path().join("b").to_str().unwrap(),
+        Some(passphrase.trim()),
+    );
 
     let client = reqwest::Client::new();
     let root = SecretKey::generate(Algorithm::EdDsa).unwrap();
