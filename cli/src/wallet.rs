@@ -22,6 +22,9 @@ pub(crate) struct WalletArgs {
         global = true
     )]
     wallet: PathBuf,
+    /// Do not ask issuers for current statuses: show them as last fetched.
+    #[arg(long, global = true)]
+    offline: bool,
     #[command(subcommand)]
     command: WalletCommand,
 }
@@ -100,7 +103,8 @@ enum WalletCommand {
         #[arg(long, short)]
         out: PathBuf,
     },
-    /// Add a backup's contents (sealed under `DOJANG_BACKUP_SECRET`) to this wallet.
+    /// Add a backup's contents (sealed under `DOJANG_BACKUP_SECRET`) to this wallet — created
+    /// (sealed under `DOJANG_WALLET_SECRET`) if there is none yet, as on a new phone.
     Restore {
         /// The backup file.
         file: PathBuf,
@@ -137,10 +141,31 @@ pub(crate) fn run(args: WalletArgs) -> anyhow::Result<ExitCode> {
         .block_on(command(args))
 }
 
+/// How long a status fetch may take before the wallet shows the last known status instead.
+const STATUS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Fetches current statuses for `ids` (best effort: a failure leaves the last known status,
+/// and says so on stderr).
+async fn refresh_statuses(wallet: &Wallet, http: &reqwest::Client, ids: &[String], now: i64) {
+    for id in ids {
+        if let Err(e) = receive::refresh_status(wallet, http, id, now).await {
+            eprintln!(
+                "{id}: 상태를 새로 확인하지 못해 마지막으로 확인한 상태를 보여 줍니다 / \
+                 could not refresh its status, showing the last known one: {e}"
+            );
+        }
+    }
+}
+
 async fn command(args: WalletArgs) -> anyhow::Result<ExitCode> {
     let path = &args.wallet;
-    let http = reqwest::Client::new();
+    let http = reqwest::Client::builder()
+        .timeout(STATUS_TIMEOUT)
+        .build()
+        .unwrap_or_default();
     let now = crate::now();
+    // Statuses are fetched before they are shown or relied on, unless told not to.
+    let fresh = !args.offline;
     match args.command {
         WalletCommand::Init => {
             Wallet::create(
@@ -174,7 +199,12 @@ async fn command(args: WalletArgs) -> anyhow::Result<ExitCode> {
             );
         }
         WalletCommand::List { json } => {
-            let list = open(path).await?.list().await?;
+            let wallet = open(path).await?;
+            if fresh {
+                let ids: Vec<String> = wallet.list().await?.into_iter().map(|c| c.id).collect();
+                refresh_statuses(&wallet, &http, &ids, now).await;
+            }
+            let list = wallet.list().await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&list)?);
             } else if list.is_empty() {
@@ -197,6 +227,9 @@ async fn command(args: WalletArgs) -> anyhow::Result<ExitCode> {
         }
         WalletCommand::Show { id, json } => {
             let wallet = open(path).await?;
+            if fresh {
+                refresh_statuses(&wallet, &http, std::slice::from_ref(&id), now).await;
+            }
             let credential = wallet.credential(&id).await?;
             let (claims, disclosable) = credential.claims()?;
             let history = wallet.history(Some(&id)).await?;
@@ -269,6 +302,22 @@ async fn command(args: WalletArgs) -> anyhow::Result<ExitCode> {
             ..
         } => {
             let wallet = open(path).await?;
+            if fresh {
+                refresh_statuses(&wallet, &http, std::slice::from_ref(&id), now).await;
+            }
+            if let Some(status) = wallet
+                .credential(&id)
+                .await?
+                .status
+                .filter(|s| s.status != "valid")
+            {
+                eprintln!(
+                    "경고: 발급 기관이 이 자격증명을 '{0}' 상태로 바꾸었습니다({1} 기준). 검증하는 곳은 \
+                     이를 거부합니다. / warning: its issuer has marked this credential {0} (as of \
+                     {1}); a verifier will reject it.",
+                    status.status, status.fetched_at
+                );
+            }
             let challenge = challenge
                 .map(|c| -> anyhow::Result<_> {
                     Ok(ChallengeRequest::from_qr_text(&text_or_image(&c)?)?)
@@ -348,13 +397,36 @@ async fn command(args: WalletArgs) -> anyhow::Result<ExitCode> {
             eprintln!("backup written to {} (mode 0600)", out.display());
         }
         WalletCommand::Restore { file } => {
-            let wallet = open(path).await?;
             let bytes =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let added = wallet
-                .import_backup(&bytes, secret("DOJANG_BACKUP_SECRET")?.as_bytes())
-                .await?;
-            eprintln!("restored {added} credential(s)");
+            let backup_secret = secret("DOJANG_BACKUP_SECRET")?;
+            let created = !path.exists();
+            let wallet = if created {
+                Wallet::create(
+                    path,
+                    secret("DOJANG_WALLET_SECRET")?.as_bytes(),
+                    KdfParams::DEFAULT,
+                )
+                .await?
+            } else {
+                open(path).await?
+            };
+            match wallet.import_backup(&bytes, backup_secret.as_bytes()).await {
+                Ok(added) => {
+                    if created {
+                        eprintln!("created {}", path.display());
+                    }
+                    eprintln!("restored {added} credential(s)");
+                }
+                Err(e) => {
+                    // A refused restore leaves no new wallet behind.
+                    if created {
+                        drop(wallet);
+                        let _ = std::fs::remove_file(path);
+                    }
+                    return Err(e.into());
+                }
+            }
         }
         WalletCommand::ChangeSecret => {
             let mut wallet = open(path).await?;
