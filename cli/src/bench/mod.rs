@@ -1,4 +1,4 @@
-//! `dojang bench`: the figures of DESIGN.md §8, measured on this machine, as `name: value unit`.
+//! `dojang bench`: the figures of docs/targets.md, measured on this machine, as `name: value unit`.
 //!
 //! Each figure is the median over samples of the mean time per operation within a sample
 //! (samples sized to ~10 ms, or ~2 ms with `--quick`), so one noisy sample does not move it.
