@@ -27,8 +27,7 @@ fn run(block: &str) -> (String, tempfile::TempDir) {
             continue; // the README's shorthand for `cargo run`; here the built binary
         }
         if line.starts_with("dojang registry serve") {
-            script +=
-                "\"$DOJANG_BIN\" registry serve >/dev/null 2>&1 &\nSERVER=$!\ntrap 'kill $SERVER' EXIT\n";
+            script += "\"$DOJANG_BIN\" registry serve >/dev/null 2>&1 &\nSERVER=$!\ntrap 'kill $SERVER' EXIT\n";
             script += "until (exec 3<>/dev/tcp/127.0.0.1/8070) 2>/dev/null; do sleep 0.1; done\n";
             continue;
         }
