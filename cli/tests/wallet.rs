@@ -35,7 +35,6 @@ async fn a_revoked_card_is_listed_as_revoked_and_presented_with_a_warning() {
     ];
     // The CLI blocks: run it off the async threads the test's requests need.
     let run = |args: Vec<String>| {
-        let env = env;
         tokio::task::spawn_blocking(move || {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
             dojang_with(&args, &env)

@@ -1,21 +1,39 @@
 //! Batch issuance: one offer per row of a CSV or JSON-lines file.
 //!
 //! Each row becomes a credential offer (the citizen redeems it with a wallet), validated like any
-//! other. Every row carries an idempotency key — its `_idempotency_key` column/field, or by
-//! default a hash of the type, claims and subject — so running the same file again creates no
-//! duplicate offers. Rows that fail are reported with their line and reason; the others go on.
+//! other. Rows that fail are reported with their line and reason; the others go on.
 //!
-//! CSV: a header row of claim names; nested claims use dotted names (`address.locality`);
-//! values are converted to the schema's type (boolean, integer, number, or string). The
-//! `_subject` column holds the subject reference. JSON lines: one object per line, either the
-//! claims themselves or `{"claims": {…}, "subject": …, "idempotency_key": …}`.
+//! **CSV.** The first row names the columns. A claim column is the claim's name, dotted for a
+//! nested claim (`address.locality`); its values are converted to the type the schema gives
+//! (`true`/`false`/`yes`/`no`/`1`/`0`, integers, numbers, otherwise text), and an empty cell
+//! leaves the claim out. Which claims a type has and which are required: [`columns`]. Claims
+//! that are lists (arrays) need JSON lines. Columns starting with `_` are not claims:
+//!
+//! - `_subject` — the citizen's card or document number, to find their credentials later;
+//! - `_subject_name` and `_subject_birth_date` — or their name and birth date, instead;
+//! - `_idempotency_key` — the row's key (1–128 characters); without it, a hash of the type, the
+//!   claims and the subject.
+//!
+//! The subject is normalised ([`Subject`]) and kept only as a keyed hash.
+//!
+//! **JSON lines.** One object per line: the claims themselves with the same `_` fields, or
+//! `{"claims": {…}, "subject": …, "subject_name": …, "subject_birth_date": …,
+//! "idempotency_key": …}`.
+//!
+//! **Re-runs.** A row whose key was offered before is not offered again: the earlier offer
+//! stands ([`Outcome::AlreadyOffered`]). Its codes cannot be shown again — only their hashes
+//! are kept — so whoever records the outcomes must keep each run's new offers, never replace
+//! them: [`run_with`] hands each outcome over as soon as it is known, so a run that stops
+//! half-way has still recorded every offer it made. A row fixed after a rejection gets a new
+//! key (its claims changed) and is offered; a row changed after it was offered is offered
+//! again too, unless it keeps its `_idempotency_key`.
 
 use std::path::Path;
 
 use dojang_schemas::CredentialType;
 use serde_json::{Map, Value};
 
-use crate::service::{AdminError, CreatedOffer, IssuerService, NewOffer, Operator};
+use crate::service::{AdminError, CreatedOffer, IssuerService, NewOffer, Operator, Subject};
 
 /// One row, ready to offer.
 #[derive(Debug, Clone)]
@@ -24,7 +42,7 @@ pub struct Row {
     pub line: usize,
     /// The subject's claims.
     pub claims: Map<String, Value>,
-    /// The subject reference.
+    /// The subject reference: the canonical text of the row's [`Subject`].
     pub subject: Option<String>,
     /// The row's idempotency key.
     pub idempotency_key: String,
@@ -46,6 +64,10 @@ pub enum Outcome {
         line: usize,
         /// The earlier offer's id.
         offer_id: String,
+        /// Its state now: `open`, `redeemed`, `issued`, `locked` or `expired`.
+        state: String,
+        /// Its expiry, Unix seconds.
+        expires_at: i64,
     },
     /// Refused.
     Rejected {
@@ -85,30 +107,34 @@ fn read_jsonl(text: &str, ty: &CredentialType) -> Vec<Result<Row, Outcome>> {
             let Value::Object(mut object) = value else {
                 return Err(reject("not a JSON object".into()));
             };
-            let (claims, subject, key) = match object.remove("claims") {
-                Some(Value::Object(claims)) => (
-                    claims,
-                    object
-                        .get("subject")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned),
-                    object
-                        .get("idempotency_key")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned),
-                ),
+            let string = |object: &Map<String, Value>, field: &str| {
+                object.get(field).and_then(Value::as_str).map(str::to_owned)
+            };
+            let (claims, given) = match object.remove("claims") {
+                Some(Value::Object(claims)) => {
+                    let given = Given {
+                        subject: string(&object, "subject"),
+                        name: string(&object, "subject_name"),
+                        birth_date: string(&object, "subject_birth_date"),
+                        key: string(&object, "idempotency_key"),
+                    };
+                    (claims, given)
+                }
                 Some(_) => return Err(reject("`claims` is not an object".into())),
                 None => {
-                    let subject = object
-                        .remove("_subject")
-                        .and_then(|v| v.as_str().map(str::to_owned));
-                    let key = object
-                        .remove("_idempotency_key")
-                        .and_then(|v| v.as_str().map(str::to_owned));
-                    (object, subject, key)
+                    let given = Given {
+                        subject: string(&object, "_subject"),
+                        name: string(&object, "_subject_name"),
+                        birth_date: string(&object, "_subject_birth_date"),
+                        key: string(&object, "_idempotency_key"),
+                    };
+                    for field in RESERVED {
+                        object.remove(field);
+                    }
+                    (object, given)
                 }
             };
-            Ok(row(line_no, ty, claims, subject, key))
+            row(line_no, ty, claims, given)
         })
         .collect()
 }
@@ -140,17 +166,19 @@ fn read_csv(text: &str, ty: &CredentialType) -> Result<Vec<Result<Row, Outcome>>
             }
         };
         let mut claims = Map::new();
-        let mut subject = None;
-        let mut key = None;
+        let mut given = Given::default();
         for (header, value) in headers.iter().zip(record.iter()) {
+            let cell = Some(value.to_owned()).filter(|v| !v.is_empty());
             match header {
-                "_subject" => subject = Some(value.to_owned()).filter(|v| !v.is_empty()),
-                "_idempotency_key" => key = Some(value.to_owned()).filter(|v| !v.is_empty()),
+                "_subject" => given.subject = cell,
+                "_subject_name" => given.name = cell,
+                "_subject_birth_date" => given.birth_date = cell,
+                "_idempotency_key" => given.key = cell,
                 _ if value.is_empty() => {}
                 path => insert_path(&mut claims, path, value, &properties),
             }
         }
-        rows.push(Ok(row(line, ty, claims, subject, key)));
+        rows.push(row(line, ty, claims, given));
     }
     Ok(rows)
 }
@@ -192,27 +220,128 @@ fn typed(value: &str, schema: &Value) -> Value {
     }
 }
 
+/// The fields of a row that are not claims.
+const RESERVED: [&str; 4] = [
+    "_subject",
+    "_subject_name",
+    "_subject_birth_date",
+    "_idempotency_key",
+];
+
+/// What a row says besides its claims, as given.
+#[derive(Default)]
+struct Given {
+    subject: Option<String>,
+    name: Option<String>,
+    birth_date: Option<String>,
+    key: Option<String>,
+}
+
 fn row(
     line: usize,
     ty: &CredentialType,
     claims: Map<String, Value>,
-    subject: Option<String>,
-    key: Option<String>,
-) -> Row {
-    let idempotency_key = key.unwrap_or_else(|| {
-        let canonical = serde_json::json!([ty.id(), claims, subject]).to_string();
+    given: Given,
+) -> Result<Row, Outcome> {
+    let reject = |reason: String| Outcome::Rejected { line, reason };
+    let subject = match (&given.subject, &given.name, &given.birth_date) {
+        (None, None, None) => None,
+        (Some(number), None, None) => Some(Subject::number(number)),
+        (None, Some(name), Some(birth_date)) => Some(Subject::person(name, birth_date)),
+        (Some(_), _, _) => {
+            return Err(reject(
+                "give either `_subject` or `_subject_name` and `_subject_birth_date`, not both \
+                 (`_subject` 또는 `_subject_name`과 `_subject_birth_date` 중 하나만 쓰세요)"
+                    .into(),
+            ));
+        }
+        (None, _, _) => {
+            return Err(reject(
+                "`_subject_name` and `_subject_birth_date` go together \
+                 (`_subject_name`과 `_subject_birth_date`는 함께 써야 합니다)"
+                    .into(),
+            ));
+        }
+    };
+    let subject = subject
+        .transpose()
+        .map_err(|e| reject(format!("subject: {e}")))?;
+    let idempotency_key = given.key.unwrap_or_else(|| {
+        // Over `_subject` as given (not normalised), as before, so that re-running a file an
+        // older version offered finds those offers.
+        let canonical = match (&given.name, &given.birth_date) {
+            (Some(name), Some(birth_date)) => {
+                serde_json::json!([ty.id(), claims, given.subject, [name, birth_date]])
+            }
+            _ => serde_json::json!([ty.id(), claims, given.subject]),
+        }
+        .to_string();
         let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, canonical.as_bytes());
         format!("row:{}", dojang_core::b64::encode(digest))
     });
-    Row {
+    Ok(Row {
         line,
         claims,
-        subject,
+        subject: subject.map(|s| s.canonical().to_owned()),
         idempotency_key,
-    }
+    })
 }
 
-/// Offers every row, calling `progress(done, total)` after each.
+/// A column of a type's CSV rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    /// Its header: the claim's name, dotted for a nested claim.
+    pub name: String,
+    /// Whether every row must fill it.
+    pub required: bool,
+    /// What it holds: `text`, `date`, `true/false`, `integer`, `number`, or `list` (JSON lines
+    /// only).
+    pub kind: &'static str,
+}
+
+/// The claim columns of `ty`'s CSV rows, by name.
+pub fn columns(ty: &CredentialType) -> Vec<Column> {
+    fn walk(schema: &Value, prefix: &str, required: bool, out: &mut Vec<Column>) {
+        let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
+            return;
+        };
+        let needed: Vec<&str> = schema
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        for (name, property) in properties {
+            let path = format!("{prefix}{name}");
+            let required = required && needed.contains(&name.as_str());
+            let kind = match property.get("type").and_then(Value::as_str) {
+                Some("object") if property.get("properties").is_some() => {
+                    walk(property, &format!("{path}."), required, out);
+                    continue;
+                }
+                Some("boolean") => "true/false",
+                Some("integer") => "integer",
+                Some("number") => "number",
+                Some("array") => "list",
+                Some("string")
+                    if property.get("format").and_then(Value::as_str) == Some("date") =>
+                {
+                    "date"
+                }
+                _ => "text",
+            };
+            out.push(Column {
+                name: path,
+                required,
+                kind,
+            });
+        }
+    }
+    let mut out = Vec::new();
+    walk(ty.schema(), "", true, &mut out);
+    out
+}
+
+/// Offers every row, calling `progress(done, total)` after each, and returns the outcomes.
 pub async fn run(
     service: &IssuerService,
     operator: &Operator,
@@ -224,52 +353,91 @@ pub async fn run(
 ) -> Vec<Outcome> {
     let total = rows.len();
     let mut outcomes = Vec::with_capacity(total);
-    for (done, row) in rows.into_iter().enumerate() {
+    let recorded: Result<(), std::convert::Infallible> =
+        run_with(service, operator, slug, type_id, rows, now, |outcome| {
+            outcomes.push(outcome);
+            progress(outcomes.len(), total);
+            Ok(())
+        })
+        .await;
+    let Ok(()) = recorded;
+    outcomes
+}
+
+/// Offers every row, handing each outcome to `record` as soon as it is known — before the next
+/// row is offered. If `record` fails, no further row is offered and its error is returned: an
+/// offer's codes exist only in its outcome, so no offer is made that could not be recorded.
+pub async fn run_with<E>(
+    service: &IssuerService,
+    operator: &Operator,
+    slug: &str,
+    type_id: &str,
+    rows: Vec<Result<Row, Outcome>>,
+    now: i64,
+    mut record: impl FnMut(Outcome) -> Result<(), E>,
+) -> Result<(), E> {
+    for row in rows {
         let outcome = match row {
             Err(rejected) => rejected,
-            Ok(row) => {
-                let offer = NewOffer {
-                    type_id: type_id.to_owned(),
-                    claims: row.claims,
-                    subject: row.subject,
-                    tx_code: true,
-                    idempotency_key: Some(row.idempotency_key),
-                };
-                match service.create_offer(operator, slug, offer, now).await {
-                    Ok(created) if created.replayed => Outcome::AlreadyOffered {
-                        line: row.line,
-                        offer_id: created.offer_id,
-                    },
-                    Ok(created) => Outcome::Offered {
-                        line: row.line,
-                        offer: Box::new(created),
-                    },
-                    Err(AdminError::Invalid(dojang_schemas::SchemaError::Invalid {
-                        violations,
-                        ..
-                    })) => Outcome::Rejected {
-                        line: row.line,
-                        reason: violations
-                            .iter()
-                            .map(|v| {
-                                format!(
-                                    "{}: {}",
-                                    if v.path.is_empty() { "/" } else { &v.path },
-                                    v.message
-                                )
-                            })
-                            .collect::<Vec<_>>()
-                            .join("; "),
-                    },
-                    Err(e) => Outcome::Rejected {
-                        line: row.line,
-                        reason: e.to_string(),
-                    },
-                }
-            }
+            Ok(row) => offer(service, operator, slug, type_id, row, now).await,
         };
-        outcomes.push(outcome);
-        progress(done + 1, total);
+        record(outcome)?;
     }
-    outcomes
+    Ok(())
+}
+
+async fn offer(
+    service: &IssuerService,
+    operator: &Operator,
+    slug: &str,
+    type_id: &str,
+    row: Row,
+    now: i64,
+) -> Outcome {
+    let offer = NewOffer {
+        type_id: type_id.to_owned(),
+        claims: row.claims,
+        subject: row.subject,
+        tx_code: true,
+        idempotency_key: Some(row.idempotency_key),
+    };
+    match service.create_offer(operator, slug, offer, now).await {
+        Ok(created) if created.replayed => {
+            // The earlier offer's state tells whether it can still be handed out.
+            let state = match service.db().offer(&created.offer_id).await {
+                Ok(Some(earlier)) => earlier.state,
+                _ => "unknown".to_owned(),
+            };
+            Outcome::AlreadyOffered {
+                line: row.line,
+                offer_id: created.offer_id,
+                state,
+                expires_at: created.expires_at,
+            }
+        }
+        Ok(created) => Outcome::Offered {
+            line: row.line,
+            offer: Box::new(created),
+        },
+        Err(AdminError::Invalid(dojang_schemas::SchemaError::Invalid { violations, .. })) => {
+            Outcome::Rejected {
+                line: row.line,
+                reason: violations
+                    .iter()
+                    .map(|v| {
+                        format!(
+                            "{}: {}",
+                            if v.path.is_empty() { "/" } else { &v.path },
+                            v.message
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            }
+        }
+        Err(e) => Outcome::Rejected {
+            line: row.line,
+            reason: e.to_string(),
+        },
+    }
 }

@@ -471,6 +471,72 @@ impl Db {
         rows.iter().map(credential_row).collect()
     }
 
+    /// The issuer's credentials that match `filter`, newest first, each with the offer it was
+    /// issued from.
+    pub async fn find_credentials(
+        &self,
+        filter: &CredentialFilter<'_>,
+    ) -> Result<Vec<(CredentialRow, Option<String>)>, DbError> {
+        if filter.types.is_empty() || filter.subject_refs.is_some_and(<[String]>::is_empty) {
+            return Ok(Vec::new());
+        }
+        // Only placeholders are formatted into the statement; every value is bound.
+        let mut sql = String::from(
+            "SELECT c.id, c.issuer, c.type, c.list_id, c.status_index, c.status, c.subject_ref, c.issued_at, \
+             o.id AS offer_id FROM issuer_credentials c LEFT JOIN issuer_offers o ON o.credential_id = c.id \
+             WHERE c.issuer = $1",
+        );
+        let mut next = 2;
+        let mut placeholders = |count: usize| {
+            let list: Vec<String> = (next..next + count).map(|n| format!("${n}")).collect();
+            next += count;
+            list.join(", ")
+        };
+        sql += &format!(" AND c.type IN ({})", placeholders(filter.types.len()));
+        if filter.status.is_some() {
+            sql += &format!(" AND c.status = {}", placeholders(1));
+        }
+        if filter.offer_id.is_some() {
+            sql += &format!(" AND o.id = {}", placeholders(1));
+        }
+        if filter.issued_from.is_some() {
+            sql += &format!(" AND c.issued_at >= {}", placeholders(1));
+        }
+        if filter.issued_before.is_some() {
+            sql += &format!(" AND c.issued_at < {}", placeholders(1));
+        }
+        if let Some(refs) = filter.subject_refs {
+            sql += &format!(" AND c.subject_ref IN ({})", placeholders(refs.len()));
+        }
+        sql += &format!(" ORDER BY c.issued_at DESC, c.id LIMIT {}", placeholders(1));
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(filter.issuer);
+        for type_id in filter.types {
+            query = query.bind(type_id);
+        }
+        if let Some(status) = filter.status {
+            query = query.bind(status);
+        }
+        if let Some(offer_id) = filter.offer_id {
+            query = query.bind(offer_id);
+        }
+        if let Some(from) = filter.issued_from {
+            query = query.bind(from);
+        }
+        if let Some(before) = filter.issued_before {
+            query = query.bind(before);
+        }
+        for subject_ref in filter.subject_refs.unwrap_or_default() {
+            query = query.bind(subject_ref);
+        }
+        query
+            .bind(filter.limit)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Ok((credential_row(r)?, r.try_get("offer_id")?)))
+            .collect()
+    }
+
     /// Records an issuance — the nonce used, the credential at its status index, the offer
     /// closed, the audit event — all together or not at all. Conflicts are reported, not
     /// raised: nothing of a conflicting issuance is kept.
@@ -537,9 +603,18 @@ impl Db {
         reason: Option<&str>,
         at: i64,
     ) -> Result<(), DbError> {
-        audit_insert(id, issuer, operator, action, type_id, credential_id, reason, at)
-            .execute(&self.pool)
-            .await?;
+        audit_insert(
+            id,
+            issuer,
+            operator,
+            action,
+            type_id,
+            credential_id,
+            reason,
+            at,
+        )
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -606,6 +681,27 @@ impl Db {
         })
         .collect()
     }
+}
+
+/// What [`Db::find_credentials`] looks for; every filter given must match.
+#[derive(Debug, Clone)]
+pub struct CredentialFilter<'a> {
+    /// The issuer.
+    pub issuer: &'a str,
+    /// Of one of these types.
+    pub types: &'a [String],
+    /// In this status.
+    pub status: Option<&'a str>,
+    /// Issued from this offer.
+    pub offer_id: Option<&'a str>,
+    /// Issued at or after (Unix seconds).
+    pub issued_from: Option<i64>,
+    /// Issued before (Unix seconds).
+    pub issued_before: Option<i64>,
+    /// With one of these hashed subject references.
+    pub subject_refs: Option<&'a [String]>,
+    /// At most this many.
+    pub limit: i64,
 }
 
 /// Everything one issued credential writes.
@@ -980,9 +1076,18 @@ impl StatusTx {
         reason: Option<&str>,
         at: i64,
     ) -> Result<(), DbError> {
-        audit_insert(id, issuer, operator, action, type_id, credential_id, reason, at)
-            .execute(&mut *self.tx)
-            .await?;
+        audit_insert(
+            id,
+            issuer,
+            operator,
+            action,
+            type_id,
+            credential_id,
+            reason,
+            at,
+        )
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
     }
 
