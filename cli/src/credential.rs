@@ -89,6 +89,15 @@ pub(crate) enum CredentialCommand {
         #[arg(long)]
         require_trust: bool,
     },
+    /// Check a JSON credential or presentation against every rule of the W3C VCDM 2.0 data
+    /// model (exit 0 valid, 1 invalid with the rule broken, 2 unreadable or not JSON).
+    Validate {
+        /// The JSON file (`-` for standard input).
+        file: PathBuf,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print a valid example claims file for a type.
     Example {
         /// Credential type.
@@ -209,12 +218,57 @@ pub(crate) fn run(command: CredentialCommand) -> anyhow::Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
+        CredentialCommand::Validate { file, json } => validate(&file, json),
         CredentialCommand::Example { type_id } => {
             let ty = Catalog::builtin().get(&type_id)?;
             println!("{}", serde_json::to_string_pretty(ty.example())?);
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `dojang credential validate`: the document's kind, or the first rule it breaks.
+fn validate(file: &Path, json: bool) -> anyhow::Result<ExitCode> {
+    let text = read_input(file)?;
+    let document: Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
+    let result = dojang_verifier::di::validate(&document);
+    if json {
+        let report = match &result {
+            Ok(kind) => serde_json::json!({"valid": true, "kind": kind.base_type()}),
+            Err(violation) => serde_json::json!({
+                "valid": false,
+                "rule": violation.rule.id(),
+                "section": violation.rule.section(),
+                "pointer": violation.pointer,
+                "found": violation.found,
+                "message": {"en": violation.rule.message_en(), "ko": violation.rule.message_ko()},
+            }),
+        };
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        match &result {
+            Ok(kind) => println!("VALID  {} (W3C VCDM 2.0)", kind.base_type()),
+            Err(violation) => {
+                let at = match violation.pointer.as_str() {
+                    "" => "the document",
+                    pointer => pointer,
+                };
+                println!("INVALID  {} at {at}", violation.rule.id());
+                println!("  en  {}", violation.rule.message_en());
+                println!("  ko  {}", violation.rule.message_ko());
+                println!("  see VCDM 2.0 §{}", violation.rule.section());
+                if let Some(found) = &violation.found {
+                    println!("  found  {found}");
+                }
+            }
+        }
+    }
+    Ok(if result.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 pub(crate) fn types() -> anyhow::Result<ExitCode> {

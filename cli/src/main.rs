@@ -54,7 +54,7 @@ enum Command {
     /// Show DIDs and DID documents.
     #[command(subcommand)]
     Did(identity::DidCommand),
-    /// Issue, present and verify SD-JWT VC credentials.
+    /// Issue, present, verify and validate credentials (SD-JWT VC; VCDM 2.0 documents).
     #[command(subcommand)]
     Credential(credential::CredentialCommand),
     /// Run the issuer service; set up issuers and operators; issue in batch; revoke.

@@ -9,7 +9,7 @@ use dojang_core::compact::ChallengeRequest;
 use dojang_core::sd_jwt::ExpectedKeyBinding;
 use dojang_registry::bundle::TrustAnchor;
 use dojang_schemas::Catalog;
-use dojang_verifier::{Policy, Trust, Verifier, input::MAX_INPUT_LEN};
+use dojang_verifier::{IssuerPolicy, Policy, Trust, Verifier, input::MAX_INPUT_LEN};
 
 use crate::output;
 use crate::registry::{AnchorPin, read_json};
@@ -59,6 +59,29 @@ pub(crate) struct ServeArgs {
     /// How often to refresh the bundle from the registry (`none`: never).
     #[arg(long, default_value = "1m", value_parser = parse_age)]
     refresh: Age,
+    /// Which issuers the page and the API accept (the page shows the choice).
+    #[arg(long, value_enum, default_value_t = Issuers::Accredited, env = "DOJANG_VERIFIER_ISSUERS")]
+    issuers: Issuers,
+}
+
+/// Which issuers a verdict accepts; every format follows the same rule.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Issuers {
+    /// Only issuers accredited in the registry for the credential's type.
+    Accredited,
+    /// Also issuers named by a key DID (did:key, did:jwk) outside the registry, such as badges
+    /// from other systems: the signature is checked with the key the DID names and the verdict
+    /// says `issuer_not_in_registry` (not accredited); their status cannot be checked offline.
+    AlsoKeyDids,
+}
+
+impl From<Issuers> for IssuerPolicy {
+    fn from(issuers: Issuers) -> Self {
+        match issuers {
+            Issuers::Accredited => IssuerPolicy::Accredited,
+            Issuers::AlsoKeyDids => IssuerPolicy::AlsoKeyDids,
+        }
+    }
 }
 
 pub(crate) fn serve(command: VerifierCommand) -> anyhow::Result<ExitCode> {
@@ -89,7 +112,7 @@ async fn serve_async(args: ServeArgs) -> anyhow::Result<ExitCode> {
         max_bundle_age: args.max_age.0,
         min_witnesses: args.min_witnesses,
     };
-    let service = VerifierService::new(config, trust);
+    let service = VerifierService::new(config, trust).with_issuer_policy(args.issuers.into());
     if let (Some(_), Some(every)) = (&args.registry, args.refresh.0.filter(|&s| s > 0)) {
         let service = service.clone();
         tokio::spawn(async move {
@@ -104,10 +127,11 @@ async fn serve_async(args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     let view = service.trust(crate::now())?;
     crate::setup::announce(&format!(
-        "verifier listening on http://{}\nemployer page: {public_url}/\ntrust bundle: checkpoint size {}, {} accredited issuer(s)\n",
+        "verifier listening on http://{}\nemployer page: {public_url}/\ntrust bundle: checkpoint size {}, {} accredited issuer(s)\nissuers accepted: {}\n",
         listener.local_addr()?,
         view.freshness.checkpoint_size,
         view.issuers.len(),
+        view.issuer_policy_in_words,
     ));
     crate::serve::serve(listener, app(service), crate::shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
@@ -143,6 +167,9 @@ pub(crate) struct VerifyArgs {
     /// For an SD-JWT VC: the nonce its key binding must carry.
     #[arg(long, requires = "audience")]
     nonce: Option<String>,
+    /// Which issuers to accept.
+    #[arg(long, value_enum, default_value_t = Issuers::Accredited)]
+    issuers: Issuers,
     /// Print the verdict as JSON.
     #[arg(long)]
     json: bool,
@@ -196,6 +223,7 @@ pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         ),
         max_bundle_age: args.max_age.0,
         min_witnesses: args.min_witnesses,
+        issuers: args.issuers.into(),
         ..Policy::default()
     };
     let verifier = Verifier {
@@ -262,5 +290,19 @@ mod tests {
         assert!(secs("soon").is_err());
         assert!(secs("-1h").unwrap_err().contains("out of range"));
         assert!(secs("99999999999999999d").is_err());
+    }
+
+    #[test]
+    fn issuer_policies_are_spelled_as_the_verifier_spells_them() {
+        use clap::ValueEnum as _;
+        for issuers in Issuers::value_variants() {
+            let name = issuers.to_possible_value().map(|v| v.get_name().to_owned());
+            let policy = IssuerPolicy::from(*issuers);
+            assert_eq!(name.as_deref(), Some(policy.as_str()));
+        }
+        assert_eq!(
+            IssuerPolicy::from(Issuers::Accredited),
+            IssuerPolicy::default()
+        );
     }
 }

@@ -43,7 +43,8 @@ pub enum ReasonCode {
     UnsupportedAlgorithm,
     /// The issuer's signature does not verify.
     SignatureInvalid,
-    /// The issuer is not known to the trust data.
+    /// The issuer's key cannot be found: the trust data does not carry the issuer and it is
+    /// not a key DID resolvable offline (`did:key`, `did:jwk`), or it names no usable key.
     IssuerUnknown,
     /// The issuer is not accredited for this credential type.
     IssuerNotAccreditedForType,
@@ -83,6 +84,10 @@ pub enum ReasonCode {
     AccreditationNotChecked,
     /// Status was not checked (no status list).
     StatusNotChecked,
+    /// The issuer is outside the registry: a key DID (`did:key`, `did:jwk`) from another
+    /// system, whose signature was checked with the key the DID names but which no one
+    /// accredited. Blocking unless the verifier's policy also accepts such issuers.
+    IssuerNotInRegistry,
 }
 
 impl ReasonCode {
@@ -115,6 +120,7 @@ impl ReasonCode {
             ReasonCode::WitnessesInsufficient => "witnesses_insufficient",
             ReasonCode::AccreditationNotChecked => "accreditation_not_checked",
             ReasonCode::StatusNotChecked => "status_not_checked",
+            ReasonCode::IssuerNotInRegistry => "issuer_not_in_registry",
         }
     }
 
@@ -132,7 +138,8 @@ impl ReasonCode {
                 "The issuer's signature is not valid: forged or altered."
             }
             ReasonCode::IssuerUnknown => {
-                "The issuer is not one the registry vouches for (never accredited, or not registered)."
+                "The issuer cannot be identified offline: the trust bundle does not carry it \
+                 (never accredited, or accredited after the bundle) and it is not a key DID."
             }
             ReasonCode::IssuerNotAccreditedForType => {
                 "The issuer is not accredited to issue this type of credential."
@@ -167,6 +174,10 @@ impl ReasonCode {
             }
             ReasonCode::AccreditationNotChecked => "Issuer accreditation was not checked.",
             ReasonCode::StatusNotChecked => "Revocation status was not checked.",
+            ReasonCode::IssuerNotInRegistry => {
+                "The issuer is not accredited in the registry: its signature is valid, but no one \
+                 vouches for who it is."
+            }
         }
     }
 }
@@ -387,6 +398,7 @@ mod tests {
             ReasonCode::BundleTooOld,
             ReasonCode::MalformedQr,
             ReasonCode::StatusNotChecked,
+            ReasonCode::IssuerNotInRegistry,
         ] {
             assert_eq!(
                 serde_json::to_value(code).unwrap(),

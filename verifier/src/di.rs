@@ -15,8 +15,19 @@
 //! canonicalization always hashes with SHA-256, while `ecdsa-rdfc-2019` with P-384 requires
 //! SHA-384, so such proofs could only be judged by luck of blank-node labelling.
 //!
-//! [`verify`] checks the proof alone; [`judge`] adds the validity period and that a DID
-//! issuer is the key's controller, and the [`Verifier`](crate::Verifier) the accreditation.
+//! A VCDM 2.0 credential (first context `https://www.w3.org/ns/credentials/v2`) must also keep
+//! every rule of the data model. The structural ones ([`dojang_core::credential`]) are checked
+//! before the proof. The three that need JSON-LD — every context processable offline, every
+//! term defined, the document expanding without error — hold for any document whose proof
+//! verifies, because `ssi` expands the document with a strict policy (undefined terms and
+//! invalid IRIs are errors, not dropped) before canonicalizing it; when that fails, the
+//! document is expanded again here to name the rule. A broken rule is
+//! [`DiError::DataModel`]. [`validate`] runs every check on any document (credential,
+//! presentation, enveloped) without a proof, for `dojang credential validate`. VCDM 1.1
+//! credentials are verified as before: the 2.0 rules are not theirs.
+//!
+//! [`verify`] checks the data model and the proof; [`judge`] adds the validity period and that a
+//! DID issuer is the key's controller, and the [`Verifier`](crate::Verifier) the accreditation.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{LazyLock, Mutex};
@@ -25,9 +36,15 @@ use serde_json::{Map, Value};
 use ssi::claims::data_integrity::{AnySuite, DataIntegrity, DataIntegrityDocument, DecodeError};
 use ssi::claims::{Invalid, ProofValidationError, VerificationParameters};
 use ssi::dids::{DIDKey, DIDResolver, DIDURL, VerificationMethodDIDResolver};
-use ssi::json_ld::{ContextLoader, Iri, LoadError, Loader, RemoteDocument};
+use ssi::json_ld::expansion::Error as ExpansionError;
+use ssi::json_ld::syntax::Parse as _;
+use ssi::json_ld::{
+    CompactJsonLd, ContextLoader, Expandable as _, Iri, JsonLdError, LoadError, Loader,
+    RemoteDocument,
+};
 use ssi::verification_methods::AnyMethod;
 
+use dojang_core::credential::{self, DocumentKind, Rule, Violation};
 use dojang_core::verdict::ReasonCode;
 
 /// A Data Integrity credential whose proof verified.
@@ -80,6 +97,9 @@ pub enum DiError {
     /// Anything else structurally wrong with the credential or its proof.
     #[error("malformed credential: {0}")]
     Malformed(String),
+    /// A VCDM 2.0 credential breaks a rule of the data model.
+    #[error("not a valid VCDM 2.0 credential: {0}")]
+    DataModel(#[source] Violation),
 }
 
 /// The cryptosuites [`verify`] accepts.
@@ -90,10 +110,19 @@ pub const SUPPORTED_CRYPTOSUITES: [&str; 2] = ["eddsa-rdfc-2022", "ecdsa-rdfc-20
 /// * `https://w3id.org/citizenship/v4rc1`: the W3C CCG Citizenship Vocabulary
 ///   context (w3c-ccg/citizenship-vocab, `contexts/citizenship-v4rc1.jsonld`),
 ///   used by the W3C Data Integrity test vectors' "employ" credentials.
-pub const BUNDLED_CONTEXTS: [(&str, &str); 1] = [(
-    "https://w3id.org/citizenship/v4rc1",
-    include_str!("contexts/citizenship-v4rc1.jsonld"),
-)];
+/// * `https://www.w3.org/ns/credentials/undefined-terms/v2`: the context VCDM 2.0 §5.2.1
+///   requires last in documents whose contexts do not define every term they use (its
+///   normative content, from w3c/vc-data-model `contexts/credentials/undefined-terms/v2`).
+pub const BUNDLED_CONTEXTS: [(&str, &str); 2] = [
+    (
+        "https://w3id.org/citizenship/v4rc1",
+        include_str!("contexts/citizenship-v4rc1.jsonld"),
+    ),
+    (
+        "https://www.w3.org/ns/credentials/undefined-terms/v2",
+        r#"{"@context": {"@vocab": "https://www.w3.org/ns/credentials/undefined-term#"}}"#,
+    ),
+];
 
 /// Deepest JSON nesting accepted; real credentials stay far below it.
 const MAX_DEPTH: usize = 64;
@@ -117,7 +146,8 @@ static CONTEXTS: LazyLock<Result<ContextLoader, String>> = LazyLock::new(|| {
 ///
 /// Accepts one `DataIntegrityProof` (a one-element proof array too) using
 /// `eddsa-rdfc-2022` or `ecdsa-rdfc-2019` with `proofPurpose`
-/// `assertionMethod` and a `did:key` verification method. Time validity is
+/// `assertionMethod` and a `did:key` verification method. A VCDM 2.0 credential must first
+/// keep every rule of the data model ([`DiError::DataModel`]). Time validity is
 /// not checked. This is a blocking call (CPU only, no I/O); it may be called
 /// from any thread, including inside an async runtime.
 pub fn verify(document: &str) -> Result<VerifiedDi, DiError> {
@@ -175,7 +205,27 @@ fn verify_inner(document: &str) -> Result<VerifiedDi, DiError> {
     // verifies is what is returned (duplicate keys, for one, are gone).
     let reserialized = serde_json::to_string(&value)
         .map_err(|e| DiError::Malformed(format!("cannot re-serialize the document: {e}")))?;
-    futures::executor::block_on(check_proof(&reserialized, &proof.verification_method))?;
+    if credential.vcdm2 {
+        credential::Credential::from_json(&value).map_err(|e| match e {
+            credential::CredentialError::Invalid(violation) => DiError::DataModel(violation),
+            other => DiError::Malformed(other.to_string()),
+        })?;
+    }
+    match futures::executor::block_on(check_proof(&reserialized, &proof.verification_method)) {
+        // `ssi` expands the document with the same strict policy as `json_ld_rules` before
+        // it canonicalizes, so a document that breaks a JSON-LD rule never verifies; only then
+        // is it expanded again, to say which rule. (Expanding every document twice would add
+        // a fifth to a third to every verification.)
+        Err(DiError::Malformed(why)) if credential.vcdm2 => {
+            return Err(
+                match futures::executor::block_on(json_ld_rules(&reserialized)) {
+                    Err(JsonLdFailure::Broken(violation)) => DiError::DataModel(violation),
+                    _ => DiError::Malformed(why),
+                },
+            );
+        }
+        outcome => outcome?,
+    }
 
     Ok(VerifiedDi {
         issuer: credential.issuer,
@@ -190,6 +240,8 @@ fn verify_inner(document: &str) -> Result<VerifiedDi, DiError> {
 
 /// The credential fields read before any cryptography.
 struct Credential {
+    /// The first context is VCDM 2.0's (else 1.1's).
+    vcdm2: bool,
     issuer: String,
     types: Vec<String>,
     claims: Map<String, Value>,
@@ -251,6 +303,7 @@ fn read_credential(doc: &Map<String, Value>) -> Result<Credential, DiError> {
     };
 
     Ok(Credential {
+        vcdm2: first_context == Some(CREDENTIALS_V2),
         issuer,
         types,
         claims,
@@ -269,6 +322,92 @@ fn date(doc: &Map<String, Value>, v2_name: &str, v1_name: &str) -> Result<Option
         }
     }
     Ok(None)
+}
+
+/// Checks `document` against every rule of VCDM 2.0, offline: the structural rules
+/// ([`credential::validate_document`]: a credential, presentation or enveloped one, as its
+/// `type` says), then the rules that need JSON-LD ([`Rule::needs_json_ld`]) by expanding it
+/// with `ssi`'s strict policy and only the bundled contexts. Proofs are not checked. A
+/// blocking call (CPU only, no I/O), like [`verify`].
+pub fn validate(document: &Value) -> Result<DocumentKind, Violation> {
+    let kind = credential::validate_document(document)?;
+    let text = serde_json::to_string(document).map_err(|e| {
+        Violation::new(Rule::DocumentObject, "").found(format!("cannot serialize: {e}"))
+    })?;
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        futures::executor::block_on(json_ld_rules(&text))
+    }))
+    .unwrap_or_else(|_| {
+        Err(JsonLdFailure::Internal(
+            "internal error while expanding the document".to_owned(),
+        ))
+    });
+    match outcome {
+        Ok(()) => Ok(kind),
+        Err(JsonLdFailure::UnknownContext(url)) => {
+            Err(
+                Violation::new(Rule::ContextProcessable, "/@context").found(format!(
+                    "`{url}` is not a bundled context (no context is fetched)"
+                )),
+            )
+        }
+        Err(JsonLdFailure::Broken(violation)) => Err(violation),
+        Err(JsonLdFailure::Internal(why)) => {
+            Err(Violation::new(Rule::JsonLdExpansion, "").found(why))
+        }
+    }
+}
+
+/// Why JSON-LD expansion refused a document.
+enum JsonLdFailure {
+    /// A context that is not bundled; holds its URL.
+    UnknownContext(String),
+    /// A rule of the data model is broken.
+    Broken(Violation),
+    /// The bundled contexts or the JSON-LD processor failed, not the document.
+    Internal(String),
+}
+
+/// The rules of VCDM 2.0 that need JSON-LD: `json` expands, under contexts served only from
+/// memory, with every term and type defined and every IRI valid. This is the expansion `ssi`'s
+/// Data Integrity suites perform before canonicalizing (`CompactJsonLd`, invalid IRIs
+/// rejected, undefined terms refused), so the two agree on what breaks these rules.
+async fn json_ld_rules(json: &str) -> Result<(), JsonLdFailure> {
+    let contexts = CONTEXTS
+        .as_ref()
+        .map_err(|e| JsonLdFailure::Internal(e.clone()))?;
+    let loader = OfflineLoader {
+        contexts,
+        missing: Mutex::new(None),
+    };
+    let (document, _) = ssi::json_ld::syntax::Value::parse_str(json)
+        .map_err(|e| JsonLdFailure::Internal(format!("cannot re-read the document: {e}")))?;
+    let outcome = CompactJsonLd(document).expand(&loader).await;
+    if let Some(DiError::UnknownContext(url)) = loader.unknown_context() {
+        return Err(JsonLdFailure::UnknownContext(url));
+    }
+    let error = match outcome {
+        Ok(_) => return Ok(()),
+        Err(JsonLdError::Expansion(error)) => error,
+        Err(other) => return Err(JsonLdFailure::Internal(other.to_string())),
+    };
+    let broken = match &error {
+        ExpansionError::ContextSyntax(_) | ExpansionError::ContextProcessing(_) => {
+            Violation::new(Rule::ContextProcessable, "/@context")
+        }
+        ExpansionError::KeyExpansionFailed(term) => {
+            Violation::new(Rule::TermsDefined, "").found(format!("`{term}` is not defined"))
+        }
+        ExpansionError::InvalidTypeValue => Violation::new(Rule::TermsDefined, "")
+            .found("a type does not expand to a URL".to_owned()),
+        _ => Violation::new(Rule::JsonLdExpansion, ""),
+    };
+    let broken = if broken.found.is_some() {
+        broken
+    } else {
+        broken.found(error.to_string())
+    };
+    Err(JsonLdFailure::Broken(broken))
 }
 
 /// The proof fields read before any cryptography.
@@ -512,9 +651,10 @@ impl DiError {
             DiError::UnsupportedCryptosuite(_) => ReasonCode::UnsupportedAlgorithm,
             DiError::UnknownContext(_) => ReasonCode::UnsupportedFormat,
             DiError::UnresolvableMethod(_) => ReasonCode::IssuerUnknown,
-            DiError::NotJson(_) | DiError::NotACredential(_) | DiError::Malformed(_) => {
-                ReasonCode::MalformedCredential
-            }
+            DiError::NotJson(_)
+            | DiError::NotACredential(_)
+            | DiError::Malformed(_)
+            | DiError::DataModel(_) => ReasonCode::MalformedCredential,
         }
     }
 }
@@ -551,14 +691,12 @@ pub fn judge(verified: &VerifiedDi, now: i64, leeway: i64) -> Option<(ReasonCode
         ));
     }
     let parse = |text: &str| {
-        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-            .map(time::OffsetDateTime::unix_timestamp)
-            .map_err(|_| {
-                (
-                    ReasonCode::MalformedCredential,
-                    format!("`{text}` is not an RFC 3339 date"),
-                )
-            })
+        credential::parse_datetime(text).ok_or_else(|| {
+            (
+                ReasonCode::MalformedCredential,
+                format!("`{text}` is not a date-time with a time zone"),
+            )
+        })
     };
     let check = || -> Result<(), (ReasonCode, String)> {
         if let Some(from) = verified.valid_from.as_deref() {
@@ -600,6 +738,7 @@ mod tests {
             CREDENTIALS_V2,
             "https://w3id.org/security/data-integrity/v2",
             "https://w3id.org/citizenship/v4rc1",
+            "https://www.w3.org/ns/credentials/undefined-terms/v2",
         ] {
             let iri = Iri::new(url).expect("valid IRI");
             let mut fut = pin!(loader.load(iri));

@@ -21,15 +21,37 @@
 //!
 //! The QR reader bounds its own work (`dojang_core::qr`), and the servers in `dojang` bound how
 //! long a request may take.
+//!
+//! # A credential newer than the bundle
+//!
+//! An issuer's first credential on a new status list names a list the bundle held does not have
+//! yet; judged by that bundle it would be `status_unavailable` until the next periodic refresh.
+//! So a verification rejected *only* for `status_unavailable`, by a service with a registry,
+//! catches up once before answering: it asks for a refresh and judges again. Such refreshes are
+//! shared and rate-limited — at most one per [`CATCH_UP_INTERVAL`] however many verifications
+//! ask, each waiting at most [`CATCH_UP_WAIT`] — so presenting such credentials again and again
+//! cannot make the service hammer the registry. Without a registry the verdict stays
+//! `status_unavailable`, and its reason says the bundle may be older than the list.
+//!
+//! # Errors never repeat the request
+//!
+//! What is submitted may be a citizen's credential. An error answer carries a stable code and a
+//! fixed message in Korean and English — never a piece of the request, not even a parser's
+//! quotation of it — and so do the log lines; a verdict's reasons are cut of what they repeat
+//! from the input (see [`Verifier::verify`]).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwapOption;
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::rejection::{
+    BytesRejection, FormRejection, JsonRejection, PathRejection, QueryRejection,
+};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -42,10 +64,10 @@ use dojang_core::verdict::{ReasonCode, Verdict};
 use dojang_registry::bundle::{BundleError, TrustAnchor};
 use dojang_schemas::Catalog;
 use serde::{Deserialize, Serialize};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 use crate::input::MAX_INPUT_LEN;
-use crate::{Policy, Trust, Verifier};
+use crate::{IssuerPolicy, Policy, Trust, Verifier};
 
 /// How long a challenge or an OpenID4VP request stays open, in seconds.
 pub const OPEN_FOR: i64 = 300;
@@ -56,6 +78,10 @@ const MAX_OPEN: usize = 10_000;
 pub const CHECKS_PER_CPU: usize = 2;
 /// How long a bundle refresh waits for the registry.
 const REGISTRY_TIMEOUT: Duration = Duration::from_secs(20);
+/// Fewest time between two refreshes asked for by verifications (see the module docs).
+pub const CATCH_UP_INTERVAL: Duration = Duration::from_secs(2);
+/// Longest a verification waits for a refresh it asked for, or shares.
+pub const CATCH_UP_WAIT: Duration = Duration::from_secs(4);
 
 /// The verifier service's settings.
 #[derive(Debug, Clone)]
@@ -78,6 +104,8 @@ pub struct VerifierService {
     inner: Arc<Inner>,
     /// One permit per verification running off the async threads.
     checks: Arc<Semaphore>,
+    /// Which issuers are accepted.
+    issuers: IssuerPolicy,
 }
 
 struct Inner {
@@ -88,6 +116,8 @@ struct Inner {
     trust: ArcSwapOption<Trust>,
     /// One refresh at a time (readers never take it).
     refreshing: tokio::sync::Mutex<()>,
+    /// The last refresh a verification asked for: when it started, and whether it has ended.
+    catch_up: Mutex<Option<CatchUp>>,
     challenges: Mutex<HashMap<String, Open<ChallengeRequest>>>,
     requests: Mutex<HashMap<String, Open<OnlineRequest>>>,
     http: reqwest::Client,
@@ -98,6 +128,13 @@ struct Inner {
 struct Open<T> {
     value: T,
     expires: i64,
+}
+
+/// A refresh asked for by a verification, shared by every verification that needs one.
+struct CatchUp {
+    started: Instant,
+    /// Becomes `true` when the refresh has ended, however it ended.
+    ended: watch::Receiver<bool>,
 }
 
 struct OnlineRequest {
@@ -151,13 +188,21 @@ impl VerifierService {
                 anchor,
                 trust: ArcSwapOption::new(trust.map(Arc::new)),
                 refreshing: tokio::sync::Mutex::default(),
+                catch_up: Mutex::default(),
                 challenges: Mutex::default(),
                 requests: Mutex::default(),
                 http: reqwest::Client::new(),
                 verdicts: Default::default(),
             }),
             checks: Arc::new(Semaphore::new(cpus * CHECKS_PER_CPU)),
+            issuers: IssuerPolicy::default(),
         }
+    }
+
+    /// Accepts issuers by `issuers` (default: [`IssuerPolicy::Accredited`]).
+    #[must_use]
+    pub fn with_issuer_policy(self, issuers: IssuerPolicy) -> Self {
+        VerifierService { issuers, ..self }
     }
 
     /// At most `limit` verifications at once (default: [`CHECKS_PER_CPU`] per CPU); the next
@@ -174,8 +219,14 @@ impl VerifierService {
         Policy {
             max_bundle_age: self.inner.config.max_bundle_age,
             min_witnesses: self.inner.config.min_witnesses,
+            issuers: self.issuers,
             ..Policy::default()
         }
+    }
+
+    /// The issuers this service accepts.
+    pub fn issuer_policy(&self) -> IssuerPolicy {
+        self.issuers
     }
 
     /// The bundle held now; a refresh meanwhile does not change it for the caller.
@@ -183,6 +234,7 @@ impl VerifierService {
         self.inner.trust.load_full().ok_or_else(|| {
             ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
+                "no_bundle",
                 "아직 신뢰 번들을 불러오지 못했습니다. 레지스트리에서 갱신되면 검증할 수 있습니다 / \
                  no trust bundle loaded yet: verification starts once a refresh from the registry \
                  succeeds",
@@ -201,6 +253,7 @@ impl VerifierService {
             self.checks.clone().try_acquire_owned().map_err(|_| {
                 ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
+                    "busy",
                     "검증 요청이 너무 많습니다. 잠시 후 다시 시도하세요 / \
                      too many verifications in progress; try again shortly",
                 )
@@ -211,7 +264,7 @@ impl VerifierService {
             work(&service)
         })
         .await
-        .map_err(|e| ApiError::internal(format!("verification task: {e}")))?
+        .map_err(|e| ApiError::internal("verification task", e))?
     }
 
     /// Verdicts given so far: (accepted, rejected).
@@ -228,9 +281,33 @@ impl VerifierService {
         self.inner.verdicts[slot].fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Verifies an upload as `POST /api/verify` does: [`verify`](Self::verify) off the async
+    /// threads, and a verdict rejected only for `status_unavailable` judged once more after
+    /// [catching up](Self::catch_up) with the registry.
+    pub async fn verify_upload(
+        &self,
+        input: Bytes,
+        challenge: Option<String>,
+    ) -> Result<Verdict, ApiError> {
+        let judge = |input: Bytes, challenge: Option<String>| {
+            self.off_thread(move |service| {
+                service.verify_uncounted(&input, challenge.as_deref(), now())
+            })
+        };
+        let mut verdict = judge(input.clone(), challenge.clone()).await?;
+        if let Some(judged_at) = awaits_newer_bundle(&verdict)
+            && self.catch_up(judged_at).await
+        {
+            verdict = judge(input, challenge).await?;
+        }
+        self.count(&verdict);
+        Ok(verdict)
+    }
+
     /// Verifies `input`, in challenge mode when `challenge` names an open challenge. An
     /// accepted answer closes the challenge, so it cannot be replayed. CPU work: call it off the
-    /// async threads. Fails only without a trust bundle.
+    /// async threads. Judges by the bundle held, without asking the registry for a newer one
+    /// (see [`verify_upload`](Self::verify_upload)). Fails only without a trust bundle.
     pub fn verify(
         &self,
         input: &[u8],
@@ -279,7 +356,7 @@ impl VerifierService {
     /// Opens a challenge: its id and the QR text to show.
     pub fn challenge(&self, now: i64) -> Result<(String, ChallengeRequest), ApiError> {
         let request = ChallengeRequest::new(&self.inner.config.audience)
-            .map_err(|e| ApiError::internal(e.to_string()))?;
+            .map_err(|e| ApiError::internal("challenge", e))?;
         let id = random_id()?;
         insert(&self.inner.challenges, id.clone(), request.clone(), now);
         Ok((id, request))
@@ -292,7 +369,9 @@ impl VerifierService {
         let registry = self.inner.config.registry_url.as_deref().ok_or_else(|| {
             ApiError::new(
                 StatusCode::CONFLICT,
-                "no registry configured: this verifier's bundle is updated by hand",
+                "no_registry",
+                "레지스트리가 설정되지 않아 이 검증기의 번들은 직접 교체해야 합니다 / no registry \
+                 configured: this verifier's bundle is updated by hand",
             )
         })?;
         // Serialized so that each delta applies to the bundle it was asked against.
@@ -307,8 +386,13 @@ impl VerifierService {
         if let Some(since) = since {
             request = request.query(&[("since", since)]);
         }
-        let bad_gateway =
-            |e: reqwest::Error| ApiError::new(StatusCode::BAD_GATEWAY, format!("registry: {e}"));
+        let bad_gateway = |e: reqwest::Error| {
+            ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "registry_unavailable",
+                format!("레지스트리에서 번들을 받지 못했습니다 / registry: {e}"),
+            )
+        };
         let bundle = request
             .send()
             .await
@@ -327,21 +411,90 @@ impl VerifierService {
             None => Trust::load(&bundle, anchor),
         })
         .await
-        .map_err(|e| ApiError::internal(format!("refresh task: {e}")))?
+        .map_err(|e| ApiError::internal("refresh task", e))?
         .map_err(|e| match e {
             BundleError::Fork => ApiError::new(
                 StatusCode::CONFLICT,
-                "the registry's new checkpoint is not an extension of the one held: a fork; \
-                 the bundle held is kept",
+                "fork",
+                "레지스트리의 새 체크포인트가 가진 것의 연장이 아닙니다(포크). 가진 번들을 유지합니다 / \
+                 the registry's new checkpoint is not an extension of the one held: a fork; the \
+                 bundle held is kept",
             ),
-            other => ApiError::new(StatusCode::BAD_GATEWAY, other.to_string()),
+            other => ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "bundle_invalid",
+                format!("레지스트리의 번들이 검증되지 않습니다 / the registry's bundle: {other}"),
+            ),
         })?;
         if since != Some(next.size()) {
             tracing::info!(size = next.size(), "trust bundle refreshed");
         }
-        let view = TrustView::of(&next, now(), self.inner.config.max_bundle_age);
+        let view = TrustView::of(&next, now(), self.inner.config.max_bundle_age, self.issuers);
         self.inner.trust.store(Some(Arc::new(next)));
         Ok(view)
+    }
+
+    /// Brings the bundle held past checkpoint size `judged_at`, for a verification judged by
+    /// that bundle that a newer one may judge otherwise. At most one such refresh starts per
+    /// [`CATCH_UP_INTERVAL`], however many verifications ask; the others share it, and one that
+    /// finds the last refresh too recent to have seen its list waits for the interval to pass
+    /// and asks once more. Each waits at most [`CATCH_UP_WAIT`] for a refresh; a refresh keeps
+    /// running if its verification stops waiting. Returns whether a bundle newer than
+    /// `judged_at` is now held. Without a registry: `false` at once.
+    pub async fn catch_up(&self, judged_at: u64) -> bool {
+        if self.inner.config.registry_url.is_none() {
+            return false;
+        }
+        let newer = || {
+            self.inner
+                .trust
+                .load()
+                .as_ref()
+                .is_some_and(|trust| trust.size() > judged_at)
+        };
+        for first in [true, false] {
+            if newer() {
+                return true;
+            }
+            let (mut ended, too_recent) = self.shared_refresh();
+            // Ended, failed or still running past the wait: the bundle held is judged by.
+            let _ = tokio::time::timeout(CATCH_UP_WAIT, ended.wait_for(|&ended| ended)).await;
+            match too_recent {
+                // That refresh may have asked before this credential's list was published.
+                Some(remaining) if first && !newer() => tokio::time::sleep(remaining).await,
+                _ => break,
+            }
+        }
+        newer()
+    }
+
+    /// The refresh to wait for: a new one, unless one started less than [`CATCH_UP_INTERVAL`]
+    /// ago — then that one, and how long until another may start.
+    fn shared_refresh(&self) -> (watch::Receiver<bool>, Option<Duration>) {
+        let mut last = lock(&self.inner.catch_up);
+        if let Some(last) = last.as_ref() {
+            let elapsed = last.started.elapsed();
+            if elapsed < CATCH_UP_INTERVAL {
+                return (last.ended.clone(), Some(CATCH_UP_INTERVAL - elapsed));
+            }
+        }
+        let (tx, ended) = watch::channel(false);
+        *last = Some(CatchUp {
+            started: Instant::now(),
+            ended: ended.clone(),
+        });
+        let service = self.clone();
+        tokio::spawn(async move {
+            match service.refresh().await {
+                Ok(_) => tracing::info!("trust bundle refreshed for a status list it lacked"),
+                Err(e) => tracing::warn!(
+                    code = e.code(),
+                    "refresh for a status list the bundle lacked failed; keeping the bundle held"
+                ),
+            }
+            let _ = tx.send(true);
+        });
+        (ended, None)
     }
 
     /// Opens an OpenID4VP request for a credential of `type_id` with `claims`.
@@ -351,9 +504,18 @@ impl VerifierService {
         claims: &[String],
         now: i64,
     ) -> Result<AuthorizationRequest, ApiError> {
-        let ty = Catalog::builtin()
-            .get(type_id)
-            .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+        let catalog = Catalog::builtin();
+        let ty = catalog.get(type_id).map_err(|_| {
+            let known: Vec<&str> = catalog.iter().map(|ty| ty.id()).collect();
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_type",
+                format!(
+                    "알 수 없는 자격증명 종류입니다 / unknown credential type; known: {}",
+                    known.join(", ")
+                ),
+            )
+        })?;
         let query = DcqlQuery {
             credentials: vec![CredentialQuery {
                 id: "credential".into(),
@@ -386,31 +548,72 @@ impl VerifierService {
         Ok(request)
     }
 
-    /// Judges a wallet's `direct_post` answer to an open request. CPU work: call it off the
-    /// async threads.
-    pub fn online_response(
+    /// Judges a wallet's `direct_post` answer to an open request, off the async threads, and
+    /// records the verdicts (one answer per request). Like [`verify_upload`](Self::verify_upload),
+    /// presentations rejected only for `status_unavailable` are judged once more after catching
+    /// up with the registry.
+    pub async fn online_response(
+        &self,
+        state: String,
+        vp_token: String,
+    ) -> Result<Vec<VerdictView>, ApiError> {
+        let state = Arc::new(state);
+        let vp_token = Arc::new(vp_token);
+        let judge = || {
+            let (state, vp_token) = (state.clone(), vp_token.clone());
+            self.off_thread(move |service| service.judge_answer(&state, &vp_token, now()))
+        };
+        let mut verdicts = judge().await?;
+        if let Some(judged_at) = verdicts.iter().filter_map(awaits_newer_bundle).min()
+            && self.catch_up(judged_at).await
+        {
+            verdicts = judge().await?;
+        }
+        // One answer per request: the first to record its verdicts.
+        let views: Vec<VerdictView> = verdicts.iter().cloned().map(Into::into).collect();
+        match lock(&self.inner.requests).get_mut(state.as_str()) {
+            Some(open) if open.value.verdicts.is_none() => {
+                open.value.verdicts = Some(views.clone());
+            }
+            _ => return Err(state_closed()),
+        }
+        verdicts.iter().for_each(|verdict| self.count(verdict));
+        Ok(views)
+    }
+
+    /// The verdicts on an answer to the open request `state`, not recorded. CPU work.
+    fn judge_answer(
         &self,
         state: &str,
         vp_token: &str,
         now: i64,
-    ) -> Result<Vec<VerdictView>, ApiError> {
-        let answered = || {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "unknown, expired or answered state",
-            )
-        };
+    ) -> Result<Vec<Verdict>, ApiError> {
         let request = lock(&self.inner.requests)
             .get(state)
             .filter(|open| open.expires > now && open.value.verdicts.is_none())
             .map(|open| open.value.request.clone())
-            .ok_or_else(answered)?;
-        let tokens: HashMap<String, Vec<String>> = serde_json::from_str(vp_token)
-            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("vp_token: {e}")))?;
+            .ok_or_else(state_closed)?;
+        // serde's messages quote what they could not read: only the fact is told.
+        let tokens: HashMap<String, Vec<String>> =
+            serde_json::from_str(vp_token).map_err(|_| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_vp_token",
+                    "vp_token을 읽을 수 없습니다: 질의 id마다 프레젠테이션 배열을 담은 JSON 객체여야 \
+                     합니다 / vp_token is not a JSON object mapping each query id to an array of \
+                     presentations",
+                )
+            })?;
         let presentations = tokens
             .get("credential")
             .filter(|p| !p.is_empty())
-            .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "vp_token answers no query"))?;
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_vp_token",
+                    "vp_token이 요청한 질의에 답하지 않습니다 / vp_token answers no query",
+                )
+            })?;
         let trust = self.held()?;
         let verifier = Verifier {
             trust: &trust,
@@ -424,20 +627,10 @@ impl VerifierService {
             }),
             ..self.policy()
         };
-        let verdicts: Vec<Verdict> = presentations
+        Ok(presentations
             .iter()
             .map(|p| verifier.sd_jwt_vc(p, &policy, now))
-            .collect();
-        // One answer per request: the first to record its verdicts.
-        let views: Vec<VerdictView> = verdicts.iter().cloned().map(Into::into).collect();
-        match lock(&self.inner.requests).get_mut(state) {
-            Some(open) if open.value.verdicts.is_none() => {
-                open.value.verdicts = Some(views.clone());
-            }
-            _ => return Err(answered()),
-        }
-        verdicts.iter().for_each(|verdict| self.count(verdict));
-        Ok(views)
+            .collect())
     }
 
     /// The verdicts an open request received, if any yet.
@@ -450,8 +643,35 @@ impl VerifierService {
     /// The trust bundle's freshness and contents; 503 while none is loaded.
     pub fn trust(&self, now: i64) -> Result<TrustView, ApiError> {
         let trust = self.held()?;
-        Ok(TrustView::of(&trust, now, self.inner.config.max_bundle_age))
+        Ok(TrustView::of(
+            &trust,
+            now,
+            self.inner.config.max_bundle_age,
+            self.issuers,
+        ))
     }
+}
+
+/// The checkpoint size a verdict was judged at, when its only blocking reasons are
+/// `status_unavailable` — the one failure a newer bundle may turn around (a status list
+/// published after the bundle).
+fn awaits_newer_bundle(verdict: &Verdict) -> Option<u64> {
+    let blocking = verdict.blocking_codes();
+    let only_status = !blocking.is_empty()
+        && blocking
+            .iter()
+            .all(|&code| code == ReasonCode::StatusUnavailable);
+    only_status
+        .then(|| verdict.freshness.as_ref().map(|f| f.checkpoint_size))
+        .flatten()
+}
+
+fn state_closed() -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "unknown_state",
+        "알 수 없거나 만료되었거나 이미 답한 요청입니다 / unknown, expired or answered state",
+    )
 }
 
 /// The answer to a challenge that is not (or no longer) open.
@@ -475,6 +695,10 @@ pub struct TrustView {
     pub max_age_secs: Option<i64>,
     /// Accredited issuers: name and types.
     pub issuers: Vec<IssuerView>,
+    /// Which issuers are accepted: `accredited` or `also-key-dids` (see [`IssuerPolicy`]).
+    pub issuer_policy: String,
+    /// The same, for a person (Korean, then English).
+    pub issuer_policy_in_words: String,
 }
 
 /// An accredited issuer.
@@ -489,7 +713,7 @@ pub struct IssuerView {
 }
 
 impl TrustView {
-    fn of(trust: &Trust, now: i64, max_age_secs: Option<i64>) -> Self {
+    fn of(trust: &Trust, now: i64, max_age_secs: Option<i64>, issuers: IssuerPolicy) -> Self {
         TrustView {
             freshness: trust.freshness(now),
             max_age_secs,
@@ -503,6 +727,8 @@ impl TrustView {
                     types,
                 })
                 .collect(),
+            issuer_policy: issuers.as_str().to_owned(),
+            issuer_policy_in_words: issuers.describe().to_owned(),
         }
     }
 }
@@ -553,12 +779,12 @@ struct VerifyQuery {
 
 async fn verify(
     State(service): State<VerifierService>,
-    Query(query): Query<VerifyQuery>,
-    body: Bytes,
+    query: Result<Query<VerifyQuery>, QueryRejection>,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<VerdictView>, ApiError> {
-    let verdict = service
-        .off_thread(move |service| service.verify(&body, query.challenge.as_deref(), now()))
-        .await?;
+    let Query(query) = query.map_err(|r| unreadable(r.status(), "?challenge=<id>"))?;
+    let body = body.map_err(|r| unreadable(r.status(), "the presented credential"))?;
+    let verdict = service.verify_upload(body, query.challenge).await?;
     tracing::info!(decision = ?verdict.decision, codes = ?verdict.blocking_codes(), "verified");
     Ok(Json(verdict.into()))
 }
@@ -574,7 +800,7 @@ struct ChallengeView {
 async fn new_challenge(State(service): State<VerifierService>) -> Result<Response, ApiError> {
     let (id, request) = service.challenge(now())?;
     let text = request.to_qr_text();
-    let svg = dojang_core::qr::to_svg(&text).map_err(|e| ApiError::internal(e.to_string()))?;
+    let svg = dojang_core::qr::to_svg(&text).map_err(|e| ApiError::internal("challenge QR", e))?;
     Ok(Json(ChallengeView {
         id,
         text,
@@ -609,11 +835,17 @@ struct RequestView {
 
 async fn new_request(
     State(service): State<VerifierService>,
-    Json(body): Json<NewRequest>,
+    body: Result<Json<NewRequest>, JsonRejection>,
 ) -> Result<Json<RequestView>, ApiError> {
+    let Json(body) = body.map_err(|r| {
+        unreadable(
+            r.status(),
+            r#"a JSON object {"type": "<type id>", "claims": ["<claim>", …]}"#,
+        )
+    })?;
     let request = service.online_request(&body.type_id, &body.claims, now())?;
     let uri = request.to_uri();
-    let svg = dojang_core::qr::to_svg(&uri).map_err(|e| ApiError::internal(e.to_string()))?;
+    let svg = dojang_core::qr::to_svg(&uri).map_err(|e| ApiError::internal("request QR", e))?;
     Ok(Json(RequestView {
         state: request.state.unwrap_or_default(),
         uri,
@@ -623,12 +855,14 @@ async fn new_request(
 
 async fn request_result(
     State(service): State<VerifierService>,
-    Path(state): Path<String>,
+    state: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
+    let Path(state) = state.map_err(|r| unreadable(r.status(), "a request's state"))?;
     match service.online_result(&state) {
         None => Err(ApiError::new(
             StatusCode::NOT_FOUND,
-            "unknown or expired request",
+            "unknown_request",
+            "알 수 없거나 만료된 요청입니다 / unknown or expired request",
         )),
         Some(None) => Ok(Json(serde_json::json!({"status": "pending"})).into_response()),
         Some(Some(verdicts)) => Ok(Json(
@@ -646,40 +880,87 @@ struct DirectPost {
 
 async fn response(
     State(service): State<VerifierService>,
-    Form(form): Form<DirectPost>,
+    form: Result<Form<DirectPost>, FormRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let verdicts = service
-        .off_thread(move |service| service.online_response(&form.state, &form.vp_token, now()))
-        .await?;
+    let Form(form) = form.map_err(|r| {
+        unreadable(
+            r.status(),
+            "an application/x-www-form-urlencoded body with vp_token and state",
+        )
+    })?;
+    let verdicts = service.online_response(form.state, form.vp_token).await?;
     let accepted = verdicts.iter().all(|v| v.verdict.is_accepted());
     tracing::info!(accepted, "OpenID4VP answer judged");
     Ok(Json(serde_json::json!({})))
 }
 
-/// An API error: a status and a message, as `{"error": …}`.
+/// An API error: a status, a stable code and a message for people, as
+/// `{"error": "<code>", "message": "…"}`. The message is fixed text (with, at most, what the
+/// registry answered): never a piece of the request.
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
-    message: String,
+    code: &'static str,
+    message: Cow<'static, str>,
 }
 
 impl ApiError {
-    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
         ApiError {
             status,
+            code,
             message: message.into(),
         }
     }
 
-    fn internal(message: String) -> Self {
-        tracing::error!(%message, "internal error");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+    /// A failure of ours, logged (never with request data); the client is told only that.
+    fn internal(what: &'static str, error: impl std::fmt::Display) -> Self {
+        tracing::error!(what, %error, "internal error");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "내부 오류 / internal error",
+        )
     }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The stable code (`no_bundle`, `busy`, `bad_request`, `too_large`, `unknown_state`,
+    /// `invalid_vp_token`, `unknown_type`, `unknown_request`, `no_registry`,
+    /// `registry_unavailable`, `bundle_invalid`, `fork`, `internal`).
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+}
+
+/// A request an extractor could not read. axum's own rejection text quotes what it failed on,
+/// so only its status is kept; the message says what was `expected`.
+fn unreadable(status: StatusCode, expected: &'static str) -> ApiError {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::new(
+            status,
+            "too_large",
+            "요청이 너무 큽니다 / the request body is too large",
+        );
+    }
+    let status = if status.is_client_error() {
+        status
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    ApiError::new(
+        status,
+        "bad_request",
+        format!("요청을 읽을 수 없습니다 / the request could not be read; expected {expected}"),
+    )
 }
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.status, self.message)
+        write!(f, "{} {}: {}", self.status, self.code, self.message)
     }
 }
 
@@ -689,7 +970,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (
             self.status,
-            Json(serde_json::json!({"error": self.message})),
+            Json(serde_json::json!({"error": self.code, "message": self.message})),
         )
             .into_response()
     }
@@ -703,7 +984,7 @@ fn now() -> i64 {
 
 fn random_id() -> Result<String, ApiError> {
     let mut bytes = [0u8; 16];
-    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| ApiError::internal("random".into()))?;
+    aws_lc_rs::rand::fill(&mut bytes).map_err(|e| ApiError::internal("random", e))?;
     Ok(dojang_core::b64::encode(bytes))
 }
 

@@ -9,8 +9,12 @@
 //! [`ReasonKind::Unchecked`](dojang_core::verdict::ReasonKind::Unchecked), so "could not check"
 //! never reads as "valid".
 //!
+//! Which issuers are accepted is an explicit [`IssuerPolicy`], the same for every format:
+//! registry-accredited only (the default), or also key-DID issuers from other systems
+//! (`did:key`, `did:jwk`), signature-checked and reported as not accredited.
+//!
 //! Verification never touches the network and never panics on input; every failure becomes a
-//! stable reason code.
+//! stable reason code, and no reason's detail repeats the input.
 #![forbid(unsafe_code)]
 
 pub mod di;
@@ -22,14 +26,94 @@ use dojang_core::compact::{self, Challenge};
 use dojang_core::did::Did;
 use dojang_core::key::PublicKey;
 use dojang_core::sd_jwt::vc;
-use dojang_core::sd_jwt::{ExpectedKeyBinding, IssuerKeyError, IssuerKeyResolver, VerifyOptions};
+use dojang_core::sd_jwt::{
+    ExpectedKeyBinding, IssuerKeyError, IssuerKeyResolver, OfflineDids, VerifyOptions,
+};
 use dojang_core::status::StatusListReference;
 use dojang_core::verdict::{IssuerInfo, ReasonCode, Verdict};
 use dojang_registry::state::{Accreditation, KeyHistoryError, LedgerState};
 use dojang_schemas::Catalog;
 
+use input::Echoes;
 pub use input::Presented;
 pub use trust::{StatusLookup, Trust};
+
+/// Which issuers a verifier accepts. Every format — QR, SD-JWT VC, Data Integrity — follows
+/// the same rule.
+///
+/// An issuer the registry carries is judged by the registry: its key as of issuance, its
+/// accreditation for the type, its status lists. An issuer named by a *key DID* (`did:key`,
+/// `did:jwk`: a DID that is a public key, resolved offline from the identifier itself) is
+/// outside the registry — a badge from another system, say. Its signature is always checked
+/// with the key its DID names; whether the credential is then accepted is this policy's call,
+/// and an accepted one always carries the reason
+/// [`issuer_not_in_registry`](ReasonCode::IssuerNotInRegistry), never reading as accredited.
+/// Any other issuer the bundle lacks (`did:web`, a `did:dojang` no one accredited, a URL) is
+/// `issuer_unknown` under both policies: nothing offline says which key speaks for it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum IssuerPolicy {
+    /// Only issuers the registry accredits for the credential's type (the default).
+    #[default]
+    Accredited,
+    /// Also issuers named by a key DID outside the registry: signature checked, verdict
+    /// accepted with the non-blocking reason `issuer_not_in_registry` (and, when the credential
+    /// names a status list, `status_not_checked`: the registry carries no lists for them).
+    AlsoKeyDids,
+}
+
+impl IssuerPolicy {
+    /// Every policy, in the order the CLI lists them.
+    pub const ALL: [IssuerPolicy; 2] = [IssuerPolicy::Accredited, IssuerPolicy::AlsoKeyDids];
+
+    /// The stable name, as the CLI (`--issuers`) and the service's JSON spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IssuerPolicy::Accredited => "accredited",
+            IssuerPolicy::AlsoKeyDids => "also-key-dids",
+        }
+    }
+
+    /// What it means, for a person (Korean, then English).
+    pub fn describe(self) -> &'static str {
+        match self {
+            IssuerPolicy::Accredited => {
+                "등록부에서 인정된 발급자만 받습니다 / only issuers accredited in the registry"
+            }
+            IssuerPolicy::AlsoKeyDids => {
+                "등록부에서 인정된 발급자와, 등록부 밖의 did:key·did:jwk 발급자도 받습니다(서명만 확인, \
+                 '인정되지 않은 발급자'로 표시) / issuers accredited in the registry, and also did:key and \
+                 did:jwk issuers outside it (signature checked, shown as not accredited)"
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for IssuerPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for IssuerPolicy {
+    type Err = UnknownIssuerPolicy;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        IssuerPolicy::ALL
+            .into_iter()
+            .find(|policy| policy.as_str() == text)
+            .ok_or(UnknownIssuerPolicy)
+    }
+}
+
+/// A name that is not an [`IssuerPolicy`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("unknown issuer policy: use `accredited` or `also-key-dids`")]
+pub struct UnknownIssuerPolicy;
+
+/// Whether `did` is a key DID: a public key written as a DID, resolved offline.
+pub fn is_key_did(did: &Did) -> bool {
+    matches!(did.method(), "key" | "jwk")
+}
 
 /// What the verifier requires.
 #[derive(Debug, Clone, Copy)]
@@ -50,6 +134,8 @@ pub struct Policy<'a> {
     pub max_bundle_age: Option<i64>,
     /// Witness cosignatures the bundle's checkpoint must carry.
     pub min_witnesses: usize,
+    /// Which issuers are accepted: see [`IssuerPolicy`].
+    pub issuers: IssuerPolicy,
 }
 
 /// The default maximum bundle age: one day.
@@ -65,6 +151,7 @@ impl Default for Policy<'_> {
             require_trust_checks: true,
             max_bundle_age: Some(DEFAULT_MAX_BUNDLE_AGE),
             min_witnesses: 0,
+            issuers: IssuerPolicy::default(),
         }
     }
 }
@@ -80,12 +167,16 @@ pub struct Verifier<'a> {
 
 impl Verifier<'_> {
     /// Verifies whatever was presented: see [`Presented::detect`].
+    ///
+    /// A verdict's reasons never repeat the input: what a parser quotes from it is cut from
+    /// the detail (see `input::Echoes`), and the trust decisions name no input value, so a
+    /// verdict can be shown and logged.
     pub fn verify(&self, input: &[u8], policy: &Policy<'_>, now: i64) -> Verdict {
         match Presented::detect(input) {
             Ok(Presented::QrPayload(payload)) => self.qr(&payload, policy, now),
             Ok(Presented::SdJwt(text)) => self.sd_jwt_vc(&text, policy, now),
             Ok(Presented::DataIntegrity(text)) => self.data_integrity(&text, policy, now),
-            Err((code, detail)) => self.rejected(now, code, detail),
+            Err((code, detail)) => self.rejected(now, code, Echoes::of_input(input).scrub(&detail)),
         }
     }
 
@@ -97,18 +188,22 @@ impl Verifier<'_> {
             window: policy.window,
             challenge: policy.challenge,
         };
-        match compact::verify(presentation, self.trust, &options) {
+        match compact::verify(presentation, &IssuerKeys(self.trust), &options) {
             Ok(verified) => self.judge(
                 Verified {
                     issuer: &verified.issuer,
                     vct: &verified.vct,
                     status: verified.status.as_ref(),
+                    unread_status: false,
                     claims: verified.claims,
                 },
                 policy,
                 now,
             ),
-            Err(e) => self.rejected(now, (&e).into(), e.to_string()),
+            Err(e) => {
+                let detail = Echoes::of_payload(presentation).scrub(&e.to_string());
+                self.rejected(now, (&e).into(), detail)
+            }
         }
     }
 
@@ -119,44 +214,71 @@ impl Verifier<'_> {
             leeway: policy.leeway,
             key_binding: policy.key_binding,
         };
-        match vc::verify(presentation, self.trust, &options) {
+        match vc::verify(presentation, &IssuerKeys(self.trust), &options) {
             Ok(verified) => self.judge(
                 Verified {
                     issuer: &verified.issuer,
                     vct: &verified.vct,
                     status: verified.status.as_ref(),
+                    unread_status: false,
                     claims: verified.claims,
                 },
                 policy,
                 now,
             ),
-            Err(e) => self.rejected(now, (&e).into(), e.to_string()),
+            Err(e) => {
+                let detail = Echoes::of_jwt(presentation).scrub(&e.to_string());
+                self.rejected(now, (&e).into(), detail)
+            }
         }
     }
 
     /// Verifies a W3C Data Integrity credential (eddsa-rdfc-2022, ecdsa-rdfc-2019).
+    ///
+    /// Its proof is made with a `did:key`, so its issuer is always a key DID outside the
+    /// registry: accepted only under [`IssuerPolicy::AlsoKeyDids`], and then only when the
+    /// credential's `issuer` is that DID. A URL issuer cannot be tied to the proof's key
+    /// offline: `issuer_unknown`, whatever the policy.
     pub fn data_integrity(&self, document: &str, policy: &Policy<'_>, now: i64) -> Verdict {
+        let echoes = || Echoes::of_text(document);
         let verified = match di::verify(document) {
             Ok(verified) => verified,
-            Err(e) => return self.rejected(now, e.reason_code(), e.to_string()),
+            Err(e) => {
+                return self.rejected(now, e.reason_code(), echoes().scrub(&e.to_string()));
+            }
         };
         if let Some((code, detail)) = di::judge(&verified, now, policy.leeway) {
-            return self.rejected(now, code, detail);
+            return self.rejected(now, code, echoes().scrub(&detail));
         }
-        // The accredited party is the key's controller: a URL issuer cannot be tied to a key
-        // offline, a DID issuer was checked to be that controller.
+        // The accountable party is the key's controller: a DID issuer was checked to be it.
         let ty = verified.most_specific_type().to_owned();
         let signer = verified.signer().to_owned();
-        self.judge(
+        let url_issuer = verified.issuer != signer;
+        // A W3C `credentialStatus` names a list the trust bundle cannot hold.
+        let unread_status = serde_json::from_str::<serde_json::Value>(document)
+            .ok()
+            .is_some_and(|doc| doc.get("credentialStatus").is_some());
+        let mut verdict = self.judge(
             Verified {
                 issuer: &signer,
                 vct: &ty,
                 status: None,
+                unread_status,
                 claims: verified.claims,
             },
             policy,
             now,
-        )
+        );
+        if url_issuer {
+            verdict.unchecked(
+                ReasonCode::IssuerUnknown,
+                policy.require_trust_checks,
+                "발급자가 DID가 아닌 URL이어서 오프라인으로는 서명한 키와 연결할 수 없습니다 / the \
+                 credential names a URL, not a DID, as its issuer: offline, that URL cannot be tied \
+                 to the key that signed it",
+            );
+        }
+        verdict
     }
 
     fn with_freshness(&self, mut verdict: Verdict, now: i64) -> Verdict {
@@ -207,34 +329,59 @@ impl Verifier<'_> {
         }
 
         let state = self.trust.state();
+        // An issuer outside the registry: a key DID (the only kind whose key could be found
+        // without the bundle). Accepted only when the policy says so, and never as accredited.
+        let mut outside = None;
         match Did::parse(verified.issuer) {
-            // An issuer from another system (a Data Integrity credential signed with a
-            // `did:key`): the registry cannot speak for it either way.
-            Ok(did) if state.did(&did).is_none() => verdict.unchecked(
-                ReasonCode::AccreditationNotChecked,
-                policy.require_trust_checks,
-                format!("{did} is not in the registry: its accreditation cannot be checked"),
-            ),
+            Ok(did) if state.did(&did).is_none() => {
+                let accepted = policy.issuers == IssuerPolicy::AlsoKeyDids && is_key_did(&did);
+                outside = Some(accepted);
+                let detail = if accepted {
+                    "등록부 밖의 발급자(did:key·did:jwk)입니다. 서명은 그 DID가 가리키는 키로 \
+                     확인했지만, 아무도 이 발급자를 인정하지 않았습니다 / the issuer is a key DID \
+                     outside the registry: its signature was checked with the key the DID names, \
+                     but no one accredited it"
+                } else {
+                    "등록부 밖의 발급자(did:key·did:jwk)입니다. 이 검증기는 등록부에서 인정된 \
+                     발급자만 받습니다 / the issuer is a key DID outside the registry; this verifier \
+                     accepts only issuers the registry accredits (policy `also-key-dids` also \
+                     accepts such issuers, shown as not accredited)"
+                };
+                verdict.unchecked(
+                    ReasonCode::IssuerNotInRegistry,
+                    policy.require_trust_checks && !accepted,
+                    detail,
+                );
+            }
             Ok(did) => match state.accreditation(&did, ty) {
                 Accreditation::Accredited { name, .. } => issuer.name = Some(name),
                 Accreditation::Withdrawn => verdict.invalid(
                     ReasonCode::AccreditationWithdrawn,
-                    format!("the issuer's accreditation for `{ty}` was withdrawn"),
+                    "the issuer's accreditation for this credential type was withdrawn",
                 ),
                 Accreditation::NotAccredited => verdict.invalid(
                     ReasonCode::IssuerNotAccreditedForType,
-                    format!("the issuer is not accredited for `{ty}` in the registry"),
+                    "the issuer is not accredited for this credential type in the registry",
                 ),
             },
             Err(_) => verdict.invalid(
                 ReasonCode::IssuerNotAccreditedForType,
-                format!("the issuer `{}` is not a DID", verified.issuer),
+                "the issuer is not a DID",
             ),
         }
         verdict.issuer = Some(issuer);
 
-        if let Some(reference) = verified.status {
-            match self.trust.status(verified.issuer, reference, now) {
+        match (outside, verified.status) {
+            (Some(accepted), status) if status.is_some() || verified.unread_status => verdict
+                .unchecked(
+                    ReasonCode::StatusNotChecked,
+                    policy.require_trust_checks && !accepted,
+                    "등록부는 인정된 발급자의 상태 목록만 싣습니다. 이 발급자의 폐지 여부는 \
+                     오프라인으로 확인할 수 없습니다 / the registry carries status lists only for \
+                     issuers it accredits: whether this one revoked the credential cannot be checked \
+                     offline",
+                ),
+            (None, Some(reference)) => match self.trust.status(verified.issuer, reference, now) {
                 StatusLookup::Known(status) => {
                     if let Some(code) = status_reason(status) {
                         verdict.invalid(
@@ -243,14 +390,56 @@ impl Verifier<'_> {
                         );
                     }
                 }
+                StatusLookup::Missing => verdict.unchecked(
+                    ReasonCode::StatusUnavailable,
+                    policy.require_trust_checks,
+                    format!(
+                        "신뢰 번들(체크포인트 {size})에 이 자격증명의 상태 목록이 없습니다. 번들보다 \
+                         나중에 게시된 목록일 수 있으니, 번들을 갱신한 뒤 다시 확인하세요 / the trust \
+                         bundle (checkpoint {size}) has no status list for this credential: the list \
+                         may be newer than the bundle; refresh the bundle and verify again",
+                        size = freshness.checkpoint_size
+                    ),
+                ),
                 StatusLookup::Unavailable(why) => verdict.unchecked(
                     ReasonCode::StatusUnavailable,
                     policy.require_trust_checks,
                     why,
                 ),
-            }
+            },
+            (None, None) if verified.unread_status => verdict.unchecked(
+                ReasonCode::StatusNotChecked,
+                policy.require_trust_checks,
+                "the credential's status is not of a kind the trust bundle carries",
+            ),
+            _ => {}
         }
         verdict
+    }
+}
+
+/// Issuer keys: the bundle's key histories, and for a key DID the bundle does not carry, the
+/// key the DID names — its signature is checked either way, and [`Verifier::judge`] applies the
+/// [`IssuerPolicy`]. Any other issuer the bundle lacks stays unknown.
+struct IssuerKeys<'a>(&'a Trust);
+
+impl IssuerKeyResolver for IssuerKeys<'_> {
+    fn issuer_key(
+        &self,
+        issuer: Option<&str>,
+        kid: Option<&str>,
+        issued_at: Option<i64>,
+    ) -> Result<PublicKey, IssuerKeyError> {
+        match self.0.issuer_key(issuer, kid, issued_at) {
+            Err(IssuerKeyError::UnknownIssuer { .. })
+                if issuer
+                    .and_then(|issuer| Did::parse(issuer).ok())
+                    .is_some_and(|did| is_key_did(&did)) =>
+            {
+                OfflineDids.issuer_key(issuer, kid, issued_at)
+            }
+            found => found,
+        }
     }
 }
 
@@ -259,6 +448,8 @@ struct Verified<'a> {
     issuer: &'a str,
     vct: &'a str,
     status: Option<&'a StatusListReference>,
+    /// A status the bundle cannot look up (a Data Integrity `credentialStatus`).
+    unread_status: bool,
     claims: serde_json::Map<String, serde_json::Value>,
 }
 

@@ -41,8 +41,11 @@ struct HeldList {
 pub enum StatusLookup {
     /// The list says this.
     Known(TokenStatus),
-    /// The status cannot be known offline: no list for the URI, a list of another issuer, a
-    /// bad or expired token, an index beyond the list.
+    /// The bundle has no list with this URI: one published after the bundle's checkpoint (an
+    /// issuer's first credential on a new list), or none at all. A newer bundle may know it.
+    Missing,
+    /// The status cannot be known offline: a list of another issuer, a bad or expired token, an
+    /// index beyond the list.
     Unavailable(String),
 }
 
@@ -114,20 +117,21 @@ impl Trust {
         }
     }
 
-    /// The status of the credential `reference` names, issued by `issuer`.
+    /// The status of the credential `reference` names, issued by `issuer`. The reasons given
+    /// do not repeat the list's URI: it is the credential's own data.
     pub fn status(&self, issuer: &str, reference: &StatusListReference, now: i64) -> StatusLookup {
         let unavailable = |why: String| StatusLookup::Unavailable(why);
         let Some(held) = self.lists.get(&reference.uri) else {
-            return unavailable(format!("the bundle has no status list `{}`", reference.uri));
+            return StatusLookup::Missing;
         };
         if held.issuer.as_str() != issuer {
-            return unavailable(format!(
-                "status list `{}` belongs to another issuer",
-                reference.uri
-            ));
+            return unavailable("the credential's status list belongs to another issuer".into());
         }
         if let Some(exp) = held.exp.filter(|&exp| exp <= now) {
-            return unavailable(format!("status list `{}` expired at {exp}", reference.uri));
+            return unavailable(format!(
+                "the bundle's copy of the credential's status list expired at {exp}; refresh the \
+                 bundle"
+            ));
         }
         let list = match &held.list {
             Ok(list) => list,
@@ -139,8 +143,9 @@ impl Trust {
         {
             Some(status) => StatusLookup::Known(status),
             None => unavailable(format!(
-                "index {} is beyond status list `{}`",
-                reference.idx, reference.uri
+                "index {} is beyond the credential's status list ({} entries)",
+                reference.idx,
+                list.len()
             )),
         }
     }
@@ -169,7 +174,8 @@ fn decode_list(
     state: &LedgerState,
     record: &StatusListRecord,
 ) -> Result<(TokenStatusList, Option<i64>), String> {
-    let bad = |e: &dyn std::fmt::Display| format!("status list `{}`: {e}", record.uri);
+    // Not naming the URI: a verdict quoting this would repeat the credential's own reference.
+    let bad = |e: &dyn std::fmt::Display| format!("the issuer's published status list: {e}");
     let jws = Jws::parse(&record.token).map_err(|e| bad(&e))?;
     let key = state
         .assertion_key_at(

@@ -284,7 +284,8 @@ async fn without_a_bundle_verification_answers_503_until_a_refresh() {
 
     let (status, body) = w.post(format!("{base}/api/verify"), w.shown(3)).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
-    let error = body["error"].as_str().unwrap();
+    assert_eq!(body["error"], "no_bundle");
+    let error = body["message"].as_str().unwrap();
     assert!(error.contains("no trust bundle loaded yet"), "{error}");
     assert!(error.contains("신뢰 번들"), "{error}");
     let (status, _) = w.get(format!("{base}/api/trust")).await;
@@ -305,7 +306,8 @@ async fn past_the_limit_of_concurrent_checks_verification_answers_503() {
     let base = served.base.clone();
     let (status, body) = w.post(format!("{base}/api/verify"), w.shown(3)).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
-    let error = body["error"].as_str().unwrap();
+    assert_eq!(body["error"], "busy");
+    let error = body["message"].as_str().unwrap();
     assert!(
         error.contains("too many verifications in progress"),
         "{error}"

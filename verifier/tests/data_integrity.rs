@@ -1,5 +1,6 @@
 //! Data Integrity verification against the W3C test vectors
-//! (w3c/vc-di-eddsa and w3c/vc-di-ecdsa `TestVectors/`).
+//! (w3c/vc-di-eddsa and w3c/vc-di-ecdsa `TestVectors/`), and the VCDM 2.0 data model on that
+//! path (`core/tests/data/vcdm2/`).
 //!
 //! The vectors folder is `$DOJANG_VECTORS_DIR` or `../../shared/vectors`
 //! relative to this crate; when it is absent each test says so and passes.
@@ -13,8 +14,9 @@ use std::time::Instant;
 
 mod common;
 
+use dojang_core::credential::{DocumentKind, Rule};
 use dojang_core::verdict::ReasonCode;
-use dojang_verifier::di::{DiError, looks_like_data_integrity, verify};
+use dojang_verifier::di::{DiError, looks_like_data_integrity, validate, verify};
 use serde_json::{Value, json};
 
 /// A signed vector that must verify.
@@ -771,9 +773,11 @@ fn vcdm_v1_credential_verifies_and_reports_its_dates() {
 }
 
 // 5. Through the verifier with a trust bundle: a credential from another system verifies, but
-// its did:key signer is not in the registry, so accreditation is "not checked" — blocking by
-// default, a note when the verifier's policy allows issuers outside the registry. A tampered
-// one, or one whose DID issuer is not the key's controller, is `signature_invalid`.
+// its did:key signer is not in the registry (`issuer_not_in_registry`) and its URL issuer cannot
+// be tied to that key offline (`issuer_unknown`) — both blocking by default, notes when the
+// policy does not require trust checks. A tampered one, or one whose DID issuer is not the key's
+// controller, is `signature_invalid`. (Key-DID issuers under each issuer policy:
+// `issuer_policy.rs`.)
 #[tokio::test]
 async fn the_verifier_judges_data_integrity_credentials_against_the_bundle() {
     let Some(dir) = vectors_dir() else { return };
@@ -793,7 +797,18 @@ async fn the_verifier_judges_data_integrity_credentials_against_the_bundle() {
         let verdict = verifier.verify(text.as_bytes(), &Default::default(), at);
         assert_eq!(
             verdict.blocking_codes(),
-            vec![ReasonCode::AccreditationNotChecked],
+            vec![ReasonCode::IssuerNotInRegistry, ReasonCode::IssuerUnknown],
+            "{verdict:#?}"
+        );
+        // Not even the policy that accepts key-DID issuers accepts a URL issuer.
+        let also_key_dids = dojang_verifier::Policy {
+            issuers: dojang_verifier::IssuerPolicy::AlsoKeyDids,
+            ..Default::default()
+        };
+        let verdict = verifier.verify(text.as_bytes(), &also_key_dids, at);
+        assert_eq!(
+            verdict.blocking_codes(),
+            vec![ReasonCode::IssuerUnknown],
             "{verdict:#?}"
         );
         let verdict = verifier.verify(text.as_bytes(), &open, at);
@@ -818,4 +833,171 @@ async fn the_verifier_judges_data_integrity_credentials_against_the_bundle() {
     let verdict = verifier.verify(text.as_bytes(), &open, at);
     assert_eq!(verdict.blocking_codes(), vec![ReasonCode::SignatureInvalid]);
     assert!(verdict.reasons[0].detail.contains("not by the issuer"));
+}
+
+// 6. The VCDM 2.0 data model: every rule's valid and invalid document through `di::validate`
+// (the JSON-LD rules included), and on the verify path, before the proof counts.
+
+/// `(rule, folder)` for each `core/tests/data/vcdm2/<rule>/`.
+fn vcdm2_pairs() -> Vec<(Rule, PathBuf)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/data/vcdm2");
+    let mut pairs: Vec<(Rule, PathBuf)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_dir())
+        .map(|path| {
+            let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+            (Rule::from_id(&format!("vcdm2.{name}")).unwrap(), path)
+        })
+        .collect();
+    pairs.sort_by_key(|(rule, _)| rule.id());
+    assert_eq!(pairs.len(), Rule::ALL.len());
+    pairs
+}
+
+fn read_json(path: &Path) -> Value {
+    parse(&std::fs::read_to_string(path).unwrap())
+}
+
+#[test]
+fn every_vcdm2_rule_is_checked_json_ld_included() {
+    for (rule, dir) in vcdm2_pairs() {
+        let valid = read_json(&dir.join("valid.json"));
+        if let Err(violation) = validate(&valid) {
+            panic!("{}: valid.json breaks {violation}", rule.id());
+        }
+        let invalid = read_json(&dir.join("invalid.json"));
+        match validate(&invalid) {
+            Err(violation) => assert_eq!(violation.rule, rule, "{}: {violation}", rule.id()),
+            Ok(kind) => panic!("{}: invalid.json passed as {kind:?}", rule.id()),
+        }
+    }
+}
+
+#[test]
+fn json_ld_rules_say_what_they_found() {
+    let undefined = json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": "did:example:12345678",
+        "credentialSubject": {"favoriteCheese": "Gouda"}
+    });
+    let violation = validate(&undefined).unwrap_err();
+    assert_eq!(violation.rule, Rule::TermsDefined);
+    assert_eq!(
+        violation.found.as_deref(),
+        Some("`favoriteCheese` is not defined")
+    );
+
+    // A context that is not bundled is not fetched: the document cannot be processed.
+    let mut unknown = undefined.clone();
+    unknown["@context"] = json!([
+        "https://www.w3.org/ns/credentials/v2",
+        "https://example.org/unknown-context/v1"
+    ]);
+    let violation = validate(&unknown).unwrap_err();
+    assert_eq!(violation.rule, Rule::ContextProcessable);
+    assert!(
+        violation
+            .found
+            .unwrap()
+            .contains("https://example.org/unknown-context/v1")
+    );
+
+    // The undefined-terms context (bundled) defines whatever the others do not.
+    let mut declared = undefined;
+    declared["@context"] = json!([
+        "https://www.w3.org/ns/credentials/v2",
+        "https://www.w3.org/ns/credentials/undefined-terms/v2"
+    ]);
+    assert_eq!(validate(&declared), Ok(DocumentKind::Credential));
+}
+
+/// The signed vectors keep every rule, and so does each W3C vector without its proof.
+#[test]
+fn the_signed_vectors_keep_the_data_model() {
+    let Some(dir) = vectors_dir() else { return };
+    for v in &SIGNED {
+        let mut doc = parse(&read(&dir, v.path));
+        assert_eq!(validate(&doc), Ok(DocumentKind::Credential), "{}", v.path);
+        doc.as_object_mut().unwrap().remove("proof");
+        assert_eq!(validate(&doc), Ok(DocumentKind::Credential), "{}", v.path);
+    }
+}
+
+/// A signed VCDM 2.0 credential that breaks a structural rule is refused, naming the rule,
+/// whether or not its proof would verify.
+#[test]
+fn a_signed_credential_breaking_the_data_model_is_refused() {
+    let Some(dir) = vectors_dir() else { return };
+    let base = first_signed(&dir);
+    for (mutate, rule) in [
+        (
+            Box::new(|doc: &mut Value| doc["credentialSubject"] = json!({}))
+                as Box<dyn Fn(&mut Value)>,
+            Rule::CredentialSubjectNonEmpty,
+        ),
+        (
+            Box::new(|doc: &mut Value| doc["id"] = json!(["urn:uuid:1", "urn:uuid:2"])),
+            Rule::IdSingle,
+        ),
+        (
+            Box::new(|doc: &mut Value| doc["validFrom"] = json!("2023-01-01T00:00:00")),
+            Rule::ValidFromDateTime,
+        ),
+        (
+            Box::new(|doc: &mut Value| doc["name"] = json!({"@value": "Alumni", "x": 1})),
+            Rule::LanguageValue,
+        ),
+        (
+            Box::new(|doc: &mut Value| {
+                doc["credentialStatus"] = json!({"id": "https://vc.example/status/1#3"});
+            }),
+            Rule::CredentialStatusType,
+        ),
+    ] {
+        let mut doc = base.clone();
+        mutate(&mut doc);
+        let result = verify(&doc.to_string());
+        match &result {
+            Err(e @ DiError::DataModel(violation)) => {
+                assert_eq!(violation.rule, rule, "{violation}");
+                assert_eq!(e.reason_code(), ReasonCode::MalformedCredential);
+                assert!(e.to_string().contains(rule.id()), "{e}");
+            }
+            other => panic!("{}: {other:?}", rule.id()),
+        }
+    }
+
+    // Signed as it is: the proof verifies, the credential is still refused.
+    let mut unsigned = base.clone();
+    unsigned.as_object_mut().unwrap().remove("proof");
+    unsigned["validUntil"] = json!("2022-01-01T00:00:00Z");
+    let signed = sign_eddsa(&dir, unsigned, "2023-02-24T23:36:38Z");
+    assert!(matches!(
+        verify(&signed),
+        Err(DiError::DataModel(v)) if v.rule == Rule::ValidityOrder
+    ));
+}
+
+/// A term no context defines breaks the JSON-LD rules: `ssi`'s expansion refuses it before any
+/// signature is checked, and the error names the rule.
+#[test]
+fn an_undefined_term_is_named() {
+    let Some(dir) = vectors_dir() else { return };
+    // The "employ" vectors' contexts have no `@vocab`: every term must be defined.
+    let mut doc = parse(&read(&dir, SIGNED[1].path));
+    doc["credentialSubject"]["favoriteCheese"] = json!("Gouda");
+    let result = verify(&doc.to_string());
+    assert!(
+        matches!(&result, Err(DiError::DataModel(v)) if v.rule == Rule::TermsDefined),
+        "{result:?}"
+    );
+    let mut doc = parse(&read(&dir, SIGNED[1].path));
+    doc["type"] = json!(["VerifiableCredential", "UndefinedCredentialType"]);
+    let result = verify(&doc.to_string());
+    assert!(
+        matches!(&result, Err(DiError::DataModel(v)) if v.rule == Rule::TermsDefined),
+        "{result:?}"
+    );
 }

@@ -56,7 +56,8 @@ try {
   // judges offline.
   await page.goto(`${base}/verifier/`);
   await page.click("#refresh-btn");
-  await page.waitForFunction(() => document.getElementById("refresh-status").textContent === "up to date");
+  // A selector, not a polled function: the page's CSP forbids the eval Playwright polls with.
+  await page.locator("#refresh-status", { hasText: "up to date" }).waitFor();
   log("verified", await verify());
 
   // The office revokes it.
@@ -69,7 +70,8 @@ try {
   // The counter refreshes its bundle; the same presentation is now rejected.
   await page.goto(`${base}/verifier/`);
   await page.click("#refresh-btn");
-  await page.waitForFunction(() => document.getElementById("refresh-status").textContent === "up to date");
+  // A selector, not a polled function: the page's CSP forbids the eval Playwright polls with.
+  await page.locator("#refresh-status", { hasText: "up to date" }).waitFor();
   log("refreshed", { freshness: await page.textContent("#freshness") });
   log("verified-again", await verify());
 } finally {

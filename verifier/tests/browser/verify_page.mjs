@@ -14,7 +14,9 @@ try {
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
   await page.goto(url);
-  await page.waitForFunction(() => document.getElementById("freshness").textContent.includes("checkpoint size"));
+  // The freshness line is a <span> once the bundle's summary has loaded. (A selector, not a
+  // polled function: the page's CSP forbids the eval Playwright polls functions with.)
+  await page.waitForSelector("#freshness span");
   console.log(JSON.stringify({ freshness: await page.textContent("#freshness") }));
   for (const file of images) {
     const before = await page.getAttribute("#result", "data-decision");
