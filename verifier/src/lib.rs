@@ -582,7 +582,7 @@ pub(crate) fn ledger_key(
         Some(iat) => {
             let start = u64::try_from(iat).unwrap_or(0).saturating_mul(1000);
             state
-                .assertion_method_at(&did, kid, start + 999)
+                .assertion_method_at(&did, kid, start.saturating_add(999))
                 .or_else(|_| state.assertion_method_at(&did, kid, start))
         }
     }
