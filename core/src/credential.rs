@@ -310,15 +310,7 @@ impl Credential {
         let mut take = |name: &str| properties.remove(name);
         let context = OneOrMany::from_value(&take("@context")?);
         let id = take("id").and_then(|v| v.as_str().map(str::to_owned));
-        let types = match take("type")? {
-            Value::Array(items) => OneOrMany::Many(
-                items
-                    .iter()
-                    .map(|t| t.as_str().map(str::to_owned))
-                    .collect::<Option<_>>()?,
-            ),
-            single => OneOrMany::One(single.as_str()?.to_owned()),
-        };
+        let types = strings(take("type")?)?;
         let issuer = Party::from_checked(&take("issuer")?)?;
         let valid_from = take("validFrom").and_then(|v| v.as_str().map(str::to_owned));
         let valid_until = take("validUntil").and_then(|v| v.as_str().map(str::to_owned));
@@ -460,15 +452,7 @@ impl Presentation {
         let mut take = |name: &str| properties.remove(name);
         let context = OneOrMany::from_value(&take("@context")?);
         let id = take("id").and_then(|v| v.as_str().map(str::to_owned));
-        let types = match take("type")? {
-            Value::Array(items) => OneOrMany::Many(
-                items
-                    .iter()
-                    .map(|t| t.as_str().map(str::to_owned))
-                    .collect::<Option<_>>()?,
-            ),
-            single => OneOrMany::One(single.as_str()?.to_owned()),
-        };
+        let types = strings(take("type")?)?;
         let holder = match take("holder") {
             Some(value) => Some(Party::from_checked(&value)?),
             None => None,
@@ -530,6 +514,19 @@ pub fn format_datetime(unix: i64) -> Option<String> {
         .ok()?
         .format(&Rfc3339)
         .ok()
+}
+
+/// A string or an array of strings (`type`), as checked before.
+fn strings(value: Value) -> Option<OneOrMany<String>> {
+    Some(match value {
+        Value::Array(items) => OneOrMany::Many(
+            items
+                .iter()
+                .map(|t| t.as_str().map(str::to_owned))
+                .collect::<Option<_>>()?,
+        ),
+        single => OneOrMany::One(single.as_str()?.to_owned()),
+    })
 }
 
 #[cfg(test)]
