@@ -793,23 +793,10 @@ async fn a_clerk_finds_a_credential_and_revokes_it_by_offer_id() {
 /// The same search and revocation by offer id with the office's database on PostgreSQL.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_clerk_finds_and_revokes_on_postgres() {
-    use sqlx::Connection as _;
-    let Ok(base) = std::env::var("DOJANG_TEST_POSTGRES_URL") else {
-        println!("skipped: DOJANG_TEST_POSTGRES_URL is not set");
+    let Some(database) = common::postgres_database("clerk").await else {
         return;
     };
-    let mut admin = sqlx::PgConnection::connect(&base).await.unwrap();
-    let name = format!("dojang_test_clerk_{}", std::process::id());
-    for sql in [
-        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-        format!("CREATE DATABASE {name}"),
-    ] {
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-    }
-    let database_url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
+    let database_url = database.url.clone();
 
     let dir = tempfile::tempdir().unwrap();
     let p = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
@@ -922,10 +909,4 @@ async fn a_clerk_finds_and_revokes_on_postgres() {
     assert_eq!(list(&["--status", "revoked"]), [kim_offer.as_str()]);
 
     drop(issuer_server);
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-    )))
-    .execute(&mut admin)
-    .await
-    .unwrap();
 }

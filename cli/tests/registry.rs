@@ -420,25 +420,10 @@ async fn two_registry_processes_on_one_postgres_do_not_fork() {
     use dojang_core::key::{Algorithm, SecretKey};
     use dojang_registry::entry::{Entry, Operation};
     use dojang_registry::merkle::MemoryTree;
-    use sqlx::Connection as _;
-
-    let Ok(base) = std::env::var("DOJANG_TEST_POSTGRES_URL") else {
-        println!("skipped: DOJANG_TEST_POSTGRES_URL is not set");
+    let Some(database) = common::postgres_database("procs").await else {
         return;
     };
-    let mut admin = sqlx::PgConnection::connect(&base).await.unwrap();
-    let name = format!("dojang_test_procs_{}", std::process::id());
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-    )))
-    .execute(&mut admin)
-    .await
-    .unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let database_url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
+    let database_url = database.url.clone();
 
     let dir = tempfile::tempdir().unwrap();
     let start = |data: &str, passphrase: Option<&str>| {
@@ -586,12 +571,6 @@ async fn two_registry_processes_on_one_postgres_do_not_fork() {
         );
     }
     drop((_a, _b));
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-    )))
-    .execute(&mut admin)
-    .await
-    .unwrap();
 }
 
 fn dojang_registry_document(

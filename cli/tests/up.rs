@@ -186,23 +186,10 @@ async fn get_text(http: &reqwest::Client, url: String) -> String {
 
 #[tokio::test]
 async fn up_runs_every_service_on_one_postgres_database() {
-    use sqlx::Connection as _;
-    let Ok(admin_url) = std::env::var("DOJANG_TEST_POSTGRES_URL") else {
-        println!("skipped: DOJANG_TEST_POSTGRES_URL is not set");
+    let Some(database) = common::postgres_database("up").await else {
         return;
     };
-    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-    let name = format!("dojang_test_up_{}", std::process::id());
-    for sql in [
-        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-        format!("CREATE DATABASE {name}"),
-    ] {
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-    }
-    let database_url = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
+    let database_url = database.url.clone();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let http = reqwest::Client::new();
@@ -225,17 +212,11 @@ async fn up_runs_every_service_on_one_postgres_database() {
     let (tables,): (i64,) = sqlx::query_as(
         "SELECT count(*) FROM information_schema.tables WHERE table_catalog = $1 AND table_schema = 'public'",
     )
-    .bind(&name)
-    .fetch_one(&mut sqlx::PgConnection::connect(&database_url).await.unwrap())
+    .bind(&database.name)
+    .fetch_one(&mut <sqlx::PgConnection as sqlx::Connection>::connect(&database_url).await.unwrap())
     .await
     .unwrap();
     assert!(tables > 0);
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-    )))
-    .execute(&mut admin)
-    .await
-    .unwrap();
 }
 
 /// A stranger's `did.create`, signed with a fresh key.
