@@ -28,6 +28,7 @@ use dojang_core::did::{
     Did, DidDocument, Relationship, VerificationMethod, VerificationRelationship,
 };
 use dojang_core::key::PublicKey;
+use dojang_core::status::StatusListError;
 use dojang_core::status::token::{self, StatusListTokenClaims};
 use serde::Serialize;
 
@@ -37,7 +38,8 @@ use crate::merkle::Hash;
 /// Largest number of verification methods in a `did:dojang` document.
 pub const MAX_METHODS: usize = 16;
 /// Largest decoded status list the ledger takes (4 million entries of two bits; lists hold
-/// 131,072). Every verifier keeps every list, so a list must not inflate past this.
+/// 131,072). A verifier decodes a list the first time it checks a credential on it and keeps
+/// it, so this bounds a verifier's memory at this much per list in its bundle.
 pub const MAX_STATUS_LIST_BYTES: usize = 1 << 20;
 
 /// The `did:dojang` identifier for a document whose first key is `key`.
@@ -564,11 +566,16 @@ impl LedgerState {
         let claims: StatusListTokenClaims = jws
             .payload_json()
             .map_err(|_| "token claims are malformed")?;
-        let list = token::TokenStatusList::decode(&claims.status_list)
-            .map_err(|_| "token list does not decode")?;
-        if list.len().saturating_mul(list.bits() as usize) / 8 > MAX_STATUS_LIST_BYTES {
-            return Err("the decoded list is larger than the ledger allows (1 MiB)");
-        }
+        // Inflating stops one byte past the bound: a list that would inflate to 16 MiB costs no
+        // more to refuse than one of 1 MiB.
+        token::TokenStatusList::decode_within(&claims.status_list, MAX_STATUS_LIST_BYTES).map_err(
+            |e| match e {
+                StatusListError::TooLarge { .. } => {
+                    "the decoded list is larger than the ledger allows (1 MiB)"
+                }
+                _ => "token list does not decode",
+            },
+        )?;
         Ok(claims.sub)
     }
 

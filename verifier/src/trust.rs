@@ -1,7 +1,8 @@
-//! What an offline verifier knows: a verified trust bundle, and the status lists in it decoded
-//! once, so a check at verification time is a bit lookup.
+//! What an offline verifier knows: a verified trust bundle, and the status lists in it, each
+//! decoded the first time a credential on it is checked, so later checks are a bit lookup.
 
 use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
 use dojang_core::did::Did;
 use dojang_core::jws::Jws;
@@ -21,19 +22,23 @@ pub struct Trust {
     anchor: TrustAnchor,
     bundle: VerifiedBundle,
     /// Status lists by URI.
-    lists: HashMap<String, HeldList>,
+    lists: HashMap<String, Arc<HeldList>>,
     /// Every multibase key in the ledger's DID documents, decoded once.
     keys: DecodedKeys,
 }
 
-/// One issuer's status list as the bundle carries it.
-#[derive(Debug, Clone)]
+/// One issuer's status list as the bundle carries it: its latest published token, decoded on
+/// first use (a bundle's replay has already bounded its size, see
+/// [`dojang_registry::state::MAX_STATUS_LIST_BYTES`]). Shared between copies of the trust, so
+/// a list decoded once stays decoded across deltas that do not republish it.
+#[derive(Debug)]
 struct HeldList {
+    list_id: String,
+    /// The log index of the publication held.
+    index: u64,
     issuer: Did,
-    /// The decoded list, or why the published token could not be used.
-    list: Result<TokenStatusList, String>,
-    /// The token's own expiry, if it has one.
-    exp: Option<i64>,
+    /// The decoded list and the token's own expiry, or why the token could not be used.
+    decoded: OnceLock<Result<(TokenStatusList, Option<i64>), String>>,
 }
 
 /// A credential's status as the bundle knows it.
@@ -77,10 +82,25 @@ impl Trust {
         Ok(())
     }
 
-    /// Decodes the status lists and keys once, for verification to look up.
+    /// Indexes the status lists (kept as they were where the publication held is still the
+    /// latest) and decodes the keys once, for verification to look up.
     fn index(&mut self) {
         let state = &self.bundle.state;
-        self.lists = decode_lists(state);
+        self.lists = state
+            .status_lists()
+            .map(|record| {
+                let held = match self.lists.get(&record.uri) {
+                    Some(held) if held.index == record.index => held.clone(),
+                    _ => Arc::new(HeldList {
+                        list_id: record.list_id.clone(),
+                        index: record.index,
+                        issuer: record.issuer.clone(),
+                        decoded: OnceLock::new(),
+                    }),
+                };
+                (record.uri.clone(), held)
+            })
+            .collect();
         self.keys = state
             .dids()
             .flat_map(|(_, record)| &record.versions)
@@ -117,6 +137,16 @@ impl Trust {
         }
     }
 
+    /// How many of the bundle's status lists are held decoded: those a credential was checked
+    /// on since their latest publication (each at most
+    /// [`dojang_registry::state::MAX_STATUS_LIST_BYTES`]).
+    pub fn decoded_status_lists(&self) -> usize {
+        self.lists
+            .values()
+            .filter(|held| held.decoded.get().is_some())
+            .count()
+    }
+
     /// The status of the credential `reference` names, issued by `issuer`. The reasons given
     /// do not repeat the list's URI: it is the credential's own data.
     pub fn status(&self, issuer: &str, reference: &StatusListReference, now: i64) -> StatusLookup {
@@ -127,16 +157,24 @@ impl Trust {
         if held.issuer.as_str() != issuer {
             return unavailable("the credential's status list belongs to another issuer".into());
         }
-        if let Some(exp) = held.exp.filter(|&exp| exp <= now) {
+        let decoded = held.decoded.get_or_init(|| {
+            let record = self
+                .state()
+                .status_list(&held.list_id)
+                .filter(|record| record.index == held.index)
+                .ok_or_else(|| "the bundle no longer holds the list".to_owned())?;
+            decode_list(self.state(), record)
+        });
+        let (list, exp) = match decoded {
+            Ok(decoded) => decoded,
+            Err(why) => return unavailable(why.clone()),
+        };
+        if let Some(exp) = exp.filter(|&exp| exp <= now) {
             return unavailable(format!(
                 "the bundle's copy of the credential's status list expired at {exp}; refresh the \
                  bundle"
             ));
         }
-        let list = match &held.list {
-            Ok(list) => list,
-            Err(why) => return unavailable(why.clone()),
-        };
         match usize::try_from(reference.idx)
             .ok()
             .and_then(|i| list.status(i).ok())
@@ -151,25 +189,7 @@ impl Trust {
     }
 }
 
-/// Decodes each list's latest token, checked against its issuer's key as of publication.
-fn decode_lists(state: &LedgerState) -> HashMap<String, HeldList> {
-    state
-        .status_lists()
-        .map(|record| {
-            let (list, exp) = match decode_list(state, record) {
-                Ok((list, exp)) => (Ok(list), exp),
-                Err(why) => (Err(why), None),
-            };
-            let held = HeldList {
-                issuer: record.issuer.clone(),
-                list,
-                exp,
-            };
-            (record.uri.clone(), held)
-        })
-        .collect()
-}
-
+/// Decodes a list's latest token, checked against its issuer's key as of publication.
 fn decode_list(
     state: &LedgerState,
     record: &StatusListRecord,

@@ -7,7 +7,7 @@ use std::io::Write as _;
 use serde::{Deserialize, Serialize};
 
 use super::packed::{BitOrder, Packed, inflate};
-use super::{MIN_ENTRIES, StatusListError};
+use super::{MAX_LIST_BYTES, MIN_ENTRIES, StatusListError};
 use crate::b64;
 
 /// What a set bit means.
@@ -107,7 +107,10 @@ impl BitstringStatusList {
         };
         let body = encoded.strip_prefix('u').ok_or(encoding.clone())?;
         let compressed = b64::decode(body).map_err(|_| encoding)?;
-        let bytes = inflate(flate2::read::GzDecoder::new(compressed.as_slice()))?;
+        let bytes = inflate(
+            flate2::read::GzDecoder::new(compressed.as_slice()),
+            MAX_LIST_BYTES,
+        )?;
         Self::from_bytes(status_size, bytes)
     }
 }

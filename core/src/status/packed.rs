@@ -120,18 +120,20 @@ impl std::fmt::Debug for Packed {
     }
 }
 
-/// Inflates `data` with `decoder`, refusing output past [`MAX_LIST_BYTES`] (zip bombs).
-pub(crate) fn inflate(mut decoder: impl std::io::Read) -> Result<Vec<u8>, StatusListError> {
+/// Inflates `data` with `decoder`, refusing output past `max` bytes (zip bombs): the work done
+/// is bounded by `max`, not by what the compressed data would inflate to.
+pub(crate) fn inflate(
+    mut decoder: impl std::io::Read,
+    max: usize,
+) -> Result<Vec<u8>, StatusListError> {
     use std::io::Read as _;
     let mut out = Vec::new();
     (&mut decoder)
-        .take(MAX_LIST_BYTES as u64 + 1)
+        .take(max as u64 + 1)
         .read_to_end(&mut out)
         .map_err(|_| StatusListError::Compression)?;
-    if out.len() > MAX_LIST_BYTES {
-        return Err(StatusListError::TooLarge {
-            max: MAX_LIST_BYTES,
-        });
+    if out.len() > max {
+        return Err(StatusListError::TooLarge { max });
     }
     Ok(out)
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::packed::{BitOrder, Packed, inflate};
-use super::{MIN_ENTRIES, StatusListError};
+use super::{MAX_LIST_BYTES, MIN_ENTRIES, StatusListError};
 use crate::b64;
 use crate::jws::{self, Jws, JwsHeader};
 use crate::key::{PublicKey, SignError, Signer};
@@ -129,8 +129,17 @@ impl TokenStatusList {
 
     /// Decompresses a ZLIB-compressed list.
     pub fn decompress(bits: u32, compressed: &[u8]) -> Result<Self, StatusListError> {
+        Self::decompress_within(bits, compressed, MAX_LIST_BYTES)
+    }
+
+    /// Decompresses a ZLIB-compressed list of at most `max` bytes, inflating no further.
+    fn decompress_within(
+        bits: u32,
+        compressed: &[u8],
+        max: usize,
+    ) -> Result<Self, StatusListError> {
         Packed::check_width(bits)?;
-        let bytes = inflate(flate2::read::ZlibDecoder::new(compressed))?;
+        let bytes = inflate(flate2::read::ZlibDecoder::new(compressed), max)?;
         Self::from_bytes(bits, bytes)
     }
 
@@ -144,10 +153,16 @@ impl TokenStatusList {
 
     /// Decodes the JSON encoding.
     pub fn decode(encoded: &EncodedList) -> Result<Self, StatusListError> {
+        Self::decode_within(encoded, MAX_LIST_BYTES)
+    }
+
+    /// Decodes the JSON encoding of a list of at most `max` bytes (`max` below
+    /// [`MAX_LIST_BYTES`]), refusing a larger one after inflating `max + 1` bytes of it.
+    pub fn decode_within(encoded: &EncodedList, max: usize) -> Result<Self, StatusListError> {
         let compressed = b64::decode(&encoded.lst).map_err(|_| StatusListError::Encoding {
             encoding: "base64url",
         })?;
-        Self::decompress(encoded.bits, &compressed)
+        Self::decompress_within(encoded.bits, &compressed, max.min(MAX_LIST_BYTES))
     }
 
     /// The CBOR encoding `{"bits": n, "lst": h'…'}`.
@@ -286,6 +301,21 @@ mod tests {
         assert!(bomb.lst.len() < 100_000);
         assert_eq!(
             TokenStatusList::decode(&bomb),
+            Err(StatusListError::TooLarge {
+                max: super::super::MAX_LIST_BYTES
+            })
+        );
+        // A caller's tighter bound is the bound; a looser one is not.
+        let small = TokenStatusList::new(1, MIN_ENTRIES).unwrap().encode();
+        assert_eq!(
+            TokenStatusList::decode_within(&small, MIN_ENTRIES / 8 - 1),
+            Err(StatusListError::TooLarge {
+                max: MIN_ENTRIES / 8 - 1
+            })
+        );
+        assert!(TokenStatusList::decode_within(&small, MIN_ENTRIES / 8).is_ok());
+        assert_eq!(
+            TokenStatusList::decode_within(&bomb, usize::MAX),
             Err(StatusListError::TooLarge {
                 max: super::super::MAX_LIST_BYTES
             })
