@@ -17,7 +17,7 @@ use dojang_wallet::Wallet;
 use dojang_wallet::receive::{self, ReceiveOptions};
 
 use crate::issuer::local_operator;
-use crate::up::Platform;
+use crate::up::{Options, Platform};
 
 /// Walk through the three stories in the terminal; exits 1 if any verdict is not the expected.
 #[derive(clap::Args)]
@@ -43,15 +43,7 @@ pub(crate) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         println!(
             "Starting the platform (registry, four issuers, verifier) in a scratch directory…"
         );
-        let platform = Platform::start(
-            dir.path(),
-            None,
-            listener,
-            None,
-            KdfParams::DEFAULT,
-            dojang_registry::admission::Admission::default(),
-        )
-        .await?;
+        let platform = Platform::start(listener, Options::new(dir.path())).await?;
         println!("  up at {}\n", platform.base);
         let http = reqwest::Client::new();
         let wallet = Wallet::create(

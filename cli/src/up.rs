@@ -24,10 +24,12 @@ use dojang_registry::service::{Registry, RegistryConfig, WitnessConfig};
 use dojang_registry::state::Accreditation;
 use dojang_registry::witness::Witness;
 use dojang_schemas::Catalog;
-use dojang_verifier::Trust;
 use dojang_verifier::http::{VerifierConfig, VerifierService};
+use dojang_verifier::{IssuerPolicy, Trust};
 use dojang_wallet::Wallet;
 use zeroize::Zeroizing;
+
+use crate::verify::Issuers;
 
 mod metrics;
 mod pages;
@@ -57,15 +59,35 @@ pub(crate) struct UpArgs {
     /// admitted per client address per minute [default: 30].
     #[arg(long, env = "DOJANG_OPEN_APPENDS_PER_MINUTE")]
     open_appends_per_minute: Option<u32>,
+    /// Which issuers the verifier page accepts: `accredited` (in the registry, for the type) or
+    /// `also-key-dids` (also did:key/did:jwk issuers from other systems, reported as not in the
+    /// registry) [default: accredited].
+    #[arg(long, value_enum, env = "DOJANG_VERIFIER_ISSUERS")]
+    issuers: Option<Issuers>,
 }
 
-/// The settings `up` runs with.
-struct Settings {
-    data_dir: PathBuf,
-    database_url: Option<String>,
-    listen: SocketAddr,
-    public_url: Option<String>,
-    admission: Admission,
+/// What a platform starts with, besides where it listens.
+pub(crate) struct Options {
+    pub(crate) data_dir: PathBuf,
+    pub(crate) database_url: Option<String>,
+    pub(crate) public_url: Option<String>,
+    pub(crate) kdf: KdfParams,
+    pub(crate) admission: Admission,
+    pub(crate) issuers: IssuerPolicy,
+}
+
+impl Options {
+    /// SQLite in `data_dir`, the production key derivation, the default limits and policy.
+    pub(crate) fn new(data_dir: &Path) -> Self {
+        Options {
+            data_dir: data_dir.to_owned(),
+            database_url: None,
+            public_url: None,
+            kdf: KdfParams::DEFAULT,
+            admission: Admission::default(),
+            issuers: IssuerPolicy::default(),
+        }
+    }
 }
 
 /// The `--config` file.
@@ -77,11 +99,12 @@ struct ConfigFile {
     listen: Option<SocketAddr>,
     public_url: Option<String>,
     open_appends_per_minute: Option<u32>,
+    issuers: Option<Issuers>,
 }
 
 impl UpArgs {
-    /// Flags and environment over the file over the defaults.
-    fn resolve(self) -> anyhow::Result<Settings> {
+    /// Flags and environment over the file over the defaults: where to listen, and the rest.
+    fn resolve(self) -> anyhow::Result<(SocketAddr, Options)> {
         let file = match &self.config {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
@@ -91,26 +114,32 @@ impl UpArgs {
             }
             None => ConfigFile::default(),
         };
-        let defaults = Admission::default();
-        Ok(Settings {
-            data_dir: self
-                .data_dir
-                .or(file.data_dir)
-                .unwrap_or_else(|| PathBuf::from("dojang-data")),
+        let listen = self
+            .listen
+            .or(file.listen)
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8000)));
+        let data_dir = self
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("dojang-data"));
+        let defaults = Options::new(&data_dir);
+        let options = Options {
             database_url: self.database_url.or(file.database_url),
-            listen: self
-                .listen
-                .or(file.listen)
-                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8000))),
             public_url: self.public_url.or(file.public_url),
             admission: Admission {
                 per_client_per_minute: self
                     .open_appends_per_minute
                     .or(file.open_appends_per_minute)
-                    .unwrap_or(defaults.per_client_per_minute),
-                ..defaults
+                    .unwrap_or(defaults.admission.per_client_per_minute),
+                ..defaults.admission
             },
-        })
+            issuers: self
+                .issuers
+                .or(file.issuers)
+                .map_or(defaults.issuers, IssuerPolicy::from),
+            ..defaults
+        };
+        Ok((listen, options))
     }
 }
 
@@ -137,13 +166,18 @@ const ROOT_PURPOSE: &str = "dojang-up-root-authority";
 impl Platform {
     /// Opens (seeding on first start) and serves the platform on `listener`.
     pub(crate) async fn start(
-        data_dir: &Path,
-        database_url: Option<String>,
         listener: tokio::net::TcpListener,
-        public_url: Option<String>,
-        kdf: KdfParams,
-        admission: Admission,
+        options: Options,
     ) -> anyhow::Result<Platform> {
+        let Options {
+            data_dir,
+            database_url,
+            public_url,
+            kdf,
+            admission,
+            issuers: issuer_policy,
+        } = options;
+        let data_dir = data_dir.as_path();
         let local = listener.local_addr()?;
         let base = public_url
             .unwrap_or_else(|| format!("http://{local}"))
@@ -206,7 +240,10 @@ impl Platform {
         let trust_problem = TrustProblem::default();
         let verifier = match registry.bundle(None).await {
             Ok(bundle) => match Trust::load(&bundle, registry.trust_anchor()) {
-                Ok(trust) => Some(VerifierService::new(verifier_config.clone(), trust)),
+                Ok(trust) => Some(
+                    VerifierService::new(verifier_config.clone(), trust)
+                        .with_issuer_policy(issuer_policy),
+                ),
                 Err(e) => {
                     trust_problem.set(format!("the registry's bundle does not verify: {e}"));
                     None
@@ -219,6 +256,7 @@ impl Platform {
         }
         .unwrap_or_else(|| {
             VerifierService::without_trust(verifier_config, registry.trust_anchor())
+                .with_issuer_policy(issuer_policy)
         });
         let demo_token = data_file(data_dir, "demo-token", random_secret)?;
         let wallet_secret = data_file(data_dir, "demo-wallet-secret", random_secret)?;
@@ -514,27 +552,14 @@ fn root_key(
 }
 
 pub(crate) fn run(args: UpArgs) -> anyhow::Result<ExitCode> {
-    let Settings {
-        data_dir,
-        database_url,
-        listen,
-        public_url,
-        admission,
-    } = args.resolve()?;
+    let (listen, options) = args.resolve()?;
+    let data_dir = options.data_dir.clone();
     tokio::runtime::Runtime::new()?.block_on(async move {
         crate::init_logs();
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("listening on {listen}"))?;
-        let platform = Platform::start(
-            &data_dir,
-            database_url,
-            listener,
-            public_url,
-            KdfParams::DEFAULT,
-            admission,
-        )
-        .await?;
+        let platform = Platform::start(listener, options).await?;
         spawn_background(&platform);
         let base = &platform.base;
         let mut banner = format!(

@@ -65,8 +65,9 @@ pub(crate) struct ServeArgs {
 }
 
 /// Which issuers a verdict accepts; every format follows the same rule.
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum Issuers {
+#[derive(Debug, Clone, Copy, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum Issuers {
     /// Only issuers accredited in the registry for the credential's type.
     Accredited,
     /// Also issuers named by a key DID (did:key, did:jwk) outside the registry, such as badges

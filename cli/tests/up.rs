@@ -58,6 +58,7 @@ async fn up_seeds_once_serves_every_role_and_reuses_its_data() {
             .collect();
         assert_eq!(accredited.len(), 4, "{trust}");
         assert!(accredited.contains(&"Seoul Metropolitan Government"));
+        assert_eq!(trust["issuer_policy"], "accredited");
         // The console and the demo wallet act with full rights: only with the demo token.
         let token = std::fs::read_to_string(std::path::Path::new(data).join("demo-token")).unwrap();
         for path in ["/console/api/credentials", "/wallet/api/credentials"] {
@@ -136,15 +137,18 @@ async fn up_seeds_once_serves_every_role_and_reuses_its_data() {
     };
     assert_eq!(first.len(), 4);
 
-    // A second start, configured by a file, reuses the root, the issuers and their DIDs.
+    // A second start, configured by a file, reuses the root, the issuers and their DIDs, and
+    // takes the verifier page's issuer policy from it.
     let config = dir.path().join("dojang.toml");
     std::fs::write(
         &config,
-        format!("data_dir = {data:?}\nlisten = \"127.0.0.1:0\"\n"),
+        format!("data_dir = {data:?}\nlisten = \"127.0.0.1:0\"\nissuers = \"also-key-dids\"\n"),
     )
     .unwrap();
     let (_server, base) = spawn(&["up", "--config", config.to_str().unwrap()]);
     assert_eq!(issuers(base.clone()).await, first);
+    let trust = get_json(&http, format!("{base}/verifier/api/trust")).await;
+    assert_eq!(trust["issuer_policy"], "also-key-dids", "{trust}");
     let checkpoint = get_text(&http, format!("{base}/registry/checkpoint")).await;
     // Genesis, four DIDs, four grants: nothing added by the restart.
     assert_eq!(checkpoint.lines().nth(1), Some("9"), "{checkpoint}");

@@ -17,17 +17,23 @@ use dojang_fuzz::{Harness, TARGETS};
 const HANG: Duration = Duration::from_secs(30);
 
 /// Mutated inputs per target, by what one costs in a debug build (the whole test takes about
-/// 15 s of CPU on a 2020s laptop core; tests run in parallel).
+/// 15 s of CPU on a 2020s laptop core; tests run in parallel), times `DOJANG_FUZZ_SMOKE_SCALE`
+/// (default 1; CI runs the test again at 4: the first inputs are the same, the rest new).
 fn mutations(target: &str) -> usize {
-    match target {
-        // Image decoding and QR detection: ~15 ms an input.
-        "qr_image" => 400,
-        // JSON-LD and RDF canonicalization (Data Integrity), images, every format.
-        "verifier" => 1500,
-        // Whole ledgers replayed: tens of signatures an input.
-        "trust_bundle" | "ledger" | "openid" => 3000,
-        _ => 5000,
-    }
+    let scale = std::env::var("DOJANG_FUZZ_SMOKE_SCALE")
+        .ok()
+        .and_then(|s| s.parse::<usize>().ok())
+        .unwrap_or(1);
+    scale
+        * match target {
+            // Image decoding and QR detection: ~15 ms an input.
+            "qr_image" => 400,
+            // JSON-LD and RDF canonicalization (Data Integrity), images, every format.
+            "verifier" => 1500,
+            // Whole ledgers replayed: tens of signatures an input.
+            "trust_bundle" | "ledger" | "openid" => 3000,
+            _ => 5000,
+        }
 }
 
 fn corpus(target: &str) -> Vec<(String, Vec<u8>)> {
