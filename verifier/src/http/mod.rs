@@ -1,0 +1,485 @@
+//! The verifier's HTTP face: the employer page, verification of uploads, challenge QR codes,
+//! the trust bundle's freshness and refresh, and an OpenID4VP verifier endpoint.
+//!
+//! `app` is mounted at `/` by `dojang verifier serve` and nested under `/verifier` by
+//! `dojang up`; the page uses relative URLs, so both work.
+//!
+//! # Nothing waits behind a slow verification
+//!
+//! One upload can cost seconds of CPU (a large photo), so the service is shaped so that slow
+//! work never holds up anything else:
+//!
+//! - the trust bundle is an [`ArcSwapOption`]: a verification takes the bundle held (an `Arc`)
+//!   and judges by it, a refresh builds the next bundle aside and swaps it in whole. Readers never
+//!   wait for a refresh and a refresh never waits for readers;
+//! - the challenge and request maps are behind plain mutexes held only to copy an entry out or
+//!   to record a result, never across verification;
+//! - image decoding and signature checks run off the async threads, at most
+//!   [`CHECKS_PER_CPU`] per CPU at once (see [`VerifierService::with_max_concurrent_checks`]);
+//!   past that an upload is answered 503 at once rather than queued. The permit stays held until
+//!   the work really ends, even if the client has gone: a blocking thread cannot be cancelled.
+//!
+//! The QR reader bounds its own work (`dojang_core::qr`), and the servers in `dojang` bound how
+//! long a request may take.
+//!
+//! # A credential newer than the bundle
+//!
+//! An issuer's first credential on a new status list names a list the bundle held does not have
+//! yet; judged by that bundle it would be `status_unavailable` until the next periodic refresh.
+//! So a verification rejected *only* for `status_unavailable`, by a service with a registry,
+//! catches up once before answering: it asks for a refresh and judges again. Such refreshes are
+//! shared and rate-limited — at most one per [`CATCH_UP_INTERVAL`] however many verifications
+//! ask, each waiting at most [`CATCH_UP_WAIT`] — so presenting such credentials again and again
+//! cannot make the service hammer the registry. Without a registry the verdict stays
+//! `status_unavailable`, and its reason says the bundle may be older than the list.
+//!
+//! # Errors never repeat the request
+//!
+//! What is submitted may be a citizen's credential. An error answer carries a stable code and a
+//! fixed message in Korean and English — never a piece of the request, not even a parser's
+//! quotation of it — and so do the log lines; a verdict's reasons are cut of what they repeat
+//! from the input (see [`Verifier::verify`]).
+
+mod error;
+mod online;
+mod refresh;
+mod routes;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwapOption;
+use axum::body::Bytes;
+use axum::http::StatusCode;
+use dojang_core::compact::ChallengeRequest;
+use dojang_core::oid4vp::AuthorizationRequest;
+use dojang_core::verdict::{ReasonCode, Verdict};
+use dojang_registry::bundle::TrustAnchor;
+use dojang_schemas::Catalog;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+
+use crate::{IssuerPolicy, Policy, Trust, Verifier};
+
+pub use error::ApiError;
+pub use routes::{app, page};
+
+/// How long a challenge or an OpenID4VP request stays open, in seconds.
+pub const OPEN_FOR: i64 = 300;
+/// Open challenges and requests kept at most (older ones are dropped first).
+const MAX_OPEN: usize = 10_000;
+/// Verifications running at once, per CPU, unless set with
+/// [`VerifierService::with_max_concurrent_checks`].
+pub const CHECKS_PER_CPU: usize = 2;
+/// How long a bundle refresh waits for the registry.
+const REGISTRY_TIMEOUT: Duration = Duration::from_secs(20);
+/// Fewest time between two refreshes asked for by verifications (see the module docs).
+pub const CATCH_UP_INTERVAL: Duration = Duration::from_secs(2);
+/// Longest a verification waits for a refresh it asked for, or shares.
+pub const CATCH_UP_WAIT: Duration = Duration::from_secs(4);
+
+/// The verifier service's settings.
+#[derive(Debug, Clone)]
+pub struct VerifierConfig {
+    /// This verifier's public base URL (OpenID4VP answers are posted under it).
+    pub public_url: String,
+    /// Who this verifier is, as its challenge QR codes say (`aud`).
+    pub audience: String,
+    /// The registry to refresh the trust bundle from, if any.
+    pub registry_url: Option<String>,
+    /// The oldest bundle accepted, in seconds. `None`: any age.
+    pub max_bundle_age: Option<i64>,
+    /// Witness cosignatures required on the bundle's checkpoint.
+    pub min_witnesses: usize,
+}
+
+/// The verifier service: shared, cheap to clone.
+#[derive(Clone)]
+pub struct VerifierService {
+    inner: Arc<Inner>,
+    /// One permit per verification running off the async threads.
+    checks: Arc<Semaphore>,
+    /// Which issuers are accepted.
+    issuers: IssuerPolicy,
+}
+
+struct Inner {
+    config: VerifierConfig,
+    /// What a first refresh checks the registry's bundle against.
+    anchor: TrustAnchor,
+    /// The bundle held, swapped whole by a refresh; `None` until one is loaded.
+    trust: ArcSwapOption<Trust>,
+    /// One refresh at a time (readers never take it).
+    refreshing: tokio::sync::Mutex<()>,
+    /// The last refresh a verification asked for: when it started, and whether it has ended.
+    catch_up: Mutex<Option<CatchUp>>,
+    challenges: Mutex<HashMap<String, Open<ChallengeRequest>>>,
+    requests: Mutex<HashMap<String, Open<OnlineRequest>>>,
+    http: reqwest::Client,
+    /// Verdicts given: accepted, rejected.
+    verdicts: [AtomicU64; 2],
+}
+
+struct Open<T> {
+    value: T,
+    expires: i64,
+}
+
+/// A refresh asked for by a verification, shared by every verification that needs one.
+struct CatchUp {
+    started: Instant,
+    /// Becomes `true` when the refresh has ended, however it ended.
+    ended: watch::Receiver<bool>,
+}
+
+struct OnlineRequest {
+    request: AuthorizationRequest,
+    verdicts: Option<Vec<VerdictView>>,
+}
+
+/// A verdict with its reasons in words, as the page shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VerdictView {
+    /// The verdict.
+    #[serde(flatten)]
+    pub verdict: Verdict,
+    /// Each reason, for a person.
+    pub reasons_in_words: Vec<String>,
+}
+
+impl From<Verdict> for VerdictView {
+    fn from(verdict: Verdict) -> Self {
+        let reasons_in_words = verdict
+            .reasons
+            .iter()
+            .map(|r| format!("{} ({})", r.code.describe(), r.detail))
+            .collect();
+        VerdictView {
+            verdict,
+            reasons_in_words,
+        }
+    }
+}
+
+impl VerifierService {
+    /// A service judging by `trust`; refreshes are checked against the anchor it was loaded
+    /// with.
+    pub fn new(config: VerifierConfig, trust: Trust) -> Self {
+        let anchor = trust.anchor().clone();
+        Self::build(config, anchor, Some(trust))
+    }
+
+    /// A service with no bundle yet: it answers verifications with 503 until a
+    /// [`refresh`](Self::refresh) loads one from the registry, checked against `anchor`.
+    pub fn without_trust(config: VerifierConfig, anchor: TrustAnchor) -> Self {
+        Self::build(config, anchor, None)
+    }
+
+    fn build(config: VerifierConfig, anchor: TrustAnchor, trust: Option<Trust>) -> Self {
+        let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        VerifierService {
+            inner: Arc::new(Inner {
+                config,
+                anchor,
+                trust: ArcSwapOption::new(trust.map(Arc::new)),
+                refreshing: tokio::sync::Mutex::default(),
+                catch_up: Mutex::default(),
+                challenges: Mutex::default(),
+                requests: Mutex::default(),
+                http: reqwest::Client::new(),
+                verdicts: Default::default(),
+            }),
+            checks: Arc::new(Semaphore::new(cpus * CHECKS_PER_CPU)),
+            issuers: IssuerPolicy::default(),
+        }
+    }
+
+    /// Accepts issuers by `issuers` (default: [`IssuerPolicy::Accredited`]).
+    #[must_use]
+    pub fn with_issuer_policy(self, issuers: IssuerPolicy) -> Self {
+        VerifierService { issuers, ..self }
+    }
+
+    /// At most `limit` verifications at once (default: [`CHECKS_PER_CPU`] per CPU); the next
+    /// ones are answered 503 until one ends.
+    #[must_use]
+    pub fn with_max_concurrent_checks(self, limit: usize) -> Self {
+        VerifierService {
+            checks: Arc::new(Semaphore::new(limit.min(Semaphore::MAX_PERMITS))),
+            ..self
+        }
+    }
+
+    fn policy(&self) -> Policy<'static> {
+        Policy {
+            max_bundle_age: self.inner.config.max_bundle_age,
+            min_witnesses: self.inner.config.min_witnesses,
+            issuers: self.issuers,
+            ..Policy::default()
+        }
+    }
+
+    /// The issuers this service accepts.
+    pub fn issuer_policy(&self) -> IssuerPolicy {
+        self.issuers
+    }
+
+    /// The bundle held now; a refresh meanwhile does not change it for the caller.
+    fn held(&self) -> Result<Arc<Trust>, ApiError> {
+        self.inner.trust.load_full().ok_or_else(|| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "no_bundle",
+                "아직 신뢰 번들을 불러오지 못했습니다. 레지스트리에서 갱신되면 검증할 수 있습니다 / \
+                 no trust bundle loaded yet: verification starts once a refresh from the registry \
+                 succeeds",
+            )
+        })
+    }
+
+    /// Runs `work` off the async threads, holding one check permit until it ends — even if
+    /// the request is dropped meanwhile, since the thread cannot be stopped. With every permit
+    /// taken: 503 at once, not a queue.
+    async fn off_thread<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&VerifierService) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let permit: OwnedSemaphorePermit =
+            self.checks.clone().try_acquire_owned().map_err(|_| {
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy",
+                    "검증 요청이 너무 많습니다. 잠시 후 다시 시도하세요 / \
+                     too many verifications in progress; try again shortly",
+                )
+            })?;
+        let service = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work(&service)
+        })
+        .await
+        .map_err(|e| ApiError::internal("verification task", e))?
+    }
+
+    /// Verdicts given so far: (accepted, rejected).
+    pub fn verdict_counts(&self) -> (u64, u64) {
+        let [accepted, rejected] = &self.inner.verdicts;
+        (
+            accepted.load(Ordering::Relaxed),
+            rejected.load(Ordering::Relaxed),
+        )
+    }
+
+    fn count(&self, verdict: &Verdict) {
+        let slot = usize::from(!verdict.is_accepted());
+        self.inner.verdicts[slot].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Verifies an upload as `POST /api/verify` does: [`verify`](Self::verify) off the async
+    /// threads, and a verdict rejected only for `status_unavailable` judged once more after
+    /// [catching up](Self::catch_up) with the registry.
+    pub async fn verify_upload(
+        &self,
+        input: Bytes,
+        challenge: Option<String>,
+    ) -> Result<Verdict, ApiError> {
+        let judge = |input: Bytes, challenge: Option<String>| {
+            self.off_thread(move |service| {
+                service.verify_uncounted(&input, challenge.as_deref(), now())
+            })
+        };
+        let mut verdict = judge(input.clone(), challenge.clone()).await?;
+        if let Some(judged_at) = awaits_newer_bundle(&verdict)
+            && self.catch_up(judged_at).await
+        {
+            verdict = judge(input, challenge).await?;
+        }
+        self.count(&verdict);
+        Ok(verdict)
+    }
+
+    /// Verifies `input`, in challenge mode when `challenge` names an open challenge. An
+    /// accepted answer closes the challenge, so it cannot be replayed. CPU work: call it off the
+    /// async threads. Judges by the bundle held, without asking the registry for a newer one
+    /// (see [`verify_upload`](Self::verify_upload)). Fails only without a trust bundle.
+    pub fn verify(
+        &self,
+        input: &[u8],
+        challenge: Option<&str>,
+        now: i64,
+    ) -> Result<Verdict, ApiError> {
+        let verdict = self.verify_uncounted(input, challenge, now)?;
+        self.count(&verdict);
+        Ok(verdict)
+    }
+
+    fn verify_uncounted(
+        &self,
+        input: &[u8],
+        challenge: Option<&str>,
+        now: i64,
+    ) -> Result<Verdict, ApiError> {
+        let trust = self.held()?;
+        let verifier = Verifier {
+            trust: &trust,
+            catalog: Catalog::builtin(),
+        };
+        let Some(id) = challenge else {
+            return Ok(verifier.verify(input, &self.policy(), now));
+        };
+        // Copied out under the lock and judged without it; closed below only by an accepted
+        // answer, and of two answers judged at once only the one that closes it is accepted.
+        let open = lock(&self.inner.challenges)
+            .get(id)
+            .filter(|open| open.expires > now)
+            .map(|open| open.value.clone());
+        let Some(request) = open else {
+            return Ok(challenge_closed(&trust, now));
+        };
+        let policy = Policy {
+            challenge: Some(request.challenge()),
+            ..self.policy()
+        };
+        let verdict = verifier.verify(input, &policy, now);
+        if verdict.is_accepted() && lock(&self.inner.challenges).remove(id).is_none() {
+            return Ok(challenge_closed(&trust, now));
+        }
+        Ok(verdict)
+    }
+
+    /// Opens a challenge: its id and the QR text to show.
+    pub fn challenge(&self, now: i64) -> Result<(String, ChallengeRequest), ApiError> {
+        let request = ChallengeRequest::new(&self.inner.config.audience)
+            .map_err(|e| ApiError::internal("challenge", e))?;
+        let id = random_id()?;
+        insert(&self.inner.challenges, id.clone(), request.clone(), now);
+        Ok((id, request))
+    }
+
+    /// The trust bundle's freshness and contents; 503 while none is loaded.
+    pub fn trust(&self, now: i64) -> Result<TrustView, ApiError> {
+        let trust = self.held()?;
+        Ok(TrustView::of(
+            &trust,
+            now,
+            self.inner.config.max_bundle_age,
+            self.issuers,
+        ))
+    }
+}
+
+/// The checkpoint size a verdict was judged at, when its only blocking reasons are
+/// `status_unavailable` — the one failure a newer bundle may turn around (a status list
+/// published after the bundle).
+fn awaits_newer_bundle(verdict: &Verdict) -> Option<u64> {
+    let blocking = verdict.blocking_codes();
+    let only_status = !blocking.is_empty()
+        && blocking
+            .iter()
+            .all(|&code| code == ReasonCode::StatusUnavailable);
+    only_status
+        .then(|| verdict.freshness.as_ref().map(|f| f.checkpoint_size))
+        .flatten()
+}
+
+/// The answer to a challenge that is not (or no longer) open.
+fn challenge_closed(trust: &Trust, now: i64) -> Verdict {
+    let mut verdict = Verdict::rejected(
+        now,
+        ReasonCode::ChallengeMismatch,
+        "this counter's challenge has expired or was already answered; show a new one",
+    );
+    verdict.freshness = Some(trust.freshness(now));
+    verdict
+}
+
+/// What the verifier trusts, as the page shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrustView {
+    /// Freshness.
+    #[serde(flatten)]
+    pub freshness: dojang_core::verdict::Freshness,
+    /// The maximum age accepted, seconds.
+    pub max_age_secs: Option<i64>,
+    /// Accredited issuers: name and types.
+    pub issuers: Vec<IssuerView>,
+    /// Which issuers are accepted: `accredited` or `also-key-dids` (see [`IssuerPolicy`]).
+    pub issuer_policy: String,
+    /// The same, for a person (Korean, then English).
+    pub issuer_policy_in_words: String,
+}
+
+/// An accredited issuer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IssuerView {
+    /// Its DID.
+    pub did: String,
+    /// Its accredited name.
+    pub name: String,
+    /// The types it may issue.
+    pub types: Vec<String>,
+}
+
+impl TrustView {
+    fn of(trust: &Trust, now: i64, max_age_secs: Option<i64>, issuers: IssuerPolicy) -> Self {
+        TrustView {
+            freshness: trust.freshness(now),
+            max_age_secs,
+            issuers: trust
+                .state()
+                .accredited_issuers()
+                .into_iter()
+                .map(|(did, name, types)| IssuerView {
+                    did: did.to_string(),
+                    name,
+                    types,
+                })
+                .collect(),
+            issuer_policy: issuers.as_str().to_owned(),
+            issuer_policy_in_words: issuers.describe().to_owned(),
+        }
+    }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+fn random_id() -> Result<String, ApiError> {
+    let mut bytes = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut bytes).map_err(|e| ApiError::internal("random", e))?;
+    Ok(dojang_core::b64::encode(bytes))
+}
+
+/// Adds an open item, dropping expired ones and, past [`MAX_OPEN`], the oldest.
+fn insert<T>(map: &Mutex<HashMap<String, Open<T>>>, id: String, value: T, now: i64) {
+    let mut map = lock(map);
+    map.retain(|_, open| open.expires > now);
+    if map.len() >= MAX_OPEN
+        && let Some(oldest) = map
+            .iter()
+            .min_by_key(|(_, open)| open.expires)
+            .map(|(id, _)| id.clone())
+    {
+        map.remove(&oldest);
+    }
+    map.insert(
+        id,
+        Open {
+            value,
+            expires: now + OPEN_FOR,
+        },
+    );
+}
+
+// A panic while holding these locks leaves plain data behind, still consistent: recover it.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}

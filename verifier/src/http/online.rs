@@ -1,0 +1,169 @@
+//! OpenID4VP: requests opened for a wallet, and the verdicts on its `direct_post` answer.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use dojang_core::oid4vp::{AuthorizationRequest, ClaimsQuery, CredentialQuery, DcqlQuery};
+use dojang_core::sd_jwt::ExpectedKeyBinding;
+use dojang_core::verdict::Verdict;
+use dojang_schemas::Catalog;
+
+use super::{
+    ApiError, OPEN_FOR, OnlineRequest, VerdictView, VerifierService, awaits_newer_bundle, insert,
+    lock, now, random_id,
+};
+use crate::{Policy, Verifier};
+
+impl VerifierService {
+    /// Opens an OpenID4VP request for a credential of `type_id` with `claims`.
+    pub fn online_request(
+        &self,
+        type_id: &str,
+        claims: &[String],
+        now: i64,
+    ) -> Result<AuthorizationRequest, ApiError> {
+        let catalog = Catalog::builtin();
+        let ty = catalog.get(type_id).map_err(|_| {
+            let known: Vec<&str> = catalog.iter().map(|ty| ty.id()).collect();
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_type",
+                format!(
+                    "알 수 없는 자격증명 종류입니다 / unknown credential type; known: {}",
+                    known.join(", ")
+                ),
+            )
+        })?;
+        let query = DcqlQuery {
+            credentials: vec![CredentialQuery {
+                id: "credential".into(),
+                format: "dc+sd-jwt".into(),
+                meta: Some(dojang_core::oid4vp::CredentialQueryMeta {
+                    vct_values: Some(vec![ty.descriptor().vct.clone()]),
+                }),
+                claims: (!claims.is_empty()).then(|| {
+                    claims
+                        .iter()
+                        .map(|name| ClaimsQuery {
+                            id: None,
+                            path: name.split('.').map(|p| p.into()).collect(),
+                        })
+                        .collect()
+                }),
+            }],
+        };
+        let response_uri = format!(
+            "{}/api/oid4vp/response",
+            self.inner.config.public_url.trim_end_matches('/')
+        );
+        let state = random_id()?;
+        let request = AuthorizationRequest::new(&response_uri, &random_id()?, Some(&state), query);
+        let open = OnlineRequest {
+            request: request.clone(),
+            verdicts: None,
+        };
+        insert(&self.inner.requests, state, open, now);
+        Ok(request)
+    }
+
+    /// Judges a wallet's `direct_post` answer to an open request, off the async threads, and
+    /// records the verdicts (one answer per request). Like [`verify_upload`](Self::verify_upload),
+    /// presentations rejected only for `status_unavailable` are judged once more after catching
+    /// up with the registry.
+    pub async fn online_response(
+        &self,
+        state: String,
+        vp_token: String,
+    ) -> Result<Vec<VerdictView>, ApiError> {
+        let state = Arc::new(state);
+        let vp_token = Arc::new(vp_token);
+        let judge = || {
+            let (state, vp_token) = (state.clone(), vp_token.clone());
+            self.off_thread(move |service| service.judge_answer(&state, &vp_token, now()))
+        };
+        let mut verdicts = judge().await?;
+        if let Some(judged_at) = verdicts.iter().filter_map(awaits_newer_bundle).min()
+            && self.catch_up(judged_at).await
+        {
+            verdicts = judge().await?;
+        }
+        // One answer per request: the first to record its verdicts.
+        let views: Vec<VerdictView> = verdicts.iter().cloned().map(Into::into).collect();
+        match lock(&self.inner.requests).get_mut(state.as_str()) {
+            Some(open) if open.value.verdicts.is_none() => {
+                open.value.verdicts = Some(views.clone());
+            }
+            _ => return Err(state_closed()),
+        }
+        verdicts.iter().for_each(|verdict| self.count(verdict));
+        Ok(views)
+    }
+
+    /// The verdicts on an answer to the open request `state`, not recorded. CPU work.
+    fn judge_answer(
+        &self,
+        state: &str,
+        vp_token: &str,
+        now: i64,
+    ) -> Result<Vec<Verdict>, ApiError> {
+        let request = lock(&self.inner.requests)
+            .get(state)
+            .filter(|open| open.expires > now && open.value.verdicts.is_none())
+            .map(|open| open.value.request.clone())
+            .ok_or_else(state_closed)?;
+        // serde's messages quote what they could not read: only the fact is told.
+        let tokens: HashMap<String, Vec<String>> =
+            serde_json::from_str(vp_token).map_err(|_| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_vp_token",
+                    "vp_token을 읽을 수 없습니다: 질의 id마다 프레젠테이션 배열을 담은 JSON 객체여야 \
+                     합니다 / vp_token is not a JSON object mapping each query id to an array of \
+                     presentations",
+                )
+            })?;
+        let presentations = tokens
+            .get("credential")
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_vp_token",
+                    "vp_token이 요청한 질의에 답하지 않습니다 / vp_token answers no query",
+                )
+            })?;
+        let trust = self.held()?;
+        let verifier = Verifier {
+            trust: &trust,
+            catalog: Catalog::builtin(),
+        };
+        let policy = Policy {
+            key_binding: Some(ExpectedKeyBinding {
+                audience: &request.client_id,
+                nonce: &request.nonce,
+                max_age: OPEN_FOR,
+            }),
+            ..self.policy()
+        };
+        Ok(presentations
+            .iter()
+            .map(|p| verifier.sd_jwt_vc(p, &policy, now))
+            .collect())
+    }
+
+    /// The verdicts an open request received, if any yet.
+    pub fn online_result(&self, state: &str) -> Option<Option<Vec<VerdictView>>> {
+        lock(&self.inner.requests)
+            .get(state)
+            .map(|open| open.value.verdicts.clone())
+    }
+}
+
+fn state_closed() -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "unknown_state",
+        "알 수 없거나 만료되었거나 이미 답한 요청입니다 / unknown, expired or answered state",
+    )
+}

@@ -1,0 +1,152 @@
+//! Keeping the bundle fresh: refreshes from the registry, and the shared, rate-limited catch-up
+//! a verification asks for when a newer bundle may judge it otherwise.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use dojang_registry::bundle::BundleError;
+use tokio::sync::watch;
+
+use super::{
+    ApiError, CATCH_UP_INTERVAL, CATCH_UP_WAIT, CatchUp, REGISTRY_TIMEOUT, TrustView,
+    VerifierService, lock, now,
+};
+use crate::Trust;
+
+impl VerifierService {
+    /// Fetches the registry's delta since the bundle held (or, with none yet, its whole bundle)
+    /// and swaps in the result. Verifications meanwhile judge by the bundle held; on any failure
+    /// it stays.
+    pub async fn refresh(&self) -> Result<TrustView, ApiError> {
+        let registry = self.inner.config.registry_url.as_deref().ok_or_else(|| {
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "no_registry",
+                "레지스트리가 설정되지 않아 이 검증기의 번들은 직접 교체해야 합니다 / no registry \
+                 configured: this verifier's bundle is updated by hand",
+            )
+        })?;
+        // Serialized so that each delta applies to the bundle it was asked against.
+        let _one_at_a_time = self.inner.refreshing.lock().await;
+        let held = self.inner.trust.load_full();
+        let since = held.as_ref().map(|trust| trust.size());
+        let mut request = self
+            .inner
+            .http
+            .get(format!("{}/bundle", registry.trim_end_matches('/')))
+            .timeout(REGISTRY_TIMEOUT);
+        if let Some(since) = since {
+            request = request.query(&[("since", since)]);
+        }
+        let bad_gateway = |e: reqwest::Error| {
+            ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "registry_unavailable",
+                format!("레지스트리에서 번들을 받지 못했습니다 / registry: {e}"),
+            )
+        };
+        let bundle = request
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(bad_gateway)?
+            .text()
+            .await
+            .map_err(bad_gateway)?;
+        let anchor = self.inner.anchor.clone();
+        // Proofs, signatures and status lists: CPU work, on a copy, off the async threads.
+        let next = tokio::task::spawn_blocking(move || match held {
+            Some(held) => {
+                let mut next = Trust::clone(&held);
+                next.update(&bundle).map(|()| next)
+            }
+            None => Trust::load(&bundle, anchor),
+        })
+        .await
+        .map_err(|e| ApiError::internal("refresh task", e))?
+        .map_err(|e| match e {
+            BundleError::Fork => ApiError::new(
+                StatusCode::CONFLICT,
+                "fork",
+                "레지스트리의 새 체크포인트가 가진 것의 연장이 아닙니다(포크). 가진 번들을 유지합니다 / \
+                 the registry's new checkpoint is not an extension of the one held: a fork; the \
+                 bundle held is kept",
+            ),
+            other => ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "bundle_invalid",
+                format!("레지스트리의 번들이 검증되지 않습니다 / the registry's bundle: {other}"),
+            ),
+        })?;
+        if since != Some(next.size()) {
+            tracing::info!(size = next.size(), "trust bundle refreshed");
+        }
+        let view = TrustView::of(&next, now(), self.inner.config.max_bundle_age, self.issuers);
+        self.inner.trust.store(Some(Arc::new(next)));
+        Ok(view)
+    }
+
+    /// Brings the bundle held past checkpoint size `judged_at`, for a verification judged by
+    /// that bundle that a newer one may judge otherwise. At most one such refresh starts per
+    /// [`CATCH_UP_INTERVAL`], however many verifications ask; the others share it, and one that
+    /// finds the last refresh too recent to have seen its list waits for the interval to pass
+    /// and asks once more. Each waits at most [`CATCH_UP_WAIT`] for a refresh; a refresh keeps
+    /// running if its verification stops waiting. Returns whether a bundle newer than
+    /// `judged_at` is now held. Without a registry: `false` at once.
+    pub async fn catch_up(&self, judged_at: u64) -> bool {
+        if self.inner.config.registry_url.is_none() {
+            return false;
+        }
+        let newer = || {
+            self.inner
+                .trust
+                .load()
+                .as_ref()
+                .is_some_and(|trust| trust.size() > judged_at)
+        };
+        for first in [true, false] {
+            if newer() {
+                return true;
+            }
+            let (mut ended, too_recent) = self.shared_refresh();
+            // Ended, failed or still running past the wait: the bundle held is judged by.
+            let _ = tokio::time::timeout(CATCH_UP_WAIT, ended.wait_for(|&ended| ended)).await;
+            match too_recent {
+                // That refresh may have asked before this credential's list was published.
+                Some(remaining) if first && !newer() => tokio::time::sleep(remaining).await,
+                _ => break,
+            }
+        }
+        newer()
+    }
+
+    /// The refresh to wait for: a new one, unless one started less than [`CATCH_UP_INTERVAL`]
+    /// ago — then that one, and how long until another may start.
+    fn shared_refresh(&self) -> (watch::Receiver<bool>, Option<Duration>) {
+        let mut last = lock(&self.inner.catch_up);
+        if let Some(last) = last.as_ref() {
+            let elapsed = last.started.elapsed();
+            if elapsed < CATCH_UP_INTERVAL {
+                return (last.ended.clone(), Some(CATCH_UP_INTERVAL - elapsed));
+            }
+        }
+        let (tx, ended) = watch::channel(false);
+        *last = Some(CatchUp {
+            started: Instant::now(),
+            ended: ended.clone(),
+        });
+        let service = self.clone();
+        tokio::spawn(async move {
+            match service.refresh().await {
+                Ok(_) => tracing::info!("trust bundle refreshed for a status list it lacked"),
+                Err(e) => tracing::warn!(
+                    code = e.code(),
+                    "refresh for a status list the bundle lacked failed; keeping the bundle held"
+                ),
+            }
+            let _ = tx.send(true);
+        });
+        (ended, None)
+    }
+}
