@@ -2,8 +2,9 @@
 //!
 //! Anyone may register a DID (`did.create` is open by design), so the append endpoint is open
 //! to strangers. Entries signed by a DID that takes part in trust — the root authority, an
-//! accredited issuer, a delegator ([`LedgerState::takes_part_in_trust`]) — are authorised acts
-//! and always admitted. Every other entry is an *open append*: it is admitted at most
+//! accredited issuer, a delegator — with a key of its document are authorised acts and always
+//! admitted ([`LedgerState::signed_by_trust_did`]: the signature is checked here, not only by
+//! the sequencer, so naming such a DID in `kid` gains nothing). Every other entry is an *open append*: it is admitted at most
 //! [`Admission::per_client_per_minute`] times a minute per client address (a token bucket), and
 //! at most [`Admission::max_pending`] of them wait for the sequencer at once. A refused append
 //! is answered `429` or `503` with `Retry-After` and changes nothing.

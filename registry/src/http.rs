@@ -238,7 +238,7 @@ async fn submit_entry(
         .current_state()
         .await
         .map_err(|e| ApiError(e).into_response())?
-        .takes_part_in_trust(&entry.kid().did);
+        .signed_by_trust_did(&entry);
     // Entries from strangers wait their turn, bounded; authorised acts never do.
     let _permit = if trusted {
         None

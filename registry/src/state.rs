@@ -777,6 +777,29 @@ impl LedgerState {
                 .any(|g| &g.subject == did || &g.grantor == did)
     }
 
+    /// Whether `entry` is signed by a DID that takes part in trust, with a key that DID's
+    /// latest document lists for signing ledger entries — what lets an append skip admission
+    /// control. A `kid` naming such a DID proves nothing: anyone can write one.
+    pub fn signed_by_trust_did(&self, entry: &Entry) -> bool {
+        let did = &entry.kid().did;
+        let Some(document) = self
+            .takes_part_in_trust(did)
+            .then(|| self.document(did, AsOf::Latest))
+            .flatten()
+        else {
+            return false;
+        };
+        [
+            Relationship::CapabilityInvocation,
+            Relationship::AssertionMethod,
+        ]
+        .into_iter()
+        .any(|relationship| {
+            signing_key(entry, document, relationship, "append")
+                .is_ok_and(|key| entry.verify_signature(&key).is_ok())
+        })
+    }
+
     /// The log indices of the entries that define trust, ascending: every operation on a
     /// trust DID (see [`LedgerState::trust_dids`]), every grant and withdrawal, and the latest
     /// publication of each list a trust DID owns. What a trust bundle carries: it grows with

@@ -182,6 +182,24 @@ async fn open_appends_are_rate_limited_per_client_but_authorised_acts_are_not() 
         size,
         "a refusal appends nothing"
     );
+    // Finding: naming the root's key in `kid` let any entry skip admission (the signature was
+    // checked only later, by the sequencer). Entries forged in the root's name wait like any
+    // stranger's.
+    let forger = Actor::new(Algorithm::Es256);
+    let forged = root.sign_with(
+        &Operation::Grant {
+            grantor: root.did.clone(),
+            subject: forger.did.clone(),
+            name: "Forged".into(),
+            types: vec!["citizen-card".into()],
+            delegable: true,
+            at: 1_800_000_000,
+        },
+        &forger.key,
+        "key-1",
+    );
+    let (status, _) = send(&router, post_from(forged, attacker)).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
 
     // Another client is not affected; nor are the root's and the issuer's own entries from
     // the attacker's address.
