@@ -353,3 +353,41 @@ async fn of_two_answers_to_one_challenge_judged_at_once_one_is_accepted() {
     }
     assert_eq!(accepted, 1);
 }
+
+/// A registry (or whoever answers at its address) that sends a bundle without end is cut off
+/// at the largest bundle there can be, not read into memory.
+#[tokio::test]
+async fn an_endless_bundle_is_cut_off_at_the_bundle_limit() {
+    use futures::StreamExt as _;
+    let w = world().await;
+    let chunk = axum::body::Bytes::from(vec![b'a'; 1 << 20]);
+    let endless = axum::Router::new().route(
+        "/bundle",
+        axum::routing::get(move || {
+            let chunk = chunk.clone();
+            async move {
+                axum::body::Body::from_stream(
+                    futures::stream::repeat(chunk).map(Ok::<_, std::io::Error>),
+                )
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, endless).await });
+    let config = VerifierConfig {
+        registry_url: Some(url),
+        ..w.config()
+    };
+    let served = serve(VerifierService::without_trust(
+        config,
+        w.ledger.registry.trust_anchor(),
+    ));
+    let (status, body) = guard(w.post(format!("{}/api/trust/refresh", served.base), "")).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+    assert_eq!(body["error"], "bundle_invalid");
+    assert!(
+        body["message"].as_str().unwrap().contains("larger than"),
+        "{body}"
+    );
+}

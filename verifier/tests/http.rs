@@ -256,7 +256,7 @@ async fn openid4vp_requests_are_answered_by_key_bound_sd_jwt_vcs() {
     assert_eq!(pending["status"], "pending");
 
     // The wallet's answer, key-bound to the request's client id and nonce.
-    let answer = |nonce: &str, idx: u64| {
+    let answer_with = |nonce: &str, idx: u64, copies: usize| {
         let credential = common::draft(&w.seoul, "job-badge", &w.holder, idx)
             .sign(
                 &w.seoul.key,
@@ -276,7 +276,7 @@ async fn openid4vp_requests_are_answered_by_key_bound_sd_jwt_vcs() {
             )
             .unwrap();
         let response = AuthorizationResponse {
-            vp_token: [("credential".to_owned(), vec![presentation])].into(),
+            vp_token: [("credential".to_owned(), vec![presentation; copies])].into(),
             state: Some(state.clone()),
         };
         let form: String = response
@@ -290,6 +290,12 @@ async fn openid4vp_requests_are_answered_by_key_bound_sd_jwt_vcs() {
             .body(Body::from(form))
             .unwrap()
     };
+    let answer = |nonce: &str, idx: u64| answer_with(nonce, idx, 1);
+    // One presentation answers the query: more would only make the verifier check more. The
+    // request stays open.
+    let (status, body) = call(&w.service, answer_with(&request.nonce, 4, 2)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"], "invalid_vp_token", "{body}");
     let (status, _) = call(&w.service, answer(&request.nonce, 4)).await;
     assert_eq!(status, StatusCode::OK);
     let (_, answered) = call(
@@ -318,6 +324,43 @@ async fn openid4vp_requests_are_answered_by_key_bound_sd_jwt_vcs() {
         .unwrap();
     let (status, _) = call(&w.service, request2).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Only the type's own claims, each once; a request body past 16 KiB is refused unread.
+    let ask = |body: String| {
+        Request::post("/api/oid4vp/requests")
+            .header("content-type", "application/json")
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let (status, body) = call(
+        &w.service,
+        ask(r#"{"type": "job-badge", "claims": ["identifier", "password"]}"#.into()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"], "unknown_claim", "{body}");
+    let (status, created) = call(
+        &w.service,
+        ask(r#"{"type": "job-badge", "claims": ["identifier", "identifier"]}"#.into()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let asked = AuthorizationRequest::from_uri(created["uri"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        asked.dcql_query.credentials[0]
+            .claims
+            .as_ref()
+            .unwrap()
+            .len(),
+        1
+    );
+    let many = vec!["\"identifier\""; 4000].join(",");
+    let (status, _) = call(
+        &w.service,
+        ask(format!(r#"{{"type": "job-badge", "claims": [{many}]}}"#)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
 }
 
 fn urlencode(s: &str) -> String {

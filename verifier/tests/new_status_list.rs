@@ -275,3 +275,42 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+/// `POST /api/trust/refresh` is open: however many ask at once, the registry is asked once an
+/// interval, and everyone is answered with the bundle that refresh left.
+#[tokio::test]
+async fn the_open_refresh_endpoint_cannot_make_the_verifier_hammer_the_registry() {
+    let ledger = Ledger::new().await;
+    let (registry, fetches) = serve_registry(&ledger).await;
+    let service = VerifierService::new(config(Some(registry)), ledger.trust().await);
+    let asks = (0..50).map(|_| {
+        let service = service.clone();
+        tokio::spawn(async move {
+            call(
+                &service,
+                Request::post("/api/trust/refresh")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+        })
+    });
+    for ask in asks.collect::<Vec<_>>() {
+        let (status, view) = ask.await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{view}");
+        assert!(view["checkpoint_size"].as_u64().unwrap() > 0, "{view}");
+    }
+    assert_eq!(fetches.load(Ordering::SeqCst), 1);
+
+    // Once the interval has passed, the next ask refreshes again.
+    tokio::time::sleep(dojang_verifier::http::CATCH_UP_INTERVAL).await;
+    let (status, _) = call(
+        &service,
+        Request::post("/api/trust/refresh")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(fetches.load(Ordering::SeqCst), 2);
+}

@@ -115,6 +115,8 @@ struct Inner {
     refreshing: tokio::sync::Mutex<()>,
     /// The last refresh a verification asked for: when it started, and whether it has ended.
     catch_up: Mutex<Option<CatchUp>>,
+    /// When the open refresh endpoint last started a refresh.
+    last_asked: Mutex<Option<Instant>>,
     challenges: Mutex<HashMap<String, Open<ChallengeRequest>>>,
     requests: Mutex<HashMap<String, Open<OnlineRequest>>>,
     http: reqwest::Client,
@@ -186,6 +188,7 @@ impl VerifierService {
                 trust: ArcSwapOption::new(trust.map(Arc::new)),
                 refreshing: tokio::sync::Mutex::default(),
                 catch_up: Mutex::default(),
+                last_asked: Mutex::default(),
                 challenges: Mutex::default(),
                 requests: Mutex::default(),
                 http: reqwest::Client::new(),

@@ -35,6 +35,34 @@ impl VerifierService {
                 ),
             )
         })?;
+        // Only the type's own claims, each once: what the request asks for is bounded by the
+        // type, and so is the QR code that carries it.
+        let known: Vec<String> = ty.disclosable().iter().map(|p| p.to_string()).collect();
+        let mut wanted: Vec<&String> = Vec::new();
+        for name in claims {
+            let path = format!("/{}", name.split('.').collect::<Vec<_>>().join("/"));
+            if !known
+                .iter()
+                .any(|k| *k == path || k.starts_with(&format!("{path}/")))
+            {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "unknown_claim",
+                    format!(
+                        "요청한 항목 중 이 종류에 없는 것이 있습니다 / a requested claim is not \
+                         one of this type's; they are: {}",
+                        known
+                            .iter()
+                            .map(|k| k.trim_start_matches('/').replace('/', "."))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            }
+            if !wanted.contains(&name) {
+                wanted.push(name);
+            }
+        }
         let query = DcqlQuery {
             credentials: vec![CredentialQuery {
                 id: "credential".into(),
@@ -42,8 +70,8 @@ impl VerifierService {
                 meta: Some(dojang_core::oid4vp::CredentialQueryMeta {
                     vct_values: Some(vec![ty.descriptor().vct.clone()]),
                 }),
-                claims: (!claims.is_empty()).then(|| {
-                    claims
+                claims: (!wanted.is_empty()).then(|| {
+                    wanted
                         .iter()
                         .map(|name| ClaimsQuery {
                             id: None,
@@ -123,14 +151,17 @@ impl VerifierService {
                      presentations",
                 )
             })?;
+        // The query asks for one credential (no `multiple`): one presentation answers it, and
+        // an answer cannot make the verifier check more.
         let presentations = tokens
             .get("credential")
-            .filter(|p| !p.is_empty())
+            .filter(|p| p.len() == 1)
             .ok_or_else(|| {
                 ApiError::new(
                     StatusCode::BAD_REQUEST,
                     "invalid_vp_token",
-                    "vp_token이 요청한 질의에 답하지 않습니다 / vp_token answers no query",
+                    "vp_token이 요청한 질의에 프레젠테이션 하나로 답하지 않습니다 / vp_token does \
+                     not answer the query with exactly one presentation",
                 )
             })?;
         let trust = self.held()?;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
-use dojang_registry::bundle::BundleError;
+use dojang_registry::bundle::{BundleError, MAX_BUNDLE_LEN};
 use tokio::sync::watch;
 
 use super::{
@@ -46,14 +46,33 @@ impl VerifierService {
                 format!("레지스트리에서 번들을 받지 못했습니다 / registry: {e}"),
             )
         };
-        let bundle = request
+        let mut response = request
             .send()
             .await
             .and_then(reqwest::Response::error_for_status)
-            .map_err(bad_gateway)?
-            .text()
-            .await
             .map_err(bad_gateway)?;
+        // Read no more than a bundle may be, however much the registry sends.
+        let mut bundle = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(bad_gateway)? {
+            if bundle.len() + chunk.len() > MAX_BUNDLE_LEN {
+                return Err(ApiError::new(
+                    StatusCode::BAD_GATEWAY,
+                    "bundle_invalid",
+                    format!(
+                        "레지스트리의 번들이 너무 큽니다 / the registry's bundle is larger than \
+                         {MAX_BUNDLE_LEN} bytes"
+                    ),
+                ));
+            }
+            bundle.extend_from_slice(&chunk);
+        }
+        let bundle = String::from_utf8(bundle).map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "bundle_invalid",
+                "레지스트리의 번들이 텍스트가 아닙니다 / the registry's bundle is not text",
+            )
+        })?;
         let anchor = self.inner.anchor.clone();
         // Proofs, signatures and status lists: CPU work, on a copy, off the async threads.
         let next = tokio::task::spawn_blocking(move || match held {
@@ -85,6 +104,26 @@ impl VerifierService {
         let view = TrustView::of(&next, now(), self.inner.config.max_bundle_age, self.issuers);
         self.inner.trust.store(Some(Arc::new(next)));
         Ok(view)
+    }
+
+    /// A refresh for `POST /api/trust/refresh`, which anyone may call: unless one was asked
+    /// for less than [`CATCH_UP_INTERVAL`] ago — then the bundle that one left (waiting for it
+    /// if it is still running). However often it is called, it asks the registry at most once
+    /// an interval.
+    pub async fn refresh_on_request(&self) -> Result<TrustView, ApiError> {
+        let recent = {
+            let mut last = lock(&self.inner.last_asked);
+            let recent = last.is_some_and(|at| at.elapsed() < CATCH_UP_INTERVAL);
+            if !recent {
+                *last = Some(Instant::now());
+            }
+            recent
+        };
+        if recent {
+            drop(self.inner.refreshing.lock().await);
+            return self.trust(now());
+        }
+        self.refresh().await
     }
 
     /// Brings the bundle held past checkpoint size `judged_at`, for a verification judged by

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::unreadable;
 use super::{ApiError, OPEN_FOR, TrustView, VerdictView, VerifierService, now};
-use crate::input::MAX_INPUT_LEN;
+use crate::input::{MAX_INPUT_LEN, MAX_TEXT_LEN};
 
 /// The router.
 pub fn app(service: VerifierService) -> Router {
@@ -28,9 +28,15 @@ pub fn app(service: VerifierService) -> Router {
         .route("/api/challenges", post(new_challenge))
         .route("/api/trust", get(trust))
         .route("/api/trust/refresh", post(refresh))
-        .route("/api/oid4vp/requests", post(new_request))
+        .route(
+            "/api/oid4vp/requests",
+            post(new_request).layer(DefaultBodyLimit::max(16 << 10)),
+        )
         .route("/api/oid4vp/requests/{state}", get(request_result))
-        .route("/api/oid4vp/response", post(response))
+        .route(
+            "/api/oid4vp/response",
+            post(response).layer(DefaultBodyLimit::max(2 * MAX_TEXT_LEN)),
+        )
         .with_state(service)
 }
 
@@ -98,7 +104,7 @@ async fn trust(State(service): State<VerifierService>) -> Result<Json<TrustView>
 }
 
 async fn refresh(State(service): State<VerifierService>) -> Result<Json<TrustView>, ApiError> {
-    Ok(Json(service.refresh().await?))
+    Ok(Json(service.refresh_on_request().await?))
 }
 
 #[derive(Deserialize)]
