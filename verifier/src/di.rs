@@ -29,6 +29,7 @@
 //! [`verify`] checks the data model and the proof; [`judge`] adds the validity period and that a
 //! DID issuer is the key's controller, and the [`Verifier`](crate::Verifier) the accreditation.
 
+use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{LazyLock, Mutex};
 
@@ -127,6 +128,14 @@ pub const BUNDLED_CONTEXTS: [(&str, &str); 2] = [
 /// Deepest JSON nesting accepted; real credentials stay far below it.
 const MAX_DEPTH: usize = 64;
 
+/// Most JSON objects without an `id` that look alike, in a document verified. Such objects
+/// are blank nodes once the document is RDF, and canonicalization (RDFC-1.0, inside `ssi`, with
+/// no limit of its own) labels a blank node at once only when what it holds and where it hangs
+/// tell it apart from the others; for those that look alike it tries permutations —
+/// exponentially many. A 1.5 KB credential holding three alike objects of eight alike objects
+/// each cost `ssi` over nine minutes of CPU. Real credentials have few or none.
+pub const MAX_ALIKE_BLANK_NODES: usize = 8;
+
 const CREDENTIALS_V1: &str = "https://www.w3.org/2018/credentials/v1";
 const CREDENTIALS_V2: &str = "https://www.w3.org/ns/credentials/v2";
 const BASE58BTC: &str = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
@@ -197,6 +206,7 @@ fn verify_inner(document: &str) -> Result<VerifiedDi, DiError> {
             "JSON nests deeper than {MAX_DEPTH} levels"
         )));
     }
+    check_blank_nodes(&value)?;
 
     let credential = read_credential(doc)?;
     let proof = read_proof(doc)?;
@@ -521,6 +531,61 @@ fn is_did_key_url(url: &str) -> bool {
         }
         None => false,
     }
+}
+
+/// Bounds the work of canonicalizing `value` (see [`MAX_ALIKE_BLANK_NODES`]): no blank node
+/// identifiers (`_:…`, which could tie objects into cycles), and at most that many objects
+/// without an `id` alike at first degree — the same key above them, whether what holds them
+/// has an `id`, the same plain values, the same keys to objects below. That is what the first
+/// canonicalization step sees of a blank node, so objects it does not tell apart look alike
+/// here too (some that it does may also, which only errs on the side of refusing).
+fn check_blank_nodes(value: &Value) -> Result<(), DiError> {
+    let mut looks: HashMap<String, usize> = HashMap::new();
+    // (value, the key it hangs under, whether its holder is a blank node)
+    let mut stack = vec![(value, "", false)];
+    while let Some((v, key, under_blank)) = stack.pop() {
+        match v {
+            Value::Array(items) => stack.extend(items.iter().map(|i| (i, key, under_blank))),
+            Value::Object(map) => {
+                let id = map.get("id").or_else(|| map.get("@id"));
+                if let Some(Value::String(id)) = id
+                    && id.starts_with("_:")
+                {
+                    return Err(DiError::Malformed(
+                        "blank node identifiers (`_:`) are not accepted".into(),
+                    ));
+                }
+                let blank = id.is_none() && !map.contains_key("@value");
+                if blank {
+                    let mut plain = Vec::new();
+                    let mut below = Vec::new();
+                    for (k, v) in map {
+                        match v {
+                            Value::Object(_) => below.push(k.as_str()),
+                            Value::Array(items) if items.iter().any(Value::is_object) => {
+                                below.push(k.as_str());
+                            }
+                            other => plain.push(format!("{k}={other}")),
+                        }
+                    }
+                    plain.sort();
+                    below.sort();
+                    let look = format!("{key}|{under_blank}|{plain:?}|{below:?}");
+                    *looks.entry(look).or_default() += 1;
+                }
+                stack.extend(map.iter().map(|(k, v)| (v, k.as_str(), blank)));
+            }
+            _ => {}
+        }
+    }
+    let alike: usize = looks.values().filter(|&&n| n > 1).sum();
+    if alike > MAX_ALIKE_BLANK_NODES {
+        return Err(DiError::Malformed(format!(
+            "{alike} objects without an id look alike; at most {MAX_ALIKE_BLANK_NODES} are \
+             accepted (canonicalizing more costs exponential time)"
+        )));
+    }
+    Ok(())
 }
 
 /// JSON nesting depth, computed without recursion.

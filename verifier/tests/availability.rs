@@ -391,3 +391,31 @@ async fn an_endless_bundle_is_cut_off_at_the_bundle_limit() {
         "{body}"
     );
 }
+
+/// A Data Integrity credential built to make canonicalization try every permutation of alike
+/// blank nodes (minutes of CPU per upload before) is refused at once, over HTTP.
+#[tokio::test]
+async fn a_credential_poisoning_canonicalization_is_refused_at_once() {
+    let w = world().await;
+    let served = serve(w.service().await);
+    let parent = serde_json::json!({"kids": vec![serde_json::json!({"v": "x"}); 8]});
+    let poison = serde_json::json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/examples/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": "did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2",
+        "validFrom": "2024-01-01T00:00:00Z",
+        "credentialSubject": {"items": [parent.clone(), parent.clone(), parent]},
+        "proof": {
+            "type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022",
+            "proofPurpose": "assertionMethod",
+            "verificationMethod": "did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2#z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2",
+            "proofValue": "z3FXQjecWufY46yg5abdVZsXqLhxhueuSoZgNSARiKBk9czhSePTFehP8c3PGfb6a22gkfUKKiAx9NBX3sYnXR5v"
+        }
+    });
+    let (status, verdict) =
+        guard(w.post(format!("{}/api/verify", served.base), poison.to_string())).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(verdict["decision"], "rejected", "{verdict}");
+    let detail = verdict["reasons"][0]["detail"].as_str().unwrap();
+    assert!(detail.contains("look alike"), "{verdict}");
+}
