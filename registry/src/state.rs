@@ -593,11 +593,19 @@ impl LedgerState {
     /// has a simple path from it), instead of trying every path — which was exponential when a
     /// chain was broken among delegates that grant each other.
     fn grant_for(&self, subject: &Did, ty: &str, delegable: bool) -> Option<&Grant> {
-        let root = self.root.as_ref()?;
         self.active(subject).ok()?;
+        let chained = self.chained_grantors(ty, Some(subject))?;
+        self.latest_chained_grant(subject, ty, delegable, &chained)
+    }
+
+    /// Every DID with a chain of active, delegable grants of `ty` from the root that does not
+    /// pass through `excluded` (the root included); `None` before genesis. One breadth-first
+    /// walk: linear in the number of grants.
+    fn chained_grantors(&self, ty: &str, excluded: Option<&Did>) -> Option<HashSet<&Did>> {
+        let root = self.root.as_ref()?;
         let mut by_grantor: HashMap<&Did, Vec<&Grant>> = HashMap::new();
         for grant in &self.grants {
-            if grant.delegable && grant.covers(ty) && &grant.subject != subject {
+            if grant.delegable && grant.covers(ty) && Some(&grant.subject) != excluded {
                 by_grantor.entry(&grant.grantor).or_default().push(grant);
             }
         }
@@ -610,6 +618,18 @@ impl LedgerState {
                 }
             }
         }
+        Some(chained)
+    }
+
+    /// The latest current grant of `ty` to `subject` (delegable, if asked) from a grantor in
+    /// `chained`.
+    fn latest_chained_grant(
+        &self,
+        subject: &Did,
+        ty: &str,
+        delegable: bool,
+        chained: &HashSet<&Did>,
+    ) -> Option<&Grant> {
         self.grants.iter().rev().find(|g| {
             &g.subject == subject
                 && g.covers(ty)
@@ -638,23 +658,57 @@ impl LedgerState {
     }
 
     /// Every issuer with at least one current accreditation: DID, name, types.
+    ///
+    /// One walk of the grants per type, plus one per DID that itself grants the type
+    /// ([`LedgerState::accreditation`] for each grant would be quadratic in the grants).
     pub fn accredited_issuers(&self) -> Vec<(Did, String, Vec<String>)> {
-        let mut out: BTreeMap<Did, (String, BTreeSet<String>)> = BTreeMap::new();
-        for grant in &self.grants {
-            for ty in &grant.types {
-                if let Accreditation::Accredited { name, .. } =
-                    self.accreditation(&grant.subject, ty)
-                {
+        let mut out: BTreeMap<Did, (String, u64, BTreeSet<String>)> = BTreeMap::new();
+        let types: BTreeSet<&str> = self
+            .grants
+            .iter()
+            .flat_map(|g| g.types.iter().map(String::as_str))
+            .collect();
+        for ty in types {
+            // A chain that passes through a subject only matters for a subject that grants.
+            let Some(common) = self.chained_grantors(ty, None) else {
+                continue;
+            };
+            let grantors: HashSet<&Did> = self
+                .grants
+                .iter()
+                .filter(|g| g.delegable && g.covers(ty))
+                .map(|g| &g.grantor)
+                .collect();
+            let subjects: BTreeSet<&Did> = self
+                .grants
+                .iter()
+                .filter(|g| g.covers(ty))
+                .map(|g| &g.subject)
+                .collect();
+            for subject in subjects {
+                if self.active(subject).is_err() {
+                    continue;
+                }
+                let grant = if grantors.contains(subject) {
+                    self.grant_for(subject, ty, false)
+                } else {
+                    self.latest_chained_grant(subject, ty, false, &common)
+                };
+                if let Some(grant) = grant {
                     let slot = out
-                        .entry(grant.subject.clone())
-                        .or_insert_with(|| (name.clone(), BTreeSet::new()));
-                    slot.0 = name;
-                    slot.1.insert(ty.clone());
+                        .entry(subject.clone())
+                        .or_insert_with(|| (grant.name.clone(), grant.index, BTreeSet::new()));
+                    // The name of the latest grant in force.
+                    if grant.index >= slot.1 {
+                        slot.0 = grant.name.clone();
+                        slot.1 = grant.index;
+                    }
+                    slot.2.insert(ty.to_owned());
                 }
             }
         }
         out.into_iter()
-            .map(|(did, (name, types))| (did, name, types.into_iter().collect()))
+            .map(|(did, (name, _, types))| (did, name, types.into_iter().collect()))
             .collect()
     }
 

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{Actor, TestLog, grant};
-use dojang_core::did::Relationship;
+use dojang_core::did::{Did, Relationship};
 use dojang_core::jws::JwsError;
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::status::token::{self, StatusListTokenClaims, TokenStatus, TokenStatusList};
@@ -573,6 +573,10 @@ fn mutually_granting_delegates_resolve_in_one_walk() {
             .unwrap_or_else(|e| panic!("delegate {i} grants the hub: {e}"));
     }
     assert_eq!(log.state.accredited_issuers().len(), 11);
+    assert_eq!(
+        log.state.accredited_issuers(),
+        each_accreditation(&log.state)
+    );
     assert!(matches!(
         log.state.accreditation(&delegates[7].did, "citizen-card"),
         Accreditation::Accredited { .. }
@@ -594,6 +598,7 @@ fn mutually_granting_delegates_resolve_in_one_walk() {
         );
     }
     assert!(log.state.accredited_issuers().is_empty());
+    assert!(each_accreditation(&log.state).is_empty());
     let late = Actor::new(Algorithm::EdDsa);
     log.append(late.create()).unwrap();
     assert!(matches!(
@@ -606,4 +611,111 @@ fn mutually_granting_delegates_resolve_in_one_walk() {
         )),
         Err(EntryError::Unauthorized { .. })
     ));
+}
+
+/// `accredited_issuers` as the definition says: `accreditation` asked for every subject and
+/// type of every grant.
+fn each_accreditation(state: &LedgerState) -> Vec<(Did, String, Vec<String>)> {
+    let mut out: std::collections::BTreeMap<Did, (String, u64, Vec<String>)> = Default::default();
+    for grant in state.grants() {
+        for ty in &grant.types {
+            if let Accreditation::Accredited { name, grant_index } =
+                state.accreditation(&grant.subject, ty)
+            {
+                let slot = out
+                    .entry(grant.subject.clone())
+                    .or_insert_with(|| (name.clone(), grant_index, Vec::new()));
+                if grant_index >= slot.1 {
+                    (slot.0, slot.1) = (name, grant_index);
+                }
+                if !slot.2.contains(ty) {
+                    slot.2.push(ty.clone());
+                }
+            }
+        }
+    }
+    out.into_iter()
+        .map(|(did, (name, _, mut types))| {
+            types.sort();
+            (did, name, types)
+        })
+        .collect()
+}
+
+/// Listing accredited issuers walks the grants once per type (and once more per delegator),
+/// not once per grant: the same answer as asking each, for many issuers, delegators, a
+/// withdrawal and a renamed grant.
+#[test]
+fn accredited_issuers_agree_with_each_accreditation() {
+    let (root, _seoul, mut log) = actors();
+    let ministry = Actor::new(Algorithm::EdDsa);
+    log.append(ministry.create()).unwrap();
+    log.append(grant(
+        &root,
+        &ministry,
+        "Ministry",
+        &["citizen-card", "job-badge"],
+        true,
+    ))
+    .unwrap();
+    let mut issuers = Vec::new();
+    for i in 0..300 {
+        let issuer = Actor::new(Algorithm::EdDsa);
+        log.append(issuer.create()).unwrap();
+        let grantor = if i % 3 == 0 { &root } else { &ministry };
+        let types: &[&str] = if i % 2 == 0 {
+            &["citizen-card"]
+        } else {
+            &["job-badge", "citizen-card"]
+        };
+        log.append(grant(
+            grantor,
+            &issuer,
+            &format!("Office {i}"),
+            types,
+            i % 10 == 0,
+        ))
+        .unwrap();
+        issuers.push(issuer);
+    }
+    // A delegate of a delegate; a renamed grant; a withdrawn issuer.
+    let office = Actor::new(Algorithm::EdDsa);
+    log.append(office.create()).unwrap();
+    log.append(grant(
+        &issuers[10],
+        &office,
+        "Branch",
+        &["citizen-card"],
+        false,
+    ))
+    .unwrap();
+    log.append(grant(
+        &root,
+        &issuers[3],
+        "Office 3, renamed",
+        &["citizen-card"],
+        false,
+    ))
+    .unwrap();
+    log.append(root.sign(&Operation::Withdraw {
+        grantor: root.did.clone(),
+        subject: issuers[6].did.clone(),
+        types: vec!["citizen-card".into()],
+        reason: "audit-finding".into(),
+        at: 1_800_000_000,
+    }))
+    .unwrap();
+    let listed = log.state.accredited_issuers();
+    assert_eq!(listed, each_accreditation(&log.state));
+    assert!(
+        listed
+            .iter()
+            .any(|(did, name, _)| did == &office.did && name == "Branch")
+    );
+    assert!(
+        listed
+            .iter()
+            .any(|(did, name, _)| did == &issuers[3].did && name == "Office 3, renamed")
+    );
+    assert!(!listed.iter().any(|(did, _, _)| did == &issuers[6].did));
 }
