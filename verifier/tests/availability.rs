@@ -318,6 +318,62 @@ async fn past_the_limit_of_concurrent_checks_verification_answers_503() {
     assert_eq!(status, StatusCode::OK);
 }
 
+/// Uploads are read only with a permit: with room for one check (two uploads), a third
+/// client is turned away while two others are still sending their bodies — nothing of its
+/// body is read or kept.
+#[tokio::test]
+async fn uploads_past_the_permits_are_refused_before_their_bodies_are_read() {
+    let w = world().await;
+    let served = serve(w.service().await.with_max_concurrent_checks(1));
+    let url = format!("{}/api/verify", served.base);
+    // Two clients announce a megabyte and send four bytes of it.
+    let addr = served.base.trim_start_matches("http://").to_owned();
+    let slow_upload = || async {
+        use tokio::io::AsyncWriteExt as _;
+        let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let head = format!(
+            "POST /api/verify HTTP/1.1\r\nhost: {addr}\r\ncontent-length: 1000000\r\n\r\nDJ1:"
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        stream
+    };
+    let mut slow = vec![slow_upload().await, slow_upload().await];
+    // A third upload is refused once both hold their permits. (Until then it may take one,
+    // and a slow one that came later is refused instead: that one is replaced.)
+    let (status, body) = guard(async {
+        loop {
+            let (status, body) = w.post(url.clone(), w.shown(3)).await;
+            if status == StatusCode::SERVICE_UNAVAILABLE {
+                return (status, body);
+            }
+            for stream in &mut slow {
+                let mut answered = [0u8; 64];
+                if !matches!(stream.try_read(&mut answered), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock) {
+                    *stream = slow_upload().await;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["error"], "busy");
+    // The slow clients go away; their permits come back.
+    drop(slow);
+    let (status, verdict) = guard(async {
+        loop {
+            let (status, verdict) = w.post(url.clone(), w.shown(3)).await;
+            if status != StatusCode::SERVICE_UNAVAILABLE {
+                return (status, verdict);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(verdict["decision"], "accepted", "{verdict}");
+}
+
 #[tokio::test]
 async fn of_two_answers_to_one_challenge_judged_at_once_one_is_accepted() {
     let w = world().await;

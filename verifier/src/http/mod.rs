@@ -73,6 +73,10 @@ const MAX_OPEN: usize = 10_000;
 /// Verifications running at once, per CPU, unless set with
 /// [`VerifierService::with_max_concurrent_checks`].
 pub const CHECKS_PER_CPU: usize = 2;
+/// Uploads received or waiting per verification that may run at once: a body is read only
+/// with a permit, so at most this many times the checks' number of bodies (each at most
+/// [`crate::input::MAX_INPUT_LEN`]) are in memory.
+pub const UPLOADS_PER_CHECK: usize = 2;
 /// How long a bundle refresh waits for the registry.
 const REGISTRY_TIMEOUT: Duration = Duration::from_secs(20);
 /// Fewest time between two refreshes asked for by verifications (see the module docs).
@@ -101,6 +105,9 @@ pub struct VerifierService {
     inner: Arc<Inner>,
     /// One permit per verification running off the async threads.
     checks: Arc<Semaphore>,
+    /// One permit per upload being received or judged ([`UPLOADS_PER_CHECK`] per check), so
+    /// that uploads waiting for a check hold at most that many bodies in memory.
+    uploads: Arc<Semaphore>,
     /// Which issuers are accepted.
     issuers: IssuerPolicy,
 }
@@ -195,6 +202,7 @@ impl VerifierService {
                 verdicts: Default::default(),
             }),
             checks: Arc::new(Semaphore::new(cpus * CHECKS_PER_CPU)),
+            uploads: Arc::new(Semaphore::new(cpus * CHECKS_PER_CPU * UPLOADS_PER_CHECK)),
             issuers: IssuerPolicy::default(),
         }
     }
@@ -205,14 +213,22 @@ impl VerifierService {
         VerifierService { issuers, ..self }
     }
 
-    /// At most `limit` verifications at once (default: [`CHECKS_PER_CPU`] per CPU); the next
-    /// ones are answered 503 until one ends.
+    /// At most `limit` verifications at once (default: [`CHECKS_PER_CPU`] per CPU), and
+    /// [`UPLOADS_PER_CHECK`] times as many uploads received meanwhile; the next ones are
+    /// answered 503 until one ends.
     #[must_use]
     pub fn with_max_concurrent_checks(self, limit: usize) -> Self {
+        let limit = limit.min(Semaphore::MAX_PERMITS / UPLOADS_PER_CHECK);
         VerifierService {
-            checks: Arc::new(Semaphore::new(limit.min(Semaphore::MAX_PERMITS))),
+            checks: Arc::new(Semaphore::new(limit)),
+            uploads: Arc::new(Semaphore::new(limit * UPLOADS_PER_CHECK)),
             ..self
         }
+    }
+
+    /// A permit to receive an upload (held until it is judged); 503 when every one is taken.
+    pub(super) fn upload_permit(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        self.uploads.clone().try_acquire_owned().map_err(|_| busy())
     }
 
     fn policy(&self) -> Policy<'static> {
@@ -249,15 +265,11 @@ impl VerifierService {
         &self,
         work: impl FnOnce(&VerifierService) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
-        let permit: OwnedSemaphorePermit =
-            self.checks.clone().try_acquire_owned().map_err(|_| {
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "busy",
-                    "검증 요청이 너무 많습니다. 잠시 후 다시 시도하세요 / \
-                     too many verifications in progress; try again shortly",
-                )
-            })?;
+        let permit: OwnedSemaphorePermit = self
+            .checks
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| busy())?;
         let service = self.clone();
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
@@ -372,6 +384,15 @@ impl VerifierService {
             self.issuers,
         ))
     }
+}
+
+fn busy() -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "busy",
+        "검증 요청이 너무 많습니다. 잠시 후 다시 시도하세요 / too many verifications in \
+         progress; try again shortly",
+    )
 }
 
 /// The checkpoint size a verdict was judged at, when its only blocking reasons are

@@ -1,6 +1,5 @@
 //! The router and its handlers: each reads its request, calls the service, answers JSON.
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::{
     BytesRejection, FormRejection, JsonRejection, PathRejection, QueryRejection,
@@ -10,6 +9,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json};
+use axum::{Router, middleware};
 use serde::{Deserialize, Serialize};
 
 use super::error::unreadable;
@@ -23,7 +23,12 @@ pub fn app(service: VerifierService) -> Router {
         .route("/openapi.json", get(openapi))
         .route(
             "/api/verify",
-            post(verify).layer(DefaultBodyLimit::max(MAX_INPUT_LEN)),
+            post(verify)
+                .layer(DefaultBodyLimit::max(MAX_INPUT_LEN))
+                .layer(middleware::from_fn_with_state(
+                    service.clone(),
+                    upload_permit,
+                )),
         )
         .route("/api/challenges", post(new_challenge))
         .route("/api/trust", get(trust))
@@ -60,6 +65,17 @@ async fn openapi() -> impl IntoResponse {
 const CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline'; \
                    style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; \
                    media-src 'self' blob:; connect-src 'self'";
+
+/// Reads an upload only with a permit, held until it is judged (see
+/// [`super::UPLOADS_PER_CHECK`]).
+async fn upload_permit(
+    State(service): State<VerifierService>,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> Result<Response, ApiError> {
+    let _permit = service.upload_permit()?;
+    Ok(next.run(request).await)
+}
 
 #[derive(Deserialize)]
 struct VerifyQuery {
