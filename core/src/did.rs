@@ -19,7 +19,8 @@ use crate::multikey;
 /// Longest DID accepted. A `did:jwk` for P-256 is about 170 characters.
 pub const MAX_DID_LEN: usize = 2048;
 
-/// Why a DID or DID URL could not be parsed or resolved.
+/// Why a DID or DID URL could not be parsed or resolved. The messages name no DID, method or
+/// key id: those come from whatever is being checked, and a refusal travels further than it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DidError {
@@ -30,7 +31,7 @@ pub enum DidError {
         reason: &'static str,
     },
     /// The method cannot be resolved offline by this library.
-    #[error("DID method `{method}` cannot be resolved here")]
+    #[error("this DID method cannot be resolved here")]
     UnsupportedMethod {
         /// The method name.
         method: String,
@@ -42,13 +43,13 @@ pub enum DidError {
     #[error("did:jwk contains a private key")]
     PrivateKeyInDid,
     /// No verification method with this id is in the document.
-    #[error("verification method `{id}` not found")]
+    #[error("the verification method is not in the DID document")]
     VerificationMethodNotFound {
         /// The id looked up.
         id: String,
     },
     /// The verification method exists but is not authorised for this purpose.
-    #[error("verification method `{id}` is not authorised for {relationship}")]
+    #[error("the verification method is not authorised for {relationship}")]
     NotAuthorised {
         /// The verification method id.
         id: String,
@@ -56,7 +57,7 @@ pub enum DidError {
         relationship: &'static str,
     },
     /// A key id points into another DID than the one expected.
-    #[error("verification method `{id}` does not belong to `{did}`")]
+    #[error("the verification method belongs to another DID")]
     ForeignVerificationMethod {
         /// The verification method id.
         id: String,
@@ -70,7 +71,7 @@ pub enum DidError {
         relationship: &'static str,
     },
     /// The verification method has no key material dojang understands.
-    #[error("verification method `{id}` has no usable public key")]
+    #[error("the verification method has no usable public key")]
     NoPublicKey {
         /// The verification method id.
         id: String,

@@ -29,7 +29,8 @@ pub enum JwsPart {
     Signature,
 }
 
-/// Why a JWS was rejected.
+/// Why a JWS was rejected. The messages never repeat a header value: the header is whatever
+/// the sender wrote, and a refusal travels further (an error body, a log line) than it did.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum JwsError {
@@ -53,17 +54,17 @@ pub enum JwsError {
     /// An HMAC algorithm: a shared-secret MAC, never accepted where a signature is required.
     #[error("symmetric algorithm `{alg}` is not accepted")]
     SymmetricAlgorithm {
-        /// The algorithm named in the header.
+        /// The algorithm named in the header: `HS256`, `HS384` or `HS512`.
         alg: String,
     },
     /// An algorithm dojang does not use.
-    #[error("unsupported algorithm `{alg}`")]
+    #[error("unsupported algorithm: dojang accepts ES256 and EdDSA")]
     UnsupportedAlgorithm {
         /// The algorithm named in the header.
         alg: String,
     },
     /// The header marks extensions as critical that this implementation does not understand.
-    #[error("unsupported critical header parameters {names:?}")]
+    #[error("the header marks parameters as critical that dojang does not understand")]
     UnsupportedCritical {
         /// The `crit` names.
         names: Vec<String>,
@@ -80,7 +81,10 @@ pub enum JwsError {
     #[error("JWS signature does not verify")]
     SignatureInvalid,
     /// The header `typ` is not the expected media type.
-    #[error("JWS type is {found:?}, expected `{expected}`")]
+    #[error(
+        "JWS type is {}: expected `{expected}`",
+        if found.is_some() { "wrong" } else { "missing" }
+    )]
     UnexpectedType {
         /// The expected `typ`.
         expected: &'static str,

@@ -90,20 +90,19 @@ impl FromStr for Algorithm {
     }
 }
 
-/// Why a key could not be built, parsed or encoded.
+/// Why a key could not be built, parsed or encoded. The messages repeat no value of the key's
+/// description (algorithm, key type, curve): those come from whoever sent the key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyError {
     /// The algorithm is not one dojang uses (only ES256 and EdDSA are).
-    #[error("unsupported algorithm `{name}`: dojang uses ES256 and EdDSA")]
+    #[error("unsupported algorithm: dojang uses ES256 and EdDSA")]
     UnsupportedAlgorithm {
         /// The name as given.
         name: String,
     },
     /// The key type or curve is not P-256 or Ed25519.
-    #[error(
-        "unsupported key type `{kty}` with curve `{crv}`: dojang uses EC P-256 and OKP Ed25519"
-    )]
+    #[error("unsupported key type or curve: dojang uses EC P-256 and OKP Ed25519")]
     UnsupportedKeyType {
         /// JWK `kty`, or a description of the key encoding.
         kty: String,
@@ -132,7 +131,7 @@ pub enum KeyError {
         member: &'static str,
     },
     /// The JWK names an `alg` that does not fit its key type.
-    #[error("JWK `alg` is `{alg}`, which does not fit this key")]
+    #[error("the JWK's `alg` does not fit its key type")]
     JwkAlgorithmMismatch {
         /// The `alg` member as given.
         alg: String,

@@ -10,6 +10,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use dojang_core::oid4vci::{self, CredentialRequest, ErrorResponse};
 use serde::{Deserialize, Serialize};
+use serde_json::error::Category;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::service::{
@@ -87,6 +88,17 @@ fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// What is wrong with a JSON request body, without repeating any of it: serde's own messages
+/// quote the values and names they could not take, and those may be a citizen's claims.
+fn json_problem(e: &serde_json::Error) -> String {
+    let what = match e.classify() {
+        Category::Data => "a field is missing, or its value is not allowed there",
+        Category::Syntax | Category::Eof => "the body is not JSON of the expected shape",
+        Category::Io => "the body could not be read",
+    };
+    format!("{what} (line {}, column {})", e.line(), e.column())
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -337,7 +349,9 @@ async fn credential(
 ) -> Response {
     let request: CredentialRequest = match serde_json::from_slice(&body) {
         Ok(request) => request,
-        Err(e) => return CredentialError::InvalidCredentialRequest(e.to_string()).into_response(),
+        Err(e) => {
+            return CredentialError::InvalidCredentialRequest(json_problem(&e)).into_response();
+        }
     };
     match service
         .credential(&slug, bearer(&headers), &request, now())
@@ -362,7 +376,7 @@ async fn create_offer(
 ) -> Result<(StatusCode, Json<CreatedOffer>), AdminError> {
     let operator = service.authenticate(bearer(&headers), now()).await?;
     let offer: NewOffer =
-        serde_json::from_slice(&body).map_err(|e| AdminError::BadRequest(e.to_string()))?;
+        serde_json::from_slice(&body).map_err(|e| AdminError::BadRequest(json_problem(&e)))?;
     let created = service.create_offer(&operator, &slug, offer, now()).await?;
     let status = if created.replayed {
         StatusCode::OK
@@ -426,7 +440,7 @@ async fn change_status(
         _ => return Err(AdminError::NotFound),
     };
     let change: StatusChange =
-        serde_json::from_slice(&body).map_err(|e| AdminError::BadRequest(e.to_string()))?;
+        serde_json::from_slice(&body).map_err(|e| AdminError::BadRequest(json_problem(&e)))?;
     Ok(Json(
         service
             .change_status(&operator, &slug, &id, action, change.reason, now())

@@ -1007,7 +1007,12 @@ impl IssuerService {
     ) -> Result<CreatedOffer, AdminError> {
         let hosted = self.hosted(slug)?;
         operator.may(slug, &offer.type_id)?;
-        let ty = self.inner.catalog.get(&offer.type_id)?;
+        // The catalog's refusal would name the type asked for.
+        let ty = self
+            .inner
+            .catalog
+            .get(&offer.type_id)
+            .map_err(|_| AdminError::BadRequest("unknown credential type".into()))?;
         ty.validate(&offer.claims)?;
         if !self.accredited(hosted, &offer.type_id).await? {
             return Err(AdminError::Forbidden(

@@ -1,6 +1,7 @@
 //! The registry's HTTP API. Handlers are thin: extract, call [`Registry`], map the result.
 //! Errors are JSON `{"error": "<stable code>", "message": "…"}` with a fitting status; internal
-//! failures are logged and reported as `internal` without detail.
+//! failures are logged and reported as `internal` without detail. No error repeats what was
+//! submitted: not a DID, key id, list id or field of a refused entry, not a number asked for.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -19,7 +20,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use crate::admission::{Admission, Limiter, Refused};
 use crate::bundle::{TrustAnchor, encode_hashes};
 use crate::entry::{Entry, EntryError, MAX_ENTRY_LEN};
-use crate::merkle::Hash;
+use crate::merkle::{Hash, ProofError};
 use crate::service::{Registry, RegistryError};
 use crate::state::AsOf;
 
@@ -157,7 +158,7 @@ impl IntoResponse for ApiError {
             tracing::error!(error = %self.0, "registry request failed");
             "internal error".to_owned()
         } else {
-            self.0.to_string()
+            public_message(&self.0)
         };
         (
             status,
@@ -167,6 +168,39 @@ impl IntoResponse for ApiError {
             }),
         )
             .into_response()
+    }
+}
+
+/// The explanation of a refusal, built from the registry's own words only: an entry's DIDs,
+/// key id, list id and fields are whatever its sender wrote.
+fn public_message(error: &RegistryError) -> String {
+    let entry = match error {
+        RegistryError::Rejected(entry) => entry,
+        RegistryError::Proof(ProofError::IndexOutOfRange { .. }) => {
+            return "the index is not in the tree of that size".to_owned();
+        }
+        RegistryError::Proof(ProofError::InvalidSizes { .. }) => {
+            return "no consistency proof exists between these sizes".to_owned();
+        }
+        other => return other.to_string(),
+    };
+    match entry {
+        EntryError::TooLarge { .. } | EntryError::BadSignature => entry.to_string(),
+        EntryError::Jws(e) => format!("entry JWS: {e}"),
+        EntryError::Malformed { .. } => {
+            "malformed entry: it needs a `kid` naming a key and a well-formed operation".to_owned()
+        }
+        EntryError::Unauthorized { action, .. } => format!("the signing key may not {action}"),
+        EntryError::DidExists { .. } => "the DID already exists".to_owned(),
+        EntryError::UnknownDid { .. } => "the DID is not registered".to_owned(),
+        EntryError::Deactivated { .. } => "the DID is deactivated".to_owned(),
+        EntryError::BrokenChain { .. } => {
+            "the operation does not follow the DID's latest operation (replayed or forked)"
+                .to_owned()
+        }
+        EntryError::Genesis { reason } => format!("genesis: {reason}"),
+        EntryError::StatusList { reason, .. } => format!("status list: {reason}"),
+        EntryError::Accreditation { reason } => format!("accreditation: {reason}"),
     }
 }
 
@@ -283,8 +317,12 @@ pub struct StoredEntry {
     responses((status = 200, body = StoredEntry), (status = 404, body = ErrorBody)))]
 async fn get_entry(
     State(registry): State<Registry>,
-    Path(index): Path<u64>,
+    Path(index): Path<String>,
 ) -> ApiResult<Json<StoredEntry>> {
+    // Parsed here: the extractor's refusal would repeat the text.
+    let index: u64 = index
+        .parse()
+        .map_err(|_| bad_request("the index is not a number"))?;
     let leaf = registry.leaf(index).await?;
     Ok(Json(StoredEntry {
         index,

@@ -64,8 +64,21 @@ pub enum SchemaError {
 pub struct Violation {
     /// JSON Pointer to the failing value in the claims (`""` for the whole object).
     pub path: String,
-    /// What the schema expected.
+    /// What the schema expected. It never repeats the value: claims are personal data, and a
+    /// refusal travels further (an error body, a log line, a batch report) than they did.
     pub message: String,
+}
+
+/// What `error` says the schema expects, with "the value" where the validator would quote
+/// the value it found.
+fn expectation(error: &jsonschema::ValidationError<'_>) -> String {
+    match error.kind() {
+        // The nested error is about a property name, and would quote it.
+        jsonschema::error::ValidationErrorKind::PropertyNames { error } => {
+            format!("property name: {}", error.masked_with("the name"))
+        }
+        _ => error.masked_with("the value").to_string(),
+    }
 }
 
 fn violations_summary(violations: &[Violation]) -> String {
@@ -263,7 +276,7 @@ impl CredentialType {
             .iter_errors(&instance)
             .map(|e| Violation {
                 path: e.instance_path().as_str().to_owned(),
-                message: e.to_string(),
+                message: expectation(&e),
             })
             .collect();
         if violations.is_empty() {
