@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Form, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -49,8 +49,13 @@ pub fn app(service: IssuerService) -> Router {
             post(change_status),
         )
         .route("/openapi/issuer.json", get(openapi))
+        .layer(DefaultBodyLimit::max(MAX_REQUEST_LEN))
         .with_state(service)
 }
+
+/// Largest request body the issuer reads: a credential request with its key proofs, an offer
+/// with its claims, a status change with its reason all fit many times over.
+pub const MAX_REQUEST_LEN: usize = 64 << 10;
 
 /// The OpenAPI document.
 #[derive(OpenApi)]

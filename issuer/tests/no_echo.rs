@@ -872,3 +872,22 @@ async fn metadata_lookups_never_repeat_the_path() {
         assert_eq!(status, StatusCode::NOT_FOUND);
     }
 }
+
+/// Bodies past the issuer's limit are refused unread, whatever the route and whoever sends
+/// them (an operator token is checked after the body is read, so the bound matters).
+#[tokio::test]
+async fn bodies_past_the_limit_are_refused_unread() {
+    let w = world().await;
+    let big = format!(
+        "{{\"Zorblax7Big\": \"{}\"}}",
+        "박".repeat(dojang_issuer::http::MAX_REQUEST_LEN / 3 + 1)
+    );
+    for uri in [
+        "/issuers/seoul/offers",
+        "/issuers/seoul/credential",
+        "/issuers/seoul/credentials/x/revoke",
+    ] {
+        let (status, _) = send(&w, post_json(uri, None, big.clone()), &["Zorblax7Big"]).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{uri}");
+    }
+}

@@ -165,7 +165,7 @@ fn b64json(value: Value) -> String {
 fn submissions(w: &World) -> Vec<(String, Vec<String>)> {
     let secret = |s: &str| s.to_owned();
     let mut out = Vec::new();
-    let plain = "Zorblax7Quv-박서연비밀정보-Wq93kPz";
+    let plain = "Zorblax7Quv-박서연비밀정보입니다-Wq93kPz";
     out.push((plain.to_owned(), vec![secret(plain)]));
     out.push((
         format!("DJ1:Zorblax7Quv@@{plain}"),
@@ -188,8 +188,8 @@ fn submissions(w: &World) -> Vec<(String, Vec<String>)> {
         json!({"alg": "ES256", "typ": "dc+sd-jwt", "crit": ["Zorblax7Critical"]}),
         json!({"alg": "ES256", "typ": "dc+sd-jwt"}),
     ] {
-        let payload = json!({"iss": "did:key:zZorblax7Issuer", "vct": "Zorblax7Vct", "_sd_alg": "Zorblax7SdAlg", "name": "박서연비밀정보"});
-        let disclosure = b64json(json!(["Zorblax7Salt", "Zorblax7Claim", "김민지비밀정보"]));
+        let payload = json!({"iss": "did:key:zZorblax7Issuer", "vct": "Zorblax7Vct", "_sd_alg": "Zorblax7SdAlg", "name": "박서연비밀정보입니다"});
+        let disclosure = b64json(json!(["Zorblax7Salt", "Zorblax7Claim", "김민지비밀정보입니다"]));
         let text = format!(
             "{}.{}.Zorblax7Sgntr~{disclosure}~",
             b64json(header),
@@ -206,10 +206,10 @@ fn submissions(w: &World) -> Vec<(String, Vec<String>)> {
                 secret("zZorblax7Issuer"),
                 secret("Zorblax7Vct"),
                 secret("Zorblax7SdAlg"),
-                secret("박서연비밀정보"),
+                secret("박서연비밀정보입니다"),
                 secret("Zorblax7Salt"),
                 secret("Zorblax7Claim"),
-                secret("김민지비밀정보"),
+                secret("김민지비밀정보입니다"),
             ],
         ));
     }
@@ -220,7 +220,7 @@ fn submissions(w: &World) -> Vec<(String, Vec<String>)> {
             "type": ["VerifiableCredential", "Zorblax7Type"],
             "issuer": "https://zorblax7issuer.example/i",
             "validFrom": date,
-            "credentialSubject": {"name": "박서연비밀정보"},
+            "credentialSubject": {"name": "박서연비밀정보입니다"},
             "proof": {
                 "type": "DataIntegrityProof",
                 "cryptosuite": suite,
@@ -239,7 +239,7 @@ fn submissions(w: &World) -> Vec<(String, Vec<String>)> {
         secret("Zorblax7Type"),
         secret("zorblax7issuer.example/i"),
         secret("Zorblax7-not-a-date"),
-        secret("박서연비밀정보"),
+        secret("박서연비밀정보입니다"),
     ];
     for text in [
         di(
@@ -266,7 +266,7 @@ fn submissions(w: &World) -> Vec<(String, Vec<String>)> {
             vm,
             "Zorblax7-not-a-date",
         ),
-        format!("{{\"Zorblax7Key\": \"박서연비밀정보\", {plain}"),
+        format!("{{\"Zorblax7Key\": \"박서연비밀정보입니다\", {plain}"),
     ] {
         let mut secrets = di_secrets.clone();
         secrets.push(secret(plain));
@@ -414,17 +414,17 @@ async fn the_openid4vp_endpoints_never_repeat_the_answer() {
     // The reported leak: a vp_token that is JSON but not the expected shape.
     let state = open().await;
     for vp_token in [
-        r#""Zorblax7VpToken-박서연비밀정보""#,
-        r#"{"credential": "Zorblax7VpToken-박서연비밀정보"}"#,
-        r#"{"credential": [42, "Zorblax7VpToken-박서연비밀정보"]}"#,
-        r#"{"Zorblax7VpToken-박서연비밀정보": ["x"]}"#,
-        "Zorblax7VpToken-박서연비밀정보",
+        r#""Zorblax7VpToken-박서연비밀정보입니다""#,
+        r#"{"credential": "Zorblax7VpToken-박서연비밀정보입니다"}"#,
+        r#"{"credential": [42, "Zorblax7VpToken-박서연비밀정보입니다"]}"#,
+        r#"{"Zorblax7VpToken-박서연비밀정보입니다": ["x"]}"#,
+        "Zorblax7VpToken-박서연비밀정보입니다",
         r#"{"credential": []}"#,
     ] {
         let (status, body) = send(
             &w,
             post(form(vp_token, &state)),
-            &["Zorblax7VpToken-박서연비밀정보".into()],
+            &["Zorblax7VpToken-박서연비밀정보입니다".into()],
         )
         .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{vp_token}: {body}");
