@@ -8,6 +8,11 @@
 //! [`HEADER_READ_TIMEOUT`], also the next request on an idle keep-alive connection — and each
 //! request, body included, must be answered within [`REQUEST_TIMEOUT`] (408 otherwise).
 //!
+//! At most [`MAX_CONNECTIONS`] connections are served at once (past that, new ones wait in the
+//! listen queue), and none lives longer than [`CONNECTION_LIFETIME`] — a client reading its
+//! answer a byte at a time gives up its connection then — so what slow or idle clients can
+//! hold is bounded.
+//!
 //! HTTP/1.1 only: hyper's automatic protocol detection waits for a connection's first bytes
 //! with no time limit, and its HTTP/2 server has no header timeout. Browsers speak HTTP/2 only
 //! over TLS, which a proxy in front of these services terminates.
@@ -18,6 +23,7 @@
 
 use std::future::Future;
 use std::io;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -28,6 +34,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tower::ServiceExt as _;
 use tower_http::timeout::TimeoutLayer;
 
@@ -35,6 +42,11 @@ use tower_http::timeout::TimeoutLayer;
 pub(crate) const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a request may take, from its headers to the response (its body included).
 pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Most connections served at once.
+pub(crate) const MAX_CONNECTIONS: usize = 1024;
+/// Longest a connection is kept, however busy: long enough to send the largest trust bundle
+/// (32 MiB) at 1 Mbit/s, twice.
+pub(crate) const CONNECTION_LIFETIME: Duration = Duration::from_secs(10 * 60);
 
 /// Serves `router` on `listener` until `shutdown` resolves, then lets the requests in flight
 /// finish.
@@ -46,6 +58,8 @@ pub(crate) async fn serve(
     let timeouts = Timeouts {
         header_read: HEADER_READ_TIMEOUT,
         request: REQUEST_TIMEOUT,
+        connections: MAX_CONNECTIONS,
+        lifetime: CONNECTION_LIFETIME,
     };
     serve_with(listener, router, shutdown, timeouts).await
 }
@@ -54,6 +68,8 @@ pub(crate) async fn serve(
 struct Timeouts {
     header_read: Duration,
     request: Duration,
+    connections: usize,
+    lifetime: Duration,
 }
 
 async fn serve_with(
@@ -70,8 +86,16 @@ async fn serve_with(
     http.timer(TokioTimer::new())
         .header_read_timeout(timeouts.header_read);
     let connections = GracefulShutdown::new();
+    let slots = Arc::new(Semaphore::new(timeouts.connections));
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break, // never closed
+            },
+            () = &mut shutdown => break,
+        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -93,9 +117,13 @@ async fn serve_with(
         ));
         let connection = http.serve_connection(TokioIo::new(stream), service);
         let connection = connections.watch(connection);
+        let lifetime = timeouts.lifetime;
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(error = %e, "connection closed with an error");
+            let _slot = slot;
+            match tokio::time::timeout(lifetime, connection).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::debug!(error = %e, "connection closed with an error"),
+                Err(_) => tracing::debug!("connection closed at the end of its lifetime"),
             }
         });
     }
@@ -171,6 +199,8 @@ mod tests {
         Timeouts {
             header_read: Duration::from_millis(300),
             request: Duration::from_secs(1),
+            connections: 8,
+            lifetime: Duration::from_secs(2),
         }
     }
 
@@ -211,6 +241,50 @@ mod tests {
         let answer = until_closed(&mut whole).await;
         assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
         assert!(answer.ends_with("ok"), "{answer}");
+        let _ = server.stop.send(());
+    }
+
+    /// With every connection slot held, a new client waits in the listen queue and is served
+    /// when one frees; a connection kept busy past its lifetime is closed.
+    #[tokio::test]
+    async fn connections_are_bounded_in_number_and_lifetime() {
+        let server = start(Timeouts {
+            connections: 2,
+            header_read: Duration::from_secs(30),
+            ..short()
+        })
+        .await;
+        let mut held = Vec::new();
+        for _ in 0..2 {
+            let mut stream = TcpStream::connect(server.addr).await.unwrap();
+            stream
+                .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                .await
+                .unwrap();
+            let mut answer = [0u8; 12];
+            stream.read_exact(&mut answer).await.unwrap();
+            assert_eq!(&answer, b"HTTP/1.1 200");
+            held.push(stream);
+        }
+        let mut third = TcpStream::connect(server.addr).await.unwrap();
+        third
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut first_byte = [0u8; 1];
+        assert!(
+            tokio::time::timeout(Duration::from_millis(300), third.read(&mut first_byte))
+                .await
+                .is_err(),
+            "served past the connection limit"
+        );
+        drop(held.pop());
+        let answer = until_closed(&mut third).await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        // The other kept-alive connection is closed at the end of its lifetime (2 s here),
+        // with the rest of its one answer and nothing more.
+        let rest = until_closed(&mut held[0]).await;
+        assert!(!rest.contains("HTTP/1.1"), "{rest}");
         let _ = server.stop.send(());
     }
 
