@@ -4,23 +4,22 @@
 //! to strangers. Entries signed by a DID that takes part in trust — the root authority, an
 //! accredited issuer, a delegator — with a key of its document are authorised acts and always
 //! admitted ([`LedgerState::signed_by_trust_did`]: the signature is checked here, not only by
-//! the sequencer, so naming such a DID in `kid` gains nothing). Every other entry is an *open append*: it is admitted at most
-//! [`Admission::per_client_per_minute`] times a minute per client address (a token bucket), and
+//! the sequencer, so naming such a DID in `kid` gains nothing). Every other entry is an *open
+//! append*: it is admitted at most [`Admission::per_client_per_minute`] times a minute per
+//! client address (a token bucket, [`PerClient`]), and
 //! at most [`Admission::max_pending`] of them wait for the sequencer at once. A refused append
 //! is answered `429` or `503` with `Retry-After` and changes nothing.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::rate::{PerClient, RateRefused};
+
 #[cfg(doc)]
 use crate::state::LedgerState;
-
-/// Clients remembered at once; past it, idle ones are forgotten first.
-const MAX_CLIENTS: usize = 65_536;
 
 /// Limits on open appends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,23 +51,15 @@ pub enum Refused {
 /// The running limiter (cheap to clone).
 #[derive(Clone)]
 pub struct Limiter {
-    admission: Admission,
-    buckets: Arc<Mutex<HashMap<IpAddr, Bucket>>>,
+    rate: PerClient,
     pending: Arc<Semaphore>,
-}
-
-#[derive(Clone, Copy)]
-struct Bucket {
-    tokens: f64,
-    at: Instant,
 }
 
 impl Limiter {
     /// A limiter enforcing `admission`.
     pub fn new(admission: Admission) -> Self {
         Limiter {
-            admission,
-            buckets: Arc::default(),
+            rate: PerClient::new(admission.per_client_per_minute),
             pending: Arc::new(Semaphore::new(admission.max_pending)),
         }
     }
@@ -83,40 +74,12 @@ impl Limiter {
     }
 
     fn take_token(&self, client: IpAddr, now: Instant) -> Result<(), Refused> {
-        let capacity = f64::from(self.admission.per_client_per_minute);
-        let per_second = capacity / 60.0;
-        // The lock guards a few arithmetic steps, never an await.
-        let mut buckets = self
-            .buckets
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if buckets.len() >= MAX_CLIENTS && !buckets.contains_key(&client) {
-            // Forget clients whose bucket has refilled: they lose nothing by it.
-            let full_after = Duration::from_secs(60);
-            buckets.retain(|_, b| now.duration_since(b.at) < full_after);
-            if buckets.len() >= MAX_CLIENTS {
-                return Err(Refused::Busy);
-            }
-        }
-        let bucket = buckets.entry(client).or_insert(Bucket {
-            tokens: capacity,
-            at: now,
-        });
-        let refilled = (bucket.tokens + now.duration_since(bucket.at).as_secs_f64() * per_second)
-            .min(capacity);
-        bucket.at = now;
-        if refilled >= 1.0 {
-            bucket.tokens = refilled - 1.0;
-            Ok(())
-        } else {
-            bucket.tokens = refilled;
-            let wait = if per_second > 0.0 {
-                (1.0 - refilled) / per_second
-            } else {
-                60.0
-            };
-            Err(Refused::RateLimited(Duration::from_secs_f64(wait.ceil())))
-        }
+        self.rate
+            .take(client, now)
+            .map_err(|refused| match refused {
+                RateRefused::Wait(wait) => Refused::RateLimited(wait),
+                RateRefused::TooManyClients => Refused::Busy,
+            })
     }
 }
 

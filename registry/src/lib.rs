@@ -16,6 +16,7 @@ pub mod checkpoint;
 pub mod entry;
 pub mod merkle;
 pub mod note;
+pub mod rate;
 pub mod state;
 
 #[cfg(feature = "server")]

@@ -373,3 +373,47 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+/// Challenges and OpenID4VP requests are open to anyone, and open ones are kept up to a
+/// limit: one client address opens at most 60 a minute, so it cannot push out everyone else's.
+#[tokio::test]
+async fn one_client_cannot_flood_the_open_challenges() {
+    let w = world(None).await;
+    let from =
+        |ip: [u8; 4], request: Request<Body>| {
+            let mut request = request;
+            request.extensions_mut().insert(axum::extract::ConnectInfo(
+                std::net::SocketAddr::from((ip, 40000)),
+            ));
+            request
+        };
+    let flooder = [203, 0, 113, 7];
+    for _ in 0..dojang_verifier::http::OPENS_PER_CLIENT_PER_MINUTE {
+        let (status, _) = call(
+            &w.service,
+            from(flooder, post("/api/challenges", Body::empty())),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (status, body) = call(
+        &w.service,
+        from(flooder, post("/api/challenges", Body::empty())),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["error"], "too_many_requests");
+    let request = Request::post("/api/oid4vp/requests")
+        .header("content-type", "application/json")
+        .body(Body::from(r#"{"type": "job-badge"}"#))
+        .unwrap();
+    let (status, _) = call(&w.service, from(flooder, request)).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // A counter elsewhere is not affected.
+    let (status, _) = call(
+        &w.service,
+        from([198, 51, 100, 2], post("/api/challenges", Body::empty())),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+}

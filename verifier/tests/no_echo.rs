@@ -189,7 +189,11 @@ fn submissions(w: &World) -> Vec<(String, Vec<String>)> {
         json!({"alg": "ES256", "typ": "dc+sd-jwt"}),
     ] {
         let payload = json!({"iss": "did:key:zZorblax7Issuer", "vct": "Zorblax7Vct", "_sd_alg": "Zorblax7SdAlg", "name": "박서연비밀정보입니다"});
-        let disclosure = b64json(json!(["Zorblax7Salt", "Zorblax7Claim", "김민지비밀정보입니다"]));
+        let disclosure = b64json(json!([
+            "Zorblax7Salt",
+            "Zorblax7Claim",
+            "김민지비밀정보입니다"
+        ]));
         let text = format!(
             "{}.{}.Zorblax7Sgntr~{disclosure}~",
             b64json(header),

@@ -46,6 +46,7 @@ mod refresh;
 mod routes;
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -57,6 +58,7 @@ use dojang_core::compact::ChallengeRequest;
 use dojang_core::oid4vp::AuthorizationRequest;
 use dojang_core::verdict::{ReasonCode, Verdict};
 use dojang_registry::bundle::TrustAnchor;
+use dojang_registry::rate::PerClient;
 use dojang_schemas::Catalog;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
@@ -70,6 +72,9 @@ pub use routes::{app, page};
 pub const OPEN_FOR: i64 = 300;
 /// Open challenges and requests kept at most (older ones are dropped first).
 const MAX_OPEN: usize = 10_000;
+/// Challenges and OpenID4VP requests one client address may open a minute: a counter opens
+/// one per citizen, and no client can push the others' open ones out of [`MAX_OPEN`] quickly.
+pub const OPENS_PER_CLIENT_PER_MINUTE: u32 = 60;
 /// Verifications running at once, per CPU, unless set with
 /// [`VerifierService::with_max_concurrent_checks`].
 pub const CHECKS_PER_CPU: usize = 2;
@@ -124,6 +129,8 @@ struct Inner {
     catch_up: Mutex<Option<CatchUp>>,
     /// When the open refresh endpoint last started a refresh.
     last_asked: Mutex<Option<Instant>>,
+    /// Who opens challenges and requests, and how often.
+    openers: PerClient,
     challenges: Mutex<HashMap<String, Open<ChallengeRequest>>>,
     requests: Mutex<HashMap<String, Open<OnlineRequest>>>,
     http: reqwest::Client,
@@ -196,6 +203,7 @@ impl VerifierService {
                 refreshing: tokio::sync::Mutex::default(),
                 catch_up: Mutex::default(),
                 last_asked: Mutex::default(),
+                openers: PerClient::new(OPENS_PER_CLIENT_PER_MINUTE),
                 challenges: Mutex::default(),
                 requests: Mutex::default(),
                 http: reqwest::Client::new(),
@@ -224,6 +232,19 @@ impl VerifierService {
             uploads: Arc::new(Semaphore::new(limit * UPLOADS_PER_CHECK)),
             ..self
         }
+    }
+
+    /// Whether `client` may open another challenge or request now (see
+    /// [`OPENS_PER_CLIENT_PER_MINUTE`]).
+    pub(super) fn may_open(&self, client: IpAddr) -> Result<(), ApiError> {
+        self.inner.openers.take(client, Instant::now()).map_err(|_| {
+            ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                "이 주소에서 요청이 너무 많습니다. 잠시 후 다시 시도하세요 / too many challenges or \
+                 requests from this address; try again in a minute",
+            )
+        })
     }
 
     /// A permit to receive an upload (held until it is judged); 503 when every one is taken.

@@ -1,15 +1,16 @@
 //! The router and its handlers: each reads its request, calls the service, answers JSON.
 
+use std::net::{IpAddr, SocketAddr};
+
 use axum::body::Bytes;
 use axum::extract::rejection::{
     BytesRejection, FormRejection, JsonRejection, PathRejection, QueryRejection,
 };
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Json};
-use axum::{Router, middleware};
+use axum::{Extension, Form, Json, Router, middleware};
 use serde::{Deserialize, Serialize};
 
 use super::error::unreadable;
@@ -77,6 +78,12 @@ async fn upload_permit(
     Ok(next.run(request).await)
 }
 
+/// The client's address as the server saw it (unspecified in tests that call the router
+/// directly: they share one allowance).
+fn client_ip(client: Option<Extension<ConnectInfo<SocketAddr>>>) -> IpAddr {
+    client.map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.0.ip())
+}
+
 #[derive(Deserialize)]
 struct VerifyQuery {
     challenge: Option<String>,
@@ -102,7 +109,11 @@ struct ChallengeView {
     expires_in: i64,
 }
 
-async fn new_challenge(State(service): State<VerifierService>) -> Result<Response, ApiError> {
+async fn new_challenge(
+    State(service): State<VerifierService>,
+    client: Option<Extension<ConnectInfo<SocketAddr>>>,
+) -> Result<Response, ApiError> {
+    service.may_open(client_ip(client))?;
     let (id, request) = service.challenge(now())?;
     let text = request.to_qr_text();
     let svg = dojang_core::qr::to_svg(&text).map_err(|e| ApiError::internal("challenge QR", e))?;
@@ -140,6 +151,7 @@ struct RequestView {
 
 async fn new_request(
     State(service): State<VerifierService>,
+    client: Option<Extension<ConnectInfo<SocketAddr>>>,
     body: Result<Json<NewRequest>, JsonRejection>,
 ) -> Result<Json<RequestView>, ApiError> {
     let Json(body) = body.map_err(|r| {
@@ -148,6 +160,7 @@ async fn new_request(
             r#"a JSON object {"type": "<type id>", "claims": ["<claim>", …]}"#,
         )
     })?;
+    service.may_open(client_ip(client))?;
     let request = service.online_request(&body.type_id, &body.claims, now())?;
     let uri = request.to_uri();
     let svg = dojang_core::qr::to_svg(&uri).map_err(|e| ApiError::internal("request QR", e))?;
