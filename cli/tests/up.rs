@@ -130,7 +130,22 @@ async fn up_seeds_once_serves_every_role_and_reuses_its_data() {
             .unwrap();
         assert_eq!(unknown.status(), 422);
         let body: serde_json::Value = unknown.json().await.unwrap();
-        assert_eq!(body["error"], "unknown action `explode`");
+        assert_eq!(
+            body["error"],
+            "알 수 없는 작업입니다 / unknown action; the actions are revoke, suspend, unsuspend"
+        );
+        // Neither answer repeats what was asked for.
+        let unknown = http
+            .post(format!("{base}/console/api/offers"))
+            .bearer_auth(token.trim())
+            .json(&serde_json::json!({"type": "Zorblax7Passport"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(unknown.status(), 422);
+        let body = unknown.text().await.unwrap();
+        assert!(body.contains("unknown credential type; known: "), "{body}");
+        assert!(!body.contains("Zorblax7"), "{body}");
         let dids = issuers(base).await;
         drop(server);
         dids

@@ -50,7 +50,7 @@ pub enum WitnessError {
     #[error("malformed request: {0}")]
     Malformed(String),
     /// The checkpoint's origin is not a log this witness follows.
-    #[error("unknown log `{0}`")]
+    #[error("this witness follows no log of that origin")]
     UnknownLog(String),
     /// The checkpoint is not validly signed by the log.
     #[error("checkpoint is not signed by the log: {0}")]

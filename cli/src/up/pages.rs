@@ -128,7 +128,14 @@ async fn offer(
     State(pages): State<Pages>,
     Json(request): Json<OfferRequest>,
 ) -> Result<Json<Value>, PageError> {
-    let ty = Catalog::builtin().get(&request.type_id).map_err(bad)?;
+    // The catalog's error names the type asked for; the answer names only those it has.
+    let ty = Catalog::builtin().get(&request.type_id).map_err(|_| {
+        let known: Vec<&str> = Catalog::builtin().iter().map(|ty| ty.id()).collect();
+        bad(format!(
+            "알 수 없는 자격증명 종류입니다 / unknown credential type; known: {}",
+            known.join(", ")
+        ))
+    })?;
     let slug = ty
         .descriptor()
         .issuers
@@ -185,7 +192,11 @@ async fn change(
         "revoke" => (StatusAction::Revoke, Reason::IssuedInError),
         "suspend" => (StatusAction::Suspend, Reason::Investigation),
         "unsuspend" => (StatusAction::Unsuspend, Reason::Resolved),
-        other => return Err(bad(format!("unknown action `{other}`"))),
+        _ => {
+            return Err(bad(
+                "알 수 없는 작업입니다 / unknown action; the actions are revoke, suspend, unsuspend",
+            ));
+        }
     };
     let record = pages
         .0
