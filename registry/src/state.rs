@@ -659,8 +659,9 @@ impl LedgerState {
 
     /// Every issuer with at least one current accreditation: DID, name, types.
     ///
-    /// One walk of the grants per type, plus one per DID that itself grants the type
-    /// ([`LedgerState::accreditation`] for each grant would be quadratic in the grants).
+    /// Two walks of the grants per type (the chains from the root, then the grants latest
+    /// first), plus one per DID that itself grants the type: [`LedgerState::accreditation`] for
+    /// each grant would be quadratic in the grants.
     pub fn accredited_issuers(&self) -> Vec<(Did, String, Vec<String>)> {
         let mut out: BTreeMap<Did, (String, u64, BTreeSet<String>)> = BTreeMap::new();
         let types: BTreeSet<&str> = self
@@ -679,32 +680,37 @@ impl LedgerState {
                 .filter(|g| g.delegable && g.covers(ty))
                 .map(|g| &g.grantor)
                 .collect();
-            let subjects: BTreeSet<&Did> = self
-                .grants
-                .iter()
-                .filter(|g| g.covers(ty))
-                .map(|g| &g.subject)
-                .collect();
-            for subject in subjects {
-                if self.active(subject).is_err() {
+            // Latest grant first: a subject is settled by the first of its grants that counts.
+            let mut settled: HashSet<&Did> = HashSet::new();
+            for candidate in self.grants.iter().rev().filter(|g| g.covers(ty)) {
+                let subject = &candidate.subject;
+                if settled.contains(subject) {
                     continue;
                 }
-                let grant = if grantors.contains(subject) {
-                    self.grant_for(subject, ty, false)
-                } else {
-                    self.latest_chained_grant(subject, ty, false, &common)
-                };
-                if let Some(grant) = grant {
-                    let slot = out
-                        .entry(subject.clone())
-                        .or_insert_with(|| (grant.name.clone(), grant.index, BTreeSet::new()));
-                    // The name of the latest grant in force.
-                    if grant.index >= slot.1 {
-                        slot.0 = grant.name.clone();
-                        slot.1 = grant.index;
+                let grant = if self.active(subject).is_err() {
+                    settled.insert(subject);
+                    continue;
+                } else if grantors.contains(subject) {
+                    settled.insert(subject);
+                    match self.grant_for(subject, ty, false) {
+                        Some(grant) => grant,
+                        None => continue,
                     }
-                    slot.2.insert(ty.to_owned());
+                } else if common.contains(&candidate.grantor) {
+                    settled.insert(subject);
+                    candidate
+                } else {
+                    continue;
+                };
+                let slot = out
+                    .entry(subject.clone())
+                    .or_insert_with(|| (grant.name.clone(), grant.index, BTreeSet::new()));
+                // The name of the latest grant in force.
+                if grant.index >= slot.1 {
+                    slot.0 = grant.name.clone();
+                    slot.1 = grant.index;
                 }
+                slot.2.insert(ty.to_owned());
             }
         }
         out.into_iter()
@@ -843,15 +849,14 @@ impl LedgerState {
         else {
             return false;
         };
+        // The key the `kid` names, if the document lets it sign entries: one signature check.
         [
             Relationship::CapabilityInvocation,
             Relationship::AssertionMethod,
         ]
         .into_iter()
-        .any(|relationship| {
-            signing_key(entry, document, relationship, "append")
-                .is_ok_and(|key| entry.verify_signature(&key).is_ok())
-        })
+        .find_map(|relationship| signing_key(entry, document, relationship, "append").ok())
+        .is_some_and(|key| entry.verify_signature(&key).is_ok())
     }
 
     /// The log indices of the entries that define trust, ascending: every operation on a

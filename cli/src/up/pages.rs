@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Request, State};
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
@@ -81,6 +81,7 @@ pub(super) fn app(pages: Pages) -> Router {
         .route("/wallet/api/receive", post(receive_offer))
         .route("/wallet/api/credentials", get(held))
         .route("/wallet/api/present", post(present))
+        .layer(DefaultBodyLimit::max(dojang_issuer::http::MAX_REQUEST_LEN))
         .route_layer(middleware::from_fn_with_state(pages.clone(), require_token));
     Router::new()
         .route(

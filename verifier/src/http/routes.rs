@@ -154,13 +154,14 @@ async fn new_request(
     client: Option<Extension<ConnectInfo<SocketAddr>>>,
     body: Result<Json<NewRequest>, JsonRejection>,
 ) -> Result<Json<RequestView>, ApiError> {
+    // Counted before the body is looked at: refused ones cost a parse of at most 16 KiB.
+    service.may_open(client_ip(client))?;
     let Json(body) = body.map_err(|r| {
         unreadable(
             r.status(),
             r#"a JSON object {"type": "<type id>", "claims": ["<claim>", …]}"#,
         )
     })?;
-    service.may_open(client_ip(client))?;
     let request = service.online_request(&body.type_id, &body.claims, now())?;
     let uri = request.to_uri();
     let svg = dojang_core::qr::to_svg(&uri).map_err(|e| ApiError::internal("request QR", e))?;
