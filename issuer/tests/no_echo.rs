@@ -7,8 +7,6 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex, OnceLock};
-
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::{World, now};
@@ -18,114 +16,9 @@ use dojang_core::jwk::Jwk;
 use dojang_core::jws::{self, JwsHeader};
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::oid4vci::{self, CredentialOffer, ProofKey};
+use dojang_testkit::{assert_no_echo, logs, readable, urlencode};
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
-
-/// Runs this long or longer that the input holds count as an echo.
-const ECHO: usize = 8;
-
-// A subscriber that keeps every event and span field as text.
-
-#[derive(Default)]
-struct Captured(Mutex<Vec<String>>);
-
-struct Capture(Arc<Captured>);
-
-struct Fields<'a>(&'a mut String);
-
-impl tracing::field::Visit for Fields<'_> {
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        self.0.push_str(&format!(" {}={value:?}", field.name()));
-    }
-
-    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
-        self.0.push_str(&format!(" {}={value}", field.name()));
-    }
-}
-
-impl tracing::Subscriber for Capture {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-
-    fn new_span(&self, span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        let mut line = span.metadata().name().to_owned();
-        span.record(&mut Fields(&mut line));
-        self.0.0.lock().unwrap().push(line);
-        tracing::span::Id::from_u64(1)
-    }
-
-    fn record(&self, _: &tracing::span::Id, values: &tracing::span::Record<'_>) {
-        let mut line = String::new();
-        values.record(&mut Fields(&mut line));
-        self.0.0.lock().unwrap().push(line);
-    }
-
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-
-    fn event(&self, event: &tracing::Event<'_>) {
-        let mut line = event.metadata().target().to_owned();
-        event.record(&mut Fields(&mut line));
-        self.0.0.lock().unwrap().push(line);
-    }
-
-    fn enter(&self, _: &tracing::span::Id) {}
-
-    fn exit(&self, _: &tracing::span::Id) {}
-}
-
-/// Everything logged in this test binary so far.
-fn logs() -> &'static Arc<Captured> {
-    static LOGS: OnceLock<Arc<Captured>> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let captured = Arc::new(Captured::default());
-        tracing::subscriber::set_global_default(Capture(captured.clone())).unwrap();
-        captured
-    })
-}
-
-/// Panics if `text` holds a run of [`ECHO`] characters of any of `secrets`.
-fn assert_no_echo(what: &str, text: &str, secrets: &[&str]) {
-    for secret in secrets {
-        let chars: Vec<char> = secret.chars().collect();
-        assert!(
-            chars.len() >= ECHO,
-            "{secret:?} is too short to be looked for"
-        );
-        for run in chars.windows(ECHO) {
-            let run: String = run.iter().collect();
-            assert!(
-                !text.contains(&run),
-                "{what} repeats {run:?} of what was submitted:\n{text}"
-            );
-        }
-    }
-}
-
-/// Every string in a JSON answer, and the answer as sent.
-fn readable(body: &[u8]) -> String {
-    fn strings(value: &Value, out: &mut String) {
-        match value {
-            Value::String(s) => {
-                out.push_str(s);
-                out.push('\n');
-            }
-            Value::Array(items) => items.iter().for_each(|v| strings(v, out)),
-            Value::Object(map) => map.iter().for_each(|(k, v)| {
-                out.push_str(k);
-                out.push('\n');
-                strings(v, out);
-            }),
-            _ => {}
-        }
-    }
-    let mut out = String::from_utf8_lossy(body).into_owned();
-    if let Ok(value) = serde_json::from_slice::<Value>(body) {
-        out.push('\n');
-        strings(&value, &mut out);
-    }
-    out
-}
 
 async fn world() -> World {
     logs();
@@ -136,14 +29,14 @@ async fn world() -> World {
 async fn send(w: &World, request: Request<Body>, secrets: &[&str]) -> (StatusCode, Value) {
     let what = format!("{} {}", request.method(), request.uri().path());
     // Lines logged from now on, this request's among them.
-    let first_line = logs().0.lock().unwrap().len();
+    let mark = logs().mark();
     let response = w.router.clone().oneshot(request).await.unwrap();
     let status = response.status();
     let bytes = axum::body::to_bytes(response.into_body(), 1 << 22)
         .await
         .unwrap();
     assert_no_echo(&format!("{what} → {status}"), &readable(&bytes), secrets);
-    let logged = logs().0.lock().unwrap()[first_line..].join("\n");
+    let logged = logs().since(mark);
     assert_no_echo(&format!("the log after {what}"), &logged, secrets);
     (
         status,
@@ -164,17 +57,6 @@ fn post_form(uri: &str, body: &str) -> Request<Body> {
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body(Body::from(body.to_owned()))
         .unwrap()
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn b64json(value: Value) -> String {

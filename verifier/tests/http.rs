@@ -13,6 +13,7 @@ use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::oid4vp::{AuthorizationRequest, AuthorizationResponse};
 use dojang_core::sd_jwt::{ClaimPath, HeldSdJwt, KeyBindingInput};
 use dojang_core::status::token::TokenStatus;
+use dojang_testkit::urlencode;
 use dojang_verifier::http::{VerifierConfig, VerifierService, app};
 use serde_json::Value;
 use tower::ServiceExt as _;
@@ -361,17 +362,6 @@ async fn openid4vp_requests_are_answered_by_key_bound_sd_jwt_vcs() {
     )
     .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Challenges and OpenID4VP requests are open to anyone, and open ones are kept up to a

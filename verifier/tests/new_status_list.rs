@@ -19,6 +19,7 @@ use dojang_core::oid4vp::{AuthorizationRequest, AuthorizationResponse};
 use dojang_core::sd_jwt::{ClaimPath, HeldSdJwt, KeyBindingInput};
 use dojang_core::status::StatusListReference;
 use dojang_core::status::token::TokenStatus;
+use dojang_testkit::urlencode;
 use dojang_verifier::http::{VerifierConfig, VerifierService, app};
 use serde_json::Value;
 use tower::ServiceExt as _;
@@ -263,17 +264,6 @@ async fn refreshes_asked_for_by_verifications_are_shared_and_rate_limited() {
             < dojang_verifier::http::CATCH_UP_INTERVAL + 2 * dojang_verifier::http::CATCH_UP_WAIT,
         "{elapsed:?}"
     );
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// `POST /api/trust/refresh` is open: however many ask at once, the registry is asked once an
