@@ -23,6 +23,7 @@ use dojang_schemas::{Catalog, Issuance, SchemaError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tokio::sync::Mutex;
+use unicode_normalization::UnicodeNormalization as _;
 use zeroize::Zeroizing;
 
 use crate::db::{
@@ -539,7 +540,9 @@ pub enum SubjectError {
 
 /// A citizen as an office identifies them, to find their credentials later: a card or document
 /// number, or a name and birth date. What the office types is normalised — spaces and case do
-/// not matter, nor do the punctuation of a number or the format of a date — into one canonical
+/// not matter, nor do the punctuation of a number or the format of a date, nor how the text was
+/// encoded (Unicode NFKC: Hangul typed as separate jamo, full-width letters and digits from a
+/// Korean input method) — into one canonical
 /// text, and only a keyed hash of that text is ever kept or compared (see
 /// [`IssuerService::find_credentials`]). The text itself is never stored, logged or shown;
 /// `Debug` prints only `Subject(..)`.
@@ -561,7 +564,7 @@ impl Subject {
     /// (`sc-2026 000001` and `SC-2026-000001` are one number).
     pub fn number(text: &str) -> Result<Self, SubjectError> {
         let number: String = text
-            .chars()
+            .nfkc()
             .filter(|c| c.is_alphanumeric())
             .flat_map(char::to_uppercase)
             .collect();
@@ -584,7 +587,7 @@ impl Subject {
     /// A name and birth date: the name lower-case without spaces, the date as `YYYY-MM-DD`.
     pub fn person(name: &str, birth_date: &str) -> Result<Self, SubjectError> {
         let name: String = name
-            .chars()
+            .nfkc()
             .filter(|c| !c.is_whitespace())
             .flat_map(char::to_lowercase)
             .collect();
@@ -2223,6 +2226,19 @@ mod tests {
         assert_eq!(
             Subject::person("김민지", "1994-03-15").unwrap().canonical(),
             "person:김민지|1994-03-15"
+        );
+        // Hangul as separate jamo (as some keyboards and systems send it) and full-width
+        // characters are the same citizen.
+        let jamo = "\u{1100}\u{1175}\u{11B7}\u{1106}\u{1175}\u{11AB}\u{110C}\u{1175}";
+        assert_eq!(
+            Subject::person(jamo, "1994-03-15").unwrap().canonical(),
+            "person:김민지|1994-03-15"
+        );
+        assert_eq!(
+            Subject::number("ＳＣ－２０２６－０００００１")
+                .unwrap()
+                .canonical(),
+            number.canonical()
         );
         assert_eq!(Subject::person(" ", "1994-03-15"), Err(SubjectError::Name));
         assert_eq!(
