@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 use dojang_core::compact::ChallengeRequest;
 use dojang_core::sd_jwt::ExpectedKeyBinding;
-use dojang_registry::bundle::TrustAnchor;
+use dojang_ledger::bundle::TrustAnchor;
 use dojang_schemas::Catalog;
 use dojang_verifier::{IssuerPolicy, Policy, Trust, Verifier, input::MAX_INPUT_LEN};
 

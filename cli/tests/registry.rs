@@ -418,8 +418,8 @@ fn a_substitute_registry_is_refused_until_repinned() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_registry_processes_on_one_postgres_do_not_fork() {
     use dojang_core::key::{Algorithm, SecretKey};
-    use dojang_registry::entry::{Entry, Operation};
-    use dojang_registry::merkle::MemoryTree;
+    use dojang_ledger::entry::{Entry, Operation};
+    use dojang_ledger::merkle::MemoryTree;
     let Some(database) = common::postgres_database("procs").await else {
         return;
     };
@@ -544,7 +544,7 @@ async fn two_registry_processes_on_one_postgres_do_not_fork() {
             .json()
             .await
             .unwrap();
-        let leaf = dojang_registry::entry::Leaf {
+        let leaf = dojang_ledger::entry::Leaf {
             timestamp_ms: entry["timestamp_ms"].as_u64().unwrap(),
             entry: entry["entry"].as_str().unwrap().to_owned(),
         };
@@ -577,8 +577,8 @@ fn dojang_registry_document(
     key: &dojang_core::key::SecretKey,
 ) -> (dojang_core::DidDocument, dojang_core::DidUrl) {
     use dojang_core::did::Relationship;
-    let did = dojang_registry::state::dojang_did(key.public_key());
-    let document = dojang_registry::state::dojang_document(
+    let did = dojang_ledger::state::dojang_did(key.public_key());
+    let document = dojang_ledger::state::dojang_document(
         &did,
         &[(
             "key-1",

@@ -242,8 +242,8 @@ async fn up_runs_every_service_on_one_postgres_database() {
 fn stranger_did_create() -> String {
     use dojang_core::did::Relationship;
     use dojang_core::key::{Algorithm, SecretKey};
-    use dojang_registry::entry::{Entry, Operation};
-    use dojang_registry::state::{dojang_did, dojang_document};
+    use dojang_ledger::entry::{Entry, Operation};
+    use dojang_ledger::state::{dojang_did, dojang_document};
     let key = SecretKey::generate(Algorithm::Es256).unwrap();
     let did = dojang_did(key.public_key());
     let document = dojang_document(
@@ -356,7 +356,7 @@ async fn open_did_creations_leave_the_bundle_alone_and_up_restarts() {
 /// logged "could not anchor the audit trail" and the last events never reached the log.
 #[tokio::test]
 async fn ctrl_c_anchors_the_last_audit_events_in_the_log() {
-    use dojang_registry::entry::{Entry, Operation};
+    use dojang_ledger::entry::{Entry, Operation};
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let data = data.to_str().unwrap();

@@ -49,6 +49,7 @@ pub mod oid4vci;
 pub mod oid4vp;
 #[cfg(feature = "qr")]
 pub mod qr;
+pub mod rate;
 pub mod sd_jwt;
 pub mod seal;
 pub mod status;

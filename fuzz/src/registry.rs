@@ -4,12 +4,12 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use dojang_core::jws::JwsHeader;
-use dojang_registry::bundle::{self, BUNDLE_TYP, BundleEntry, Since, TrustBundle};
-use dojang_registry::checkpoint::{self, Checkpoint, SignedCheckpoint};
-use dojang_registry::entry::{ENTRY_TYP, Entry, Leaf};
-use dojang_registry::merkle::MemoryTree;
-use dojang_registry::note::{MAX_NOTE_LEN, Note, NoteSignature, NoteVerifier};
-use dojang_registry::state::{AsOf, LedgerState};
+use dojang_ledger::bundle::{self, BUNDLE_TYP, BundleEntry, Since, TrustBundle};
+use dojang_ledger::checkpoint::{self, Checkpoint, SignedCheckpoint};
+use dojang_ledger::entry::{ENTRY_TYP, Entry, Leaf};
+use dojang_ledger::merkle::MemoryTree;
+use dojang_ledger::note::{MAX_NOTE_LEN, Note, NoteSignature, NoteVerifier};
+use dojang_ledger::state::{AsOf, LedgerState};
 use dojang_verifier::Trust;
 use serde_json::Value;
 

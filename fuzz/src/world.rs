@@ -19,12 +19,12 @@ use dojang_core::sd_jwt::vc::SdJwtVcDraft;
 use dojang_core::sd_jwt::{ClaimPath, HeldSdJwt, KeyBindingInput};
 use dojang_core::status::StatusListReference;
 use dojang_core::status::token::{self, StatusListTokenClaims, TokenStatus, TokenStatusList};
-use dojang_registry::bundle::{self, BundleEntry, TrustAnchor, TrustBundle, VerifiedBundle};
-use dojang_registry::checkpoint::{self, Checkpoint, SignedCheckpoint};
-use dojang_registry::entry::{Entry, Leaf, Operation};
-use dojang_registry::merkle::{Hash, MemoryTree};
-use dojang_registry::note::{NoteSigner, TYPE_COSIGNATURE, TYPE_ED25519};
-use dojang_registry::state::{LedgerState, dojang_did, dojang_document};
+use dojang_ledger::bundle::{self, BundleEntry, TrustAnchor, TrustBundle, VerifiedBundle};
+use dojang_ledger::checkpoint::{self, Checkpoint, SignedCheckpoint};
+use dojang_ledger::entry::{Entry, Leaf, Operation};
+use dojang_ledger::merkle::{Hash, MemoryTree};
+use dojang_ledger::note::{NoteSigner, TYPE_COSIGNATURE, TYPE_ED25519};
+use dojang_ledger::state::{LedgerState, dojang_did, dojang_document};
 use dojang_schemas::{Catalog, Issuance};
 use dojang_verifier::Trust;
 

@@ -33,9 +33,9 @@ use dojang_fuzz::craft::{self, Cbor, SEPARATOR};
 use dojang_fuzz::world::{
     AUDIENCE, Actor, CREDENTIAL_ISSUER, ISSUED_AT, NONCE, NOW, ORIGIN, QR_NONCE, World, world,
 };
-use dojang_registry::bundle::{Since, TrustBundle};
-use dojang_registry::checkpoint::Checkpoint;
-use dojang_registry::entry::{Leaf, Operation};
+use dojang_ledger::bundle::{Since, TrustBundle};
+use dojang_ledger::checkpoint::Checkpoint;
+use dojang_ledger::entry::{Leaf, Operation};
 use serde_json::{Value, json};
 
 fn corpus_dir() -> PathBuf {
@@ -573,7 +573,7 @@ fn bundle_seeds(world: &World) {
     );
     let entries = extension(world)
         .iter()
-        .map(|leaf| dojang_registry::bundle::BundleEntry {
+        .map(|leaf| dojang_ledger::bundle::BundleEntry {
             index: 0,
             leaf: STANDARD.encode(leaf.encode()),
             proof: Vec::new(),

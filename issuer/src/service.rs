@@ -17,8 +17,8 @@ use dojang_core::status::token::{
     self as tsl, StatusListTokenClaims, TokenStatus, TokenStatusList,
 };
 use dojang_core::status::{IndexAllocator, MIN_ENTRIES, StatusListReference};
-use dojang_registry::entry::{Entry, Operation};
-use dojang_registry::state::{dojang_did, dojang_document};
+use dojang_ledger::entry::{Entry, Operation};
+use dojang_ledger::state::{dojang_did, dojang_document};
 use dojang_schemas::{Catalog, Issuance, SchemaError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

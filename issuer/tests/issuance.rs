@@ -861,8 +861,8 @@ async fn audit_is_anchored_without_personal_data_and_claims_are_not_kept() {
 
     let size = world.registry.size().await.unwrap();
     let leaf = world.registry.leaf(size - 1).await.unwrap();
-    let entry = dojang_registry::entry::Entry::parse(&leaf.entry).unwrap();
-    let dojang_registry::entry::Operation::Audit { counts, .. } = entry.operation() else {
+    let entry = dojang_ledger::entry::Entry::parse(&leaf.entry).unwrap();
+    let dojang_ledger::entry::Operation::Audit { counts, .. } = entry.operation() else {
         panic!("not an audit entry")
     };
     assert_eq!(counts.get("issued:citizen-card"), Some(&1));
@@ -1014,14 +1014,14 @@ async fn a_registry_refusal_changes_nothing() {
         drop(state);
         dojang_core::b64::encode(world.registry.leaf(index).await.unwrap().hash())
     };
-    let deactivate = dojang_registry::entry::Operation::DidDeactivate {
+    let deactivate = dojang_ledger::entry::Operation::DidDeactivate {
         did: did.clone(),
         prev,
     };
     world
         .registry
         .submit(
-            dojang_registry::entry::Entry::sign(&deactivate, &key, &did.with_fragment("key-1"))
+            dojang_ledger::entry::Entry::sign(&deactivate, &key, &did.with_fragment("key-1"))
                 .unwrap(),
         )
         .await

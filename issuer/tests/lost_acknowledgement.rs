@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use common::{World, now, world_with};
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::status::token::{self as tsl, StatusListTokenClaims, TokenStatus};
-use dojang_registry::entry::{Entry, Operation};
+use dojang_ledger::entry::{Entry, Operation};
 use serde_json::{Value, json};
 
 /// A reverse proxy in front of the registry that can lose the answers of appends.

@@ -16,10 +16,10 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::rate::{PerClient, RateRefused};
+use dojang_core::rate::{PerClient, RateRefused};
 
 #[cfg(doc)]
-use crate::state::LedgerState;
+use dojang_ledger::state::LedgerState;
 
 /// Limits on open appends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -18,11 +18,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::admission::{Admission, Limiter, Refused};
-use crate::bundle::{TrustAnchor, encode_hashes};
-use crate::entry::{Entry, EntryError, MAX_ENTRY_LEN};
-use crate::merkle::{Hash, ProofError};
 use crate::service::{Registry, RegistryError};
-use crate::state::AsOf;
+use dojang_ledger::bundle::{TrustAnchor, encode_hashes};
+use dojang_ledger::entry::{Entry, EntryError, MAX_ENTRY_LEN};
+use dojang_ledger::merkle::{Hash, ProofError};
+use dojang_ledger::state::AsOf;
 
 /// The registry's routes, relative to where they are mounted, with the default limits on open
 /// appends.

@@ -23,13 +23,13 @@ use zeroize::Zeroizing;
 
 use base64::Engine as _;
 
-use crate::bundle::{BundleEntry, Since, TrustAnchor, TrustBundle, encode_hashes};
-use crate::checkpoint::{Checkpoint, SignedCheckpoint};
-use crate::entry::{Entry, EntryError, Leaf, Operation};
-use crate::merkle::{self, Hash, Node, Plan, ProofError};
-use crate::note::{NoteSignature, NoteSigner, NoteVerifier, TYPE_ED25519};
-use crate::state::LedgerState;
 use crate::store::{NewEntry, Store, StoreError};
+use dojang_ledger::bundle::{BundleEntry, Since, TrustAnchor, TrustBundle, encode_hashes};
+use dojang_ledger::checkpoint::{Checkpoint, SignedCheckpoint};
+use dojang_ledger::entry::{Entry, EntryError, Leaf, Operation};
+use dojang_ledger::merkle::{self, Hash, Node, Plan, ProofError};
+use dojang_ledger::note::{NoteSignature, NoteSigner, NoteVerifier, TYPE_ED25519};
+use dojang_ledger::state::LedgerState;
 
 /// Most entries sequenced in one transaction.
 pub const MAX_BATCH: usize = 1024;
@@ -271,7 +271,7 @@ impl Registry {
             None => None,
         };
         let bundle = TrustBundle {
-            format: crate::bundle::FORMAT.to_owned(),
+            format: dojang_ledger::bundle::FORMAT.to_owned(),
             origin: self.shared.origin.clone(),
             exported_at: (now_ms() / 1000) as i64,
             checkpoint: checkpoint.to_text(),

@@ -10,8 +10,8 @@
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyPool, Row, Transaction};
 
-use crate::merkle::{Hash, Node};
-use crate::state::StatusListRecord;
+use dojang_ledger::merkle::{Hash, Node};
+use dojang_ledger::state::StatusListRecord;
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -44,8 +44,8 @@ pub struct StoredEntry {
 
 impl StoredEntry {
     /// The leaf it was sequenced as.
-    pub fn leaf(&self) -> crate::entry::Leaf {
-        crate::entry::Leaf {
+    pub fn leaf(&self) -> dojang_ledger::entry::Leaf {
+        dojang_ledger::entry::Leaf {
             timestamp_ms: self.timestamp_ms,
             entry: self.entry.clone(),
         }

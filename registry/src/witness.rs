@@ -32,12 +32,14 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use dojang_core::key::SecretKey;
 
-use crate::bundle::decode_hashes;
-use crate::checkpoint::{SignedCheckpoint, cosign};
-use crate::merkle::{self, Hash};
-use crate::note::{Note, NoteError, NoteSignature, NoteSigner, NoteVerifier, TYPE_COSIGNATURE};
 use crate::service::Registry;
 use crate::store::{Store, StoreError};
+use dojang_ledger::bundle::decode_hashes;
+use dojang_ledger::checkpoint::{SignedCheckpoint, cosign};
+use dojang_ledger::merkle::{self, Hash};
+use dojang_ledger::note::{
+    Note, NoteError, NoteSignature, NoteSigner, NoteVerifier, TYPE_COSIGNATURE,
+};
 
 /// Most proof lines accepted (C2SP: at most 63).
 const MAX_PROOF: usize = 63;
@@ -168,7 +170,7 @@ impl Witness {
             .get(&origin)
             .ok_or_else(|| WitnessError::UnknownLog(origin.clone()))?;
         let signed = SignedCheckpoint::verify(note_text, &origin, log).map_err(|e| match e {
-            crate::checkpoint::CheckpointError::Note(e) => WitnessError::BadSignature(e),
+            dojang_ledger::checkpoint::CheckpointError::Note(e) => WitnessError::BadSignature(e),
             other => WitnessError::Malformed(other.to_string()),
         })?;
         let checkpoint = &signed.checkpoint;

@@ -13,12 +13,12 @@ use axum::http::{Request, StatusCode, header};
 use common::{Actor, config, grant, sqlite_url};
 use dojang_core::key::Algorithm;
 use dojang_core::status::token::{StatusListTokenClaims, TokenStatus, TokenStatusList};
+use dojang_ledger::bundle::{self, TrustBundle, VerifiedBundle};
+use dojang_ledger::entry::Operation;
+use dojang_ledger::state::Accreditation;
 use dojang_registry::admission::Admission;
-use dojang_registry::bundle::{self, TrustBundle, VerifiedBundle};
-use dojang_registry::entry::Operation;
 use dojang_registry::http::app_with;
 use dojang_registry::service::Registry;
-use dojang_registry::state::Accreditation;
 use tower::ServiceExt as _;
 
 const URI: &str = "https://registry.example/status-lists/seoul-1";

@@ -8,10 +8,10 @@ use common::{Actor, config, grant, sqlite_url};
 use dojang_core::did::Relationship;
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::status::token::{TokenStatus, TokenStatusList};
-use dojang_registry::bundle::{self, BundleError, TrustAnchor, TrustBundle};
-use dojang_registry::entry::Operation;
+use dojang_ledger::bundle::{self, BundleError, TrustAnchor, TrustBundle};
+use dojang_ledger::entry::Operation;
+use dojang_ledger::state::{Accreditation, dojang_document};
 use dojang_registry::service::Registry;
-use dojang_registry::state::{Accreditation, dojang_document};
 
 const URI: &str = "https://registry.example/status-lists/seoul-1";
 
@@ -172,7 +172,7 @@ async fn tampered_bundles_are_refused() {
     let mut strict = anchor.clone();
     let witness = SecretKey::generate(Algorithm::EdDsa).unwrap();
     strict.witnesses = vec![
-        dojang_registry::note::NoteVerifier::new("w.example/1", 0x04, witness.public_key().clone())
+        dojang_ledger::note::NoteVerifier::new("w.example/1", 0x04, witness.public_key().clone())
             .unwrap()
             .to_string(),
     ];
@@ -241,7 +241,7 @@ async fn deltas_update_state_and_forks_are_refused() {
     assert_eq!(list_status(&held, 42), TokenStatus::Invalid);
     assert_eq!(
         held.state
-            .document(&w.seoul.did, dojang_registry::state::AsOf::Latest)
+            .document(&w.seoul.did, dojang_ledger::state::AsOf::Latest)
             .unwrap()
             .verification_method
             .len(),
@@ -259,7 +259,7 @@ async fn deltas_update_state_and_forks_are_refused() {
     // consistency proof cannot match the held root.
     let forked_dir = tempfile::tempdir().unwrap();
     let mut forked_doc = document.clone();
-    forked_doc.since = Some(dojang_registry::bundle::Since {
+    forked_doc.since = Some(dojang_ledger::bundle::Since {
         full: false,
         size: held.checkpoint.size,
         proof: vec![],
@@ -315,7 +315,7 @@ async fn a_fork_signed_with_the_real_log_key_is_refused() {
     let mut document: TrustBundle = serde_json::from_slice(&payload).unwrap();
     // The operator signs, with the real log key, a checkpoint whose root is not an extension.
     let signer = log_signer_of(&url).await;
-    let mut checkpoint = dojang_registry::checkpoint::SignedCheckpoint::verify(
+    let mut checkpoint = dojang_ledger::checkpoint::SignedCheckpoint::verify(
         &document.checkpoint,
         common::ORIGIN,
         registry.log_key(),
@@ -323,7 +323,7 @@ async fn a_fork_signed_with_the_real_log_key_is_refused() {
     .unwrap()
     .checkpoint;
     checkpoint.root[0] ^= 0xff;
-    document.checkpoint = dojang_registry::checkpoint::SignedCheckpoint::sign(checkpoint, &signer)
+    document.checkpoint = dojang_ledger::checkpoint::SignedCheckpoint::sign(checkpoint, &signer)
         .unwrap()
         .to_text();
     let forged = resign(&registry, &document);
@@ -337,7 +337,7 @@ async fn a_fork_signed_with_the_real_log_key_is_refused() {
 }
 
 /// The registry's log signer, unsealed from its database with the operator's passphrase.
-async fn log_signer_of(url: &str) -> dojang_registry::note::NoteSigner {
+async fn log_signer_of(url: &str) -> dojang_ledger::note::NoteSigner {
     use sqlx::Connection as _;
     let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
     let (sealed,): (String,) =
@@ -350,6 +350,6 @@ async fn log_signer_of(url: &str) -> dojang_registry::note::NoteSigner {
         .open(b"test passphrase", "dojang-registry-log-key")
         .unwrap();
     let key = SecretKey::from_bytes(Algorithm::EdDsa, &secret).unwrap();
-    dojang_registry::note::NoteSigner::new(common::ORIGIN, dojang_registry::note::TYPE_ED25519, key)
+    dojang_ledger::note::NoteSigner::new(common::ORIGIN, dojang_ledger::note::TYPE_ED25519, key)
         .unwrap()
 }

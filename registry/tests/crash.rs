@@ -10,8 +10,8 @@ use std::process::{Command, Stdio};
 
 use common::{Actor, config};
 use dojang_core::key::Algorithm;
-use dojang_registry::entry::Operation;
-use dojang_registry::merkle::{self, MemoryTree};
+use dojang_ledger::entry::Operation;
+use dojang_ledger::merkle::{self, MemoryTree};
 use dojang_registry::service::Registry;
 
 const CHILD_ENV: &str = "DOJANG_CRASH_CHILD_DB";

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use dojang_registry::merkle::{self, Hash, MemoryTree, ProofError};
+use dojang_ledger::merkle::{self, Hash, MemoryTree, ProofError};
 use sha2_free::sha256;
 
 /// SHA-256 without the registry's code: a tiny independent wrapper over aws-lc's raw digest.

@@ -13,7 +13,7 @@ use dojang_core::b64;
 use dojang_core::jws::{self, JwsHeader};
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::status::token;
-use dojang_registry::entry::{ENTRY_TYP, Operation};
+use dojang_ledger::entry::{ENTRY_TYP, Operation};
 use dojang_registry::http::app;
 use dojang_registry::service::Registry;
 use dojang_testkit::{assert_no_echo, logs, readable};

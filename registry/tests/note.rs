@@ -5,8 +5,8 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use dojang_core::key::{Algorithm, SecretKey};
-use dojang_registry::checkpoint::{Checkpoint, CheckpointError, SignedCheckpoint, cosign};
-use dojang_registry::note::{
+use dojang_ledger::checkpoint::{Checkpoint, CheckpointError, SignedCheckpoint, cosign};
+use dojang_ledger::note::{
     Note, NoteError, NoteSigner, NoteVerifier, TYPE_COSIGNATURE, TYPE_ED25519,
 };
 use serde_json::Value;

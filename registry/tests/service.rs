@@ -7,11 +7,11 @@ mod common;
 
 use common::{Actor, TestDatabase, config, grant, postgres_database, sqlite_url};
 use dojang_core::key::Algorithm;
-use dojang_registry::checkpoint::SignedCheckpoint;
-use dojang_registry::entry::{EntryError, Operation};
-use dojang_registry::merkle::{self, MemoryTree};
+use dojang_ledger::checkpoint::SignedCheckpoint;
+use dojang_ledger::entry::{EntryError, Operation};
+use dojang_ledger::merkle::{self, MemoryTree};
+use dojang_ledger::state::Accreditation;
 use dojang_registry::service::{Registry, RegistryError};
-use dojang_registry::state::Accreditation;
 
 /// A registry on SQLite, or on a fresh PostgreSQL database (kept alive by the guard).
 async fn registry(

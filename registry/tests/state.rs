@@ -9,8 +9,8 @@ use dojang_core::did::{Did, Relationship};
 use dojang_core::jws::JwsError;
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::status::token::{self, StatusListTokenClaims, TokenStatus, TokenStatusList};
-use dojang_registry::entry::{Entry, EntryError, Leaf, MAX_ENTRY_LEN, Operation};
-use dojang_registry::state::{Accreditation, AsOf, KeyHistoryError, LedgerState, dojang_document};
+use dojang_ledger::entry::{Entry, EntryError, Leaf, MAX_ENTRY_LEN, Operation};
+use dojang_ledger::state::{Accreditation, AsOf, KeyHistoryError, LedgerState, dojang_document};
 
 const ALL: &[Relationship] = &[
     Relationship::AssertionMethod,

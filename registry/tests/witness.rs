@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 
 use common::{Actor, config, sqlite_url};
 use dojang_core::key::{Algorithm, SecretKey};
-use dojang_registry::bundle;
-use dojang_registry::checkpoint::{Checkpoint, SignedCheckpoint};
-use dojang_registry::entry::Operation;
-use dojang_registry::note::{NoteSigner, NoteVerifier, TYPE_ED25519};
+use dojang_ledger::bundle;
+use dojang_ledger::checkpoint::{Checkpoint, SignedCheckpoint};
+use dojang_ledger::entry::Operation;
+use dojang_ledger::note::{NoteSigner, NoteVerifier, TYPE_ED25519};
 use dojang_registry::service::{Registry, WitnessConfig};
 use dojang_registry::witness::{Witness, WitnessError, request_body};
 
@@ -63,9 +63,8 @@ async fn witness_cosigns_only_consistent_extensions() {
         .await
         .unwrap();
     let mut cosigned = first.clone();
-    cosigned.add_cosignature(
-        dojang_registry::note::NoteSignature::parse_line(line.trim_end()).unwrap(),
-    );
+    cosigned
+        .add_cosignature(dojang_ledger::note::NoteSignature::parse_line(line.trim_end()).unwrap());
     assert_eq!(cosigned.cosigned_at(w.verifier()).unwrap(), 1_800_000_000);
 
     for i in 0..5 {

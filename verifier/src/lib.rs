@@ -31,7 +31,7 @@ use dojang_core::sd_jwt::{
 };
 use dojang_core::status::StatusListReference;
 use dojang_core::verdict::{IssuerInfo, ReasonCode, Verdict};
-use dojang_registry::state::{Accreditation, KeyHistoryError, LedgerState};
+use dojang_ledger::state::{Accreditation, KeyHistoryError, LedgerState};
 use dojang_schemas::Catalog;
 
 use input::Echoes;

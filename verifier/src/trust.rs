@@ -11,8 +11,8 @@ use dojang_core::sd_jwt::{IssuerKeyError, IssuerKeyResolver};
 use dojang_core::status::StatusListReference;
 use dojang_core::status::token::{self, TokenStatus, TokenStatusList};
 use dojang_core::verdict::Freshness;
-use dojang_registry::bundle::{self, BundleError, TrustAnchor, VerifiedBundle};
-use dojang_registry::state::{LedgerState, StatusListRecord};
+use dojang_ledger::bundle::{self, BundleError, TrustAnchor, VerifiedBundle};
+use dojang_ledger::state::{LedgerState, StatusListRecord};
 
 use crate::{DecodedKeys, ledger_key};
 
@@ -29,7 +29,7 @@ pub struct Trust {
 
 /// One issuer's status list as the bundle carries it: its latest published token, decoded on
 /// first use (a bundle's replay has already bounded its size, see
-/// [`dojang_registry::state::MAX_STATUS_LIST_BYTES`]). Shared between copies of the trust, so
+/// [`dojang_ledger::state::MAX_STATUS_LIST_BYTES`]). Shared between copies of the trust, so
 /// a list decoded once stays decoded across deltas that do not republish it.
 #[derive(Debug)]
 struct HeldList {
@@ -139,7 +139,7 @@ impl Trust {
 
     /// How many of the bundle's status lists are held decoded: those a credential was checked
     /// on since their latest publication (each at most
-    /// [`dojang_registry::state::MAX_STATUS_LIST_BYTES`]).
+    /// [`dojang_ledger::state::MAX_STATUS_LIST_BYTES`]).
     pub fn decoded_status_lists(&self) -> usize {
         self.lists
             .values()

@@ -11,7 +11,7 @@ use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::sd_jwt::{ClaimPath, ExpectedKeyBinding, HeldSdJwt, KeyBindingInput};
 use dojang_core::status::token::TokenStatus;
 use dojang_core::verdict::{Decision, ReasonCode, ReasonKind, Verdict};
-use dojang_registry::bundle::{BundleError, TrustBundle};
+use dojang_ledger::bundle::{BundleError, TrustBundle};
 use dojang_schemas::Catalog;
 use dojang_verifier::{Policy, Trust, Verifier};
 
@@ -467,7 +467,7 @@ async fn deltas_bring_revocations_and_forged_or_forked_bundles_are_refused() {
     let honest = w.ledger.registry.bundle(Some(trust.size())).await.unwrap();
     let mut document = bundle_document(&honest);
     let signer = log_signer(&w.ledger.url).await;
-    let mut checkpoint = dojang_registry::checkpoint::SignedCheckpoint::verify(
+    let mut checkpoint = dojang_ledger::checkpoint::SignedCheckpoint::verify(
         &document.checkpoint,
         common::ORIGIN,
         w.ledger.registry.log_key(),
@@ -475,7 +475,7 @@ async fn deltas_bring_revocations_and_forged_or_forked_bundles_are_refused() {
     .unwrap()
     .checkpoint;
     checkpoint.root[0] ^= 0xff;
-    document.checkpoint = dojang_registry::checkpoint::SignedCheckpoint::sign(checkpoint, &signer)
+    document.checkpoint = dojang_ledger::checkpoint::SignedCheckpoint::sign(checkpoint, &signer)
         .unwrap()
         .to_text();
     let fork = document.sign(w.ledger.registry.bundle_key()).unwrap();
@@ -615,7 +615,7 @@ fn bundle_document(jws: &str) -> TrustBundle {
 
 /// The registry's log signer, unsealed from its database with the operator's passphrase: what
 /// a dishonest operator has.
-async fn log_signer(url: &str) -> dojang_registry::note::NoteSigner {
+async fn log_signer(url: &str) -> dojang_ledger::note::NoteSigner {
     use sqlx::Connection as _;
     let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
     let (sealed,): (String,) =
@@ -628,6 +628,6 @@ async fn log_signer(url: &str) -> dojang_registry::note::NoteSigner {
         .open(common::PASSPHRASE.as_bytes(), "dojang-registry-log-key")
         .unwrap();
     let key = SecretKey::from_bytes(Algorithm::EdDsa, &secret).unwrap();
-    dojang_registry::note::NoteSigner::new(common::ORIGIN, dojang_registry::note::TYPE_ED25519, key)
+    dojang_ledger::note::NoteSigner::new(common::ORIGIN, dojang_ledger::note::TYPE_ED25519, key)
         .unwrap()
 }

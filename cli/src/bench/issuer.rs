@@ -11,7 +11,7 @@ use dojang_core::seal::KdfParams;
 use dojang_issuer::db::Db;
 use dojang_issuer::service::{NewOffer, Operator, create_issuer};
 use dojang_issuer::{IssuerConfig, IssuerService, RegistryClient};
-use dojang_registry::entry::{Entry, Operation};
+use dojang_ledger::entry::{Entry, Operation};
 use dojang_schemas::Catalog;
 
 use super::Bench;

@@ -9,7 +9,7 @@ use dojang_core::compact::{self, Binding, HeldCompact};
 use dojang_core::key::{Algorithm, SecretKey, Signer as _, Verifier as _};
 use dojang_core::status::StatusListReference;
 use dojang_core::status::token::{self, StatusListTokenClaims, TokenStatusList};
-use dojang_registry::entry::{Entry, Operation};
+use dojang_ledger::entry::{Entry, Operation};
 use dojang_schemas::{Catalog, Issuance};
 use dojang_verifier::{Policy, Trust, Verifier};
 

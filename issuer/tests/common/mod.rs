@@ -14,9 +14,9 @@ use dojang_core::seal::KdfParams;
 use dojang_issuer::db::Db;
 use dojang_issuer::service::{create_issuer, create_operator};
 use dojang_issuer::{IssuerConfig, IssuerService, RegistryClient};
-use dojang_registry::entry::{Entry, Operation};
+use dojang_ledger::entry::{Entry, Operation};
+use dojang_ledger::state::{dojang_did, dojang_document};
 use dojang_registry::service::{Registry, RegistryConfig};
-use dojang_registry::state::{dojang_did, dojang_document};
 use serde_json::Value;
 use tower::ServiceExt as _;
 

@@ -5,8 +5,8 @@
 use dojang_core::did::{Did, DidDocument, DidUrl, Relationship};
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::status::token::{self, StatusListTokenClaims, TokenStatus, TokenStatusList};
-use dojang_registry::entry::{Entry, EntryError, Leaf, Operation};
-use dojang_registry::state::{Applied, LedgerState, dojang_did, dojang_document};
+use dojang_ledger::entry::{Entry, EntryError, Leaf, Operation};
+use dojang_ledger::state::{Applied, LedgerState, dojang_did, dojang_document};
 
 pub const ORIGIN: &str = "registry.dojang.example/log";
 const ALL: &[Relationship] = &[

@@ -56,9 +56,9 @@ use axum::body::Bytes;
 use axum::http::StatusCode;
 use dojang_core::compact::ChallengeRequest;
 use dojang_core::oid4vp::AuthorizationRequest;
+use dojang_core::rate::PerClient;
 use dojang_core::verdict::{ReasonCode, Verdict};
-use dojang_registry::bundle::TrustAnchor;
-use dojang_registry::rate::PerClient;
+use dojang_ledger::bundle::TrustAnchor;
 use dojang_schemas::Catalog;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
@@ -127,8 +127,8 @@ struct Inner {
     refreshing: tokio::sync::Mutex<()>,
     /// The last refresh a verification asked for: when it started, and whether it has ended.
     catch_up: Mutex<Option<CatchUp>>,
-    /// When the open refresh endpoint last started a refresh.
-    last_asked: Mutex<Option<Instant>>,
+    /// When the open refresh endpoint last started a refresh; held while one is due or runs.
+    last_asked: tokio::sync::Mutex<Option<Instant>>,
     /// Who opens challenges and requests, and how often.
     openers: PerClient,
     challenges: Mutex<HashMap<String, Open<ChallengeRequest>>>,
@@ -202,7 +202,7 @@ impl VerifierService {
                 trust: ArcSwapOption::new(trust.map(Arc::new)),
                 refreshing: tokio::sync::Mutex::default(),
                 catch_up: Mutex::default(),
-                last_asked: Mutex::default(),
+                last_asked: tokio::sync::Mutex::default(),
                 openers: PerClient::new(OPENS_PER_CLIENT_PER_MINUTE),
                 challenges: Mutex::default(),
                 requests: Mutex::default(),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
-use dojang_registry::bundle::{BundleError, MAX_BUNDLE_LEN};
+use dojang_ledger::bundle::{BundleError, MAX_BUNDLE_LEN};
 use tokio::sync::watch;
 
 use super::{
@@ -106,23 +106,22 @@ impl VerifierService {
         Ok(view)
     }
 
-    /// A refresh for `POST /api/trust/refresh`, which anyone may call: unless one was asked
-    /// for less than [`CATCH_UP_INTERVAL`] ago — then the bundle that one left (waiting for it
-    /// if it is still running). However often it is called, it asks the registry at most once
-    /// an interval.
+    /// A refresh for `POST /api/trust/refresh`, which anyone may call: every caller gets a
+    /// bundle refreshed after it called, and the registry is asked at most once per
+    /// [`CATCH_UP_INTERVAL`] however many call. Callers queue; one that finds a refresh started
+    /// since it called takes that one's bundle, and one that finds the last refresh too recent
+    /// waits out the interval, then refreshes for everyone queued behind it.
     pub async fn refresh_on_request(&self) -> Result<TrustView, ApiError> {
-        let recent = {
-            let mut last = lock(&self.inner.last_asked);
-            let recent = last.is_some_and(|at| at.elapsed() < CATCH_UP_INTERVAL);
-            if !recent {
-                *last = Some(Instant::now());
+        let called = Instant::now();
+        let mut last = self.inner.last_asked.lock().await;
+        if let Some(at) = *last {
+            if at >= called {
+                drop(last);
+                return self.trust(now());
             }
-            recent
-        };
-        if recent {
-            drop(self.inner.refreshing.lock().await);
-            return self.trust(now());
+            tokio::time::sleep_until((at + CATCH_UP_INTERVAL).into()).await;
         }
+        *last = Some(Instant::now());
         self.refresh().await
     }
 

@@ -9,9 +9,9 @@ use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::sd_jwt::vc::SdJwtVcDraft;
 use dojang_core::status::StatusListReference;
 use dojang_core::status::token::{self, StatusListTokenClaims, TokenStatus, TokenStatusList};
-use dojang_registry::entry::{Entry, Operation};
+use dojang_ledger::entry::{Entry, Operation};
+use dojang_ledger::state::{dojang_did, dojang_document};
 use dojang_registry::service::{Registry, RegistryConfig};
-use dojang_registry::state::{dojang_did, dojang_document};
 use dojang_schemas::{Catalog, Issuance};
 use dojang_verifier::Trust;
 

@@ -79,7 +79,7 @@ pub enum BundleError {
 
 /// What a verifier pins: the log's identity and keys, and its witness policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TrustAnchor {
     /// The log origin.
     pub origin: String,

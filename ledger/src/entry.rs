@@ -28,7 +28,7 @@ pub const MAX_ENTRY_LEN: usize = 256 * 1024;
 
 /// Why an entry was refused. A refused entry never changes the log.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
+// Exhaustive on purpose: the registry maps every refusal to its own answer.
 pub enum EntryError {
     /// The entry is larger than [`MAX_ENTRY_LEN`].
     #[error("entry is {len} bytes, more than the {max} allowed")]
