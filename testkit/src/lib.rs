@@ -1,6 +1,9 @@
 //! Test support shared by the services' tests: what no answer or log line may repeat. A test
 //! sends distinctive input, then checks with [`assert_no_echo`] that neither the [`readable`]
-//! answer nor the [`logs`] hold any run of [`ECHO`] characters of it.
+//! answer nor the [`logs`] hold any run of [`ECHO`] characters of it. [`postgres`] gives each
+//! test that needs PostgreSQL a database of its own.
+
+pub mod postgres;
 
 use std::fmt::Debug;
 use std::sync::{Mutex, MutexGuard, Once, PoisonError};

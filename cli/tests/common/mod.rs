@@ -5,6 +5,8 @@
 use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, Output, Stdio};
 
+pub use dojang_testkit::postgres::TestDatabase;
+
 pub fn dojang(args: &[&str]) -> Output {
     dojang_with(args, &[])
 }
@@ -85,58 +87,7 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// A fresh PostgreSQL database on `DOJANG_TEST_POSTGRES_URL`, dropped with this value.
-pub struct PgDatabase {
-    pub url: String,
-    pub name: String,
-    admin: String,
-}
-
-/// A fresh database named `dojang_test_<purpose>_<pid>`; `None` (and a line saying the test
-/// skipped) without `DOJANG_TEST_POSTGRES_URL`.
-pub async fn postgres_database(purpose: &str) -> Option<PgDatabase> {
-    use sqlx::Connection as _;
-    let Ok(admin) = std::env::var("DOJANG_TEST_POSTGRES_URL") else {
-        println!("skipped: DOJANG_TEST_POSTGRES_URL is not set");
-        return None;
-    };
-    let mut connection = sqlx::PgConnection::connect(&admin).await.unwrap();
-    let name = format!("dojang_test_{purpose}_{}", std::process::id());
-    for sql in [
-        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-        format!("CREATE DATABASE {name}"),
-    ] {
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .execute(&mut connection)
-            .await
-            .unwrap();
-    }
-    Some(PgDatabase {
-        url: format!("{}/{name}", admin.rsplit_once('/').unwrap().0),
-        name,
-        admin,
-    })
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        let (admin, name) = (self.admin.clone(), self.name.clone());
-        // Drop may run inside a runtime: use a thread with its own.
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                use sqlx::Connection as _;
-                if let Ok(mut connection) = sqlx::PgConnection::connect(&admin).await {
-                    let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
-                        .execute(&mut connection)
-                        .await;
-                }
-            });
-        })
-        .join();
-    }
+/// A fresh PostgreSQL database, dropped with this value (`None`, saying so, without one).
+pub async fn postgres_database(purpose: &str) -> Option<TestDatabase> {
+    dojang_testkit::postgres::fresh_database(purpose).await
 }

@@ -41,57 +41,11 @@ pub struct World {
     pub _db: Option<TestDatabase>,
 }
 
-pub struct TestDatabase {
-    pub url: String,
-    admin: String,
-    name: String,
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        let (admin, name) = (self.admin.clone(), self.name.clone());
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                use sqlx::Connection as _;
-                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
-                    let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
-                        .execute(&mut conn)
-                        .await;
-                }
-            });
-        })
-        .join();
-    }
-}
+pub use dojang_testkit::postgres::TestDatabase;
 
 /// A fresh PostgreSQL database, if `DOJANG_TEST_POSTGRES_URL` is set.
 pub async fn postgres() -> Option<TestDatabase> {
-    let base = std::env::var("DOJANG_TEST_POSTGRES_URL").ok()?;
-    use sqlx::Connection as _;
-    let mut admin = sqlx::PgConnection::connect(&base).await.unwrap();
-    let mut suffix = [0u8; 6];
-    aws_lc_rs::rand::fill(&mut suffix).unwrap();
-    let name = format!(
-        "dojang_test_issuer_{}",
-        suffix
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    );
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    Some(TestDatabase {
-        url: format!("{}/{name}", base.rsplit_once('/').unwrap().0),
-        admin: base,
-        name,
-    })
+    dojang_testkit::postgres::fresh_database("issuer").await
 }
 
 fn root_document(key: &SecretKey) -> (dojang_core::DidDocument, dojang_core::DidUrl) {

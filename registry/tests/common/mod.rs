@@ -142,61 +142,12 @@ pub fn sqlite_url(dir: &std::path::Path) -> String {
     format!("sqlite://{}", dir.join("registry.db").display())
 }
 
-/// A fresh PostgreSQL database on `DOJANG_TEST_POSTGRES_URL`, dropped with the returned value;
-/// `None` if that variable is not set (the caller says it skipped).
+pub use dojang_testkit::postgres::TestDatabase;
+
+/// A fresh PostgreSQL database, dropped with the returned value; `None` if
+/// `DOJANG_TEST_POSTGRES_URL` is not set (the caller says it skipped).
 pub async fn postgres_database() -> Option<TestDatabase> {
-    let base = std::env::var("DOJANG_TEST_POSTGRES_URL").ok()?;
-    use sqlx::Connection as _;
-    let mut admin = sqlx::PgConnection::connect(&base)
-        .await
-        .expect("connect to DOJANG_TEST_POSTGRES_URL");
-    let name = format!("dojang_test_{}", uuid_like());
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let (prefix, _) = base.rsplit_once('/').expect("URL has a database name");
-    Some(TestDatabase {
-        url: format!("{prefix}/{name}"),
-        admin: base,
-        name,
-    })
-}
-
-/// A PostgreSQL test database, dropped (connections and all) with this value.
-pub struct TestDatabase {
-    pub url: String,
-    admin: String,
-    name: String,
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        let (admin, name) = (self.admin.clone(), self.name.clone());
-        // Drop may run inside a runtime: use a thread with its own.
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                use sqlx::Connection as _;
-                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
-                    let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
-                        .execute(&mut conn)
-                        .await;
-                }
-            });
-        })
-        .join();
-    }
-}
-
-fn uuid_like() -> String {
-    let mut bytes = [0u8; 8];
-    aws_lc_rs::rand::fill(&mut bytes).unwrap();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    dojang_testkit::postgres::fresh_database("registry").await
 }
 
 pub fn config(url: &str) -> dojang_registry::service::RegistryConfig {
