@@ -7,7 +7,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::{Actor, Ledger, issue, now, present};
+use common::{Actor, Ledger, call, issue, now, present};
 use dojang_core::compact::{self, Binding, ChallengeRequest};
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::oid4vp::{AuthorizationRequest, AuthorizationResponse};
@@ -15,7 +15,6 @@ use dojang_core::sd_jwt::{ClaimPath, HeldSdJwt, KeyBindingInput};
 use dojang_core::status::token::TokenStatus;
 use dojang_testkit::urlencode;
 use dojang_verifier::http::{VerifierConfig, VerifierService, app};
-use serde_json::Value;
 use tower::ServiceExt as _;
 
 struct World {
@@ -51,18 +50,6 @@ async fn world(registry_url: Option<String>) -> World {
         holder: SecretKey::generate(Algorithm::Es256).unwrap(),
         service,
     }
-}
-
-async fn call(service: &VerifierService, request: Request<Body>) -> (StatusCode, Value) {
-    let response = app(service.clone()).oneshot(request).await.unwrap();
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-        .await
-        .unwrap();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
 }
 
 fn post(uri: &str, body: impl Into<Body>) -> Request<Body> {

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::{Ledger, now};
+use common::{Ledger, call, now};
 use dojang_core::compact::{self, Binding, HeldCompact};
 use dojang_core::did::{self, Did};
 use dojang_core::jwk::Jwk;
@@ -30,14 +30,13 @@ use dojang_core::sd_jwt::vc;
 use dojang_core::status::StatusListReference;
 use dojang_core::verdict::{ReasonCode, ReasonKind, Verdict};
 use dojang_schemas::{Catalog, Issuance};
-use dojang_verifier::http::{VerifierConfig, VerifierService, app};
+use dojang_verifier::http::{VerifierConfig, VerifierService};
 use dojang_verifier::{IssuerPolicy, Policy, Trust, Verifier};
 use serde_json::{Value, json};
 use ssi::claims::jws::{JwsPayload, JwsSigner};
 use ssi::claims::sd_jwt::{
     DisclosureDescription, JsonPointerBuf, KbJwtPayload, SdAlg, SdJwtBuf, SdJwtPayload,
 };
-use tower::ServiceExt as _;
 
 const AUDIENCE: &str = "https://counter.example";
 const NONCE: &str = "n-42";
@@ -515,18 +514,6 @@ async fn data_integrity_credentials_from_a_did_key_issuer_follow_the_same_policy
 
 // ---------------------------------------------------------------------------------------------
 // The service: the policy in force is shown, and the verdict says "not accredited" in words.
-
-async fn call(service: &VerifierService, request: Request<Body>) -> (StatusCode, Value) {
-    let response = app(service.clone()).oneshot(request).await.unwrap();
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-        .await
-        .unwrap();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
 
 #[tokio::test]
 async fn the_service_applies_and_shows_its_issuer_policy() {

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::{Actor, Ledger, issue, issue_with, now, present};
+use common::{Actor, Ledger, call, issue, issue_with, now, present};
 use dojang_core::compact;
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::oid4vp::{AuthorizationRequest, AuthorizationResponse};
@@ -20,9 +20,7 @@ use dojang_core::sd_jwt::{ClaimPath, HeldSdJwt, KeyBindingInput};
 use dojang_core::status::StatusListReference;
 use dojang_core::status::token::TokenStatus;
 use dojang_testkit::urlencode;
-use dojang_verifier::http::{VerifierConfig, VerifierService, app};
-use serde_json::Value;
-use tower::ServiceExt as _;
+use dojang_verifier::http::{VerifierConfig, VerifierService};
 
 fn config(registry_url: Option<String>) -> VerifierConfig {
     VerifierConfig {
@@ -58,18 +56,6 @@ async fn issuer_without_a_list(ledger: &Ledger, name: &str) -> Actor {
     let issuer = ledger.issuer(Algorithm::Es256, name, &[]).await;
     ledger.grant(&issuer, name, &["job-badge"]).await;
     issuer
-}
-
-async fn call(service: &VerifierService, request: Request<Body>) -> (StatusCode, Value) {
-    let response = app(service.clone()).oneshot(request).await.unwrap();
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-        .await
-        .unwrap();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
 }
 
 fn upload(text: String) -> Request<Body> {

@@ -259,3 +259,24 @@ pub fn present(held: &HeldCompact, holder: &SecretKey, at: i64) -> Vec<u8> {
     )
     .unwrap()
 }
+
+/// Sends `request` to the verifier's router in-process; the status and the JSON answer (`null`
+/// when the answer is not JSON).
+pub async fn call(
+    service: &dojang_verifier::http::VerifierService,
+    request: axum::http::Request<axum::body::Body>,
+) -> (axum::http::StatusCode, serde_json::Value) {
+    use tower::ServiceExt as _;
+    let response = dojang_verifier::http::app(service.clone())
+        .oneshot(request)
+        .await
+        .unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    )
+}
