@@ -20,6 +20,7 @@ mod wallet;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use dojang_core::clock::unix_now as now;
 
 #[derive(Parser)]
 #[command(name = "dojang", version, about = "Verifiable credentials for public services", long_about = None)]
@@ -120,13 +121,6 @@ fn stop_quietly_on_a_closed_pipe() {
         }
         default(info);
     }));
-}
-
-/// The current time as Unix seconds.
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// Starts logging for a long-running service (`RUST_LOG` filters; default `info`).

@@ -38,6 +38,7 @@
 #![forbid(unsafe_code)]
 
 pub mod b64;
+pub mod clock;
 pub mod compact;
 pub mod credential;
 pub mod did;

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub(crate) use dojang_core::clock::unix_now as now;
 use dojang_core::compact::{self, Binding, ChallengeRequest, HeldCompact};
 use dojang_core::key::{Algorithm, SecretKey, Signer};
 use dojang_core::seal::{KdfParams, KeyDerivation, SealKey, Sealed};
@@ -627,10 +628,4 @@ fn parse<T: DeserializeOwned>(text: &str) -> Result<T, WalletError> {
     serde_json::from_str(text).map_err(|e| WalletError::Corrupt {
         reason: e.to_string(),
     })
-}
-
-pub(crate) fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }

@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use dojang_core::clock::unix_now as now;
 use dojang_core::oid4vci::{self, CredentialRequest, ErrorResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::error::Category;
@@ -87,12 +88,6 @@ pub struct ApiDoc;
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// What is wrong with a JSON request body, without repeating any of it: serde's own messages

@@ -13,8 +13,8 @@
 //! from the database.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
+use dojang_core::clock::unix_now_ms;
 use dojang_core::did::Did;
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::seal::{KdfParams, PassphraseSealed};
@@ -273,7 +273,7 @@ impl Registry {
         let bundle = TrustBundle {
             format: dojang_ledger::bundle::FORMAT.to_owned(),
             origin: self.shared.origin.clone(),
-            exported_at: (now_ms() / 1000) as i64,
+            exported_at: (unix_now_ms() / 1000) as i64,
             checkpoint: checkpoint.to_text(),
             entries,
             since,
@@ -594,7 +594,7 @@ impl Sequencer {
                 let _ = submission.reply.send(Err(e.into()));
                 continue;
             }
-            let timestamp_ms = now_ms().max(last_ts);
+            let timestamp_ms = unix_now_ms().max(last_ts);
             let leaf = Leaf {
                 timestamp_ms,
                 entry: submission.entry,
@@ -656,7 +656,7 @@ impl Sequencer {
             };
             let signed = SignedCheckpoint::sign(checkpoint, &self.signer)
                 .map_err(|e| RegistryError::Keys(e.to_string()))?;
-            tx.insert_checkpoint(size, &signed.to_text(), (now_ms() / 1000) as i64)
+            tx.insert_checkpoint(size, &signed.to_text(), (unix_now_ms() / 1000) as i64)
                 .await?;
             tx.commit(size, last_ts).await?;
             Ok::<(), RegistryError>(())
@@ -741,11 +741,4 @@ fn sha256(bytes: &[u8]) -> Hash {
     let mut out = [0u8; 32];
     out.copy_from_slice(digest.as_ref());
     out
-}
-
-/// Milliseconds since the epoch.
-pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }

@@ -227,7 +227,7 @@ async fn add_checkpoint(
     State(witness): State<Arc<Witness>>,
     body: String,
 ) -> Result<String, WitnessError> {
-    let now = crate::service::now_ms() / 1000;
+    let now = dojang_core::clock::unix_now_ms() / 1000;
     witness.add_checkpoint(&body, now).await
 }
 

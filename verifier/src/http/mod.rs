@@ -54,6 +54,7 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwapOption;
 use axum::body::Bytes;
 use axum::http::StatusCode;
+use dojang_core::clock::unix_now as now;
 use dojang_core::compact::ChallengeRequest;
 use dojang_core::oid4vp::AuthorizationRequest;
 use dojang_core::rate::PerClient;
@@ -487,12 +488,6 @@ impl TrustView {
             issuer_policy_in_words: issuers.describe().to_owned(),
         }
     }
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 fn random_id() -> Result<String, ApiError> {
