@@ -422,17 +422,7 @@ async fn offer(
         Err(AdminError::Invalid(dojang_schemas::SchemaError::Invalid { violations, .. })) => {
             Outcome::Rejected {
                 line: row.line,
-                reason: violations
-                    .iter()
-                    .map(|v| {
-                        format!(
-                            "{}: {}",
-                            if v.path.is_empty() { "/" } else { &v.path },
-                            v.message
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("; "),
+                reason: dojang_schemas::violations_summary(&violations),
             }
         }
         Err(e) => Outcome::Rejected {

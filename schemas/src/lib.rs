@@ -81,7 +81,8 @@ fn expectation(error: &jsonschema::ValidationError<'_>) -> String {
     }
 }
 
-fn violations_summary(violations: &[Violation]) -> String {
+/// The violations in one line: `path: message` each, `/` for the whole document, `; ` between.
+pub fn violations_summary(violations: &[Violation]) -> String {
     violations
         .iter()
         .map(|v| {
