@@ -16,7 +16,7 @@ use dojang_core::jwk::Jwk;
 use dojang_core::jws::{self, JwsHeader};
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::oid4vci::{self, CredentialOffer, ProofKey};
-use dojang_testkit::{assert_no_echo, logs, readable, urlencode};
+use dojang_testkit::{assert_quiet, logs, urlencode};
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
@@ -35,13 +35,9 @@ async fn send(w: &World, request: Request<Body>, secrets: &[&str]) -> (StatusCod
     let bytes = axum::body::to_bytes(response.into_body(), 1 << 22)
         .await
         .unwrap();
-    assert_no_echo(&format!("{what} → {status}"), &readable(&bytes), secrets);
     let logged = logs().since(mark);
-    assert_no_echo(&format!("the log after {what}"), &logged, secrets);
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    let answer = assert_quiet(&format!("{what} → {status}"), &bytes, &logged, secrets);
+    (status, answer)
 }
 
 fn post_json(uri: &str, token: Option<&str>, body: impl Into<Body>) -> Request<Body> {
@@ -116,14 +112,17 @@ async fn the_token_endpoint_never_repeats_the_codes() {
     }
 
     // A real offer: a wrong transaction code, then a code where none is expected.
+    let with_code = |real_code: &str| {
+        format!(
+            "grant_type={}&pre-authorized_code={}&tx_code={}",
+            urlencode(oid4vci::PRE_AUTHORIZED_GRANT),
+            urlencode(real_code),
+            urlencode(tx_code)
+        )
+    };
     let (offer, _) = w.offer("seoul", "citizen-card", true).await;
     let real_code = &offer.grants.pre_authorized_code.pre_authorized_code;
-    let form = format!(
-        "grant_type={}&pre-authorized_code={}&tx_code={}",
-        urlencode(oid4vci::PRE_AUTHORIZED_GRANT),
-        urlencode(real_code),
-        urlencode(tx_code)
-    );
+    let form = with_code(real_code);
     let (status, body) = send(
         &w,
         post_form("/issuers/seoul/token", &form),
@@ -136,12 +135,7 @@ async fn the_token_endpoint_never_repeats_the_codes() {
     );
     let (offer, _) = w.offer("seoul", "citizen-card", false).await;
     let real_code = &offer.grants.pre_authorized_code.pre_authorized_code;
-    let form = format!(
-        "grant_type={}&pre-authorized_code={}&tx_code={}",
-        urlencode(oid4vci::PRE_AUTHORIZED_GRANT),
-        urlencode(real_code),
-        urlencode(tx_code)
-    );
+    let form = with_code(real_code);
     let (status, _) = send(
         &w,
         post_form("/issuers/seoul/token", &form),

@@ -16,6 +16,16 @@ use tracing::{Event, Metadata, Subscriber};
 /// Runs this long or longer that the input holds count as an echo.
 pub const ECHO: usize = 8;
 
+/// Checks that the answer to `what` (its `body`) and the log lines `logged` meanwhile hold no
+/// run of any of `secrets` ([`assert_no_echo`]); returns the answer as JSON (`null` if it is
+/// not JSON).
+#[track_caller]
+pub fn assert_quiet(what: &str, body: &[u8], logged: &str, secrets: &[impl AsRef<str>]) -> Value {
+    assert_no_echo(what, &readable(body), secrets);
+    assert_no_echo(&format!("the log after {what}"), logged, secrets);
+    serde_json::from_slice(body).unwrap_or(Value::Null)
+}
+
 /// Panics if `text` holds a run of [`ECHO`] characters of any of `secrets`, or if a secret is
 /// too short to be looked for; `what` names the text in the message.
 #[track_caller]
