@@ -8,15 +8,15 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use dojang_core::did::Relationship;
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::seal::{KdfParams, PassphraseSealed};
 use dojang_ledger::bundle::{self, TrustAnchor, VerifiedBundle, decode_hashes};
 use dojang_ledger::checkpoint::SignedCheckpoint;
+use dojang_ledger::client::RegistryClient;
+use dojang_ledger::did::{EVERY_RELATIONSHIP, first_key_document};
 use dojang_ledger::entry::{Entry, Operation};
 use dojang_ledger::merkle;
 use dojang_ledger::note::NoteVerifier;
-use dojang_ledger::state::{dojang_did, dojang_document};
 use dojang_registry::admission::Admission;
 use dojang_registry::service::{Registry, RegistryConfig, WitnessConfig};
 use dojang_registry::witness::Witness;
@@ -262,36 +262,15 @@ pub(crate) fn run(command: RegistryCommand) -> anyhow::Result<ExitCode> {
 
 /// The did:dojang document dojang's tools create for a key: one key, every relationship.
 pub(crate) fn document_for(key: &SecretKey) -> (dojang_core::DidDocument, dojang_core::DidUrl) {
-    let did = dojang_did(key.public_key());
-    let document = dojang_document(
-        &did,
-        &[(
-            "key-1",
-            key.public_key(),
-            &[
-                Relationship::AssertionMethod,
-                Relationship::Authentication,
-                Relationship::CapabilityInvocation,
-            ],
-        )],
-    );
-    let kid = did.with_fragment("key-1");
-    (document, kid)
+    first_key_document(key.public_key(), EVERY_RELATIONSHIP)
 }
 
 async fn submit(url: &str, entry: String) -> anyhow::Result<()> {
-    let response = reqwest::Client::new()
-        .post(format!("{}/entries", url.trim_end_matches('/')))
-        .body(entry)
-        .send()
+    let appended = RegistryClient::new(url)
+        .submit(&entry)
         .await
-        .with_context(|| format!("contacting the registry at {url}"))?;
-    let status = response.status();
-    let text = response.text().await?;
-    if !status.is_success() {
-        bail!("registry refused the entry ({status}): {text}");
-    }
-    eprintln!("appended: {text}");
+        .with_context(|| format!("appending to the registry at {url}"))?;
+    eprintln!("appended: {}", serde_json::to_string(&appended)?);
     Ok(())
 }
 
@@ -418,25 +397,16 @@ pub(crate) struct PinnedBundle {
 /// registry this process runs itself (`dojang demo`); everything else goes through
 /// [`fetch_pinned`].
 pub(crate) async fn fetch_bundle(url: &str) -> anyhow::Result<(TrustAnchor, String)> {
-    let base = url.trim_end_matches('/');
-    let client = reqwest::Client::new();
-    let get = |path: &str| {
-        let url = format!("{base}/{path}");
-        let request = client.get(&url).send();
-        async move {
-            request
-                .await
-                .and_then(reqwest::Response::error_for_status)
-                .with_context(|| format!("fetching {url}"))
-        }
-    };
-    let anchor = get("trust-anchor")
-        .await?
-        .json()
+    let client = RegistryClient::new(url);
+    let anchor = client
+        .trust_anchor()
         .await
-        .context("the registry's trust anchor")?;
-    let text = get("bundle").await?.text().await?;
-    Ok((anchor, text))
+        .with_context(|| format!("fetching the trust anchor of the registry at {url}"))?;
+    let bundle = client
+        .bundle(None)
+        .await
+        .with_context(|| format!("fetching the bundle of the registry at {url}"))?;
+    Ok((anchor, bundle))
 }
 
 /// Fetches a registry's bundle and checks it against the pin: pinned on first use, refused when

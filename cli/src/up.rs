@@ -16,7 +16,7 @@ use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::seal::{KdfParams, PassphraseSealed};
 use dojang_issuer::db::Db;
 use dojang_issuer::service::{AdminError, create_issuer};
-use dojang_issuer::{IssuerConfig, IssuerService, RegistryClient};
+use dojang_issuer::{IssuerConfig, IssuerService, LedgerView};
 use dojang_ledger::entry::{Entry, Operation};
 use dojang_ledger::note::{NoteSigner, TYPE_COSIGNATURE};
 use dojang_ledger::state::Accreditation;
@@ -24,7 +24,7 @@ use dojang_registry::admission::Admission;
 use dojang_registry::service::{Registry, RegistryConfig, WitnessConfig};
 use dojang_registry::witness::Witness;
 use dojang_schemas::Catalog;
-use dojang_verifier::http::{VerifierConfig, VerifierService};
+use dojang_verifier::service::{VerifierConfig, VerifierService};
 use dojang_verifier::{IssuerPolicy, Trust};
 use dojang_wallet::Wallet;
 use zeroize::Zeroizing;
@@ -219,11 +219,10 @@ impl Platform {
         let issuer_db_url = crate::setup::database_url(data_dir, database_url, "issuer.db")?;
         seed(data_dir, &registry, &issuer_db_url, &passphrase, &base, kdf).await?;
 
-        let registry_api = format!("http://{local}/registry");
         let mut config = IssuerConfig::new(
             &issuer_db_url,
             &base,
-            RegistryClient::new(&registry_api, &format!("{base}/registry")),
+            LedgerView::new(Arc::new(registry.clone()), &format!("{base}/registry")),
             passphrase,
         );
         config.kdf = kdf;
@@ -231,7 +230,8 @@ impl Platform {
         let verifier_config = VerifierConfig {
             public_url: format!("{base}/verifier"),
             audience: format!("{base}/verifier"),
-            registry_url: Some(registry_api),
+            // Refreshed from the registry in this process (`with_ledger` below), not over HTTP.
+            registry_url: None,
             max_bundle_age: Some(dojang_verifier::DEFAULT_MAX_BUNDLE_AGE),
             min_witnesses: 0,
         };
@@ -242,6 +242,7 @@ impl Platform {
             Ok(bundle) => match Trust::load(&bundle, registry.trust_anchor()) {
                 Ok(trust) => Some(
                     VerifierService::new(verifier_config.clone(), trust)
+                        .with_ledger(Arc::new(registry.clone()))
                         .with_issuer_policy(issuer_policy),
                 ),
                 Err(e) => {
@@ -256,6 +257,7 @@ impl Platform {
         }
         .unwrap_or_else(|| {
             VerifierService::without_trust(verifier_config, registry.trust_anchor())
+                .with_ledger(Arc::new(registry.clone()))
                 .with_issuer_policy(issuer_policy)
         });
         let demo_token = data_file(data_dir, "demo-token", random_secret)?;
@@ -333,7 +335,7 @@ impl Platform {
                     .submit(entry)
                     .await
                     .map(|appended| appended.index)
-                    .map_err(|e| AdminError::Internal(e.to_string()))
+                    .map_err(AdminError::internal)
             })
             .await;
         match anchored {
@@ -435,13 +437,8 @@ async fn seed(
         tracing::info!(did = %root_did, "root authority created");
     }
 
-    // Issuers register their DIDs over the registry's HTTP API: serve it on a private port
-    // while seeding.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let api = format!("http://{}", listener.local_addr()?);
-    let app = dojang_registry::http::app(registry.clone());
-    let seeding = tokio::spawn(async move { axum::serve(listener, app).await });
-    let client = RegistryClient::new(&api, &format!("{base}/registry"));
+    // Issuers register their DIDs with the registry in this process, as they will issue.
+    let ledger = LedgerView::new(Arc::new(registry.clone()), &format!("{base}/registry"));
     let db = Db::open(issuer_db_url).await?;
     let existing = db.issuers().await?;
     let mut wanted: Vec<(String, String, Vec<String>)> = Vec::new();
@@ -457,50 +454,44 @@ async fn seed(
             }
         }
     }
-    let result = async {
-        for (slug, name, types) in &wanted {
-            let did = match existing.iter().find(|row| row.slug == *slug) {
-                Some(row) => dojang_core::Did::parse(&row.did)?,
-                None => {
-                    let did =
-                        create_issuer(&db, &client, passphrase, kdf, slug, name, crate::now())
-                            .await?;
-                    tracing::info!(%slug, %did, "issuer created");
-                    did
-                }
-            };
-            let missing: Vec<String> = {
-                let state = registry.state().await;
-                types
-                    .iter()
-                    .filter(|ty| {
-                        !matches!(
-                            state.accreditation(&did, ty),
-                            Accreditation::Accredited { .. }
-                        )
-                    })
-                    .cloned()
-                    .collect()
-            };
-            if !missing.is_empty() {
-                let grant = Operation::Grant {
-                    grantor: root_did.clone(),
-                    subject: did.clone(),
-                    name: name.clone(),
-                    types: missing,
-                    delegable: false,
-                    at: crate::now(),
-                };
-                registry
-                    .submit(Entry::sign(&grant, &root, &root_kid)?)
-                    .await?;
+    for (slug, name, types) in &wanted {
+        let did = match existing.iter().find(|row| row.slug == *slug) {
+            Some(row) => dojang_core::Did::parse(&row.did)?,
+            None => {
+                let did =
+                    create_issuer(&db, &ledger, passphrase, kdf, slug, name, crate::now()).await?;
+                tracing::info!(%slug, %did, "issuer created");
+                did
             }
+        };
+        let missing: Vec<String> = {
+            let state = registry.state().await;
+            types
+                .iter()
+                .filter(|ty| {
+                    !matches!(
+                        state.accreditation(&did, ty),
+                        Accreditation::Accredited { .. }
+                    )
+                })
+                .cloned()
+                .collect()
+        };
+        if !missing.is_empty() {
+            let grant = Operation::Grant {
+                grantor: root_did.clone(),
+                subject: did.clone(),
+                name: name.clone(),
+                types: missing,
+                delegable: false,
+                at: crate::now(),
+            };
+            registry
+                .submit(Entry::sign(&grant, &root, &root_kid)?)
+                .await?;
         }
-        anyhow::Ok(())
     }
-    .await;
-    seeding.abort();
-    result
+    Ok(())
 }
 
 /// The contents of a small secret file in the data directory, created with `make` if absent.

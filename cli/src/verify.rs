@@ -91,7 +91,8 @@ pub(crate) fn serve(command: VerifierCommand) -> anyhow::Result<ExitCode> {
 }
 
 async fn serve_async(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    use dojang_verifier::http::{VerifierConfig, VerifierService, app};
+    use dojang_verifier::http::app;
+    use dojang_verifier::service::{VerifierConfig, VerifierService};
     crate::init_logs();
     let trust = match (&args.bundle, &args.registry) {
         (Some(bundle), _) => load_trust(bundle, args.anchor.as_deref())?,

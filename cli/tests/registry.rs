@@ -577,17 +577,11 @@ fn dojang_registry_document(
     key: &dojang_core::key::SecretKey,
 ) -> (dojang_core::DidDocument, dojang_core::DidUrl) {
     use dojang_core::did::Relationship;
-    let did = dojang_ledger::state::dojang_did(key.public_key());
-    let document = dojang_ledger::state::dojang_document(
-        &did,
-        &[(
-            "key-1",
-            key.public_key(),
-            &[
-                Relationship::AssertionMethod,
-                Relationship::CapabilityInvocation,
-            ],
-        )],
-    );
-    (document, did.with_fragment("key-1"))
+    dojang_ledger::did::first_key_document(
+        key.public_key(),
+        &[
+            Relationship::AssertionMethod,
+            Relationship::CapabilityInvocation,
+        ],
+    )
 }

@@ -242,24 +242,12 @@ async fn up_runs_every_service_on_one_postgres_database() {
 fn stranger_did_create() -> String {
     use dojang_core::did::Relationship;
     use dojang_core::key::{Algorithm, SecretKey};
+    use dojang_ledger::did::first_key_document;
     use dojang_ledger::entry::{Entry, Operation};
-    use dojang_ledger::state::{dojang_did, dojang_document};
     let key = SecretKey::generate(Algorithm::Es256).unwrap();
-    let did = dojang_did(key.public_key());
-    let document = dojang_document(
-        &did,
-        &[(
-            "key-1",
-            key.public_key(),
-            &[Relationship::CapabilityInvocation],
-        )],
-    );
-    Entry::sign(
-        &Operation::DidCreate { document },
-        &key,
-        &did.with_fragment("key-1"),
-    )
-    .unwrap()
+    let (document, kid) =
+        first_key_document(key.public_key(), &[Relationship::CapabilityInvocation]);
+    Entry::sign(&Operation::DidCreate { document }, &key, &kid).unwrap()
 }
 
 /// Finding: ~500 open `did.create` entries pushed the trust bundle past the verifier's limit,

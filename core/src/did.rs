@@ -284,6 +284,22 @@ pub struct DidDocument {
     pub service: Vec<Service>,
 }
 
+impl DidDocument {
+    /// An empty document for `id` in the DID context and `context`.
+    pub fn new(id: Did, context: &str) -> Self {
+        DidDocument {
+            context: vec!["https://www.w3.org/ns/did/v1".into(), context.into()],
+            id,
+            verification_method: Vec::new(),
+            authentication: Vec::new(),
+            assertion_method: Vec::new(),
+            capability_invocation: Vec::new(),
+            capability_delegation: Vec::new(),
+            service: Vec::new(),
+        }
+    }
+}
+
 /// A verification method: a public key with an id.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -528,22 +544,18 @@ fn single_key_document(did: &Did, key: &PublicKey, fragment: &str, type_: &str) 
             public_key_multibase: None,
         },
     };
+    let context = match type_ {
+        "Multikey" => "https://w3id.org/security/multikey/v1",
+        _ => "https://w3id.org/security/suites/jws-2020/v1",
+    };
     let reference = || vec![VerificationRelationship::Reference(id.clone())];
     DidDocument {
-        context: vec![
-            "https://www.w3.org/ns/did/v1".into(),
-            match type_ {
-                "Multikey" => "https://w3id.org/security/multikey/v1".into(),
-                _ => "https://w3id.org/security/suites/jws-2020/v1".into(),
-            },
-        ],
-        id: did.clone(),
         verification_method: vec![method],
         authentication: reference(),
         assertion_method: reference(),
         capability_invocation: reference(),
         capability_delegation: reference(),
-        service: Vec::new(),
+        ..DidDocument::new(did.clone(), context)
     }
 }
 

@@ -126,6 +126,50 @@ impl CredentialOffer {
     }
 }
 
+/// A token request of the pre-authorized code flow (OpenID4VCI 1.0 §6.1), sent as an
+/// `application/x-www-form-urlencoded` body.
+///
+/// Every parameter is optional when read, so the token endpoint — not the form parser — says
+/// which one is missing, with the error code RFC 6749 §5.2 gives for it. Parameters other than
+/// these three are ignored; a parameter sent twice counts once, with its last value.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "BTreeMap<String, String>")]
+pub struct TokenRequest {
+    /// [`PRE_AUTHORIZED_GRANT`] is the one grant dojang supports.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grant_type: Option<String>,
+    /// The code from the offer.
+    #[serde(
+        rename = "pre-authorized_code",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub pre_authorized_code: Option<String>,
+    /// The transaction code the citizen was given separately, when the offer asks for one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tx_code: Option<String>,
+}
+
+impl TokenRequest {
+    /// The request a wallet sends for an offer's pre-authorized `code`.
+    pub fn pre_authorized(code: &str, tx_code: Option<&str>) -> Self {
+        TokenRequest {
+            grant_type: Some(PRE_AUTHORIZED_GRANT.to_owned()),
+            pre_authorized_code: Some(code.to_owned()),
+            tx_code: tx_code.map(str::to_owned),
+        }
+    }
+}
+
+impl From<BTreeMap<String, String>> for TokenRequest {
+    fn from(mut form: BTreeMap<String, String>) -> Self {
+        TokenRequest {
+            grant_type: form.remove("grant_type"),
+            pre_authorized_code: form.remove("pre-authorized_code"),
+            tx_code: form.remove("tx_code"),
+        }
+    }
+}
+
 /// The token endpoint's success answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenResponse {
@@ -488,6 +532,40 @@ mod tests {
             CredentialOffer::from_uri("x://?credential_offer=%7B"),
             Err(OfferError::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn token_requests_carry_the_form_parameters() {
+        let request = TokenRequest::pre_authorized("abc-123", Some("493817"));
+        assert_eq!(
+            serde_json::to_value(&request).unwrap(),
+            serde_json::json!({
+                "grant_type": PRE_AUTHORIZED_GRANT,
+                "pre-authorized_code": "abc-123",
+                "tx_code": "493817",
+            })
+        );
+        assert_eq!(
+            serde_json::to_value(TokenRequest::pre_authorized("abc-123", None)).unwrap(),
+            serde_json::json!({"grant_type": PRE_AUTHORIZED_GRANT, "pre-authorized_code": "abc-123"}),
+            "no tx_code parameter without a transaction code"
+        );
+        let read: TokenRequest = serde_json::from_value(serde_json::json!({
+            "grant_type": PRE_AUTHORIZED_GRANT,
+            "pre-authorized_code": "abc-123",
+            "tx_code": "493817",
+            "client_id": "ignored",
+        }))
+        .unwrap();
+        assert_eq!(read, request);
+        let read: TokenRequest =
+            serde_json::from_value(serde_json::json!({"grant_type": "authorization_code"}))
+                .unwrap();
+        assert_eq!(
+            (read.pre_authorized_code, read.tx_code),
+            (None, None),
+            "missing parameters are left for the endpoint to name"
+        );
     }
 
     #[test]

@@ -21,10 +21,11 @@ use dojang_core::status::StatusListReference;
 use dojang_core::status::token::{self, StatusListTokenClaims, TokenStatus, TokenStatusList};
 use dojang_ledger::bundle::{self, BundleEntry, TrustAnchor, TrustBundle, VerifiedBundle};
 use dojang_ledger::checkpoint::{self, Checkpoint, SignedCheckpoint};
+use dojang_ledger::did::{dojang_did, dojang_document};
 use dojang_ledger::entry::{Entry, Leaf, Operation};
 use dojang_ledger::merkle::{Hash, MemoryTree};
 use dojang_ledger::note::{NoteSigner, TYPE_COSIGNATURE, TYPE_ED25519};
-use dojang_ledger::state::{LedgerState, dojang_did, dojang_document};
+use dojang_ledger::state::LedgerState;
 use dojang_schemas::{Catalog, Issuance};
 use dojang_verifier::Trust;
 
@@ -50,11 +51,7 @@ pub const TYPES: [&str; 4] = ["citizen-card", "job-badge", "mobile-id", "qualifi
 /// The first leaf's time: a day before [`NOW`], in milliseconds; each later leaf is a second on.
 const LEDGER_START_MS: u64 = (NOW as u64 - 86_400) * 1000;
 
-const ALL: &[Relationship] = &[
-    Relationship::AssertionMethod,
-    Relationship::Authentication,
-    Relationship::CapabilityInvocation,
-];
+const ALL: &[Relationship] = dojang_ledger::did::EVERY_RELATIONSHIP;
 
 /// A fixed key: the 32 seed bytes all equal to `seed` (a valid P-256 scalar for small seeds).
 // The seeds are constants below the P-256 group order; a failure is a bug in this file.

@@ -493,10 +493,8 @@ fn note_seeds(world: &World) {
     );
     let line = checkpoint.lines().last().unwrap();
     write("note_checkpoint", "signature-line.txt", line);
-    let go: Value = serde_json::from_str(include_str!(
-        "../../registry/tests/data/signed-note-go.json"
-    ))
-    .unwrap();
+    let go: Value =
+        serde_json::from_str(include_str!("../../ledger/tests/data/signed-note-go.json")).unwrap();
     let mut note = format!("{}\n", go["text"].as_str().unwrap());
     for signature in go["signatures"].as_array().unwrap() {
         note.push_str(signature.as_str().unwrap());

@@ -87,20 +87,17 @@ pub async fn receive(
     .await?;
 
     let grant = &offer.grants.pre_authorized_code;
-    let mut form = vec![
-        ("grant_type", oid4vci::PRE_AUTHORIZED_GRANT),
-        ("pre-authorized_code", grant.pre_authorized_code.as_str()),
-    ];
-    match (&grant.tx_code, options.tx_code) {
-        (Some(_), Some(code)) => form.push(("tx_code", code)),
+    let tx_code = match (&grant.tx_code, options.tx_code) {
+        (Some(_), Some(code)) => Some(code),
         (Some(_), None) => {
             return Err(WalletError::Protocol(
                 "this offer needs the transaction code the issuing office gave you".into(),
             ));
         }
-        (None, _) => {}
-    }
-    let token: TokenResponse = answer(http.post(&server.token_endpoint).form(&form)).await?;
+        (None, _) => None,
+    };
+    let request = oid4vci::TokenRequest::pre_authorized(&grant.pre_authorized_code, tx_code);
+    let token: TokenResponse = answer(http.post(&server.token_endpoint).form(&request)).await?;
 
     let key = wallet.new_key(options.alg).await?;
     let signer = wallet.signer(&key).await?;

@@ -1,7 +1,27 @@
-//! The encrypted store.
+//! The encrypted store: one SQLite file.
+//!
+//! The wallet talks to SQLite directly (`SqlitePool`), not through the `Any` driver the
+//! services use for SQLite-or-PostgreSQL: a phone has only SQLite, and this way the queries
+//! are checked at build time (`sqlx::query!`) against the schema in `holder-wallet/migrations/`.
+//!
+//! The checked queries build from the committed `holder-wallet/.sqlx/` data, never from a live
+//! database (`holder-wallet/.env` sets `SQLX_OFFLINE=true`, so a `DATABASE_URL` meant for the
+//! services is not used). After changing a query or adding a migration, regenerate that data
+//! from `holder-wallet/`:
+//!
+//! ```sh
+//! cargo install sqlx-cli --version 0.9.0 --no-default-features --features sqlite
+//! export DATABASE_URL=sqlite://$(mktemp -d)/prepare.db
+//! cargo sqlx database setup   # creates the file and applies ./migrations
+//! cargo sqlx prepare          # rewrites ./.sqlx; commit it
+//! ```
+//!
+//! `cargo sqlx prepare --check` (same `DATABASE_URL`) says whether the committed data is current;
+//! a query without data fails the build anyway.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 pub(crate) use dojang_core::clock::unix_now as now;
 use dojang_core::compact::{self, Binding, ChallengeRequest, HeldCompact};
@@ -10,7 +30,9 @@ use dojang_core::seal::{KdfParams, KeyDerivation, SealKey, Sealed};
 use dojang_core::{b64, did};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use sqlx::{AnyPool, Row};
+use sqlx::SqlitePool;
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use zeroize::Zeroizing;
 
 use crate::WalletError;
@@ -18,6 +40,12 @@ use crate::keys::{HolderKeyRef, KeyRecord, KeyVault};
 
 /// What the check value decrypts to.
 const CHECK: &[u8] = b"dojang wallet v1";
+
+/// The wallet's schema. `3001_wallet.sql` is a byte-for-byte copy of the file the shared
+/// `dojang-migrations` crate used to apply (`sqlite/wallet/`), so its version and checksum in
+/// an existing wallet's `_sqlx_migrations` match and those wallets open unchanged (pinned by
+/// the test below). Never edit an applied migration: add a new one.
+static MIGRATOR: Migrator = sqlx::migrate!();
 
 /// A credential as the wallet keeps it: every format received, the key it is bound to, and
 /// the last status seen.
@@ -111,7 +139,7 @@ pub struct HistoryEntry {
 
 /// An open wallet.
 pub struct Wallet {
-    pool: AnyPool,
+    pool: SqlitePool,
     key: SealKey,
     path: PathBuf,
     vault: Option<Arc<dyn KeyVault>>,
@@ -129,16 +157,17 @@ impl Wallet {
                 path: path.display().to_string(),
             });
         }
-        let pool = connect(path).await?;
+        let pool = connect(path, true).await?;
         let derivation = KeyDerivation::new(params)?;
         let key = SealKey::derive(secret, &derivation)?;
         let check = key.seal(CHECK, "dojang-wallet/check")?;
-        sqlx::query(
+        let (kdf, check, created_at) = (json(&derivation)?, json(&check)?, now());
+        sqlx::query!(
             "INSERT INTO wallet_meta (id, kdf, check_value, created_at) VALUES (1, $1, $2, $3)",
+            kdf,
+            check,
+            created_at,
         )
-        .bind(json(&derivation)?)
-        .bind(json(&check)?)
-        .bind(now())
         .execute(&pool)
         .await?;
         Ok(Wallet {
@@ -157,16 +186,16 @@ impl Wallet {
                 path: path.display().to_string(),
             });
         }
-        let pool = connect(path).await?;
-        let row = sqlx::query("SELECT kdf, check_value FROM wallet_meta WHERE id = 1")
+        let pool = connect(path, false).await?;
+        let row = sqlx::query!("SELECT kdf, check_value FROM wallet_meta WHERE id = 1")
             .fetch_optional(&pool)
             .await
             .map_err(corrupt)?
             .ok_or_else(|| WalletError::Corrupt {
                 reason: "the file has no wallet header".into(),
             })?;
-        let derivation: KeyDerivation = parse(&row.try_get::<String, _>("kdf")?)?;
-        let check: Sealed = parse(&row.try_get::<String, _>("check_value")?)?;
+        let derivation: KeyDerivation = parse(&row.kdf)?;
+        let check: Sealed = parse(&row.check_value)?;
         let key = SealKey::derive(secret, &derivation)?;
         match key.open(&check, "dojang-wallet/check") {
             Ok(plain) if plain.as_slice() == CHECK => {}
@@ -222,13 +251,16 @@ impl Wallet {
         }
         let secret = SecretKey::generate(alg)?;
         let id = uuid::Uuid::new_v4().to_string();
-        let record = KeyRecord::new(&secret);
-        sqlx::query("INSERT INTO wallet_keys (id, sealed, created_at) VALUES ($1, $2, $3)")
-            .bind(&id)
-            .bind(self.seal("keys", &id, &record)?)
-            .bind(now())
-            .execute(&self.pool)
-            .await?;
+        let sealed = self.seal("keys", &id, &KeyRecord::new(&secret))?;
+        let created_at = now();
+        sqlx::query!(
+            "INSERT INTO wallet_keys (id, sealed, created_at) VALUES ($1, $2, $3)",
+            id,
+            sealed,
+            created_at,
+        )
+        .execute(&self.pool)
+        .await?;
         Ok(HolderKeyRef::Stored {
             id,
             did: did::Did::jwk(secret.public_key()).to_string(),
@@ -239,15 +271,14 @@ impl Wallet {
     pub async fn signer(&self, key: &HolderKeyRef) -> Result<Box<dyn Signer>, WalletError> {
         match key {
             HolderKeyRef::Stored { id, .. } => {
-                let row = sqlx::query("SELECT sealed FROM wallet_keys WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await?
-                    .ok_or_else(|| WalletError::Corrupt {
-                        reason: format!("holder key {id} is missing"),
-                    })?;
-                let record: KeyRecord =
-                    self.unseal("keys", id, &row.try_get::<String, _>("sealed")?)?;
+                let sealed =
+                    sqlx::query_scalar!("SELECT sealed FROM wallet_keys WHERE id = $1", id)
+                        .fetch_optional(&self.pool)
+                        .await?
+                        .ok_or_else(|| WalletError::Corrupt {
+                            reason: format!("holder key {id} is missing"),
+                        })?;
+                let record: KeyRecord = self.unseal("keys", id, &sealed)?;
                 Ok(Box::new(record.secret_key()?))
             }
             HolderKeyRef::Vault { handle, .. } => match &self.vault {
@@ -263,13 +294,14 @@ impl Wallet {
 
     /// Stores (or replaces) a credential.
     pub async fn put(&self, credential: &StoredCredential) -> Result<(), WalletError> {
-        sqlx::query(
+        let sealed = self.seal("credentials", &credential.id, credential)?;
+        sqlx::query!(
             "INSERT INTO wallet_credentials (id, sealed, received_at) VALUES ($1, $2, $3) \
              ON CONFLICT (id) DO UPDATE SET sealed = excluded.sealed",
+            credential.id,
+            sealed,
+            credential.received_at,
         )
-        .bind(&credential.id)
-        .bind(self.seal("credentials", &credential.id, credential)?)
-        .bind(credential.received_at)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -277,28 +309,23 @@ impl Wallet {
 
     /// A stored credential.
     pub async fn credential(&self, id: &str) -> Result<StoredCredential, WalletError> {
-        let row = sqlx::query("SELECT sealed FROM wallet_credentials WHERE id = $1")
-            .bind(id)
+        let sealed = sqlx::query_scalar!("SELECT sealed FROM wallet_credentials WHERE id = $1", id)
             .fetch_optional(&self.pool)
             .await?
             .ok_or_else(|| WalletError::UnknownCredential { id: id.to_owned() })?;
-        self.unseal("credentials", id, &row.try_get::<String, _>("sealed")?)
+        self.unseal("credentials", id, &sealed)
     }
 
     /// Every stored credential, oldest first.
     pub async fn credentials(&self) -> Result<Vec<StoredCredential>, WalletError> {
-        let rows =
-            sqlx::query("SELECT id, sealed FROM wallet_credentials ORDER BY received_at, id")
-                .fetch_all(&self.pool)
-                .await?;
+        let rows = sqlx::query_as!(
+            SealedRow,
+            r#"SELECT id AS "id!", sealed FROM wallet_credentials ORDER BY received_at, id"#
+        )
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
-            .map(|r| {
-                self.unseal(
-                    "credentials",
-                    &r.try_get::<String, _>("id")?,
-                    &r.try_get::<String, _>("sealed")?,
-                )
-            })
+            .map(|r| self.unseal("credentials", &r.id, &r.sealed))
             .collect()
     }
 
@@ -326,17 +353,14 @@ impl Wallet {
             .iter()
             .any(|c| c.id != id && c.key == credential.key);
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM wallet_credentials WHERE id = $1")
-            .bind(id)
+        sqlx::query!("DELETE FROM wallet_credentials WHERE id = $1", id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM wallet_history WHERE credential_id = $1")
-            .bind(id)
+        sqlx::query!("DELETE FROM wallet_history WHERE credential_id = $1", id)
             .execute(&mut *tx)
             .await?;
         if let (HolderKeyRef::Stored { id: key_id, .. }, false) = (&credential.key, shared_key) {
-            sqlx::query("DELETE FROM wallet_keys WHERE id = $1")
-                .bind(key_id)
+            sqlx::query!("DELETE FROM wallet_keys WHERE id = $1", key_id)
                 .execute(&mut *tx)
                 .await?;
         }
@@ -411,16 +435,17 @@ impl Wallet {
 
     async fn put_history<'e, E>(&self, entry: &HistoryEntry, executor: E) -> Result<(), WalletError>
     where
-        E: sqlx::Executor<'e, Database = sqlx::Any>,
+        E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
     {
-        sqlx::query(
+        let sealed = self.seal("history", &entry.id, entry)?;
+        sqlx::query!(
             "INSERT INTO wallet_history (id, credential_id, sealed, at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (id) DO NOTHING",
+            entry.id,
+            entry.credential_id,
+            sealed,
+            entry.at,
         )
-        .bind(&entry.id)
-        .bind(&entry.credential_id)
-        .bind(self.seal("history", &entry.id, entry)?)
-        .bind(entry.at)
         .execute(executor)
         .await?;
         Ok(())
@@ -431,20 +456,16 @@ impl Wallet {
         &self,
         credential_id: Option<&str>,
     ) -> Result<Vec<HistoryEntry>, WalletError> {
-        let rows = sqlx::query(
-            "SELECT id, sealed FROM wallet_history WHERE $1 IS NULL OR credential_id = $1 ORDER BY at DESC, id",
+        let rows = sqlx::query_as!(
+            SealedRow,
+            r#"SELECT id AS "id!", sealed FROM wallet_history
+               WHERE $1 IS NULL OR credential_id = $1 ORDER BY at DESC, id"#,
+            credential_id,
         )
-        .bind(credential_id)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
-            .map(|r| {
-                self.unseal(
-                    "history",
-                    &r.try_get::<String, _>("id")?,
-                    &r.try_get::<String, _>("sealed")?,
-                )
-            })
+            .map(|r| self.unseal("history", &r.id, &r.sealed))
             .collect()
     }
 
@@ -459,33 +480,70 @@ impl Wallet {
     ) -> Result<(), WalletError> {
         let derivation = KeyDerivation::new(params)?;
         let new_key = SealKey::derive(new_secret, &derivation)?;
+        let reseal = |table: &str, row: &SealedRow| -> Result<String, WalletError> {
+            let plain = self
+                .key
+                .open(&parse(&row.sealed)?, &purpose(table, &row.id))?;
+            json(&new_key.seal(&plain, &purpose(table, &row.id))?)
+        };
+        // One pair of queries per table, spelled out so that each is checked at build time.
         let mut tx = self.pool.begin().await?;
-        for table in ["keys", "credentials", "history"] {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT id, sealed FROM wallet_{table}"
-            )))
+        let keys = sqlx::query_as!(SealedRow, r#"SELECT id AS "id!", sealed FROM wallet_keys"#)
             .fetch_all(&mut *tx)
             .await?;
-            for row in rows {
-                let id: String = row.try_get("id")?;
-                let sealed: Sealed = parse(&row.try_get::<String, _>("sealed")?)?;
-                let plain = self.key.open(&sealed, &purpose(table, &id))?;
-                let resealed = json(&new_key.seal(&plain, &purpose(table, &id))?)?;
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "UPDATE wallet_{table} SET sealed = $1 WHERE id = $2"
-                )))
-                .bind(resealed)
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
-        let check = new_key.seal(CHECK, "dojang-wallet/check")?;
-        sqlx::query("UPDATE wallet_meta SET kdf = $1, check_value = $2 WHERE id = 1")
-            .bind(json(&derivation)?)
-            .bind(json(&check)?)
+        for row in &keys {
+            let sealed = reseal("keys", row)?;
+            sqlx::query!(
+                "UPDATE wallet_keys SET sealed = $1 WHERE id = $2",
+                sealed,
+                row.id
+            )
             .execute(&mut *tx)
             .await?;
+        }
+        let credentials = sqlx::query_as!(
+            SealedRow,
+            r#"SELECT id AS "id!", sealed FROM wallet_credentials"#
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in &credentials {
+            let sealed = reseal("credentials", row)?;
+            sqlx::query!(
+                "UPDATE wallet_credentials SET sealed = $1 WHERE id = $2",
+                sealed,
+                row.id
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        let history = sqlx::query_as!(
+            SealedRow,
+            r#"SELECT id AS "id!", sealed FROM wallet_history"#
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in &history {
+            let sealed = reseal("history", row)?;
+            sqlx::query!(
+                "UPDATE wallet_history SET sealed = $1 WHERE id = $2",
+                sealed,
+                row.id
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        let (kdf, check) = (
+            json(&derivation)?,
+            json(&new_key.seal(CHECK, "dojang-wallet/check")?)?,
+        );
+        sqlx::query!(
+            "UPDATE wallet_meta SET kdf = $1, check_value = $2 WHERE id = 1",
+            kdf,
+            check
+        )
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         self.key = new_key;
         Ok(())
@@ -494,14 +552,16 @@ impl Wallet {
     // ---- for the backup
 
     pub(crate) async fn key_records(&self) -> Result<Vec<(String, KeyRecord)>, WalletError> {
-        let rows = sqlx::query("SELECT id, sealed FROM wallet_keys ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
+        let rows = sqlx::query_as!(
+            SealedRow,
+            r#"SELECT id AS "id!", sealed FROM wallet_keys ORDER BY id"#
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
             .map(|r| {
-                let id: String = r.try_get("id")?;
-                let record = self.unseal("keys", &id, &r.try_get::<String, _>("sealed")?)?;
-                Ok((id, record))
+                let record = self.unseal("keys", &r.id, &r.sealed)?;
+                Ok((r.id, record))
             })
             .collect()
     }
@@ -515,21 +575,27 @@ impl Wallet {
     ) -> Result<usize, WalletError> {
         let mut tx = self.pool.begin().await?;
         for (id, record) in keys {
-            sqlx::query("INSERT INTO wallet_keys (id, sealed, created_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
-                .bind(id)
-                .bind(self.seal("keys", id, record)?)
-                .bind(now())
-                .execute(&mut *tx)
-                .await?;
+            let (sealed, created_at) = (self.seal("keys", id, record)?, now());
+            sqlx::query!(
+                "INSERT INTO wallet_keys (id, sealed, created_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (id) DO NOTHING",
+                id,
+                sealed,
+                created_at,
+            )
+            .execute(&mut *tx)
+            .await?;
         }
         let mut added = 0;
         for credential in credentials {
-            added += sqlx::query(
-                "INSERT INTO wallet_credentials (id, sealed, received_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+            let sealed = self.seal("credentials", &credential.id, credential)?;
+            added += sqlx::query!(
+                "INSERT INTO wallet_credentials (id, sealed, received_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (id) DO NOTHING",
+                credential.id,
+                sealed,
+                credential.received_at,
             )
-            .bind(&credential.id)
-            .bind(self.seal("credentials", &credential.id, credential)?)
-            .bind(credential.received_at)
             .execute(&mut *tx)
             .await?
             .rows_affected() as usize;
@@ -598,14 +664,54 @@ impl StoredCredential {
     }
 }
 
-async fn connect(path: &Path) -> Result<AnyPool, WalletError> {
-    let url = format!("sqlite://{}", path.display());
-    let (pool, _) = dojang_migrations::open(&url, dojang_migrations::Service::Wallet)
+/// A sealed row: its id, and the sealed value bound to it.
+struct SealedRow {
+    id: String,
+    sealed: String,
+}
+
+/// Opens (or, with `create`, creates) the wallet file and brings its schema up to date.
+///
+/// WAL mode with `synchronous = FULL`: an acknowledged write survives a crash of the app or
+/// the phone. Any failure here means the file is not a usable wallet.
+async fn connect(path: &Path, create: bool) -> Result<SqlitePool, WalletError> {
+    refuse_foreign_file(path)?;
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(create)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(true);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+        .map_err(corrupt)?;
+    MIGRATOR
+        .run(&pool)
         .await
         .map_err(|e| WalletError::Corrupt {
             reason: e.to_string(),
         })?;
     Ok(pool)
+}
+
+/// Refuses an existing, non-empty file that does not start with SQLite's header, before
+/// SQLite (and the pool, which would retry for its whole acquire timeout) sees it.
+fn refuse_foreign_file(path: &Path) -> Result<(), WalletError> {
+    use std::io::Read as _;
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return Ok(()); // missing: SQLite creates it, or says it is missing
+    };
+    let mut header = [0u8; 16];
+    match file.read(&mut header) {
+        Ok(0) => Ok(()),
+        Ok(16) if &header == b"SQLite format 3\0" => Ok(()),
+        _ => Err(WalletError::Corrupt {
+            reason: format!("{} is not an SQLite database", path.display()),
+        }),
+    }
 }
 
 fn corrupt(e: sqlx::Error) -> WalletError {
@@ -628,4 +734,31 @@ fn parse<T: DeserializeOwned>(text: &str) -> Result<T, WalletError> {
     serde_json::from_str(text).map_err(|e| WalletError::Corrupt {
         reason: e.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MIGRATOR;
+
+    /// Wallets created before the wallet had its own migrations folder recorded this version
+    /// and checksum (SHA-384 of the SQL); a different pair would refuse to open them.
+    #[test]
+    fn the_schema_is_the_one_existing_wallets_have() {
+        let applied: Vec<(i64, String)> = MIGRATOR
+            .iter()
+            .map(|m| {
+                let hex = m.checksum.iter().map(|b| format!("{b:02x}")).collect();
+                (m.version, hex)
+            })
+            .collect();
+        assert_eq!(
+            applied,
+            [(
+                3001,
+                "064e26024158545aa63f2ade443989425c031ec3c6cf7bf139a27adb1230a3be\
+                 1d246739eb03b423f9520b93af2fbe3e"
+                    .to_owned()
+            )]
+        );
+    }
 }

@@ -9,10 +9,10 @@ use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::seal::KdfParams;
 use dojang_issuer::db::Db;
 use dojang_issuer::service::{NewOffer, Operator, Reason, StatusAction, create_issuer};
-use dojang_issuer::{IssuerConfig, IssuerService, RegistryClient};
+use dojang_issuer::{IssuerConfig, IssuerService, LedgerView};
+use dojang_ledger::did::first_key_document;
 use dojang_ledger::entry::{Entry, Operation};
-use dojang_ledger::state::{dojang_did, dojang_document};
-use dojang_registry::service::{Registry, RegistryConfig};
+use dojang_registry::service::Registry;
 use dojang_verifier::LedgerKeys;
 use dojang_wallet::receive::{self, ReceiveOptions};
 use dojang_wallet::{Wallet, WalletError};
@@ -35,35 +35,20 @@ async fn listen() -> (tokio::net::TcpListener, String) {
 /// serving HTTP on loopback.
 async fn world() -> World {
     let dir = tempfile::tempdir().unwrap();
-    let registry = Registry::open(RegistryConfig {
-        database_url: format!("sqlite://{}", dir.path().join("registry.db").display()),
-        origin: "registry.test/log".into(),
-        passphrase: zeroize::Zeroizing::new("registry".into()),
-        root: None,
-        kdf: KdfParams::INSECURE_FOR_TESTS,
-        witnesses: Vec::new(),
-        min_witnesses: 0,
-    })
-    .await
-    .unwrap();
+    let registry = dojang_testkit::registry::open(dir.path(), "registry.test/log").await;
     let (listener, registry_url) = listen().await;
     let app = dojang_registry::http::app(registry.clone());
     tokio::spawn(async move { axum::serve(listener, app).await });
 
     let root = SecretKey::generate(Algorithm::EdDsa).unwrap();
-    let root_did = dojang_did(root.public_key());
-    let document = dojang_document(
-        &root_did,
-        &[(
-            "key-1",
-            root.public_key(),
-            &[
-                Relationship::AssertionMethod,
-                Relationship::CapabilityInvocation,
-            ],
-        )],
+    let (document, kid) = first_key_document(
+        root.public_key(),
+        &[
+            Relationship::AssertionMethod,
+            Relationship::CapabilityInvocation,
+        ],
     );
-    let kid = root_did.with_fragment("key-1");
+    let root_did = document.id.clone();
     let genesis = Operation::Genesis {
         origin: "registry.test/log".into(),
         document,
@@ -75,7 +60,7 @@ async fn world() -> World {
 
     let issuer_db = format!("sqlite://{}", dir.path().join("issuer.db").display());
     let db = Db::open(&issuer_db).await.unwrap();
-    let client = RegistryClient::new(&registry_url, &registry_url);
+    let client = LedgerView::http(&registry_url, &registry_url);
     let did = create_issuer(
         &db,
         &client,

@@ -405,7 +405,7 @@ async fn offer(
         Ok(created) if created.replayed => {
             // The earlier offer's state tells whether it can still be handed out.
             let state = match service.db().offer(&created.offer_id).await {
-                Ok(Some(earlier)) => earlier.state,
+                Ok(Some(earlier)) => earlier.state.as_str().to_owned(),
                 _ => "unknown".to_owned(),
             };
             Outcome::AlreadyOffered {

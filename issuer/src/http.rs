@@ -1,15 +1,13 @@
 //! The issuer's HTTP API: OpenID4VCI endpoints for wallets (public), and the operator API
 //! (bearer operator tokens). Handlers extract, call [`IssuerService`], map the result.
 
-use std::collections::HashMap;
-
 use axum::extract::{DefaultBodyLimit, Form, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use dojang_core::clock::unix_now as now;
-use dojang_core::oid4vci::{self, CredentialRequest, ErrorResponse};
+use dojang_core::oid4vci::{self, CredentialRequest, ErrorResponse, TokenRequest};
 use serde::{Deserialize, Serialize};
 use serde_json::error::Category;
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -240,7 +238,9 @@ impl IntoResponse for CredentialError {
                 "credential_request_denied",
                 description,
             ),
-            CredentialError::Internal(e) => {
+            e @ (CredentialError::Registry(_)
+            | CredentialError::StatusIndex(_)
+            | CredentialError::Internal(_)) => {
                 tracing::error!(error = %e, "credential endpoint failed");
                 oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", None)
             }
@@ -305,9 +305,9 @@ async fn authorization_server(
 async fn token(
     State(service): State<IssuerService>,
     Path(slug): Path<String>,
-    Form(form): Form<HashMap<String, String>>,
+    Form(request): Form<TokenRequest>,
 ) -> Response {
-    match service.token(&slug, &form, now()).await {
+    match service.token(&slug, &request, now()).await {
         Ok(answer) => {
             let mut response = Json(answer).into_response();
             response
@@ -446,4 +446,36 @@ async fn change_status(
             .change_status(&operator, &slug, &id, action, change.reason, now())
             .await?,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::extract::FromRequest as _;
+    use axum::http::Request;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn token_forms_are_read_as_oauth_clients_send_them() {
+        // Unknown parameters are ignored; a repeated one counts with its last value.
+        let request = Request::post("/issuers/seoul/token")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(
+                "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Apre-authorized_code\
+                 &pre-authorized_code=first&client_id=wallet&pre-authorized_code=second",
+            ))
+            .unwrap();
+        let Form(read) = Form::<TokenRequest>::from_request(request, &())
+            .await
+            .unwrap();
+        assert_eq!(
+            read,
+            TokenRequest {
+                grant_type: Some(oid4vci::PRE_AUTHORIZED_GRANT.into()),
+                pre_authorized_code: Some("second".into()),
+                tx_code: None,
+            }
+        );
+    }
 }

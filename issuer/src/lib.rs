@@ -30,5 +30,5 @@ pub mod http;
 pub mod ledger;
 pub mod service;
 
-pub use ledger::RegistryClient;
+pub use ledger::LedgerView;
 pub use service::{IssuerConfig, IssuerService};

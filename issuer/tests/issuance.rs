@@ -355,6 +355,13 @@ async fn operators_are_confined_to_their_issuer_and_types() {
     assert_eq!(invalid.json["error"], "invalid_claims");
     assert_eq!(invalid.json["violations"][0]["path"], "/card_number");
 
+    another_issuers_credential_is_out_of_reach(&world).await;
+}
+
+/// Seoul issues; HRD Korea can neither see nor change Seoul's credential, and Seoul finds it
+/// by subject reference.
+async fn another_issuers_credential_is_out_of_reach(world: &World) {
+    let hrdk = world.tokens["hrdk"].clone();
     // Seoul issues; HRD Korea can neither see nor change Seoul's credential.
     let (seoul_offer, tx) = world.offer("seoul", "citizen-card", true).await;
     let credential = world
@@ -364,7 +371,7 @@ async fn operators_are_confined_to_their_issuer_and_types() {
             &SecretKey::generate(Algorithm::Es256).unwrap(),
         )
         .await;
-    let id = credential_id(&world, "seoul").await;
+    let id = credential_id(world, "seoul").await;
     let forbidden = world
         .operator(
             "POST",
@@ -396,7 +403,7 @@ async fn operators_are_confined_to_their_issuer_and_types() {
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        status_seen_by_verifier(&world, &credential).await,
+        status_seen_by_verifier(world, &credential).await,
         TokenStatus::Valid,
         "nothing changed"
     );
@@ -507,6 +514,12 @@ async fn token_endpoint_errors_follow_the_spec() {
         .await;
     assert_eq!(error(&a), "invalid_grant", "replayed code");
 
+    transaction_codes_are_expected_and_limited(&world).await;
+}
+
+/// A transaction code only where the offer asks for one, and five wrong ones lock the offer.
+async fn transaction_codes_are_expected_and_limited(world: &World) {
+    let grant = oid4vci::PRE_AUTHORIZED_GRANT;
     // Without a transaction code in the offer, sending one is an invalid request.
     let (plain, none) = world.offer("keis", "job-badge", false).await;
     assert!(none.is_none());
@@ -555,6 +568,11 @@ async fn token_endpoint_errors_follow_the_spec() {
     assert_eq!(error(&a), "invalid_grant");
 }
 
+/// A request for HRD Korea's qualification with one key proof.
+fn request(proof: String) -> Value {
+    json!({"credential_configuration_id": "qualification", "proofs": {"jwt": [proof]}})
+}
+
 #[tokio::test]
 async fn credential_endpoint_errors_follow_the_spec() {
     let world = world(false).await.unwrap();
@@ -576,7 +594,6 @@ async fn credential_endpoint_errors_follow_the_spec() {
         .to_owned();
     let holder = SecretKey::generate(Algorithm::Es256).unwrap();
     let aud = offer.credential_issuer.clone();
-    let request = |proof: String| json!({"credential_configuration_id": "qualification", "proofs": {"jwt": [proof]}});
 
     let nonce = world.nonce("hrdk").await;
     let good = oid4vci::sign_proof(&holder, ProofKey::Jwk, &aud, &nonce, now()).unwrap();
@@ -622,6 +639,12 @@ async fn credential_endpoint_errors_follow_the_spec() {
         .await;
     assert_eq!(error(&a), "invalid_proof", "no proof");
 
+    faulty_proofs_are_refused(&world, &token, &holder, &aud).await;
+    a_good_proof_works_once(&world, &token, &holder, &aud, good).await;
+}
+
+/// Key proofs with no nonce, an unknown nonce, the wrong audience, or signed by another key.
+async fn faulty_proofs_are_refused(world: &World, token: &str, holder: &SecretKey, aud: &str) {
     // Proofs: no nonce, unknown nonce, wrong audience, signed by another key.
     let no_nonce = dojang_core::jws::sign(
         dojang_core::jws::JwsHeader {
@@ -629,25 +652,25 @@ async fn credential_endpoint_errors_follow_the_spec() {
             ..dojang_core::jws::JwsHeader::new(Some(oid4vci::PROOF_TYP), None)
         },
         json!({"aud": aud, "iat": now()}).to_string().as_bytes(),
-        &holder,
+        holder,
     )
     .unwrap();
     assert_eq!(
         error(
             &world
-                .credential("hrdk", Some(&token), request(no_nonce))
+                .credential("hrdk", Some(token), request(no_nonce))
                 .await
         ),
         "invalid_proof"
     );
-    let stale = oid4vci::sign_proof(&holder, ProofKey::Jwk, &aud, "never-issued", now()).unwrap();
+    let stale = oid4vci::sign_proof(holder, ProofKey::Jwk, aud, "never-issued", now()).unwrap();
     assert_eq!(
-        error(&world.credential("hrdk", Some(&token), request(stale)).await),
+        error(&world.credential("hrdk", Some(token), request(stale)).await),
         "invalid_nonce"
     );
     let nonce2 = world.nonce("hrdk").await;
     let elsewhere = oid4vci::sign_proof(
-        &holder,
+        holder,
         ProofKey::Jwk,
         "https://evil.example",
         &nonce2,
@@ -657,7 +680,7 @@ async fn credential_endpoint_errors_follow_the_spec() {
     assert_eq!(
         error(
             &world
-                .credential("hrdk", Some(&token), request(elsewhere))
+                .credential("hrdk", Some(token), request(elsewhere))
                 .await
         ),
         "invalid_proof"
@@ -674,23 +697,28 @@ async fn credential_endpoint_errors_follow_the_spec() {
     )
     .unwrap();
     assert_eq!(
-        error(
-            &world
-                .credential("hrdk", Some(&token), request(forged))
-                .await
-        ),
+        error(&world.credential("hrdk", Some(token), request(forged)).await),
         "invalid_proof"
     );
+}
 
+/// The good proof works once; its nonce cannot be used again, nor the offer.
+async fn a_good_proof_works_once(
+    world: &World,
+    token: &str,
+    holder: &SecretKey,
+    aud: &str,
+    good: String,
+) {
     // The good proof works once; its nonce cannot be used again, nor the offer.
     let a = world
-        .credential("hrdk", Some(&token), request(good.clone()))
+        .credential("hrdk", Some(token), request(good.clone()))
         .await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.json);
     let nonce3 = world.nonce("hrdk").await;
-    let again = oid4vci::sign_proof(&holder, ProofKey::Jwk, &aud, &nonce3, now()).unwrap();
+    let again = oid4vci::sign_proof(holder, ProofKey::Jwk, aud, &nonce3, now()).unwrap();
     assert_eq!(
-        error(&world.credential("hrdk", Some(&token), request(again)).await),
+        error(&world.credential("hrdk", Some(token), request(again)).await),
         "credential_request_denied"
     );
     let (offer2, tx2) = world.offer("hrdk", "qualification", true).await;
@@ -720,7 +748,7 @@ async fn credential_endpoint_errors_follow_the_spec() {
     );
     // The draft-13 single `proof` form is still understood.
     let nonce4 = world.nonce("hrdk").await;
-    let legacy = oid4vci::sign_proof(&holder, ProofKey::Jwk, &aud, &nonce4, now()).unwrap();
+    let legacy = oid4vci::sign_proof(holder, ProofKey::Jwk, aud, &nonce4, now()).unwrap();
     let a = world
         .credential("hrdk", Some(&token2), json!({"credential_configuration_id": "qualification", "proof": {"proof_type": "jwt", "jwt": legacy}}))
         .await;

@@ -17,7 +17,7 @@ use dojang_core::jws::{self, JwsHeader};
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::oid4vci::{self, CredentialOffer, ProofKey};
 use dojang_testkit::{assert_quiet, logs, urlencode};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use tower::ServiceExt as _;
 
 async fn world() -> World {
@@ -210,6 +210,19 @@ async fn the_credential_endpoint_never_repeats_the_request() {
     let w = world().await;
     let (offer, token) = access(&w).await;
 
+    non_requests_are_refused_quietly(&w, token.clone()).await;
+
+    // Key proofs whose header and payload the wallet chose.
+    let holder = SecretKey::generate(Algorithm::Es256).unwrap();
+    let nonce = w.nonce("seoul").await;
+    let mut proofs = proofs_with_chosen_headers(&holder, &offer, &nonce);
+    proofs.extend(proofs_with_wrong_payloads(&holder, &offer, &nonce));
+    proofs_are_refused_quietly(&w, token, proofs).await;
+}
+
+/// Bodies that are not a credential request, fields of other drafts, and an access token that
+/// is not one: refused, nothing repeated.
+async fn non_requests_are_refused_quietly(w: &World, token: String) {
     // Bodies that are not a credential request.
     for (body, secrets) in [
         (
@@ -239,7 +252,7 @@ async fn the_credential_endpoint_never_repeats_the_request() {
     ] {
         for access_token in [None, Some(token.as_str())] {
             let (status, answer) = send(
-                &w,
+                w,
                 post_json("/issuers/seoul/credential", access_token, body),
                 &secrets,
             )
@@ -261,14 +274,14 @@ async fn the_credential_endpoint_never_repeats_the_request() {
             "Zorblax7Cfg-박서연비밀",
         ];
         let (status, _) = send(
-            &w,
+            w,
             post_json("/issuers/seoul/credential", None, body.to_string()),
             &secrets,
         )
         .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         let (status, answer) = send(
-            &w,
+            w,
             post_json("/issuers/seoul/credential", Some(&token), body.to_string()),
             &secrets,
         )
@@ -277,7 +290,7 @@ async fn the_credential_endpoint_never_repeats_the_request() {
     }
     // An access token that is not one.
     let (status, _) = send(
-        &w,
+        w,
         post_json(
             "/issuers/seoul/credential",
             Some("Zorblax7Access.박서연비밀정보"),
@@ -287,15 +300,19 @@ async fn the_credential_endpoint_never_repeats_the_request() {
     )
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
 
-    // Key proofs whose header and payload the wallet chose.
-    let holder = SecretKey::generate(Algorithm::Es256).unwrap();
+/// Proofs whose header the wallet chose: algorithms, types, keys and key ids of every kind.
+fn proofs_with_chosen_headers(
+    holder: &SecretKey,
+    offer: &CredentialOffer,
+    nonce: &str,
+) -> Vec<String> {
     let jwk = serde_json::to_value(Jwk::from_public_key(holder.public_key())).unwrap();
-    let nonce = w.nonce("seoul").await;
     let claims = json!({"aud": offer.credential_issuer, "iat": now(), "nonce": nonce, "iss": "Zorblax7Issuer-박서연"});
     let typ = oid4vci::PROOF_TYP;
     let did_key = Did::key(holder.public_key());
-    let mut proofs = vec![
+    vec![
         forged(
             json!({"alg": "Zorblax7Alg", "typ": typ, "jwk": jwk}),
             claims.clone(),
@@ -352,13 +369,24 @@ async fn the_credential_endpoint_never_repeats_the_request() {
             "{}.Zorblax7Payload.Zorblax7Sgntr",
             b64json(json!({"alg": "ES256", "typ": typ, "jwk": jwk}))
         ),
-    ];
+    ]
+}
+
+/// Proofs signed by the holder, with the payload wrong, and one signed by another key for
+/// another issuer.
+fn proofs_with_wrong_payloads(
+    holder: &SecretKey,
+    offer: &CredentialOffer,
+    nonce: &str,
+) -> Vec<String> {
+    let typ = oid4vci::PROOF_TYP;
+    let mut proofs = Vec::new();
     // Signed by the holder, with the payload wrong: another audience, a nonce not the
     // issuer's, no nonce, a time far away, a payload that is not JSON.
     let signed = |payload: Vec<u8>| {
         let mut header = JwsHeader::new(Some(typ), None);
         header.jwk = Some(Jwk::from_public_key(holder.public_key()));
-        jws::sign(header, &payload, &holder).unwrap()
+        jws::sign(header, &payload, holder).unwrap()
     };
     for payload in [
         json!({"aud": "https://Zorblax7Aud.example", "iat": now(), "nonce": nonce}),
@@ -381,6 +409,12 @@ async fn the_credential_endpoint_never_repeats_the_request() {
         )
         .unwrap(),
     );
+    proofs
+}
+
+/// Every proof of `proofs`, in both request forms, and two proofs where one is wanted: refused
+/// with `invalid_proof` or `invalid_nonce`, nothing repeated.
+async fn proofs_are_refused_quietly(w: &World, token: String, proofs: Vec<String>) {
     let secrets = [
         "Zorblax7Alg",
         "Zorblax7AlgThe박서연",
@@ -417,7 +451,7 @@ async fn the_credential_endpoint_never_repeats_the_request() {
             let mut all = secrets.to_vec();
             all.push(proof);
             let (status, answer) = send(
-                &w,
+                w,
                 post_json("/issuers/seoul/credential", Some(&token), body.to_string()),
                 &all,
             )
@@ -431,7 +465,7 @@ async fn the_credential_endpoint_never_repeats_the_request() {
     }
     // Two proofs where one is wanted.
     let (status, answer) = send(
-        &w,
+        w,
         post_json(
             "/issuers/seoul/credential",
             Some(&token),
@@ -456,141 +490,8 @@ async fn the_operator_api_never_repeats_the_claims() {
         .example()
         .clone();
 
-    // Claims the schema refuses, each value distinctive: the answer names the path and the
-    // rule, never the value.
-    let mut bad = example.clone();
-    bad.insert(
-        "name".into(),
-        json!({"Zorblax7Nested": "박서연비밀정보입니다"}),
-    );
-    bad.insert("birthdate".into(), json!("Zorblax7-not-a-date"));
-    bad.insert("card_number".into(), json!("SC-박서연비밀정보-Zorblax7"));
-    bad.insert("age_over_19".into(), json!("Zorblax7Boolean"));
-    bad["address"]["postal_code"] = json!("Zorblax7Postal");
-    bad["address"]["country"] = json!(["Zorblax7Country"]);
-    bad.insert("portrait_sha256".into(), json!(12_345_678_901_u64));
-    bad.insert("unexpected".into(), json!("Zorblax7Unxp-박서연"));
-    let secrets = [
-        "Zorblax7Nested",
-        "박서연비밀정보입니다",
-        "Zorblax7-not-a-date",
-        "SC-박서연비밀정보-Zorblax7",
-        "Zorblax7Boolean",
-        "Zorblax7Postal",
-        "Zorblax7Country",
-        "12345678901",
-        "Zorblax7Unxp-박서연",
-    ];
-    let (status, answer) = send(
-        &w,
-        post_json(
-            "/issuers/seoul/offers",
-            Some(&seoul),
-            json!({"type": "citizen-card", "claims": bad}).to_string(),
-        ),
-        &secrets,
-    )
-    .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
-    assert_eq!(answer["error"], "invalid_claims");
-    let paths: Vec<&str> = answer["violations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v["path"].as_str().unwrap())
-        .collect();
-    for path in [
-        "/name",
-        "/birthdate",
-        "/card_number",
-        "/age_over_19",
-        "/address/postal_code",
-        "/address/country",
-        "/portrait_sha256",
-    ] {
-        assert!(paths.contains(&path), "{path} in {answer}");
-    }
-    assert!(
-        answer["violations"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|v| !v["message"].as_str().unwrap().is_empty()),
-        "{answer}"
-    );
-
-    // Bodies that are not an offer request.
-    for (body, secrets) in [
-        ("Zorblax7NotJson-박서연비밀정보".to_owned(), vec!["Zorblax7NotJson-박서연비밀정보"]),
-        (
-            json!({"type": "citizen-card", "claims": "Zorblax7Claims-박서연비밀정보"}).to_string(),
-            vec!["Zorblax7Claims-박서연비밀정보"],
-        ),
-        (
-            json!({"type": ["Zorblax7TypeList"], "claims": example}).to_string(),
-            vec!["Zorblax7TypeList"],
-        ),
-        (
-            json!({"type": "citizen-card", "claims": example, "tx_code": "Zorblax7TxFlag"}).to_string(),
-            vec!["Zorblax7TxFlag"],
-        ),
-        (
-            json!({"type": "citizen-card", "claims": example, "subject": {"Zorblax7Subject": "박서연비밀정보입니다"}}).to_string(),
-            vec!["Zorblax7Subject", "박서연비밀정보입니다"],
-        ),
-        (
-            json!({"claims": {"Zorblax7Claim": "박서연비밀정보입니다"}}).to_string(),
-            vec!["Zorblax7Claim", "박서연비밀정보입니다"],
-        ),
-        (
-            r#"{"type": "citizen-card", "claims": {"name": "Zorblax7Uncl-박서연"#.to_owned(),
-            vec!["Zorblax7Uncl-박서연"],
-        ),
-    ] {
-        let (status, answer) = send(
-            &w,
-            post_json("/issuers/seoul/offers", Some(&seoul), body.clone()),
-            &secrets,
-        )
-        .await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
-        assert_eq!(answer["error"], "bad_request", "{answer}");
-    }
-
-    // A type the operator does not hold, a bad idempotency key, an unknown token: refused
-    // without the request in the answer.
-    let type_id = "Zorblax7Type-박서연비밀정보";
-    let idempotency_key = format!("Zorblax7Idmp-{}", "박".repeat(200));
-    for (token, body, status) in [
-        (
-            Some(seoul.as_str()),
-            json!({"type": type_id, "claims": example}),
-            StatusCode::FORBIDDEN,
-        ),
-        (
-            Some(seoul.as_str()),
-            json!({"type": "citizen-card", "claims": example, "idempotency_key": idempotency_key}),
-            StatusCode::BAD_REQUEST,
-        ),
-        (
-            Some("Zorblax7Oprt-박서연"),
-            json!({"type": type_id, "claims": example}),
-            StatusCode::UNAUTHORIZED,
-        ),
-        (
-            None,
-            json!({"type": type_id, "claims": example}),
-            StatusCode::UNAUTHORIZED,
-        ),
-    ] {
-        let (answered, answer) = send(
-            &w,
-            post_json("/issuers/seoul/offers", token, body.to_string()),
-            &[type_id, &idempotency_key, "Zorblax7Oprt-박서연"],
-        )
-        .await;
-        assert_eq!(answered, status, "{body}: {answer}");
-    }
+    refused_claims_are_named_by_path(&w, seoul.clone(), example.clone()).await;
+    malformed_offers_are_refused_quietly(&w, seoul.clone(), example.clone()).await;
 
     // A good offer: its answer holds the codes, not the claims or the subject.
     let mut claims = example.clone();
@@ -634,6 +535,153 @@ async fn the_operator_api_never_repeats_the_claims() {
     )
     .await;
     assert!(status.is_client_error() || status == StatusCode::OK);
+}
+
+/// Claims the schema refuses: the answer names each path and rule, never the value.
+async fn refused_claims_are_named_by_path(w: &World, seoul: String, example: Map<String, Value>) {
+    // Claims the schema refuses, each value distinctive: the answer names the path and the
+    // rule, never the value.
+    let mut bad = example.clone();
+    bad.insert(
+        "name".into(),
+        json!({"Zorblax7Nested": "박서연비밀정보입니다"}),
+    );
+    bad.insert("birthdate".into(), json!("Zorblax7-not-a-date"));
+    bad.insert("card_number".into(), json!("SC-박서연비밀정보-Zorblax7"));
+    bad.insert("age_over_19".into(), json!("Zorblax7Boolean"));
+    bad["address"]["postal_code"] = json!("Zorblax7Postal");
+    bad["address"]["country"] = json!(["Zorblax7Country"]);
+    bad.insert("portrait_sha256".into(), json!(12_345_678_901_u64));
+    bad.insert("unexpected".into(), json!("Zorblax7Unxp-박서연"));
+    let secrets = [
+        "Zorblax7Nested",
+        "박서연비밀정보입니다",
+        "Zorblax7-not-a-date",
+        "SC-박서연비밀정보-Zorblax7",
+        "Zorblax7Boolean",
+        "Zorblax7Postal",
+        "Zorblax7Country",
+        "12345678901",
+        "Zorblax7Unxp-박서연",
+    ];
+    let (status, answer) = send(
+        w,
+        post_json(
+            "/issuers/seoul/offers",
+            Some(&seoul),
+            json!({"type": "citizen-card", "claims": bad}).to_string(),
+        ),
+        &secrets,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert_eq!(answer["error"], "invalid_claims");
+    let paths: Vec<&str> = answer["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["path"].as_str().unwrap())
+        .collect();
+    for path in [
+        "/name",
+        "/birthdate",
+        "/card_number",
+        "/age_over_19",
+        "/address/postal_code",
+        "/address/country",
+        "/portrait_sha256",
+    ] {
+        assert!(paths.contains(&path), "{path} in {answer}");
+    }
+    assert!(
+        answer["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|v| !v["message"].as_str().unwrap().is_empty()),
+        "{answer}"
+    );
+}
+
+/// Bodies that are not an offer request, a type the operator does not hold, a bad idempotency
+/// key, an unknown token: refused, nothing repeated.
+async fn malformed_offers_are_refused_quietly(
+    w: &World,
+    seoul: String,
+    example: Map<String, Value>,
+) {
+    // Bodies that are not an offer request.
+    for (body, secrets) in [
+        ("Zorblax7NotJson-박서연비밀정보".to_owned(), vec!["Zorblax7NotJson-박서연비밀정보"]),
+        (
+            json!({"type": "citizen-card", "claims": "Zorblax7Claims-박서연비밀정보"}).to_string(),
+            vec!["Zorblax7Claims-박서연비밀정보"],
+        ),
+        (
+            json!({"type": ["Zorblax7TypeList"], "claims": example}).to_string(),
+            vec!["Zorblax7TypeList"],
+        ),
+        (
+            json!({"type": "citizen-card", "claims": example, "tx_code": "Zorblax7TxFlag"}).to_string(),
+            vec!["Zorblax7TxFlag"],
+        ),
+        (
+            json!({"type": "citizen-card", "claims": example, "subject": {"Zorblax7Subject": "박서연비밀정보입니다"}}).to_string(),
+            vec!["Zorblax7Subject", "박서연비밀정보입니다"],
+        ),
+        (
+            json!({"claims": {"Zorblax7Claim": "박서연비밀정보입니다"}}).to_string(),
+            vec!["Zorblax7Claim", "박서연비밀정보입니다"],
+        ),
+        (
+            r#"{"type": "citizen-card", "claims": {"name": "Zorblax7Uncl-박서연"#.to_owned(),
+            vec!["Zorblax7Uncl-박서연"],
+        ),
+    ] {
+        let (status, answer) = send(
+            w,
+            post_json("/issuers/seoul/offers", Some(&seoul), body.clone()),
+            &secrets,
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
+        assert_eq!(answer["error"], "bad_request", "{answer}");
+    }
+
+    // A type the operator does not hold, a bad idempotency key, an unknown token: refused
+    // without the request in the answer.
+    let type_id = "Zorblax7Type-박서연비밀정보";
+    let idempotency_key = format!("Zorblax7Idmp-{}", "박".repeat(200));
+    for (token, body, status) in [
+        (
+            Some(seoul.as_str()),
+            json!({"type": type_id, "claims": example}),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            Some(seoul.as_str()),
+            json!({"type": "citizen-card", "claims": example, "idempotency_key": idempotency_key}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            Some("Zorblax7Oprt-박서연"),
+            json!({"type": type_id, "claims": example}),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            None,
+            json!({"type": type_id, "claims": example}),
+            StatusCode::UNAUTHORIZED,
+        ),
+    ] {
+        let (answered, answer) = send(
+            w,
+            post_json("/issuers/seoul/offers", token, body.to_string()),
+            &[type_id, &idempotency_key, "Zorblax7Oprt-박서연"],
+        )
+        .await;
+        assert_eq!(answered, status, "{body}: {answer}");
+    }
 }
 
 #[tokio::test]

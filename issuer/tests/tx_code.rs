@@ -99,7 +99,7 @@ async fn stored(world: &World, code: &str) -> (i64, String) {
         .await
         .unwrap()
         .unwrap();
-    (offer.tx_attempts, offer.state)
+    (offer.tx_attempts, offer.state.as_str().to_owned())
 }
 
 fn count(outcomes: &[Outcome], which: Outcome) -> usize {

@@ -7,8 +7,9 @@
 mod common;
 
 use dojang_issuer::db::{
-    Conflict, CredentialRow, Db, DbError, Issuance, IssuerRow, ListRow, OfferRow,
+    Conflict, CredentialRow, Db, Issuance, IssuerRow, KeyDerivation, ListRow, OfferRow, StoreError,
 };
+use dojang_issuer::service::{CredentialStatus, OfferState};
 
 const OFFERS: usize = 40;
 
@@ -20,6 +21,7 @@ async fn seeded(url: &str) -> Db {
         did: "did:dojang:seoul".into(),
         sealed_key: "-".into(),
         sealed_secret: "-".into(),
+        key_derivation: KeyDerivation::HkdfSha256,
     };
     db.insert_issuer(&issuer, 0).await.unwrap();
     let list = ListRow {
@@ -37,7 +39,7 @@ async fn seeded(url: &str) -> Db {
             subject_ref: None,
             tx_code_hash: None,
             tx_attempts: 0,
-            state: "open".into(),
+            state: OfferState::Open,
             operator: "clerk".into(),
             credential_id: None,
             issued_formats: 0,
@@ -61,7 +63,7 @@ fn issuance(offer: usize, nonce: &str, credential_id: &str, index: u64) -> Issua
             type_id: "citizen-card".into(),
             list_id: "seoul-1".into(),
             status_index: index,
-            status: "valid".into(),
+            status: CredentialStatus::Valid,
             subject_ref: None,
             issued_at: 10,
         },
@@ -129,19 +131,46 @@ async fn concurrent_writes(url: &str) {
         let offer = db.offer(&format!("offer-{i}")).await.unwrap().unwrap();
         if kept.contains(&i) {
             assert_eq!(credential.unwrap().status_index, i as u64);
-            assert_eq!(offer.state, "issued");
+            assert_eq!(offer.state.as_str(), "issued");
             assert_eq!(offer.claims_sealed, None, "claims dropped once issued");
         } else {
             assert!(
                 credential.is_none(),
                 "a refused issuance leaves no credential"
             );
-            assert_eq!(offer.state, "redeemed", "and leaves its offer as it was");
+            assert_eq!(
+                offer.state.as_str(),
+                "redeemed",
+                "and leaves its offer as it was"
+            );
         }
     }
     let refused_all: Vec<usize> = (0..OFFERS).filter(|i| !kept.contains(i)).collect();
     let (refused, other_refused) = (refused_all[0], refused_all[1]);
 
+    conflicts_stay_with_their_write(&db, &kept, refused, other_refused).await;
+
+    // What was acknowledged is there for the next process.
+    drop(db);
+    let reopened = Db::open(url).await.unwrap();
+    for id in ["cred-z", "cred-w"]
+        .into_iter()
+        .map(String::from)
+        .chain(kept.iter().map(|i| format!("cred-{i}")))
+    {
+        assert!(reopened.credential(&id).await.unwrap().is_some(), "{id}");
+    }
+    let trail = reopened.audit_trail("seoul", 1000).await.unwrap();
+    assert_eq!(trail.len(), kept.len() + 2, "one audit event per issuance");
+}
+
+/// A taken index, a closed offer and a failing write are each refused alone, and use nothing.
+async fn conflicts_stay_with_their_write(
+    db: &Db,
+    kept: &[usize],
+    refused: usize,
+    other_refused: usize,
+) {
     // A taken index, a closed offer and a failing write are each refused alone.
     let taken = db
         .issue(issuance(refused, "fresh-1", "cred-x", kept[0] as u64))
@@ -164,7 +193,7 @@ async fn concurrent_writes(url: &str) {
     );
     let error = duplicate.unwrap_err();
     assert!(
-        matches!(&error, DbError::Database(_)) && error.is_unique_violation(),
+        matches!(&error, StoreError::Database(_)) && error.is_unique_violation(),
         "{error:?}"
     );
     assert_eq!(fine.unwrap(), Ok(()));
@@ -174,19 +203,6 @@ async fn concurrent_writes(url: &str) {
         .await
         .unwrap();
     assert_eq!(again, Ok(()));
-
-    // What was acknowledged is there for the next process.
-    drop(db);
-    let reopened = Db::open(url).await.unwrap();
-    for id in ["cred-z", "cred-w"]
-        .into_iter()
-        .map(String::from)
-        .chain(kept.iter().map(|i| format!("cred-{i}")))
-    {
-        assert!(reopened.credential(&id).await.unwrap().is_some(), "{id}");
-    }
-    let trail = reopened.audit_trail("seoul", 1000).await.unwrap();
-    assert_eq!(trail.len(), kept.len() + 2, "one audit event per issuance");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -206,4 +222,62 @@ async fn concurrent_writes_on_postgres() {
         return;
     };
     concurrent_writes(&database.url).await;
+}
+
+/// An issuer stored before purpose keys were derived with HKDF keeps the derivation its
+/// subject references and sealed claims were made with; one stored now records HKDF.
+async fn key_derivation_is_kept_per_issuer(url: &str) {
+    let db = seeded(url).await;
+    let (pool, _) = dojang_migrations::open(url, dojang_migrations::Service::Issuer)
+        .await
+        .unwrap();
+    // The row as the issuer wrote it before the `key_derivation` column existed.
+    sqlx::query(
+        "INSERT INTO issuer_issuers (slug, name, did, sealed_key, sealed_secret, created_at) \
+         VALUES ('busan', 'Busan', 'did:dojang:busan', '-', '-', 0)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let derivations: Vec<(String, KeyDerivation)> = db
+        .issuers()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| (row.slug, row.key_derivation))
+        .collect();
+    assert_eq!(
+        derivations,
+        [
+            ("busan".to_owned(), KeyDerivation::Sha256Label),
+            ("seoul".to_owned(), KeyDerivation::HkdfSha256),
+        ]
+    );
+    sqlx::query("UPDATE issuer_issuers SET key_derivation = 'md5' WHERE slug = 'busan'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert!(matches!(
+        db.issuers().await,
+        Err(StoreError::Corrupt("issuer key derivation"))
+    ));
+}
+
+#[tokio::test]
+async fn key_derivation_is_kept_per_issuer_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    key_derivation_is_kept_per_issuer(&format!(
+        "sqlite://{}",
+        dir.path().join("issuer.db").display()
+    ))
+    .await;
+}
+
+#[tokio::test]
+async fn key_derivation_is_kept_per_issuer_on_postgres() {
+    let Some(database) = common::postgres().await else {
+        eprintln!("skipped: set DOJANG_TEST_POSTGRES_URL to run against PostgreSQL");
+        return;
+    };
+    key_derivation_is_kept_per_issuer(&database.url).await;
 }

@@ -1,4 +1,4 @@
-//! The signed trust bundle: what an offline verifier carries (DESIGN.md §4).
+//! The signed trust bundle: what an offline verifier carries (ARCHITECTURE.md, "The registry").
 //!
 //! A bundle is a compact JWS (`typ: dojang-bundle+jwt`, EdDSA, the registry's bundle key)
 //! over a [`TrustBundle`]: the latest checkpoint with witness cosignatures, and the log entries

@@ -32,6 +32,7 @@ use dojang_core::status::StatusListError;
 use dojang_core::status::token::{self, StatusListTokenClaims};
 use serde::Serialize;
 
+use crate::did::dojang_did;
 use crate::entry::{Entry, EntryError, Leaf, Operation};
 use crate::merkle::Hash;
 
@@ -41,15 +42,6 @@ pub const MAX_METHODS: usize = 16;
 /// 131,072). A verifier decodes a list the first time it checks a credential on it and keeps
 /// it, so this bounds a verifier's memory at this much per list in its bundle.
 pub const MAX_STATUS_LIST_BYTES: usize = 1 << 20;
-
-/// The `did:dojang` identifier for a document whose first key is `key`.
-pub fn dojang_did(key: &PublicKey) -> Did {
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &key.to_compact_bytes());
-    let id = bs58::encode(&digest.as_ref()[..16]).into_string();
-    // Base58 digits are valid method-specific-id characters.
-    #[allow(clippy::expect_used)]
-    Did::parse(&format!("did:dojang:{id}")).expect("base58 is a valid DID id")
-}
 
 /// One version of a DID document.
 #[derive(Debug, Clone, Serialize)]
@@ -904,43 +896,6 @@ impl LedgerState {
                     .is_some_and(|v| v.index < size)
         })
     }
-}
-
-/// A `did:dojang` document with the given keys: each `(fragment, key, relationships)` becomes a
-/// Multikey verification method referenced from those relationships.
-pub fn dojang_document(did: &Did, keys: &[(&str, &PublicKey, &[Relationship])]) -> DidDocument {
-    let mut document = DidDocument {
-        context: vec![
-            "https://www.w3.org/ns/did/v1".into(),
-            "https://w3id.org/security/multikey/v1".into(),
-        ],
-        id: did.clone(),
-        verification_method: Vec::new(),
-        authentication: Vec::new(),
-        assertion_method: Vec::new(),
-        capability_invocation: Vec::new(),
-        capability_delegation: Vec::new(),
-        service: Vec::new(),
-    };
-    for (fragment, key, relationships) in keys {
-        let id = format!("{did}#{fragment}");
-        document
-            .verification_method
-            .push(dojang_core::did::VerificationMethod::multikey(
-                id.clone(),
-                did,
-                key,
-            ));
-        for relationship in *relationships {
-            let list = match relationship {
-                Relationship::AssertionMethod => &mut document.assertion_method,
-                Relationship::Authentication => &mut document.authentication,
-                Relationship::CapabilityInvocation => &mut document.capability_invocation,
-            };
-            list.push(VerificationRelationship::Reference(id.clone()));
-        }
-    }
-    document
 }
 
 fn applied(op: &'static str, subject: &str) -> Applied {

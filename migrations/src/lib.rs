@@ -2,8 +2,10 @@
 //!
 //! The SQL lives beside this crate, one folder per database and service
 //! (`sqlite/registry`, `postgres/issuer`, …), and is embedded at build time. Services may share
-//! one database, so each owns a version range (registry 1000–1999, issuer 2000–2999, wallet
-//! 3000–3999) and runs its migrations with "ignore missing", leaving the others' alone.
+//! one database, so each owns a version range (registry 1000–1999, issuer 2000–2999) and runs
+//! its migrations with "ignore missing", leaving the others' alone. The holder wallet is not
+//! here: it is SQLite only, on a phone, and keeps its own migrations (`holder-wallet/migrations`,
+//! versions 3000–3999).
 //!
 //! Queries go through sqlx's `Any` driver, written once in the SQL both databases accept; only
 //! the migrations differ (`BLOB` / `BYTEA`).
@@ -36,6 +38,31 @@ pub enum OpenError {
     },
 }
 
+/// Why a storage operation of a service failed (the registry's store, the issuer's database).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database returned an error.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Opening the database or migrating it failed.
+    #[error("{0}")]
+    Open(#[from] OpenError),
+    /// Stored data is inconsistent (a hash of the wrong length, a negative size…).
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(&'static str),
+    /// The shared transaction holding this write failed to commit; nothing of it was kept.
+    #[error("commit failed: {0}")]
+    Commit(String),
+}
+
+impl StoreError {
+    /// Whether this is a unique-constraint violation (a lost race, a duplicate).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+}
+
 /// Which database is behind a pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -52,9 +79,6 @@ pub enum Service {
     Registry,
     /// The issuer (versions 2000–2999).
     Issuer,
-    /// The holder wallet (versions 3000–3999); SQLite on the device, PostgreSQL for a hosted
-    /// wallet.
-    Wallet,
 }
 
 impl Service {
@@ -64,8 +88,6 @@ impl Service {
             (Service::Registry, Backend::Postgres) => sqlx::migrate!("postgres/registry"),
             (Service::Issuer, Backend::Sqlite) => sqlx::migrate!("sqlite/issuer"),
             (Service::Issuer, Backend::Postgres) => sqlx::migrate!("postgres/issuer"),
-            (Service::Wallet, Backend::Sqlite) => sqlx::migrate!("sqlite/wallet"),
-            (Service::Wallet, Backend::Postgres) => sqlx::migrate!("postgres/wallet"),
         }
     }
 }

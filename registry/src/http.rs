@@ -14,11 +14,15 @@ use axum::{Extension, Json};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use dojang_core::did::Did;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use serde::Deserialize;
+use utoipa::{IntoParams, OpenApi};
 
 use crate::admission::{Admission, Limiter, Refused};
 use crate::service::{Registry, RegistryError};
+pub use dojang_ledger::api::{
+    Appended, ConsistencyProof, DidMetadata, ErrorBody, InclusionProof, Issuer, ResolvedDid,
+    StatusList, StoredEntry,
+};
 use dojang_ledger::bundle::{TrustAnchor, encode_hashes};
 use dojang_ledger::entry::{Entry, EntryError, MAX_ENTRY_LEN};
 use dojang_ledger::merkle::{Hash, ProofError};
@@ -105,15 +109,6 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
 
-/// An error answer.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
-    /// Stable machine code.
-    pub error: &'static str,
-    /// Human explanation.
-    pub message: String,
-}
-
 /// A [`RegistryError`] as an HTTP answer.
 pub struct ApiError(RegistryError);
 
@@ -125,50 +120,52 @@ impl From<RegistryError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, code) = match &self.0 {
-            RegistryError::Rejected(e) => match e {
-                EntryError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "entry_too_large"),
-                EntryError::Jws(_) | EntryError::Malformed { .. } => {
-                    (StatusCode::BAD_REQUEST, "malformed_entry")
-                }
-                EntryError::BadSignature => (StatusCode::FORBIDDEN, "bad_signature"),
-                EntryError::Unauthorized { .. } => (StatusCode::FORBIDDEN, "unauthorized"),
-                EntryError::DidExists { .. } => (StatusCode::CONFLICT, "did_exists"),
-                EntryError::BrokenChain { .. } => (StatusCode::CONFLICT, "broken_chain"),
-                EntryError::UnknownDid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_did"),
-                EntryError::Deactivated { .. } => {
-                    (StatusCode::UNPROCESSABLE_ENTITY, "did_deactivated")
-                }
-                EntryError::Genesis { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "genesis"),
-                EntryError::StatusList { .. } => (StatusCode::CONFLICT, "status_list"),
-                EntryError::Accreditation { .. } => {
-                    (StatusCode::UNPROCESSABLE_ENTITY, "accreditation")
-                }
-            },
-            RegistryError::Replayed => (StatusCode::CONFLICT, "replayed"),
-            RegistryError::Proof(_) => (StatusCode::BAD_REQUEST, "bad_proof_request"),
-            RegistryError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
-            RegistryError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
-            RegistryError::Stopped => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-            RegistryError::Store(_) | RegistryError::Keys(_) => {
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
-            }
-        };
-        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
-            tracing::error!(error = %self.0, "registry request failed");
-            "internal error".to_owned()
-        } else {
-            public_message(&self.0)
-        };
-        (
-            status,
-            Json(ErrorBody {
-                error: code,
-                message,
-            }),
-        )
-            .into_response()
+        let (status, body) = error_body(&self.0);
+        (status, Json(body)).into_response()
     }
+}
+
+/// The status and body the API answers `error` with. Internal failures are logged here and
+/// answered without detail.
+pub(crate) fn error_body(error: &RegistryError) -> (StatusCode, ErrorBody) {
+    let (status, code) = match error {
+        RegistryError::Rejected(e) => match e {
+            EntryError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "entry_too_large"),
+            EntryError::Jws(_) | EntryError::Malformed { .. } => {
+                (StatusCode::BAD_REQUEST, "malformed_entry")
+            }
+            EntryError::BadSignature => (StatusCode::FORBIDDEN, "bad_signature"),
+            EntryError::Unauthorized { .. } => (StatusCode::FORBIDDEN, "unauthorized"),
+            EntryError::DidExists { .. } => (StatusCode::CONFLICT, "did_exists"),
+            EntryError::BrokenChain { .. } => (StatusCode::CONFLICT, "broken_chain"),
+            EntryError::UnknownDid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_did"),
+            EntryError::Deactivated { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "did_deactivated"),
+            EntryError::Genesis { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "genesis"),
+            EntryError::StatusList { .. } => (StatusCode::CONFLICT, "status_list"),
+            EntryError::Accreditation { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "accreditation"),
+        },
+        RegistryError::Replayed => (StatusCode::CONFLICT, "replayed"),
+        RegistryError::Proof(_) => (StatusCode::BAD_REQUEST, "bad_proof_request"),
+        RegistryError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+        RegistryError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+        RegistryError::Stopped => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+        RegistryError::Store(_) | RegistryError::Keys(_) => {
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+        }
+    };
+    let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
+        tracing::error!(%error, "registry request failed");
+        "internal error".to_owned()
+    } else {
+        public_message(error)
+    };
+    (
+        status,
+        ErrorBody {
+            error: code.into(),
+            message,
+        },
+    )
 }
 
 /// The explanation of a refusal, built from the registry's own words only: an entry's DIDs,
@@ -226,7 +223,7 @@ fn refusal(refused: Refused) -> Response {
         status,
         [(header::RETRY_AFTER, retry_after.to_string())],
         Json(ErrorBody {
-            error: code,
+            error: code.into(),
             message: message.to_owned(),
         }),
     )
@@ -238,21 +235,6 @@ fn bad_request(message: &str) -> ApiError {
 }
 
 type ApiResult<T> = Result<T, ApiError>;
-
-/// An acknowledged append.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Appended {
-    /// Log index.
-    pub index: u64,
-    /// Sequencing time, ms since the epoch.
-    pub timestamp_ms: u64,
-    /// RFC 9162 leaf hash, base64.
-    pub leaf_hash: String,
-    /// The entry was already in the log: an earlier submission was committed (its
-    /// acknowledgement may have been lost). Answered with 200 instead of 201.
-    #[serde(default)]
-    pub replayed: bool,
-}
 
 /// Append a signed entry (the compact JWS as the body). Appends are idempotent: an entry
 /// already in the log answers 200 with where it is, so a lost acknowledgement is recovered by
@@ -290,26 +272,8 @@ async fn submit_entry(
         } else {
             StatusCode::CREATED
         },
-        Json(Appended {
-            index: appended.index,
-            timestamp_ms: appended.timestamp_ms,
-            leaf_hash: STANDARD.encode(appended.leaf_hash),
-            replayed: appended.replayed,
-        }),
+        Json(Appended::from(appended)),
     ))
-}
-
-/// A stored entry.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct StoredEntry {
-    /// Log index.
-    pub index: u64,
-    /// Sequencing time, ms.
-    pub timestamp_ms: u64,
-    /// Leaf hash, base64.
-    pub leaf_hash: String,
-    /// The entry JWS as submitted.
-    pub entry: String,
 }
 
 /// Read one entry.
@@ -354,17 +318,6 @@ pub struct InclusionQuery {
     size: Option<u64>,
 }
 
-/// An inclusion proof.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct InclusionProof {
-    /// Leaf index.
-    pub index: u64,
-    /// Tree size.
-    pub size: u64,
-    /// Hashes, base64, leaf to root.
-    pub proof: Vec<String>,
-}
-
 /// Prove a leaf is in the tree.
 #[utoipa::path(get, path = "/proofs/inclusion", params(InclusionQuery),
     responses((status = 200, body = InclusionProof), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -405,17 +358,6 @@ pub struct ConsistencyQuery {
     second: Option<u64>,
 }
 
-/// A consistency proof.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ConsistencyProof {
-    /// The older size.
-    pub first: u64,
-    /// The newer size.
-    pub second: u64,
-    /// Hashes, base64.
-    pub proof: Vec<String>,
-}
-
 /// Prove the tree of `second` extends the tree of `first`.
 #[utoipa::path(get, path = "/proofs/consistency", params(ConsistencyQuery),
     responses((status = 200, body = ConsistencyProof), (status = 400, body = ErrorBody)))]
@@ -442,29 +384,6 @@ pub struct AsOfQuery {
     as_of_size: Option<u64>,
     /// Only operations sequenced at or before this time (ms since the epoch).
     as_of_time: Option<u64>,
-}
-
-/// Resolution metadata.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct DidMetadata {
-    /// When the DID was created, ms.
-    pub created_ms: u64,
-    /// When the returned version took effect, ms.
-    pub updated_ms: u64,
-    /// Log index of the operation that set the returned version.
-    pub version_index: u64,
-    /// Whether the DID is deactivated (as of the query).
-    pub deactivated: bool,
-}
-
-/// A resolved DID.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ResolvedDid {
-    /// The DID document.
-    #[schema(value_type = Object)]
-    pub document: serde_json::Value,
-    /// Metadata.
-    pub metadata: DidMetadata,
 }
 
 /// Resolve a `did:dojang`, now or as of a log size or time (key history).
@@ -539,53 +458,10 @@ async fn did_history(
     ))
 }
 
-/// An accredited issuer.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Issuer {
-    /// Its DID.
-    pub did: String,
-    /// Its name, as its accreditor attests.
-    pub name: String,
-    /// Credential types it may issue.
-    pub types: Vec<String>,
-}
-
 /// Issuers with a current accreditation.
 #[utoipa::path(get, path = "/issuers", responses((status = 200, body = [Issuer])))]
 async fn issuers(State(registry): State<Registry>) -> ApiResult<Json<Vec<Issuer>>> {
-    let state = registry.current_state().await?;
-    Ok(Json(
-        state
-            .accredited_issuers()
-            .into_iter()
-            .map(|(did, name, types)| Issuer {
-                did: did.to_string(),
-                name,
-                types,
-            })
-            .collect(),
-    ))
-}
-
-/// A status list with its inclusion proof.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct StatusList {
-    /// List id.
-    pub list_id: String,
-    /// Owning issuer.
-    pub issuer: String,
-    /// The list's URI (`sub` of the token).
-    pub uri: String,
-    /// Version.
-    pub version: u64,
-    /// The issuer-signed `statuslist+jwt`.
-    pub token: String,
-    /// Log index of the publication.
-    pub index: u64,
-    /// Tree size the proof is for (the latest checkpoint).
-    pub size: u64,
-    /// Inclusion proof, base64.
-    pub proof: Vec<String>,
+    Ok(Json(registry.issuers().await?))
 }
 
 /// The latest version of a status list. With `Accept: application/statuslist+jwt`, the raw
@@ -597,40 +473,27 @@ async fn status_list(
     Path(list_id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let (record, size) = {
-        let state = registry.current_state().await?;
-        let record = state
-            .status_list(&list_id)
-            .cloned()
-            .ok_or(RegistryError::NotFound)?;
-        (record, state.next_index())
-    };
     let wants_token = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("application/statuslist+jwt"));
     if wants_token {
+        let token = registry
+            .current_state()
+            .await?
+            .status_list(&list_id)
+            .map(|record| record.token.clone())
+            .ok_or(RegistryError::NotFound)?;
         return Ok((
             [(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/statuslist+jwt"),
             )],
-            record.token,
+            token,
         )
             .into_response());
     }
-    let proof = registry.inclusion_proof(record.index, size).await?;
-    Ok(Json(StatusList {
-        list_id: record.list_id,
-        issuer: record.issuer.to_string(),
-        uri: record.uri,
-        version: record.version,
-        token: record.token,
-        index: record.index,
-        size,
-        proof: encode_hashes(&proof),
-    })
-    .into_response())
+    Ok(Json(registry.status_list(&list_id).await?).into_response())
 }
 
 /// A bundle, or a delta since a size.

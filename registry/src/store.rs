@@ -13,23 +13,9 @@ use sqlx::{Any, AnyPool, Row, Transaction};
 use dojang_ledger::merkle::{Hash, Node};
 use dojang_ledger::state::StatusListRecord;
 
-/// Why a storage operation failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// The database returned an error.
-    #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
-    /// Opening the database or migrating it failed.
-    #[error("{0}")]
-    Open(#[from] dojang_migrations::OpenError),
-    /// Stored data is inconsistent (a hash of the wrong length, a negative size…).
-    #[error("stored data is corrupt: {0}")]
-    Corrupt(&'static str),
-}
-
 pub use dojang_migrations::Backend;
 use dojang_migrations::Service;
+pub use dojang_migrations::StoreError;
 
 /// One stored entry.
 #[derive(Debug, Clone)]

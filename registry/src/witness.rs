@@ -1,5 +1,5 @@
-//! C2SP `tlog-witness`: the witness that other agencies run (`dojang registry witness`), and
-//! the registry's side that collects their cosignatures.
+//! C2SP `tlog-witness`: the witness that other agencies run (`dojang registry witness`). The
+//! registry's side, which offers checkpoints and collects cosignatures, is `cosign`.
 //!
 //! A witness keeps, per log, the last checkpoint it cosigned. It cosigns a new checkpoint only
 //! if the log signed it and a consistency proof shows it extends the one it holds; the check
@@ -21,7 +21,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
@@ -32,14 +31,11 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use dojang_core::key::SecretKey;
 
-use crate::service::Registry;
 use crate::store::{Store, StoreError};
 use dojang_ledger::bundle::decode_hashes;
 use dojang_ledger::checkpoint::{SignedCheckpoint, cosign};
 use dojang_ledger::merkle::{self, Hash};
-use dojang_ledger::note::{
-    Note, NoteError, NoteSignature, NoteSigner, NoteVerifier, TYPE_COSIGNATURE,
-};
+use dojang_ledger::note::{Note, NoteError, NoteSigner, NoteVerifier, TYPE_COSIGNATURE};
 
 /// Most proof lines accepted (C2SP: at most 63).
 const MAX_PROOF: usize = 63;
@@ -241,100 +237,4 @@ pub fn request_body(old: u64, proof: &[Hash], checkpoint_note: &str) -> String {
     body.push('\n');
     body.push_str(checkpoint_note);
     body
-}
-
-/// Runs forever in the registry: offers the latest checkpoint to every witness and stores the
-/// cosignatures that verify.
-pub(crate) async fn collect_cosignatures(registry: Registry) {
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap_or_default();
-    let mut held: HashMap<String, u64> = HashMap::new();
-    let mut done: HashMap<String, u64> = HashMap::new();
-    loop {
-        if let Ok(latest) = registry.checkpoint().await {
-            for witness in registry.witnesses() {
-                let name = witness.key.name().to_owned();
-                if done.get(&name) == Some(&latest.checkpoint.size) {
-                    continue;
-                }
-                let old = held.get(&name).copied().unwrap_or(0);
-                match offer(&client, &registry, witness, old, &latest).await {
-                    Ok(()) => {
-                        held.insert(name.clone(), latest.checkpoint.size);
-                        done.insert(name, latest.checkpoint.size);
-                    }
-                    Err(Offer::Holds(size)) => {
-                        held.insert(name, size);
-                    }
-                    Err(Offer::Failed(reason)) => {
-                        tracing::warn!(witness = %name, %reason, "witness did not cosign");
-                    }
-                }
-            }
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
-}
-
-enum Offer {
-    Holds(u64),
-    Failed(String),
-}
-
-async fn offer(
-    client: &reqwest::Client,
-    registry: &Registry,
-    witness: &crate::service::WitnessConfig,
-    old: u64,
-    latest: &SignedCheckpoint,
-) -> Result<(), Offer> {
-    let size = latest.checkpoint.size;
-    if old > size {
-        return Err(Offer::Failed(format!(
-            "witness holds size {old}, larger than ours ({size})"
-        )));
-    }
-    let proof = registry
-        .consistency_proof(old, size)
-        .await
-        .map_err(|e| Offer::Failed(e.to_string()))?;
-    let log_only = latest.with_only(registry.log_key());
-    let url = format!("{}/add-checkpoint", witness.url.trim_end_matches('/'));
-    let response = client
-        .post(url)
-        .body(request_body(old, &proof, &log_only))
-        .send()
-        .await
-        .map_err(|e| Offer::Failed(e.to_string()))?;
-    let status = response.status();
-    let text = response
-        .text()
-        .await
-        .map_err(|e| Offer::Failed(e.to_string()))?;
-    if status == reqwest::StatusCode::CONFLICT
-        && let Ok(size) = text.trim().parse()
-    {
-        return Err(Offer::Holds(size));
-    }
-    if !status.is_success() {
-        return Err(Offer::Failed(format!("{status}: {}", text.trim())));
-    }
-    for line in text.lines() {
-        let Ok(signature) = NoteSignature::parse_line(line) else {
-            continue;
-        };
-        let mut candidate = latest.clone();
-        candidate.add_cosignature(signature);
-        if candidate.cosigned_at(&witness.key).is_ok() {
-            registry
-                .store()
-                .add_cosignature(size, witness.key.name(), &format!("{line}\n"))
-                .await
-                .map_err(|e| Offer::Failed(e.to_string()))?;
-            return Ok(());
-        }
-    }
-    Err(Offer::Failed("no valid cosignature in the response".into()))
 }

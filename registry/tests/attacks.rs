@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
-use common::{Actor, config, grant, sqlite_url};
+use common::{Actor, ORIGIN, config, grant, sqlite_url};
 use dojang_core::key::Algorithm;
 use dojang_core::status::token::{StatusListTokenClaims, TokenStatus, TokenStatusList};
 use dojang_ledger::bundle::{self, TrustBundle, VerifiedBundle};
@@ -55,7 +55,7 @@ fn publication(issuer: &Actor, version: u64, revoked: &[usize]) -> String {
 async fn seeded(registry: &Registry) -> (Actor, Actor) {
     let root = Actor::new(Algorithm::EdDsa);
     let seoul = Actor::new(Algorithm::Es256);
-    registry.submit(root.genesis()).await.unwrap();
+    registry.submit(root.genesis(ORIGIN)).await.unwrap();
     registry.submit(seoul.create()).await.unwrap();
     registry
         .submit(grant(&root, &seoul, "Seoul", &["citizen-card"], false))

@@ -4,13 +4,14 @@
 
 mod common;
 
-use common::{Actor, config, grant, sqlite_url};
+use common::{Actor, ORIGIN, config, grant, sqlite_url};
 use dojang_core::did::Relationship;
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::status::token::{TokenStatus, TokenStatusList};
 use dojang_ledger::bundle::{self, BundleError, TrustAnchor, TrustBundle};
+use dojang_ledger::did::dojang_document;
 use dojang_ledger::entry::Operation;
-use dojang_ledger::state::{Accreditation, dojang_document};
+use dojang_ledger::state::Accreditation;
 use dojang_registry::service::Registry;
 
 const URI: &str = "https://registry.example/status-lists/seoul-1";
@@ -28,7 +29,7 @@ async fn world() -> World {
     let registry = Registry::open(config(&url)).await.unwrap();
     let root = Actor::new(Algorithm::EdDsa);
     let seoul = Actor::new(Algorithm::Es256);
-    registry.submit(root.genesis()).await.unwrap();
+    registry.submit(root.genesis(ORIGIN)).await.unwrap();
     registry.submit(seoul.create()).await.unwrap();
     registry
         .submit(grant(
@@ -269,7 +270,7 @@ async fn deltas_update_state_and_forks_are_refused() {
         // Same keys? No: a fork signed by another log key fails the signature check too.
         Registry::open(config(&url)).await.unwrap()
     };
-    other_registry.submit(w.root.genesis()).await.unwrap();
+    other_registry.submit(w.root.genesis(ORIGIN)).await.unwrap();
     for n in 0..20 {
         audit_as_root(&other_registry, &w.root, n).await;
     }
@@ -301,7 +302,7 @@ async fn a_fork_signed_with_the_real_log_key_is_refused() {
     let url = sqlite_url(dir.path());
     let registry = Registry::open(config(&url)).await.unwrap();
     let root = Actor::new(Algorithm::EdDsa);
-    registry.submit(root.genesis()).await.unwrap();
+    registry.submit(root.genesis(ORIGIN)).await.unwrap();
     for n in 0..4 {
         audit_as_root(&registry, &root, n).await;
     }

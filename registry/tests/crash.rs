@@ -8,7 +8,7 @@ mod common;
 use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};
 
-use common::{Actor, config};
+use common::{Actor, ORIGIN, config};
 use dojang_core::key::Algorithm;
 use dojang_ledger::entry::Operation;
 use dojang_ledger::merkle::{self, MemoryTree};
@@ -24,7 +24,7 @@ async fn crash_child() {
     };
     let registry = Registry::open(config(&url)).await.unwrap();
     let root = Actor::new(Algorithm::EdDsa);
-    registry.submit(root.genesis()).await.unwrap();
+    registry.submit(root.genesis(ORIGIN)).await.unwrap();
     let mut n = 0u64;
     loop {
         let batch: Vec<_> = (0..16)

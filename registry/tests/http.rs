@@ -6,7 +6,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::{Actor, config, grant, sqlite_url};
+use common::{Actor, ORIGIN, config, grant, sqlite_url};
 use dojang_core::key::Algorithm;
 use dojang_ledger::bundle::{self, TrustAnchor};
 use dojang_ledger::checkpoint::SignedCheckpoint;
@@ -63,7 +63,7 @@ async fn the_api_end_to_end() {
     let root = Actor::new(Algorithm::EdDsa);
     let seoul = Actor::new(Algorithm::Es256);
 
-    let (status, body, _) = call(&router, post(root.genesis())).await;
+    let (status, body, _) = call(&router, post(root.genesis(ORIGIN))).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(json(&body)["index"], 0);
     let create = seoul.create();

@@ -8,7 +8,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::{Actor, config, grant, sqlite_url};
+use common::{Actor, ORIGIN, config, grant, sqlite_url};
 use dojang_core::b64;
 use dojang_core::jws::{self, JwsHeader};
 use dojang_core::key::{Algorithm, SecretKey};
@@ -40,7 +40,7 @@ async fn world() -> World {
     let seoul = Actor::new(Algorithm::Es256);
     let stranger = Actor::new(Algorithm::Es256);
     for entry in [
-        root.genesis(),
+        root.genesis(ORIGIN),
         seoul.create(),
         grant(&root, &seoul, "Seoul", &["citizen-card"], false),
         stranger.create(),

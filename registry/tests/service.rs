@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Actor, TestDatabase, config, grant, postgres_database, sqlite_url};
+use common::{Actor, ORIGIN, TestDatabase, config, grant, postgres_database, sqlite_url};
 use dojang_core::key::Algorithm;
 use dojang_ledger::checkpoint::SignedCheckpoint;
 use dojang_ledger::entry::{EntryError, Operation};
@@ -48,7 +48,10 @@ async fn appends_prove_and_survive_reopening(postgres: bool) {
     };
     let root = Actor::new(Algorithm::EdDsa);
     let seoul = Actor::new(Algorithm::Es256);
-    assert_eq!(registry.submit(root.genesis()).await.unwrap().index, 0);
+    assert_eq!(
+        registry.submit(root.genesis(ORIGIN)).await.unwrap().index,
+        0
+    );
     let create = seoul.create();
     assert_eq!(registry.submit(create.clone()).await.unwrap().index, 1);
     let granted = registry
@@ -182,7 +185,7 @@ async fn concurrent_sequencers_do_not_fork(postgres: bool) {
     };
     let second = Registry::open(config(&url)).await.unwrap();
     let root = Actor::new(Algorithm::EdDsa);
-    first.submit(root.genesis()).await.unwrap();
+    first.submit(root.genesis(ORIGIN)).await.unwrap();
     let issuers: Vec<Actor> = (0..2).map(|_| Actor::new(Algorithm::EdDsa)).collect();
     for issuer in &issuers {
         first.submit(issuer.create()).await.unwrap();

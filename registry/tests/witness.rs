@@ -8,7 +8,7 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{Actor, config, sqlite_url};
+use common::{Actor, ORIGIN, config, sqlite_url};
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_ledger::bundle;
 use dojang_ledger::checkpoint::{Checkpoint, SignedCheckpoint};
@@ -22,7 +22,7 @@ async fn log_with(n: u64) -> (Registry, Actor, tempfile::TempDir) {
     let url = sqlite_url(dir.path());
     let registry = Registry::open(config(&url)).await.unwrap();
     let root = Actor::new(Algorithm::EdDsa);
-    registry.submit(root.genesis()).await.unwrap();
+    registry.submit(root.genesis(ORIGIN)).await.unwrap();
     for i in 0..n.saturating_sub(1) {
         append(&registry, &root, i).await;
     }
@@ -227,7 +227,7 @@ async fn registry_collects_cosignatures_over_http() {
     cfg.min_witnesses = 1;
     let registry = Registry::open(cfg).await.unwrap();
     let root = Actor::new(Algorithm::EdDsa);
-    registry.submit(root.genesis()).await.unwrap();
+    registry.submit(root.genesis(ORIGIN)).await.unwrap();
     append(&registry, &root, 1).await;
     let deadline = Instant::now() + Duration::from_secs(20);
     let cosigned = loop {

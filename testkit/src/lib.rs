@@ -1,9 +1,12 @@
 //! Test support shared by the services' tests: what no answer or log line may repeat. A test
 //! sends distinctive input, then checks with [`assert_no_echo`] that neither the [`readable`]
 //! answer nor the [`logs`] hold any run of [`ECHO`] characters of it. [`postgres`] gives each
-//! test that needs PostgreSQL a database of its own.
+//! test that needs PostgreSQL a database of its own; [`ledger`] has parties that sign ledger
+//! entries, and a log to apply them to; [`registry`] opens a registry for a test.
 
+pub mod ledger;
 pub mod postgres;
+pub mod registry;
 
 use std::fmt::Debug;
 use std::sync::{Mutex, MutexGuard, Once, PoisonError};

@@ -33,17 +33,18 @@ use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{LazyLock, Mutex};
 
+use did_method_key::DIDKey;
 use serde_json::{Map, Value};
-use ssi::claims::data_integrity::{AnySuite, DataIntegrity, DataIntegrityDocument, DecodeError};
-use ssi::claims::{Invalid, ProofValidationError, VerificationParameters};
-use ssi::dids::{DIDKey, DIDResolver, DIDURL, VerificationMethodDIDResolver};
-use ssi::json_ld::expansion::Error as ExpansionError;
-use ssi::json_ld::syntax::Parse as _;
-use ssi::json_ld::{
+use ssi_claims_core::{Invalid, ProofValidationError, VerificationParameters};
+use ssi_data_integrity::{AnySuite, DataIntegrity, DataIntegrityDocument, DecodeError};
+use ssi_dids_core::{DIDResolver, DIDURL, VerificationMethodDIDResolver};
+use ssi_json_ld::expansion::Error as ExpansionError;
+use ssi_json_ld::syntax::Parse as _;
+use ssi_json_ld::{
     CompactJsonLd, ContextLoader, Expandable as _, Iri, JsonLdError, LoadError, Loader,
     RemoteDocument,
 };
-use ssi::verification_methods::AnyMethod;
+use ssi_verification_methods::AnyMethod;
 
 use dojang_core::credential::{self, DocumentKind, Rule, Violation};
 use dojang_core::verdict::ReasonCode;
@@ -390,7 +391,7 @@ async fn json_ld_rules(json: &str) -> Result<(), JsonLdFailure> {
         contexts,
         missing: Mutex::new(None),
     };
-    let (document, _) = ssi::json_ld::syntax::Value::parse_str(json)
+    let (document, _) = ssi_json_ld::syntax::Value::parse_str(json)
         .map_err(|e| JsonLdFailure::Internal(format!("cannot re-read the document: {e}")))?;
     let outcome = CompactJsonLd(document).expand(&loader).await;
     if let Some(DiError::UnknownContext(url)) = loader.unknown_context() {
@@ -617,7 +618,7 @@ async fn check_proof(json: &str, verification_method: &str) -> Result<(), DiErro
     // `DataIntegrityDocument` has no claims validation: the credential's
     // validity period is left to the caller.
     let secured: DataIntegrity<DataIntegrityDocument, AnySuite> =
-        match ssi::claims::data_integrity::from_json_str(json) {
+        match ssi_data_integrity::from_json_str(json) {
             Ok(secured) => secured,
             Err(DecodeError::Syntax(e)) => {
                 return Err(DiError::Malformed(format!("cannot decode the proof: {e}")));

@@ -15,11 +15,23 @@
 //!
 //! Verification never touches the network and never panics on input; every failure becomes a
 //! stable reason code, and no reason's detail repeats the input.
+//!
+//! # Layers
+//!
+//! The offline verifier above — [`Verifier`], [`Trust`], [`di`], [`input`] — does no I/O and
+//! needs no async runtime, so a phone or a kiosk can embed it alone (`default-features =
+//! false`). Feature `server` (on by default) adds what a counter runs: [`service`] (the bundle
+//! held and swapped on refresh, challenges, OpenID4VP sessions, the registry reached through
+//! [`dojang_ledger::api::Ledger`]) and [`http`] (axum routes over the service, the employer
+//! page, the OpenAPI document).
 #![forbid(unsafe_code)]
 
 pub mod di;
+#[cfg(feature = "server")]
 pub mod http;
 pub mod input;
+#[cfg(feature = "server")]
+pub mod service;
 pub mod trust;
 
 use dojang_core::compact::{self, Challenge};

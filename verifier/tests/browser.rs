@@ -15,7 +15,8 @@ use common::{Ledger, issue, now, present};
 use dojang_core::compact;
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::status::token::TokenStatus;
-use dojang_verifier::http::{VerifierConfig, VerifierService, app};
+use dojang_verifier::http::app;
+use dojang_verifier::service::{VerifierConfig, VerifierService};
 
 /// Where the scripts live, and the Chromium to drive; `None` (skipped) when not installed.
 fn browser() -> Option<(std::path::PathBuf, String)> {

@@ -14,7 +14,8 @@ use dojang_core::oid4vp::{AuthorizationRequest, AuthorizationResponse};
 use dojang_core::sd_jwt::{ClaimPath, HeldSdJwt, KeyBindingInput};
 use dojang_core::status::token::TokenStatus;
 use dojang_testkit::urlencode;
-use dojang_verifier::http::{VerifierConfig, VerifierService, app};
+use dojang_verifier::http::app;
+use dojang_verifier::service::{VerifierConfig, VerifierService};
 use tower::ServiceExt as _;
 
 struct World {
@@ -365,7 +366,7 @@ async fn one_client_cannot_flood_the_open_challenges() {
             request
         };
     let flooder = [203, 0, 113, 7];
-    for _ in 0..dojang_verifier::http::OPENS_PER_CLIENT_PER_MINUTE {
+    for _ in 0..dojang_verifier::service::OPENS_PER_CLIENT_PER_MINUTE {
         let (status, _) = call(
             &w.service,
             from(flooder, post("/api/challenges", Body::empty())),
@@ -393,4 +394,89 @@ async fn one_client_cannot_flood_the_open_challenges() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
+}
+
+/// The API paths the tests and the employer page call, with a segment filled in at run time
+/// (`…/requests/{state}`, `…/requests/' + state`) written `*`.
+fn called_api_paths() -> std::collections::BTreeSet<String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut sources = vec![root.join("src/page/verifier.html")];
+    for entry in std::fs::read_dir(root.join("tests")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|ext| ext == "rs") {
+            sources.push(path);
+        }
+    }
+    let mut called = std::collections::BTreeSet::new();
+    for source in sources {
+        let text = std::fs::read_to_string(source).unwrap();
+        // Spelt in two so that this line is not one of the calls it finds.
+        for (at, _) in text.match_indices(concat!("api", "/")) {
+            let rest = &text[at..];
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || "/_-".contains(c)))
+                .unwrap_or(rest.len());
+            let mut path = format!("/{}", &rest[..end]);
+            if path.ends_with('/') {
+                path.push('*');
+            }
+            called.insert(path);
+        }
+    }
+    called
+}
+
+/// The OpenAPI document lists exactly the routes the router serves: every path the tests and
+/// the page call, the page and the document itself — and the router answers each of them.
+#[tokio::test]
+async fn the_openapi_document_lists_every_route() {
+    let w = world(None).await;
+    let (status, doc) = call(
+        &w.service,
+        Request::get("/openapi.json").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."), "{doc}");
+    let paths = doc["paths"].as_object().unwrap();
+
+    let mut expected = called_api_paths();
+    expected.extend(["/".to_owned(), "/openapi.json".to_owned()]);
+    let documented: std::collections::BTreeSet<String> = paths
+        .keys()
+        .map(|path| path.replace("{state}", "*"))
+        .collect();
+    assert_eq!(documented, expected);
+
+    for (path, item) in paths {
+        for method in item.as_object().unwrap().keys() {
+            let request = Request::builder()
+                .method(method.to_uppercase().as_str())
+                .uri(path.replace("{state}", "unknown"))
+                .body(Body::empty())
+                .unwrap();
+            let response = app(w.service.clone()).oneshot(request).await.unwrap();
+            let status = response.status();
+            let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+                .await
+                .unwrap();
+            // The router's own refusals: 405 for a method it does not route, an empty 404 for
+            // a path it does not know.
+            assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+            assert!(
+                status != StatusCode::NOT_FOUND || !body.is_empty(),
+                "{method} {path}"
+            );
+        }
+    }
+    let (status, _) = call(
+        &w.service,
+        Request::get("/nothing").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Every error answer has the documented shape.
+    let error = &doc["components"]["schemas"]["ErrorBody"];
+    assert_eq!(error["required"], serde_json::json!(["error", "message"]));
 }

@@ -18,9 +18,7 @@ mod common;
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use common::{Ledger, call, now};
+use common::{Ledger, now};
 use dojang_core::compact::{self, Binding, HeldCompact};
 use dojang_core::did::{self, Did};
 use dojang_core::jwk::Jwk;
@@ -30,7 +28,6 @@ use dojang_core::sd_jwt::vc;
 use dojang_core::status::StatusListReference;
 use dojang_core::verdict::{ReasonCode, ReasonKind, Verdict};
 use dojang_schemas::{Catalog, Issuance};
-use dojang_verifier::http::{VerifierConfig, VerifierService};
 use dojang_verifier::{IssuerPolicy, Policy, Trust, Verifier};
 use serde_json::{Value, json};
 use ssi::claims::jws::{JwsPayload, JwsSigner};
@@ -515,8 +512,14 @@ async fn data_integrity_credentials_from_a_did_key_issuer_follow_the_same_policy
 // ---------------------------------------------------------------------------------------------
 // The service: the policy in force is shown, and the verdict says "not accredited" in words.
 
+#[cfg(feature = "server")]
 #[tokio::test]
 async fn the_service_applies_and_shows_its_issuer_policy() {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use common::call;
+    use dojang_verifier::service::{VerifierConfig, VerifierService};
+
     let ledger = Ledger::new().await;
     let config = VerifierConfig {
         public_url: "https://counter.example".into(),

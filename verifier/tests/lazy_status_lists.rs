@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Ledger, now};
+use common::{Ledger, now, status_uri};
 use dojang_core::key::Algorithm;
 use dojang_core::status::StatusListReference;
 use dojang_core::status::token::TokenStatus;
@@ -24,7 +24,7 @@ async fn lists_are_decoded_on_first_use_and_kept_until_republished() {
         .publish(&seoul, 2, &[(7, TokenStatus::Invalid)])
         .await;
     let reference = |uri: String, idx| StatusListReference { idx, uri };
-    let seoul_7 = reference(seoul.status_uri(), 7);
+    let seoul_7 = reference(status_uri(&seoul), 7);
 
     let mut trust = ledger.trust().await;
     assert_eq!(trust.decoded_status_lists(), 0, "nothing decoded at load");
@@ -46,7 +46,7 @@ async fn lists_are_decoded_on_first_use_and_kept_until_republished() {
         .unwrap();
     assert_eq!(trust.decoded_status_lists(), 1);
     assert_eq!(
-        trust.status(hrd.did.as_str(), &reference(hrd.status_uri(), 1), now()),
+        trust.status(hrd.did.as_str(), &reference(status_uri(&hrd), 1), now()),
         StatusLookup::Known(TokenStatus::Suspended)
     );
     assert_eq!(trust.decoded_status_lists(), 2);

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::{Actor, Ledger, call, issue, issue_with, now, present};
+use common::{Actor, Ledger, call, issue, issue_with, now, present, status_uri};
 use dojang_core::compact;
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::oid4vp::{AuthorizationRequest, AuthorizationResponse};
@@ -20,7 +20,7 @@ use dojang_core::sd_jwt::{ClaimPath, HeldSdJwt, KeyBindingInput};
 use dojang_core::status::StatusListReference;
 use dojang_core::status::token::TokenStatus;
 use dojang_testkit::urlencode;
-use dojang_verifier::http::{VerifierConfig, VerifierService};
+use dojang_verifier::service::{VerifierConfig, VerifierService};
 
 fn config(registry_url: Option<String>) -> VerifierConfig {
     VerifierConfig {
@@ -190,7 +190,7 @@ async fn offline_the_verdict_stays_status_unavailable_and_says_why() {
         assert!(words.contains(said), "{said:?} not in {words:?}");
     }
     // Said without repeating the credential's own list URI.
-    assert!(!words.contains(&busan.status_uri()), "{words}");
+    assert!(!words.contains(&status_uri(&busan)), "{words}");
 }
 
 #[tokio::test]
@@ -247,7 +247,8 @@ async fn refreshes_asked_for_by_verifications_are_shared_and_rate_limited() {
     );
     assert!(
         elapsed
-            < dojang_verifier::http::CATCH_UP_INTERVAL + 2 * dojang_verifier::http::CATCH_UP_WAIT,
+            < dojang_verifier::service::CATCH_UP_INTERVAL
+                + 2 * dojang_verifier::service::CATCH_UP_WAIT,
         "{elapsed:?}"
     );
 }

@@ -14,7 +14,8 @@ use dojang_core::compact;
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::sd_jwt::{ClaimPath, HeldSdJwt, KeyBindingInput};
 use dojang_testkit::{assert_quiet, logs, urlencode};
-use dojang_verifier::http::{VerifierConfig, VerifierService, app};
+use dojang_verifier::http::app;
+use dojang_verifier::service::{VerifierConfig, VerifierService};
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 

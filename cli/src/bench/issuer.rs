@@ -10,7 +10,7 @@ use dojang_core::oid4vci::{self, ProofKey};
 use dojang_core::seal::KdfParams;
 use dojang_issuer::db::Db;
 use dojang_issuer::service::{NewOffer, Operator, create_issuer};
-use dojang_issuer::{IssuerConfig, IssuerService, RegistryClient};
+use dojang_issuer::{IssuerConfig, IssuerService, LedgerView};
 use dojang_ledger::entry::{Entry, Operation};
 use dojang_schemas::Catalog;
 
@@ -34,7 +34,7 @@ async fn credentials_per_second(
     let registry_url = serve(dojang_registry::http::app(registry.clone())).await?;
 
     let db = Db::open(issuer_db).await?;
-    let client = RegistryClient::new(&registry_url, &registry_url);
+    let client = LedgerView::http(&registry_url, &registry_url);
     let did = create_issuer(
         &db,
         &client,
@@ -60,7 +60,7 @@ async fn credentials_per_second(
     let mut config = IssuerConfig::new(
         issuer_db,
         &public,
-        RegistryClient::new(&registry_url, &registry_url),
+        LedgerView::http(&registry_url, &registry_url),
         zeroize::Zeroizing::new("bench".into()),
     );
     config.kdf = KdfParams::INSECURE_FOR_TESTS;
@@ -130,13 +130,10 @@ async fn wallet(
     let base = &offer.credential_issuer;
     let token: oid4vci::TokenResponse = http
         .post(format!("{base}/token"))
-        .form(&[
-            ("grant_type", oid4vci::PRE_AUTHORIZED_GRANT),
-            (
-                "pre-authorized_code",
-                &offer.grants.pre_authorized_code.pre_authorized_code,
-            ),
-        ])
+        .form(&oid4vci::TokenRequest::pre_authorized(
+            &offer.grants.pre_authorized_code.pre_authorized_code,
+            None,
+        ))
         .send()
         .await?
         .error_for_status()?

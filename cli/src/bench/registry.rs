@@ -17,13 +17,8 @@ use super::{Bench, Unit};
 
 fn config(url: &str) -> RegistryConfig {
     RegistryConfig {
-        database_url: url.to_owned(),
-        origin: "bench.dojang.local/log".into(),
-        passphrase: zeroize::Zeroizing::new("bench".into()),
-        root: None,
         kdf: KdfParams::INSECURE_FOR_TESTS,
-        witnesses: Vec::new(),
-        min_witnesses: 0,
+        ..RegistryConfig::new(url, "bench.dojang.local/log", "bench")
     }
 }
 

@@ -19,7 +19,7 @@ use dojang_issuer::db::Db;
 use dojang_issuer::service::{
     CalendarDate, Operator, StatusAction, create_issuer, create_operator,
 };
-use dojang_issuer::{IssuerConfig, IssuerService, RegistryClient};
+use dojang_issuer::{IssuerConfig, IssuerService, LedgerView};
 use dojang_schemas::Catalog;
 
 #[derive(Args)]
@@ -48,8 +48,8 @@ impl Common {
         crate::setup::database_url(&self.data_dir, self.database_url.clone(), "issuer.db")
     }
 
-    fn registry(&self) -> RegistryClient {
-        RegistryClient::new(
+    fn registry(&self) -> LedgerView {
+        LedgerView::http(
             &self.registry,
             self.registry_public_url
                 .as_deref()

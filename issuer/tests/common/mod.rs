@@ -13,10 +13,10 @@ use dojang_core::oid4vci::{self, CredentialOffer, ProofKey};
 use dojang_core::seal::KdfParams;
 use dojang_issuer::db::Db;
 use dojang_issuer::service::{create_issuer, create_operator};
-use dojang_issuer::{IssuerConfig, IssuerService, RegistryClient};
+use dojang_issuer::{IssuerConfig, IssuerService, LedgerView};
+use dojang_ledger::did::first_key_document;
 use dojang_ledger::entry::{Entry, Operation};
-use dojang_ledger::state::{dojang_did, dojang_document};
-use dojang_registry::service::{Registry, RegistryConfig};
+use dojang_registry::service::Registry;
 use serde_json::Value;
 use tower::ServiceExt as _;
 
@@ -49,19 +49,13 @@ pub async fn postgres() -> Option<TestDatabase> {
 }
 
 fn root_document(key: &SecretKey) -> (dojang_core::DidDocument, dojang_core::DidUrl) {
-    let did = dojang_did(key.public_key());
-    let doc = dojang_document(
-        &did,
-        &[(
-            "key-1",
-            key.public_key(),
-            &[
-                Relationship::AssertionMethod,
-                Relationship::CapabilityInvocation,
-            ],
-        )],
-    );
-    (doc, did.with_fragment("key-1"))
+    first_key_document(
+        key.public_key(),
+        &[
+            Relationship::AssertionMethod,
+            Relationship::CapabilityInvocation,
+        ],
+    )
 }
 
 pub fn now() -> i64 {
@@ -76,25 +70,21 @@ pub async fn world(postgres_db: bool) -> Option<World> {
     world_with(postgres_db, None).await
 }
 
-/// The world, with the issuer service calling the registry's API at `registry_api` (a proxy in
-/// front of it) instead of directly; status list URIs still name the registry itself.
-pub async fn world_with(postgres_db: bool, registry_api: Option<&str>) -> Option<World> {
-    let dir = tempfile::tempdir().unwrap();
-    let registry = Registry::open(RegistryConfig {
-        database_url: format!("sqlite://{}", dir.path().join("registry.db").display()),
-        origin: "registry.test/log".into(),
-        passphrase: zeroize::Zeroizing::new("registry".into()),
-        root: None,
-        kdf: KdfParams::INSECURE_FOR_TESTS,
-        witnesses: Vec::new(),
-        min_witnesses: 0,
-    })
-    .await
-    .unwrap();
+/// A registry on a SQLite file in `dir`, served over HTTP on a local port: (registry, its URL).
+async fn serve_registry(dir: &std::path::Path) -> (Registry, String) {
+    let registry = dojang_testkit::registry::open(dir, "registry.test/log").await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let registry_url = format!("http://{}", listener.local_addr().unwrap());
     let app = dojang_registry::http::app(registry.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (registry, registry_url)
+}
+
+/// The world, with the issuer service calling the registry's API at `registry_api` (a proxy in
+/// front of it) instead of directly; status list URIs still name the registry itself.
+pub async fn world_with(postgres_db: bool, registry_api: Option<&str>) -> Option<World> {
+    let dir = tempfile::tempdir().unwrap();
+    let (registry, registry_url) = serve_registry(dir.path()).await;
 
     let root = SecretKey::generate(Algorithm::EdDsa).unwrap();
     let (doc, kid) = root_document(&root);
@@ -123,7 +113,7 @@ pub async fn world_with(postgres_db: bool, registry_api: Option<&str>) -> Option
         )
     };
     let db = Db::open(&database_url).await.unwrap();
-    let client = RegistryClient::new(&registry_url, &registry_url);
+    let client = LedgerView::http(&registry_url, &registry_url);
     let mut tokens = HashMap::new();
     for (slug, name, type_id) in MINISTRIES {
         let did = create_issuer(
@@ -164,7 +154,7 @@ pub async fn world_with(postgres_db: bool, registry_api: Option<&str>) -> Option
     let mut config = IssuerConfig::new(
         &database_url,
         PUBLIC_URL,
-        RegistryClient::new(registry_api.unwrap_or(&registry_url), &registry_url),
+        LedgerView::http(registry_api.unwrap_or(&registry_url), &registry_url),
         zeroize::Zeroizing::new("issuer passphrase".into()),
     );
     config.kdf = KdfParams::INSECURE_FOR_TESTS;

@@ -7,15 +7,19 @@ use axum::extract::rejection::{
     BytesRejection, FormRejection, JsonRejection, PathRejection, QueryRejection,
 };
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Json, Router, middleware};
+use dojang_core::clock::unix_now as now;
+use dojang_ledger::api::ErrorBody;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use super::error::unreadable;
-use super::{ApiError, OPEN_FOR, TrustView, VerdictView, VerifierService, now};
+use super::ApiError;
+use super::error::{internal, unreadable};
 use crate::input::{MAX_INPUT_LEN, MAX_TEXT_LEN};
+use crate::service::{IssuerView, OPEN_FOR, TrustView, VerdictView, VerifierService};
 
 /// The router.
 pub fn app(service: VerifierService) -> Router {
@@ -36,7 +40,7 @@ pub fn app(service: VerifierService) -> Router {
         .route("/api/trust/refresh", post(refresh))
         .route(
             "/api/oid4vp/requests",
-            post(new_request).layer(DefaultBodyLimit::max(16 << 10)),
+            post(new_request).layer(DefaultBodyLimit::max(MAX_REQUEST_LEN)),
         )
         .route("/api/oid4vp/requests/{state}", get(request_result))
         .route(
@@ -46,8 +50,48 @@ pub fn app(service: VerifierService) -> Router {
         .with_state(service)
 }
 
+/// Largest OpenID4VP request body read: a type id and its claims' names fit many times over.
+const MAX_REQUEST_LEN: usize = 16 << 10;
+
+/// The OpenAPI document of [`app`]'s routes.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "dojang verifier",
+        description = "Offline verification against the trust bundle, challenge QR codes, bundle \
+                       refresh, and OpenID4VP requests. Verdicts carry stable reason codes. Every \
+                       error answer is `{\"error\": \"<stable code>\", \"message\": \"<Korean> / \
+                       <English>\"}`, and never repeats any part of the request."
+    ),
+    paths(
+        page,
+        openapi,
+        verify,
+        new_challenge,
+        trust,
+        refresh,
+        new_request,
+        request_result,
+        response
+    ),
+    components(schemas(
+        VerdictView,
+        ChallengeView,
+        TrustView,
+        IssuerView,
+        NewRequest,
+        RequestView,
+        RequestStatus,
+        DirectPost,
+        ErrorBody
+    ))
+)]
+pub struct ApiDoc;
+
 /// The employer page (relative URLs: serve it at the router's root, with or without a
 /// trailing slash).
+#[utoipa::path(get, path = "/",
+    responses((status = 200, description = "The employer page.", content_type = "text/html", body = String)))]
 pub async fn page() -> impl IntoResponse {
     (
         [(header::CONTENT_SECURITY_POLICY, CSP)],
@@ -55,11 +99,11 @@ pub async fn page() -> impl IntoResponse {
     )
 }
 
-async fn openapi() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        include_str!("../page/openapi.json"),
-    )
+/// This document.
+#[utoipa::path(get, path = "/openapi.json",
+    responses((status = 200, description = "The OpenAPI document.", body = Object)))]
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
 }
 
 /// Everything the page needs is inline or same-origin; the camera is allowed, nothing else.
@@ -68,7 +112,7 @@ const CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline'; \
                    media-src 'self' blob:; connect-src 'self'";
 
 /// Reads an upload only with a permit, held until it is judged (see
-/// [`super::UPLOADS_PER_CHECK`]).
+/// [`crate::service::UPLOADS_PER_CHECK`]).
 async fn upload_permit(
     State(service): State<VerifierService>,
     request: axum::extract::Request,
@@ -84,11 +128,23 @@ fn client_ip(client: Option<Extension<ConnectInfo<SocketAddr>>>) -> IpAddr {
     client.map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.0.ip())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct VerifyQuery {
+    /// An open challenge id: challenge mode; an accepted answer closes it.
     challenge: Option<String>,
 }
 
+/// Verify what was presented: a PNG/JPEG of the QR code, the `DJ1:` text, an SD-JWT VC or a
+/// Data Integrity credential (raw body, at most 16 MiB).
+#[utoipa::path(post, path = "/api/verify", params(VerifyQuery),
+    request_body(content(("application/octet-stream"), ("text/plain"))),
+    responses(
+        (status = 200, description = "The verdict.", body = VerdictView),
+        (status = 400, description = "The request could not be read (`bad_request`).", body = ErrorBody),
+        (status = 413, description = "Larger than 16 MiB (`too_large`).", body = ErrorBody),
+        (status = 503, description = "No trust bundle loaded yet (`no_bundle`), or every upload \
+            slot is taken (`busy`); try again shortly.", body = ErrorBody)))]
 async fn verify(
     State(service): State<VerifierService>,
     query: Result<Query<VerifyQuery>, QueryRejection>,
@@ -101,54 +157,95 @@ async fn verify(
     Ok(Json(verdict.into()))
 }
 
-#[derive(Serialize)]
+/// An open challenge, to show as a QR code.
+#[derive(Serialize, ToSchema)]
 struct ChallengeView {
+    /// Its id, for `POST /api/verify?challenge=<id>`.
     id: String,
+    /// The QR text (`DJC1:…`).
     text: String,
+    /// The QR code, as SVG.
     svg: String,
+    /// Seconds it stays open.
     expires_in: i64,
 }
 
+/// Open a challenge: id, QR text (`DJC1:`), SVG, lifetime.
+#[utoipa::path(post, path = "/api/challenges",
+    responses(
+        (status = 200, description = "The challenge.", body = ChallengeView),
+        (status = 429, description = "This client address opened 60 challenges or requests in \
+            the last minute (`too_many_requests`).", body = ErrorBody)))]
 async fn new_challenge(
     State(service): State<VerifierService>,
     client: Option<Extension<ConnectInfo<SocketAddr>>>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<ChallengeView>, ApiError> {
     service.may_open(client_ip(client))?;
     let (id, request) = service.challenge(now())?;
     let text = request.to_qr_text();
-    let svg = dojang_core::qr::to_svg(&text).map_err(|e| ApiError::internal("challenge QR", e))?;
+    let svg = dojang_core::qr::to_svg(&text).map_err(|e| internal("challenge QR", e))?;
     Ok(Json(ChallengeView {
         id,
         text,
         svg,
         expires_in: OPEN_FOR,
-    })
-    .into_response())
+    }))
 }
 
+/// The trust bundle's freshness and accredited issuers.
+#[utoipa::path(get, path = "/api/trust",
+    responses(
+        (status = 200, description = "Freshness and issuers.", body = TrustView),
+        (status = 503, description = "No trust bundle loaded yet (`no_bundle`).", body = ErrorBody)))]
 async fn trust(State(service): State<VerifierService>) -> Result<Json<TrustView>, ApiError> {
     Ok(Json(service.trust(now())?))
 }
 
+/// Fetch and apply the registry's delta (consistency-checked).
+#[utoipa::path(post, path = "/api/trust/refresh",
+    responses(
+        (status = 200, description = "The new freshness.", body = TrustView),
+        (status = 409, description = "No registry configured (`no_registry`), or the registry \
+            forked (`fork`); the bundle held is kept.", body = ErrorBody),
+        (status = 502, description = "The registry could not be reached \
+            (`registry_unavailable`) or its bundle does not verify or is larger than 32 MiB \
+            (`bundle_invalid`).", body = ErrorBody)))]
 async fn refresh(State(service): State<VerifierService>) -> Result<Json<TrustView>, ApiError> {
     Ok(Json(service.refresh_on_request().await?))
 }
 
-#[derive(Deserialize)]
+/// What a new OpenID4VP request asks for.
+#[derive(Deserialize, ToSchema)]
 struct NewRequest {
+    /// The credential type's id.
     #[serde(rename = "type")]
     type_id: String,
+    /// The claims wanted, dotted (`address.city`); none: only what is always disclosed.
     #[serde(default)]
     claims: Vec<String>,
 }
 
-#[derive(Serialize)]
+/// An open OpenID4VP request, to show as a QR code.
+#[derive(Serialize, ToSchema)]
 struct RequestView {
+    /// Its state, for `GET /api/oid4vp/requests/{state}`.
     state: String,
+    /// The `openid4vp://` URI.
     uri: String,
+    /// The URI's QR code, as SVG.
     svg: String,
 }
 
+/// Create an OpenID4VP request for a credential type and claims.
+#[utoipa::path(post, path = "/api/oid4vp/requests", request_body = NewRequest,
+    responses(
+        (status = 200, description = "state, openid4vp:// URI, SVG.", body = RequestView),
+        (status = 400, description = "The request could not be read (`bad_request`).", body = ErrorBody),
+        (status = 413, description = "Larger than 16 KiB (`too_large`).", body = ErrorBody),
+        (status = 422, description = "Unknown credential type (`unknown_type`) or a claim the \
+            type does not have (`unknown_claim`).", body = ErrorBody),
+        (status = 429, description = "This client address opened 60 challenges or requests in \
+            the last minute (`too_many_requests`).", body = ErrorBody)))]
 async fn new_request(
     State(service): State<VerifierService>,
     client: Option<Extension<ConnectInfo<SocketAddr>>>,
@@ -164,7 +261,7 @@ async fn new_request(
     })?;
     let request = service.online_request(&body.type_id, &body.claims, now())?;
     let uri = request.to_uri();
-    let svg = dojang_core::qr::to_svg(&uri).map_err(|e| ApiError::internal("request QR", e))?;
+    let svg = dojang_core::qr::to_svg(&uri).map_err(|e| internal("request QR", e))?;
     Ok(Json(RequestView {
         state: request.state.unwrap_or_default(),
         uri,
@@ -172,31 +269,56 @@ async fn new_request(
     }))
 }
 
+/// Where an OpenID4VP request stands.
+#[derive(Serialize, ToSchema)]
+#[serde(tag = "status", rename_all = "lowercase")]
+enum RequestStatus {
+    /// No answer yet.
+    Pending,
+    /// The wallet answered; the verdicts on its presentations.
+    Answered {
+        /// One per presentation.
+        verdicts: Vec<VerdictView>,
+    },
+}
+
+/// The request's status: pending, or answered with verdicts.
+#[utoipa::path(get, path = "/api/oid4vp/requests/{state}",
+    params(("state" = String, Path, description = "The request's state.")),
+    responses(
+        (status = 200, description = "Status.", body = RequestStatus),
+        (status = 404, description = "Unknown or expired (`unknown_request`).", body = ErrorBody)))]
 async fn request_result(
     State(service): State<VerifierService>,
     state: Result<Path<String>, PathRejection>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<RequestStatus>, ApiError> {
     let Path(state) = state.map_err(|r| unreadable(r.status(), "a request's state"))?;
-    match service.online_result(&state) {
-        None => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_request",
-            "알 수 없거나 만료된 요청입니다 / unknown or expired request",
-        )),
-        Some(None) => Ok(Json(serde_json::json!({"status": "pending"})).into_response()),
-        Some(Some(verdicts)) => Ok(Json(
-            serde_json::json!({"status": "answered", "verdicts": verdicts}),
-        )
-        .into_response()),
-    }
+    Ok(Json(match service.online_result(&state)? {
+        None => RequestStatus::Pending,
+        Some(verdicts) => RequestStatus::Answered { verdicts },
+    }))
 }
 
-#[derive(Deserialize)]
+/// A wallet's `direct_post` answer.
+#[derive(Deserialize, ToSchema)]
 struct DirectPost {
+    /// A JSON object mapping the query id (`credential`) to an array of one presentation.
     vp_token: String,
+    /// The request's state.
     state: String,
 }
 
+/// The wallet's `direct_post` answer (`vp_token`, `state`).
+#[utoipa::path(post, path = "/api/oid4vp/response",
+    request_body(content = DirectPost, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Judged (an empty object).", body = Object),
+        (status = 400, description = "Unknown, expired or answered state (`unknown_state`), a \
+            `vp_token` that does not answer the query with exactly one presentation \
+            (`invalid_vp_token`), or a body that could not be read (`bad_request`).", body = ErrorBody),
+        (status = 413, description = "Larger than 512 KiB (`too_large`).", body = ErrorBody),
+        (status = 503, description = "No trust bundle loaded yet (`no_bundle`), or every \
+            verification slot is taken (`busy`).", body = ErrorBody)))]
 async fn response(
     State(service): State<VerifierService>,
     form: Result<Form<DirectPost>, FormRejection>,

@@ -1,71 +1,42 @@
 //! A registry with issuers on it, credentials they issue, and the trust bundle a verifier
 //! carries — all real: SQLite file, signatures, Merkle proofs.
 
-#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    dead_code,
+    unreachable_pub,
+    unused_imports,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
 
 use dojang_core::compact::{self, Binding, HeldCompact};
-use dojang_core::did::{Did, DidDocument, Relationship};
+use dojang_core::did::Relationship;
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::sd_jwt::vc::SdJwtVcDraft;
 use dojang_core::status::StatusListReference;
-use dojang_core::status::token::{self, StatusListTokenClaims, TokenStatus, TokenStatusList};
-use dojang_ledger::entry::{Entry, Operation};
-use dojang_ledger::state::{dojang_did, dojang_document};
-use dojang_registry::service::{Registry, RegistryConfig};
+use dojang_core::status::token::TokenStatus;
+use dojang_ledger::did::dojang_document;
+use dojang_ledger::entry::Operation;
+use dojang_registry::service::Registry;
 use dojang_schemas::{Catalog, Issuance};
 use dojang_verifier::Trust;
 
-pub const ORIGIN: &str = "registry.dojang.example/log";
-pub const PASSPHRASE: &str = "test passphrase";
-const ALL: &[Relationship] = &[
-    Relationship::AssertionMethod,
-    Relationship::Authentication,
-    Relationship::CapabilityInvocation,
-];
+pub use dojang_testkit::ledger::Actor;
+pub use dojang_testkit::registry::PASSPHRASE;
 
-/// A party with a did:dojang whose `#key-1` has every relationship.
-pub struct Actor {
-    pub key: SecretKey,
-    pub did: Did,
-    pub document: DidDocument,
+pub const ORIGIN: &str = "registry.dojang.example/log";
+
+/// `issuer`'s status list at [`status_uri`], issued now, with `statuses` set.
+pub fn status_token(issuer: &Actor, statuses: &[(usize, TokenStatus)]) -> String {
+    issuer.status_token_with(&status_uri(issuer), statuses, now())
 }
 
-impl Actor {
-    pub fn new(alg: Algorithm) -> Self {
-        let key = SecretKey::generate(alg).unwrap();
-        let did = dojang_did(key.public_key());
-        let document = dojang_document(&did, &[("key-1", key.public_key(), ALL)]);
-        Actor { key, did, document }
-    }
-
-    pub fn sign(&self, op: &Operation) -> String {
-        Entry::sign(op, &self.key, &self.did.with_fragment("key-1")).unwrap()
-    }
-
-    /// This actor's status list at [`status_uri`], with `statuses` set.
-    pub fn status_token(&self, statuses: &[(usize, TokenStatus)]) -> String {
-        let mut list = TokenStatusList::new(2, 131_072).unwrap();
-        for &(i, status) in statuses {
-            list.set(i, status).unwrap();
-        }
-        let claims = StatusListTokenClaims {
-            sub: self.status_uri(),
-            iat: now(),
-            exp: None,
-            ttl: Some(3600),
-            status_list: list.encode(),
-            extra: Default::default(),
-        };
-        let kid = self.did.with_fragment("key-1").to_string();
-        token::sign_token(&claims, Some(&kid), &self.key).unwrap()
-    }
-
-    pub fn status_uri(&self) -> String {
-        format!(
-            "https://registry.example/status-lists/{}",
-            self.did.as_str()
-        )
-    }
+/// Where `issuer`'s one status list is published.
+pub fn status_uri(issuer: &Actor) -> String {
+    format!(
+        "https://registry.example/status-lists/{}",
+        issuer.did.as_str()
+    )
 }
 
 pub fn now() -> i64 {
@@ -87,25 +58,9 @@ impl Ledger {
     pub async fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("registry.db").display());
-        let registry = Registry::open(RegistryConfig {
-            database_url: url.clone(),
-            origin: ORIGIN.into(),
-            passphrase: zeroize::Zeroizing::new(PASSPHRASE.into()),
-            root: None,
-            kdf: dojang_core::seal::KdfParams::INSECURE_FOR_TESTS,
-            witnesses: Vec::new(),
-            min_witnesses: 0,
-        })
-        .await
-        .unwrap();
+        let registry = dojang_testkit::registry::open(dir.path(), ORIGIN).await;
         let root = Actor::new(Algorithm::EdDsa);
-        registry
-            .submit(root.sign(&Operation::Genesis {
-                origin: ORIGIN.into(),
-                document: root.document.clone(),
-            }))
-            .await
-            .unwrap();
+        registry.submit(root.genesis(ORIGIN)).await.unwrap();
         Ledger {
             registry,
             root,
@@ -162,7 +117,7 @@ impl Ledger {
             issuer: issuer.did.clone(),
             list_id: issuer.did.as_str().replace(':', "-"),
             version,
-            token: issuer.status_token(statuses),
+            token: status_token(issuer, statuses),
         }))
         .await;
     }
@@ -235,7 +190,7 @@ pub fn draft(issuer: &Actor, type_id: &str, holder: &SecretKey, idx: u64) -> SdJ
             holder_key: Some(holder.public_key().clone()),
             status: Some(StatusListReference {
                 idx,
-                uri: issuer.status_uri(),
+                uri: status_uri(issuer),
             }),
         },
     )
@@ -262,8 +217,9 @@ pub fn present(held: &HeldCompact, holder: &SecretKey, at: i64) -> Vec<u8> {
 
 /// Sends `request` to the verifier's router in-process; the status and the JSON answer (`null`
 /// when the answer is not JSON).
+#[cfg(feature = "server")]
 pub async fn call(
-    service: &dojang_verifier::http::VerifierService,
+    service: &dojang_verifier::service::VerifierService,
     request: axum::http::Request<axum::body::Body>,
 ) -> (axum::http::StatusCode, serde_json::Value) {
     use tower::ServiceExt as _;

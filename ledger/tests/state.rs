@@ -2,26 +2,22 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{Actor, TestLog, grant};
 use dojang_core::did::{Did, Relationship};
 use dojang_core::jws::JwsError;
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::status::token::{self, StatusListTokenClaims, TokenStatus, TokenStatusList};
+use dojang_ledger::did::dojang_document;
 use dojang_ledger::entry::{Entry, EntryError, Leaf, MAX_ENTRY_LEN, Operation};
-use dojang_ledger::state::{Accreditation, AsOf, KeyHistoryError, LedgerState, dojang_document};
+use dojang_ledger::state::{Accreditation, AsOf, KeyHistoryError, LedgerState};
+use dojang_testkit::ledger::{Actor, TestLog, grant};
 
-const ALL: &[Relationship] = &[
-    Relationship::AssertionMethod,
-    Relationship::Authentication,
-    Relationship::CapabilityInvocation,
-];
+const ALL: &[Relationship] = dojang_ledger::did::EVERY_RELATIONSHIP;
+const ORIGIN: &str = "registry.dojang.example/log";
 
 fn actors() -> (Actor, Actor, TestLog) {
     let root = Actor::new(Algorithm::EdDsa);
     let seoul = Actor::new(Algorithm::Es256);
-    let mut log = TestLog::new(&root);
+    let mut log = TestLog::new(&root, ORIGIN);
     log.append(seoul.create()).unwrap();
     (root, seoul, log)
 }
@@ -39,15 +35,15 @@ fn genesis_comes_first_and_only_once() {
         Err(EntryError::Genesis { .. })
     ));
     assert!(matches!(
-        state.apply(3, &leaf(root.genesis())),
+        state.apply(3, &leaf(root.genesis(ORIGIN))),
         Err(EntryError::Genesis { .. })
     ));
-    state.apply(0, &leaf(root.genesis())).unwrap();
+    state.apply(0, &leaf(root.genesis(ORIGIN))).unwrap();
     assert_eq!(state.root(), Some(&root.did));
-    assert_eq!(state.origin(), Some(common::ORIGIN));
+    assert_eq!(state.origin(), Some(ORIGIN));
     let other = Actor::new(Algorithm::EdDsa);
     assert!(matches!(
-        state.apply(1, &leaf(other.genesis())),
+        state.apply(1, &leaf(other.genesis(ORIGIN))),
         Err(EntryError::Genesis { .. })
     ));
 }

@@ -3,15 +3,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::http::StatusCode;
 use dojang_core::oid4vp::{AuthorizationRequest, ClaimsQuery, CredentialQuery, DcqlQuery};
 use dojang_core::sd_jwt::ExpectedKeyBinding;
 use dojang_core::verdict::Verdict;
 use dojang_schemas::Catalog;
 
 use super::{
-    ApiError, OPEN_FOR, OnlineRequest, VerdictView, VerifierService, awaits_newer_bundle, insert,
-    lock, now, random_id,
+    OPEN_FOR, OnlineRequest, ServiceError, VerdictView, VerifierService, awaits_newer_bundle,
+    insert, lock, now, random_id,
 };
 use crate::{Policy, Verifier};
 
@@ -22,19 +21,13 @@ impl VerifierService {
         type_id: &str,
         claims: &[String],
         now: i64,
-    ) -> Result<AuthorizationRequest, ApiError> {
+    ) -> Result<AuthorizationRequest, ServiceError> {
         let catalog = Catalog::builtin();
-        let ty = catalog.get(type_id).map_err(|_| {
-            let known: Vec<&str> = catalog.iter().map(|ty| ty.id()).collect();
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unknown_type",
-                format!(
-                    "알 수 없는 자격증명 종류입니다 / unknown credential type; known: {}",
-                    known.join(", ")
-                ),
-            )
-        })?;
+        let ty = catalog
+            .get(type_id)
+            .map_err(|_| ServiceError::UnknownType {
+                known: catalog.iter().map(|ty| ty.id().to_owned()).collect(),
+            })?;
         // Only the type's own claims, each once: what the request asks for is bounded by the
         // type, and so is the QR code that carries it.
         let known: Vec<String> = ty.disclosable().iter().map(|p| p.to_string()).collect();
@@ -45,19 +38,12 @@ impl VerifierService {
                 .iter()
                 .any(|k| *k == path || k.starts_with(&format!("{path}/")))
             {
-                return Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "unknown_claim",
-                    format!(
-                        "요청한 항목 중 이 종류에 없는 것이 있습니다 / a requested claim is not \
-                         one of this type's; they are: {}",
-                        known
-                            .iter()
-                            .map(|k| k.trim_start_matches('/').replace('/', "."))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                ));
+                return Err(ServiceError::UnknownClaim {
+                    known: known
+                        .iter()
+                        .map(|k| k.trim_start_matches('/').replace('/', "."))
+                        .collect(),
+                });
             }
             if !wanted.contains(&name) {
                 wanted.push(name);
@@ -103,7 +89,7 @@ impl VerifierService {
         &self,
         state: String,
         vp_token: String,
-    ) -> Result<Vec<VerdictView>, ApiError> {
+    ) -> Result<Vec<VerdictView>, ServiceError> {
         let state = Arc::new(state);
         let vp_token = Arc::new(vp_token);
         let judge = || {
@@ -122,7 +108,7 @@ impl VerifierService {
             Some(open) if open.value.verdicts.is_none() => {
                 open.value.verdicts = Some(views.clone());
             }
-            _ => return Err(state_closed()),
+            _ => return Err(ServiceError::UnknownState),
         }
         verdicts.iter().for_each(|verdict| self.count(verdict));
         Ok(views)
@@ -134,36 +120,21 @@ impl VerifierService {
         state: &str,
         vp_token: &str,
         now: i64,
-    ) -> Result<Vec<Verdict>, ApiError> {
+    ) -> Result<Vec<Verdict>, ServiceError> {
         let request = lock(&self.inner.requests)
             .get(state)
             .filter(|open| open.expires > now && open.value.verdicts.is_none())
             .map(|open| open.value.request.clone())
-            .ok_or_else(state_closed)?;
+            .ok_or(ServiceError::UnknownState)?;
         // serde's messages quote what they could not read: only the fact is told.
         let tokens: HashMap<String, Vec<String>> =
-            serde_json::from_str(vp_token).map_err(|_| {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_vp_token",
-                    "vp_token을 읽을 수 없습니다: 질의 id마다 프레젠테이션 배열을 담은 JSON 객체여야 \
-                     합니다 / vp_token is not a JSON object mapping each query id to an array of \
-                     presentations",
-                )
-            })?;
+            serde_json::from_str(vp_token).map_err(|_| ServiceError::VpTokenUnreadable)?;
         // The query asks for one credential (no `multiple`): one presentation answers it, and
         // an answer cannot make the verifier check more.
         let presentations = tokens
             .get("credential")
             .filter(|p| p.len() == 1)
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_vp_token",
-                    "vp_token이 요청한 질의에 프레젠테이션 하나로 답하지 않습니다 / vp_token does \
-                     not answer the query with exactly one presentation",
-                )
-            })?;
+            .ok_or(ServiceError::VpTokenNotOnePresentation)?;
         let trust = self.held()?;
         let verifier = Verifier {
             trust: &trust,
@@ -183,18 +154,12 @@ impl VerifierService {
             .collect())
     }
 
-    /// The verdicts an open request received, if any yet.
-    pub fn online_result(&self, state: &str) -> Option<Option<Vec<VerdictView>>> {
+    /// The verdicts an open request received: `None` while it awaits its answer;
+    /// [`ServiceError::UnknownRequest`] for a request unknown or expired.
+    pub fn online_result(&self, state: &str) -> Result<Option<Vec<VerdictView>>, ServiceError> {
         lock(&self.inner.requests)
             .get(state)
             .map(|open| open.value.verdicts.clone())
+            .ok_or(ServiceError::UnknownRequest)
     }
-}
-
-fn state_closed() -> ApiError {
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "unknown_state",
-        "알 수 없거나 만료되었거나 이미 답한 요청입니다 / unknown, expired or answered state",
-    )
 }

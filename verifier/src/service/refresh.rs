@@ -4,13 +4,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::http::StatusCode;
-use dojang_ledger::bundle::{BundleError, MAX_BUNDLE_LEN};
 use tokio::sync::watch;
 
 use super::{
-    ApiError, CATCH_UP_INTERVAL, CATCH_UP_WAIT, CatchUp, REGISTRY_TIMEOUT, TrustView,
-    VerifierService, lock, now,
+    CATCH_UP_INTERVAL, CATCH_UP_WAIT, CatchUp, ServiceError, TrustView, VerifierService, lock, now,
 };
 use crate::Trust;
 
@@ -18,61 +15,14 @@ impl VerifierService {
     /// Fetches the registry's delta since the bundle held (or, with none yet, its whole bundle)
     /// and swaps in the result. Verifications meanwhile judge by the bundle held; on any failure
     /// it stays.
-    pub async fn refresh(&self) -> Result<TrustView, ApiError> {
-        let registry = self.inner.config.registry_url.as_deref().ok_or_else(|| {
-            ApiError::new(
-                StatusCode::CONFLICT,
-                "no_registry",
-                "레지스트리가 설정되지 않아 이 검증기의 번들은 직접 교체해야 합니다 / no registry \
-                 configured: this verifier's bundle is updated by hand",
-            )
-        })?;
+    pub async fn refresh(&self) -> Result<TrustView, ServiceError> {
+        let ledger = self.ledger.as_ref().ok_or(ServiceError::NoRegistry)?;
         // Serialized so that each delta applies to the bundle it was asked against.
         let _one_at_a_time = self.inner.refreshing.lock().await;
         let held = self.inner.trust.load_full();
         let since = held.as_ref().map(|trust| trust.size());
-        let mut request = self
-            .inner
-            .http
-            .get(format!("{}/bundle", registry.trim_end_matches('/')))
-            .timeout(REGISTRY_TIMEOUT);
-        if let Some(since) = since {
-            request = request.query(&[("since", since)]);
-        }
-        let bad_gateway = |e: reqwest::Error| {
-            ApiError::new(
-                StatusCode::BAD_GATEWAY,
-                "registry_unavailable",
-                format!("레지스트리에서 번들을 받지 못했습니다 / registry: {e}"),
-            )
-        };
-        let mut response = request
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(bad_gateway)?;
-        // Read no more than a bundle may be, however much the registry sends.
-        let mut bundle = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(bad_gateway)? {
-            if bundle.len() + chunk.len() > MAX_BUNDLE_LEN {
-                return Err(ApiError::new(
-                    StatusCode::BAD_GATEWAY,
-                    "bundle_invalid",
-                    format!(
-                        "레지스트리의 번들이 너무 큽니다 / the registry's bundle is larger than \
-                         {MAX_BUNDLE_LEN} bytes"
-                    ),
-                ));
-            }
-            bundle.extend_from_slice(&chunk);
-        }
-        let bundle = String::from_utf8(bundle).map_err(|_| {
-            ApiError::new(
-                StatusCode::BAD_GATEWAY,
-                "bundle_invalid",
-                "레지스트리의 번들이 텍스트가 아닙니다 / the registry's bundle is not text",
-            )
-        })?;
+        // Over HTTP, read no more than a bundle may be (`RegistryClient::bundle`).
+        let bundle = ledger.bundle(since).await?;
         let anchor = self.inner.anchor.clone();
         // Proofs, signatures and status lists: CPU work, on a copy, off the async threads.
         let next = tokio::task::spawn_blocking(move || match held {
@@ -83,21 +33,7 @@ impl VerifierService {
             None => Trust::load(&bundle, anchor),
         })
         .await
-        .map_err(|e| ApiError::internal("refresh task", e))?
-        .map_err(|e| match e {
-            BundleError::Fork => ApiError::new(
-                StatusCode::CONFLICT,
-                "fork",
-                "레지스트리의 새 체크포인트가 가진 것의 연장이 아닙니다(포크). 가진 번들을 유지합니다 / \
-                 the registry's new checkpoint is not an extension of the one held: a fork; the \
-                 bundle held is kept",
-            ),
-            other => ApiError::new(
-                StatusCode::BAD_GATEWAY,
-                "bundle_invalid",
-                format!("레지스트리의 번들이 검증되지 않습니다 / the registry's bundle: {other}"),
-            ),
-        })?;
+        .map_err(|e| ServiceError::internal("refresh task", e))??;
         if since != Some(next.size()) {
             tracing::info!(size = next.size(), "trust bundle refreshed");
         }
@@ -111,7 +47,7 @@ impl VerifierService {
     /// [`CATCH_UP_INTERVAL`] however many call. Callers queue; one that finds a refresh started
     /// since it called takes that one's bundle, and one that finds the last refresh too recent
     /// waits out the interval, then refreshes for everyone queued behind it.
-    pub async fn refresh_on_request(&self) -> Result<TrustView, ApiError> {
+    pub async fn refresh_on_request(&self) -> Result<TrustView, ServiceError> {
         let called = Instant::now();
         let mut last = self.inner.last_asked.lock().await;
         if let Some(at) = *last {
@@ -133,7 +69,7 @@ impl VerifierService {
     /// running if its verification stops waiting. Returns whether a bundle newer than
     /// `judged_at` is now held. Without a registry: `false` at once.
     pub async fn catch_up(&self, judged_at: u64) -> bool {
-        if self.inner.config.registry_url.is_none() {
+        if self.ledger.is_none() {
             return false;
         }
         let newer = || {

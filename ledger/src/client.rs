@@ -1,0 +1,193 @@
+//! A typed client for the registry's HTTP API, reading and writing the server's own types
+//! ([`crate::api`]). Issuers, verifiers, the CLI and the wallet reach a registry through it.
+//!
+//! Appends are idempotent on the registry's side: an entry already in the log is answered with
+//! its index, as if it had just been appended. So when an answer is lost (a timeout, a dropped
+//! connection, a proxy's 502), [`RegistryClient::submit`] sends the very same bytes again, and an
+//! entry that was committed comes back as a success instead of being left to surprise the next
+//! change.
+
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+
+use crate::api::{Appended, ErrorBody, Issuer, Ledger, LedgerError, LedgerFuture, StatusList};
+use crate::bundle::{MAX_BUNDLE_LEN, TrustAnchor};
+
+/// How long one call may take, answer included.
+pub const TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Submissions of one entry when the registry cannot be reached or its answer is lost.
+const SUBMIT_ATTEMPTS: u32 = 3;
+
+/// The pause before the first resubmission; it doubles each time.
+const RESUBMIT_BACKOFF: Duration = Duration::from_millis(200);
+
+/// Largest JSON answer read (a status list with its proof is the largest, under 200 KiB).
+const MAX_ANSWER_LEN: usize = 4 << 20;
+
+/// A client for one registry's API.
+#[derive(Debug, Clone)]
+pub struct RegistryClient {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl RegistryClient {
+    /// A client for the registry API at `base_url` (e.g. `http://127.0.0.1:8070`).
+    pub fn new(base_url: &str) -> Self {
+        RegistryClient {
+            http: reqwest::Client::builder()
+                .timeout(TIMEOUT)
+                .build()
+                .unwrap_or_default(),
+            base: base_url.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// The API's base URL, without a trailing slash.
+    pub fn url(&self) -> &str {
+        &self.base
+    }
+
+    /// Appends an entry. When the registry cannot be reached or its answer is lost, the same
+    /// bytes are submitted again (three times in all, after 200 and 400 ms): an entry the
+    /// registry did commit is then answered with its index.
+    pub async fn submit(&self, entry: &str) -> Result<Appended, LedgerError> {
+        let mut attempt = 1;
+        loop {
+            let request = self
+                .http
+                .post(format!("{}/entries", self.base))
+                .header("content-type", "application/jose")
+                .body(entry.to_owned());
+            match self.json(request).await {
+                Err(LedgerError::Unreachable { source }) if attempt < SUBMIT_ATTEMPTS => {
+                    tracing::warn!(
+                        attempt,
+                        reason = %source,
+                        "no answer from the registry; submitting the same entry again"
+                    );
+                    tokio::time::sleep(RESUBMIT_BACKOFF * 2u32.pow(attempt - 1)).await;
+                    attempt += 1;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    /// The issuers with a current accreditation.
+    pub async fn issuers(&self) -> Result<Vec<Issuer>, LedgerError> {
+        self.json(self.http.get(format!("{}/issuers", self.base)))
+            .await
+    }
+
+    /// The latest version of a status list with its inclusion proof; `None` if it was never
+    /// published.
+    pub async fn status_list(&self, list_id: &str) -> Result<Option<StatusList>, LedgerError> {
+        let request = self
+            .http
+            .get(format!("{}/status-lists/{list_id}", self.base))
+            .header("accept", "application/json");
+        match self.json::<StatusList>(request).await {
+            Ok(list) if list.list_id == list_id => Ok(Some(list)),
+            Ok(_) => Err(malformed(
+                "asked for one status list, answered with another",
+            )),
+            Err(LedgerError::Refused { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The signed trust bundle, or with `since`, the delta from that checkpoint size. Reads
+    /// no more than [`MAX_BUNDLE_LEN`] bytes, however much the registry sends.
+    pub async fn bundle(&self, since: Option<u64>) -> Result<String, LedgerError> {
+        let url = match since {
+            Some(since) => format!("{}/bundle?since={since}", self.base),
+            None => format!("{}/bundle", self.base),
+        };
+        let bytes = self.bounded(self.http.get(url), MAX_BUNDLE_LEN).await?;
+        String::from_utf8(bytes).map_err(|_| malformed("the bundle is not text"))
+    }
+
+    /// The registry's own trust anchor: its log key, bundle key and witnesses. Unchecked: pin
+    /// it on first use, or compare it with a pin.
+    pub async fn trust_anchor(&self) -> Result<TrustAnchor, LedgerError> {
+        self.json(self.http.get(format!("{}/trust-anchor", self.base)))
+            .await
+    }
+
+    async fn json<T: DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, LedgerError> {
+        let bytes = self.bounded(request, MAX_ANSWER_LEN).await?;
+        serde_json::from_slice(&bytes).map_err(|e| malformed(e.to_string()))
+    }
+
+    /// Sends `request` and reads a successful answer's body, refusing one over `limit` bytes.
+    /// An error answer becomes [`LedgerError::Refused`] with the registry's code and message.
+    async fn bounded(
+        &self,
+        request: reqwest::RequestBuilder,
+        limit: usize,
+    ) -> Result<Vec<u8>, LedgerError> {
+        let mut response = request.send().await.map_err(unreachable)?;
+        let status = response.status();
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(unreachable)? {
+            if body.len() + chunk.len() > limit {
+                return Err(malformed(format!(
+                    "the answer is larger than {limit} bytes"
+                )));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        if status.is_success() {
+            return Ok(body);
+        }
+        match serde_json::from_slice::<ErrorBody>(&body) {
+            Ok(body) => Err(LedgerError::Refused {
+                status: status.as_u16(),
+                body,
+            }),
+            // A proxy's 502 or 504 page: the registry's answer, if any, was lost.
+            Err(_) if status.is_server_error() => Err(LedgerError::Unreachable {
+                source: format!("answered {status} without the registry's error").into(),
+            }),
+            Err(_) => Err(malformed(format!(
+                "answered {status} without an error body"
+            ))),
+        }
+    }
+}
+
+fn unreachable(e: reqwest::Error) -> LedgerError {
+    LedgerError::Unreachable {
+        source: Box::new(e),
+    }
+}
+
+fn malformed(reason: impl Into<std::borrow::Cow<'static, str>>) -> LedgerError {
+    LedgerError::Malformed {
+        reason: reason.into(),
+    }
+}
+
+impl Ledger for RegistryClient {
+    fn submit<'a>(&'a self, entry: &'a str) -> LedgerFuture<'a, Appended> {
+        Box::pin(RegistryClient::submit(self, entry))
+    }
+
+    fn issuers(&self) -> LedgerFuture<'_, Vec<Issuer>> {
+        Box::pin(RegistryClient::issuers(self))
+    }
+
+    fn status_list<'a>(&'a self, list_id: &'a str) -> LedgerFuture<'a, Option<StatusList>> {
+        Box::pin(RegistryClient::status_list(self, list_id))
+    }
+
+    fn bundle(&self, since: Option<u64>) -> LedgerFuture<'_, String> {
+        Box::pin(RegistryClient::bundle(self, since))
+    }
+}

@@ -1,0 +1,99 @@
+//! The registry in its issuer's own process (`dojang up`), as the issuer's [`Ledger`]: the
+//! HTTP API's answers and refusals, without HTTP. Appends from the same process are the
+//! operator's own, so they skip the admission that rations open appends.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use dojang_ledger::api::{self, Ledger, LedgerError, LedgerFuture};
+use dojang_ledger::bundle::encode_hashes;
+
+use crate::http::error_body;
+use crate::service::{Appended, Registry, RegistryError};
+
+impl Registry {
+    /// The issuers with a current accreditation.
+    pub async fn issuers(&self) -> Result<Vec<api::Issuer>, RegistryError> {
+        let state = self.current_state().await?;
+        Ok(state
+            .accredited_issuers()
+            .into_iter()
+            .map(|(did, name, types)| api::Issuer {
+                did: did.to_string(),
+                name,
+                types,
+            })
+            .collect())
+    }
+
+    /// The latest version of a status list, with its inclusion proof in the current tree.
+    pub async fn status_list(&self, list_id: &str) -> Result<api::StatusList, RegistryError> {
+        let (record, size) = {
+            let state = self.current_state().await?;
+            let record = state
+                .status_list(list_id)
+                .cloned()
+                .ok_or(RegistryError::NotFound)?;
+            (record, state.next_index())
+        };
+        let proof = self.inclusion_proof(record.index, size).await?;
+        Ok(api::StatusList {
+            list_id: record.list_id,
+            issuer: record.issuer.to_string(),
+            uri: record.uri,
+            version: record.version,
+            token: record.token,
+            index: record.index,
+            size,
+            proof: encode_hashes(&proof),
+        })
+    }
+}
+
+impl From<Appended> for api::Appended {
+    fn from(appended: Appended) -> Self {
+        api::Appended {
+            index: appended.index,
+            timestamp_ms: appended.timestamp_ms,
+            leaf_hash: STANDARD.encode(appended.leaf_hash),
+            replayed: appended.replayed,
+        }
+    }
+}
+
+/// A refusal as the HTTP API would have answered it.
+fn refused(error: RegistryError) -> LedgerError {
+    let (status, body) = error_body(&error);
+    LedgerError::Refused {
+        status: status.as_u16(),
+        body,
+    }
+}
+
+impl Ledger for Registry {
+    fn submit<'a>(&'a self, entry: &'a str) -> LedgerFuture<'a, api::Appended> {
+        Box::pin(async move {
+            Registry::submit(self, entry.trim().to_owned())
+                .await
+                .map(api::Appended::from)
+                .map_err(refused)
+        })
+    }
+
+    fn issuers(&self) -> LedgerFuture<'_, Vec<api::Issuer>> {
+        Box::pin(async move { Registry::issuers(self).await.map_err(refused) })
+    }
+
+    fn status_list<'a>(&'a self, list_id: &'a str) -> LedgerFuture<'a, Option<api::StatusList>> {
+        Box::pin(async move {
+            match Registry::status_list(self, list_id).await {
+                Ok(list) => Ok(Some(list)),
+                Err(RegistryError::NotFound) => Ok(None),
+                Err(e) => Err(refused(e)),
+            }
+        })
+    }
+
+    fn bundle(&self, since: Option<u64>) -> LedgerFuture<'_, String> {
+        Box::pin(async move { Registry::bundle(self, since).await.map_err(refused) })
+    }
+}
