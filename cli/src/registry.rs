@@ -207,33 +207,14 @@ pub(crate) fn run(command: RegistryCommand) -> anyhow::Result<ExitCode> {
                 proof,
             } => verify_consistency(&anchor, &old, &new, &proof),
             RegistryCommand::Genesis { url, key, origin } => {
-                let key = read_secret_key(&key)?;
-                let (document, kid) = document_for(&key);
-                let entry = Entry::sign(
-                    &Operation::Genesis {
-                        origin,
-                        document: document.clone(),
-                    },
-                    &key,
-                    &kid,
-                )?;
-                submit(&url, entry).await?;
-                println!("{}", document.id);
-                Ok(ExitCode::SUCCESS)
+                create_did(&url, &key, |document| Operation::Genesis {
+                    origin,
+                    document,
+                })
+                .await
             }
             RegistryCommand::CreateDid { url, key } => {
-                let key = read_secret_key(&key)?;
-                let (document, kid) = document_for(&key);
-                let entry = Entry::sign(
-                    &Operation::DidCreate {
-                        document: document.clone(),
-                    },
-                    &key,
-                    &kid,
-                )?;
-                submit(&url, entry).await?;
-                println!("{}", document.id);
-                Ok(ExitCode::SUCCESS)
+                create_did(&url, &key, |document| Operation::DidCreate { document }).await
             }
             RegistryCommand::Accredit {
                 url,
@@ -258,6 +239,21 @@ pub(crate) fn run(command: RegistryCommand) -> anyhow::Result<ExitCode> {
             }
         }
     })
+}
+
+/// Appends the operation `create` makes of the did:dojang document of the key in `key_file`
+/// (a genesis or a `did.create`), signed by that key; prints the DID.
+async fn create_did(
+    url: &str,
+    key_file: &Path,
+    create: impl FnOnce(dojang_core::DidDocument) -> Operation,
+) -> anyhow::Result<ExitCode> {
+    let key = read_secret_key(key_file)?;
+    let (document, kid) = document_for(&key);
+    let did = document.id.clone();
+    submit(url, Entry::sign(&create(document), &key, &kid)?).await?;
+    println!("{did}");
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The did:dojang document dojang's tools create for a key: one key, every relationship.

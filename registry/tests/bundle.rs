@@ -315,7 +315,7 @@ async fn a_fork_signed_with_the_real_log_key_is_refused() {
     let (_, payload, _) = split(&honest);
     let mut document: TrustBundle = serde_json::from_slice(&payload).unwrap();
     // The operator signs, with the real log key, a checkpoint whose root is not an extension.
-    let signer = log_signer_of(&url).await;
+    let signer = dojang_testkit::registry::log_signer(&url, ORIGIN).await;
     let mut checkpoint = dojang_ledger::checkpoint::SignedCheckpoint::verify(
         &document.checkpoint,
         common::ORIGIN,
@@ -335,22 +335,4 @@ async fn a_fork_signed_with_the_real_log_key_is_refused() {
     let size = held.checkpoint.size;
     held.apply_delta(&honest, &anchor).unwrap();
     assert!(held.checkpoint.size > size);
-}
-
-/// The registry's log signer, unsealed from its database with the operator's passphrase.
-async fn log_signer_of(url: &str) -> dojang_ledger::note::NoteSigner {
-    use sqlx::Connection as _;
-    let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
-    let (sealed,): (String,) =
-        sqlx::query_as("SELECT sealed FROM registry_keys WHERE name = 'log'")
-            .fetch_one(&mut conn)
-            .await
-            .unwrap();
-    let sealed: dojang_core::seal::PassphraseSealed = serde_json::from_str(&sealed).unwrap();
-    let secret = sealed
-        .open(b"test passphrase", "dojang-registry-log-key")
-        .unwrap();
-    let key = SecretKey::from_bytes(Algorithm::EdDsa, &secret).unwrap();
-    dojang_ledger::note::NoteSigner::new(common::ORIGIN, dojang_ledger::note::TYPE_ED25519, key)
-        .unwrap()
 }

@@ -110,7 +110,7 @@ async fn witness_cosigns_only_consistent_extensions() {
     ));
 
     // The real log key signs a rewritten history: a larger tree that does not extend size 8.
-    let real = log_key_signer(&registry, dir.path()).await;
+    let real = dojang_testkit::registry::log_signer(&sqlite_url(dir.path()), ORIGIN).await;
     let fork = SignedCheckpoint::sign(
         Checkpoint {
             origin: common::ORIGIN.into(),
@@ -176,27 +176,6 @@ async fn witness_cosigns_only_consistent_extensions() {
             .await,
         Err(WitnessError::UnknownLog(_))
     ));
-}
-
-async fn log_key_signer(_registry: &Registry, dir: &std::path::Path) -> NoteSigner {
-    use sqlx::Connection as _;
-    let url = format!("sqlite://{}", dir.join("registry.db").display());
-    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-    let (sealed,): (String,) =
-        sqlx::query_as("SELECT sealed FROM registry_keys WHERE name = 'log'")
-            .fetch_one(&mut conn)
-            .await
-            .unwrap();
-    let sealed: dojang_core::seal::PassphraseSealed = serde_json::from_str(&sealed).unwrap();
-    let secret = sealed
-        .open(b"test passphrase", "dojang-registry-log-key")
-        .unwrap();
-    NoteSigner::new(
-        common::ORIGIN,
-        TYPE_ED25519,
-        SecretKey::from_bytes(Algorithm::EdDsa, &secret).unwrap(),
-    )
-    .unwrap()
 }
 
 #[tokio::test]

@@ -466,7 +466,7 @@ async fn deltas_bring_revocations_and_forged_or_forked_bundles_are_refused() {
     w.ledger.publish(&w.seoul, 4, &[]).await;
     let honest = w.ledger.registry.bundle(Some(trust.size())).await.unwrap();
     let mut document = bundle_document(&honest);
-    let signer = log_signer(&w.ledger.url).await;
+    let signer = dojang_testkit::registry::log_signer(&w.ledger.url, common::ORIGIN).await;
     let mut checkpoint = dojang_ledger::checkpoint::SignedCheckpoint::verify(
         &document.checkpoint,
         common::ORIGIN,
@@ -611,23 +611,4 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 fn bundle_document(jws: &str) -> TrustBundle {
     let payload = jws.split('.').nth(1).unwrap();
     serde_json::from_slice(&dojang_core::b64::decode(payload).unwrap()).unwrap()
-}
-
-/// The registry's log signer, unsealed from its database with the operator's passphrase: what
-/// a dishonest operator has.
-async fn log_signer(url: &str) -> dojang_ledger::note::NoteSigner {
-    use sqlx::Connection as _;
-    let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
-    let (sealed,): (String,) =
-        sqlx::query_as("SELECT sealed FROM registry_keys WHERE name = 'log'")
-            .fetch_one(&mut conn)
-            .await
-            .unwrap();
-    let sealed: dojang_core::seal::PassphraseSealed = serde_json::from_str(&sealed).unwrap();
-    let secret = sealed
-        .open(common::PASSPHRASE.as_bytes(), "dojang-registry-log-key")
-        .unwrap();
-    let key = SecretKey::from_bytes(Algorithm::EdDsa, &secret).unwrap();
-    dojang_ledger::note::NoteSigner::new(common::ORIGIN, dojang_ledger::note::TYPE_ED25519, key)
-        .unwrap()
 }

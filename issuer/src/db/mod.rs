@@ -283,34 +283,6 @@ impl Db {
 
     // ---- audit
 
-    /// Records an audit event.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn audit(
-        &self,
-        id: &str,
-        issuer: &str,
-        operator: &str,
-        action: &str,
-        type_id: &str,
-        credential_id: Option<&str>,
-        reason: Option<&str>,
-        at: i64,
-    ) -> Result<(), StoreError> {
-        audit_insert(
-            id,
-            issuer,
-            operator,
-            action,
-            type_id,
-            credential_id,
-            reason,
-            at,
-        )
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
     /// Unanchored audit events of an issuer: (id, action, type, reason, at).
     pub async fn unanchored_audit(
         &self,
@@ -380,30 +352,4 @@ impl Db {
 fn uint(row: &AnyRow, column: &str) -> Result<u64, StoreError> {
     let value: i64 = row.try_get(column)?;
     u64::try_from(value).map_err(|_| StoreError::Corrupt("negative number"))
-}
-
-/// The one statement that records an audit event, alone or inside a change.
-#[allow(clippy::too_many_arguments)]
-fn audit_insert<'q>(
-    id: &'q str,
-    issuer: &'q str,
-    operator: &'q str,
-    action: &'q str,
-    type_id: &'q str,
-    credential_id: Option<&'q str>,
-    reason: Option<&'q str>,
-    at: i64,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
-    sqlx::query(
-        "INSERT INTO issuer_audit (id, issuer, operator, action, type, credential_id, reason, at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(id)
-    .bind(issuer)
-    .bind(operator)
-    .bind(action)
-    .bind(type_id)
-    .bind(credential_id)
-    .bind(reason)
-    .bind(at)
 }

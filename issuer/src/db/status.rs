@@ -4,7 +4,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{CredentialRow, Db, ListRow, StoreError, audit_insert, uint};
+use super::{CredentialRow, Db, ListRow, StoreError, uint};
 use crate::service::CredentialStatus;
 
 impl Db {
@@ -256,7 +256,7 @@ impl StatusTx {
             .collect()
     }
 
-    /// Records an audit event as part of this change (see [`Db::audit`]).
+    /// Records an audit event as part of this change.
     #[allow(clippy::too_many_arguments)]
     pub async fn audit(
         &mut self,
@@ -269,16 +269,18 @@ impl StatusTx {
         reason: Option<&str>,
         at: i64,
     ) -> Result<(), StoreError> {
-        audit_insert(
-            id,
-            issuer,
-            operator,
-            action,
-            type_id,
-            credential_id,
-            reason,
-            at,
+        sqlx::query(
+            "INSERT INTO issuer_audit (id, issuer, operator, action, type, credential_id, reason, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
+        .bind(id)
+        .bind(issuer)
+        .bind(operator)
+        .bind(action)
+        .bind(type_id)
+        .bind(credential_id)
+        .bind(reason)
+        .bind(at)
         .execute(&mut *self.tx)
         .await?;
         Ok(())
