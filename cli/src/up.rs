@@ -15,7 +15,7 @@ use axum::routing::get;
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::seal::{KdfParams, PassphraseSealed};
 use dojang_issuer::db::Db;
-use dojang_issuer::service::{AdminError, create_issuer};
+use dojang_issuer::service::create_issuer;
 use dojang_issuer::{IssuerConfig, IssuerService, LedgerView};
 use dojang_ledger::entry::{Entry, Operation};
 use dojang_ledger::note::{NoteSigner, TYPE_COSIGNATURE};
@@ -152,7 +152,6 @@ pub(crate) struct Platform {
     pub(crate) issuers: IssuerService,
     pub(crate) verifier: VerifierService,
     trust_problem: TrustProblem,
-    registry: Registry,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     shutdown: tokio::sync::oneshot::Sender<()>,
 }
@@ -315,7 +314,6 @@ impl Platform {
             issuers,
             verifier,
             trust_problem,
-            registry,
             server,
             shutdown,
         })
@@ -327,17 +325,7 @@ impl Platform {
     pub(crate) async fn stop(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(());
         self.server.await??;
-        let registry = &self.registry;
-        let anchored = self
-            .issuers
-            .anchor_audit_via(|entry| async move {
-                registry
-                    .submit(entry)
-                    .await
-                    .map(|appended| appended.index)
-                    .map_err(AdminError::internal)
-            })
-            .await;
+        let anchored = self.issuers.anchor_audit().await;
         match anchored {
             Ok(events) => tracing::info!(events, "audit trail anchored at shutdown"),
             Err(e) => tracing::warn!(error = %e, "could not anchor the audit trail at shutdown"),

@@ -1,5 +1,5 @@
 //! A typed client for the registry's HTTP API, reading and writing the server's own types
-//! ([`crate::api`]). Issuers, verifiers, the CLI and the wallet reach a registry through it.
+//! ([`crate::api`]). Issuers, verifiers' refreshes and the CLI reach a registry through it.
 //!
 //! Appends are idempotent on the registry's side: an entry already in the log is answered with
 //! its index, as if it had just been appended. So when an answer is lost (a timeout, a dropped
@@ -9,6 +9,7 @@
 
 use std::time::Duration;
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::de::DeserializeOwned;
 
 use crate::api::{Appended, ErrorBody, Issuer, Ledger, LedgerError, LedgerFuture, StatusList};
@@ -17,11 +18,21 @@ use crate::bundle::{MAX_BUNDLE_LEN, TrustAnchor};
 /// How long one call may take, answer included.
 pub const TIMEOUT: Duration = Duration::from_secs(15);
 
+/// How long a bundle download may take: up to [`MAX_BUNDLE_LEN`] over a slow link.
+pub const BUNDLE_TIMEOUT: Duration = Duration::from_secs(20);
+
 /// Submissions of one entry when the registry cannot be reached or its answer is lost.
 const SUBMIT_ATTEMPTS: u32 = 3;
 
 /// The pause before the first resubmission; it doubles each time.
 const RESUBMIT_BACKOFF: Duration = Duration::from_millis(200);
+
+/// What a list id keeps unescaped in a URL path: RFC 3986's unreserved characters.
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Largest JSON answer read (a status list with its proof is the largest, under 200 KiB).
 const MAX_ANSWER_LEN: usize = 4 << 20;
@@ -45,11 +56,6 @@ impl RegistryClient {
         }
     }
 
-    /// The API's base URL, without a trailing slash.
-    pub fn url(&self) -> &str {
-        &self.base
-    }
-
     /// Appends an entry. When the registry cannot be reached or its answer is lost, the same
     /// bytes are submitted again (three times in all, after 200 and 400 ms): an entry the
     /// registry did commit is then answered with its index.
@@ -61,7 +67,14 @@ impl RegistryClient {
                 .post(format!("{}/entries", self.base))
                 .header("content-type", "application/jose")
                 .body(entry.to_owned());
-            match self.json(request).await {
+            // An acknowledgement that cannot be read is as good as lost.
+            let answer = match self.json(request).await {
+                Err(LedgerError::Malformed { reason }) => Err(LedgerError::Unreachable {
+                    source: format!("unreadable acknowledgement: {reason}").into(),
+                }),
+                other => other,
+            };
+            match answer {
                 Err(LedgerError::Unreachable { source }) if attempt < SUBMIT_ATTEMPTS => {
                     tracing::warn!(
                         attempt,
@@ -83,11 +96,12 @@ impl RegistryClient {
     }
 
     /// The latest version of a status list with its inclusion proof; `None` if it was never
-    /// published.
+    /// published (the answer is 404).
     pub async fn status_list(&self, list_id: &str) -> Result<Option<StatusList>, LedgerError> {
+        let segment = utf8_percent_encode(list_id, PATH_SEGMENT);
         let request = self
             .http
-            .get(format!("{}/status-lists/{list_id}", self.base))
+            .get(format!("{}/status-lists/{segment}", self.base))
             .header("accept", "application/json");
         match self.json::<StatusList>(request).await {
             Ok(list) if list.list_id == list_id => Ok(Some(list)),
@@ -106,7 +120,8 @@ impl RegistryClient {
             Some(since) => format!("{}/bundle?since={since}", self.base),
             None => format!("{}/bundle", self.base),
         };
-        let bytes = self.bounded(self.http.get(url), MAX_BUNDLE_LEN).await?;
+        let request = self.http.get(url).timeout(BUNDLE_TIMEOUT);
+        let bytes = self.bounded(request, MAX_BUNDLE_LEN).await?;
         String::from_utf8(bytes).map_err(|_| malformed("the bundle is not text"))
     }
 
@@ -126,7 +141,9 @@ impl RegistryClient {
     }
 
     /// Sends `request` and reads a successful answer's body, refusing one over `limit` bytes.
-    /// An error answer becomes [`LedgerError::Refused`] with the registry's code and message.
+    /// An error answer becomes [`LedgerError::Refused`] with the registry's code and message
+    /// (`http_<status>` when something else answered, a proxy's page, say); a server error
+    /// without the registry's body means the registry's answer, if any, was lost.
     async fn bounded(
         &self,
         request: reqwest::RequestBuilder,
@@ -155,9 +172,13 @@ impl RegistryClient {
             Err(_) if status.is_server_error() => Err(LedgerError::Unreachable {
                 source: format!("answered {status} without the registry's error").into(),
             }),
-            Err(_) => Err(malformed(format!(
-                "answered {status} without an error body"
-            ))),
+            Err(_) => Err(LedgerError::Refused {
+                status: status.as_u16(),
+                body: ErrorBody {
+                    error: format!("http_{}", status.as_u16()).into(),
+                    message: format!("answered {status} without the registry's error"),
+                },
+            }),
         }
     }
 }

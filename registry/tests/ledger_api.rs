@@ -121,6 +121,7 @@ async fn the_client_stops_reading_past_what_an_answer_may_be() {
 
 #[tokio::test]
 async fn a_proxy_page_is_a_lost_answer_and_a_wrong_address_is_not_the_api() {
+    // A proxy in front of nothing: 502 pages, web pages, 404s.
     let proxy = axum::Router::new()
         .route(
             "/entries",
@@ -139,13 +140,39 @@ async fn a_proxy_page_is_a_lost_answer_and_a_wrong_address_is_not_the_api() {
         client.issuers().await,
         Err(LedgerError::Malformed { .. })
     ));
-    assert!(matches!(
-        client.status_list("seoul-1").await,
-        Err(LedgerError::Malformed { .. })
-    ));
+    // A 404 is "never published", whoever answers it; another refusal is not.
+    assert!(matches!(client.status_list("seoul-1").await, Ok(None)));
+    match client.trust_anchor().await {
+        Err(LedgerError::Refused { status: 404, body }) => assert_eq!(body.error, "http_404"),
+        other => panic!("expected a refusal without the registry's body, got {other:?}"),
+    }
     let nowhere = RegistryClient::new("http://127.0.0.1:9");
     assert!(matches!(
         nowhere.issuers().await,
         Err(LedgerError::Unreachable { .. })
     ));
+}
+
+#[tokio::test]
+async fn an_unreadable_acknowledgement_is_a_lost_one_and_the_entry_is_sent_again() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let received = Arc::new(AtomicUsize::new(0));
+    let counter = received.clone();
+    let garbled = axum::Router::new().route(
+        "/entries",
+        axum::routing::post(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            async { "<html>200, but not the registry's answer</html>" }
+        }),
+    );
+    let client = RegistryClient::new(&serve(garbled).await);
+    assert!(matches!(
+        client.submit("entry").await,
+        Err(LedgerError::Unreachable { .. })
+    ));
+    assert_eq!(
+        received.load(Ordering::SeqCst),
+        3,
+        "three submissions in all"
+    );
 }

@@ -156,17 +156,6 @@ impl IssuerService {
     /// Anchors unanchored audit events in the registry, one `audit` entry per issuer with
     /// counts by action, type and reason. Returns how many events were anchored.
     pub async fn anchor_audit(&self) -> Result<usize, AdminError> {
-        self.anchor_audit_via(|entry| async move { Ok(self.registry().submit(entry).await?) })
-            .await
-    }
-
-    /// [`IssuerService::anchor_audit`], appending each entry with `submit` (which returns its
-    /// log index): for a registry in the same process that is shutting down its HTTP side.
-    pub async fn anchor_audit_via<F, Fut>(&self, submit: F) -> Result<usize, AdminError>
-    where
-        F: Fn(String) -> Fut,
-        Fut: std::future::Future<Output = Result<u64, AdminError>>,
-    {
         let mut anchored = 0;
         for hosted in self.inner.issuers.values() {
             let events = self.inner.db.unanchored_audit(&hosted.slug).await?;
@@ -188,7 +177,7 @@ impl IssuerService {
             };
             let entry = Entry::sign(&operation, &hosted.key, &hosted.did.with_fragment("key-1"))
                 .map_err(InternalError::from)?;
-            let index = submit(entry).await?;
+            let index = self.registry().submit(entry).await?;
             let ids: Vec<String> = events.into_iter().map(|e| e.0).collect();
             self.inner.db.mark_anchored(&ids, index).await?;
             anchored += ids.len();

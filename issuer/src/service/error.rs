@@ -69,10 +69,6 @@ pub enum InternalError {
     /// No free status index was found, even in a new list.
     #[error("could not find a free status index")]
     NoFreeIndex,
-    /// Something outside this crate failed on the service's behalf (a registry in the same
-    /// process, appending the audit trail's anchor).
-    #[error("{0}")]
-    Other(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// Errors of the operator-facing API.
@@ -103,13 +99,6 @@ pub enum AdminError {
     /// Storage, keys or sealing failed.
     #[error("internal: {0}")]
     Internal(#[from] InternalError),
-}
-
-impl AdminError {
-    /// An internal failure from outside this crate, kept as the source.
-    pub fn internal(source: impl std::error::Error + Send + Sync + 'static) -> Self {
-        AdminError::Internal(InternalError::Other(Box::new(source)))
-    }
 }
 
 impl From<StoreError> for AdminError {

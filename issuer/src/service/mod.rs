@@ -250,7 +250,7 @@ impl IssuerService {
         &self.inner.db
     }
 
-    /// The registry client.
+    /// The registry, as this service reaches it.
     pub fn registry(&self) -> &LedgerView {
         &self.inner.config.registry
     }

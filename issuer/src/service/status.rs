@@ -314,9 +314,10 @@ impl IssuerService {
         Ok(tsl::sign_token(&claims, Some(&hosted.kid), &hosted.key)?)
     }
 
-    /// Publishes `version` of a list. The entry is signed once and the registry client sends
-    /// those very bytes again when an answer is lost, so a publication the registry committed
-    /// comes back as a success with its index.
+    /// Publishes `version` of a list. The entry is signed once; over HTTP the registry client
+    /// sends those very bytes again when an answer is lost, so a publication the registry
+    /// committed comes back as a success with its index (in the same process, no answer is
+    /// lost).
     async fn publish(
         &self,
         hosted: &Hosted,
