@@ -311,6 +311,12 @@ async fn every_lost_answer_is_reconciled(postgres: bool) {
     proxy.drop_answers(0);
     assert_eq!(answer.status, StatusCode::BAD_GATEWAY, "{}", answer.json);
     assert_eq!(answer.json["error"], "registry_unavailable");
+    let message = answer.json["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("레지스트리에 닿지 못했거나")
+            && message.contains("nothing was changed"),
+        "{message}"
+    );
     assert_eq!(proxy.appends(), appends + 3, "submitted three times");
     // The registry committed it; the issuer's database does not know.
     assert_eq!(registry_status(&world, &first).await, TokenStatus::Invalid);

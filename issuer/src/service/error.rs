@@ -94,7 +94,10 @@ pub enum AdminError {
     #[error("conflict: {0}")]
     Conflict(String),
     /// The registry could not be reached or refused the publication; nothing was changed.
-    #[error("{0}")]
+    #[error(
+        "레지스트리에 닿지 못했거나 레지스트리가 거절해 아무것도 바뀌지 않았습니다 / the registry \
+         could not be reached or refused, so nothing was changed: {0}"
+    )]
     Registry(#[from] LedgerError),
     /// Storage, keys or sealing failed.
     #[error("internal: {0}")]
