@@ -33,6 +33,7 @@ mod rules;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+pub use date_time::days_in_month;
 pub use rules::Rule;
 
 use date_time::parse_date_time_stamp;

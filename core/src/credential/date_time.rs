@@ -3,6 +3,19 @@
 //! offsets past ±14:00 and refuses `24:00:00` and years past 9999 — and the data model's rules
 //! must be the specification's.
 
+/// The days of `month` (1–12) in `year` of the proleptic Gregorian calendar; `None` for a
+/// month that does not exist.
+pub fn days_in_month(year: i64, month: i64) -> Option<i64> {
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => Some(31),
+        4 | 6 | 9 | 11 => Some(30),
+        2 if leap => Some(29),
+        2 => Some(28),
+        _ => None,
+    }
+}
+
 /// Parses an XML Schema 1.1 `dateTimeStamp` into Unix seconds and nanoseconds.
 ///
 /// Exactly the lexical space of the VCDM's regular expression (§5.8), plus what the regular
@@ -62,20 +75,9 @@ pub(super) fn parse_date_time_stamp(text: &str) -> Option<(i64, u32)> {
         nanos = padded.parse().ok()?;
         tail = &fraction[digits..];
     }
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let days_in_month = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return None,
-    };
+    let days = days_in_month(year, month)?;
     let end_of_day = hour == 24 && minute == 0 && second == 0 && fraction_is_zero;
-    if !(1..=days_in_month).contains(&day)
-        || !(hour <= 23 || end_of_day)
-        || minute > 59
-        || second > 59
-    {
+    if !(1..=days).contains(&day) || !(hour <= 23 || end_of_day) || minute > 59 || second > 59 {
         return None;
     }
     // `Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00)`

@@ -2,6 +2,7 @@
 //! type, status, offer, issuance time, or the citizen — a card or document number, or a name
 //! and birth date, normalised and compared only as a keyed hash.
 
+use dojang_core::credential::days_in_month;
 use serde::Serialize;
 use unicode_normalization::UnicodeNormalization as _;
 
@@ -42,15 +43,8 @@ impl std::str::FromStr for CalendarDate {
             return Err(SubjectError::Date);
         };
         let date = CalendarDate { year, month, day };
-        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-        let days_in_month = match month {
-            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-            4 | 6 | 9 | 11 => 30,
-            2 if leap => 29,
-            2 => 28,
-            _ => return Err(SubjectError::Date),
-        };
-        if day == 0 || day > days_in_month {
+        let days = days_in_month(year.into(), month.into()).ok_or(SubjectError::Date)?;
+        if day == 0 || i64::from(day) > days {
             return Err(SubjectError::Date);
         }
         Ok(date)
