@@ -2,10 +2,17 @@
 #![allow(clippy::expect_used)]
 
 //! Embeds every credential type folder under `types/` (each with `schema.json`,
-//! `descriptor.json` and `example.json`), so adding a type is adding a folder.
+//! `descriptor.json`, `example.json` and `metadata.json`), so adding a type is adding a folder.
 
 use std::fmt::Write as _;
 use std::path::Path;
+
+const FILES: [&str; 4] = [
+    "descriptor.json",
+    "schema.json",
+    "example.json",
+    "metadata.json",
+];
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("types");
@@ -23,20 +30,20 @@ fn main() {
         .collect();
     names.sort();
     let mut out = String::from(
-        "/// (folder, descriptor.json, schema.json, example.json) of each built-in type.\n",
+        "/// (folder, its files) of each built-in type.\n",
     );
-    out.push_str("pub(crate) const BUILTIN: &[(&str, &str, &str, &str)] = &[\n");
+    out.push_str("pub(crate) const BUILTIN: &[(&str, TypeFiles<'static>)] = &[\n");
     for name in &names {
         let dir = root.join(name);
-        for file in ["descriptor.json", "schema.json", "example.json"] {
+        for file in FILES {
             println!("cargo:rerun-if-changed={}", dir.join(file).display());
         }
+        let [descriptor, schema, example, metadata] = FILES.map(|f| dir.join(f));
         writeln!(
             out,
-            "    ({name:?}, include_str!({:?}), include_str!({:?}), include_str!({:?})),",
-            dir.join("descriptor.json").display(),
-            dir.join("schema.json").display(),
-            dir.join("example.json").display(),
+            "    ({name:?}, TypeFiles {{ descriptor: include_str!({descriptor:?}), schema: \
+             include_str!({schema:?}), example: include_str!({example:?}), metadata: \
+             include_str!({metadata:?}) }}),",
         )
         .expect("writing to a String");
     }

@@ -42,6 +42,7 @@ pub mod clock;
 pub mod compact;
 pub mod credential;
 pub mod did;
+pub mod i18n;
 pub mod jwk;
 pub mod jws;
 pub mod key;
@@ -57,6 +58,7 @@ pub mod status;
 pub mod verdict;
 
 pub use did::{Did, DidDocument, DidUrl};
+pub use i18n::Lang;
 pub use jwk::Jwk;
 pub use key::{Algorithm, PublicKey, SecretKey, Signer, Verifier};
 pub use verdict::{Decision, ReasonCode, Verdict};

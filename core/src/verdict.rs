@@ -13,6 +13,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::i18n::Lang;
 use crate::jws::JwsError;
 use crate::sd_jwt::{IssuerKeyError, KeyBindingError, SdJwtError};
 
@@ -124,61 +125,120 @@ impl ReasonCode {
         }
     }
 
-    /// A plain-language sentence for people reading the verdict.
-    pub fn describe(self) -> &'static str {
-        match self {
-            ReasonCode::MalformedCredential => "The credential is damaged or not well formed.",
-            ReasonCode::MalformedQr => "The QR code does not contain a readable credential.",
-            ReasonCode::TooLarge => "The input is far larger than any credential.",
-            ReasonCode::UnsupportedFormat => "This credential format or version is not supported.",
-            ReasonCode::UnsupportedAlgorithm => {
-                "The credential uses a refused signature algorithm."
-            }
-            ReasonCode::SignatureInvalid => {
-                "The issuer's signature is not valid: forged or altered."
-            }
-            ReasonCode::IssuerUnknown => {
-                "The issuer cannot be identified offline: the trust bundle does not carry it \
-                 (never accredited, or accredited after the bundle) and it is not a key DID."
-            }
-            ReasonCode::IssuerNotAccreditedForType => {
-                "The issuer is not accredited to issue this type of credential."
-            }
-            ReasonCode::AccreditationWithdrawn => "The issuer's accreditation has been withdrawn.",
-            ReasonCode::KeyNotValidAtIssuance => {
-                "The issuer's key was not valid when this credential was issued."
-            }
-            ReasonCode::DisclosureInvalid => {
-                "A disclosed claim was altered, duplicated or injected."
-            }
-            ReasonCode::Expired => "The credential has expired.",
-            ReasonCode::NotYetValid => "The credential is not valid yet.",
-            ReasonCode::Revoked => "The issuer has revoked this credential.",
-            ReasonCode::Suspended => "The issuer has suspended this credential.",
-            ReasonCode::StatusUnavailable => "The credential's revocation status is not available.",
-            ReasonCode::HolderBindingMissing => {
-                "The holder did not prove possession of the credential."
-            }
-            ReasonCode::HolderBindingInvalid => {
-                "The holder's proof of possession is invalid (wrong key or altered presentation)."
-            }
-            ReasonCode::BindingExpired => {
-                "The presentation is outside its time window (replayed?)."
-            }
-            ReasonCode::ChallengeMismatch => "The presentation answers a different challenge.",
-            ReasonCode::AudienceMismatch => "The presentation was made for a different verifier.",
-            ReasonCode::BundleTooOld => "The verifier's trust data is too old; sync it.",
-            ReasonCode::BundleInvalid => "The verifier's trust data failed its integrity checks.",
-            ReasonCode::WitnessesInsufficient => {
-                "Too few independent witnesses vouch for the trust data."
-            }
-            ReasonCode::AccreditationNotChecked => "Issuer accreditation was not checked.",
-            ReasonCode::StatusNotChecked => "Revocation status was not checked.",
-            ReasonCode::IssuerNotInRegistry => {
-                "The issuer is not accredited in the registry: its signature is valid, but no one \
-                 vouches for who it is."
-            }
-        }
+    /// The reason for people reading the verdict, in `lang`: dojang's one catalog of reason
+    /// messages.
+    pub fn message(self, lang: Lang) -> &'static str {
+        let (ko, en) = match self {
+            ReasonCode::MalformedCredential => (
+                "자격증명이 손상되었거나 형식이 올바르지 않습니다.",
+                "The credential is damaged or not well formed.",
+            ),
+            ReasonCode::MalformedQr => (
+                "QR 코드에 읽을 수 있는 자격증명이 없습니다.",
+                "The QR code does not contain a readable credential.",
+            ),
+            ReasonCode::TooLarge => (
+                "입력이 어떤 자격증명보다도 훨씬 큽니다.",
+                "The input is far larger than any credential.",
+            ),
+            ReasonCode::UnsupportedFormat => (
+                "지원하지 않는 자격증명 형식 또는 버전입니다.",
+                "This credential format or version is not supported.",
+            ),
+            ReasonCode::UnsupportedAlgorithm => (
+                "자격증명이 허용되지 않는 서명 알고리즘을 사용합니다.",
+                "The credential uses a refused signature algorithm.",
+            ),
+            ReasonCode::SignatureInvalid => (
+                "발급자의 서명이 유효하지 않습니다: 위조되었거나 변경되었습니다.",
+                "The issuer's signature is not valid: forged or altered.",
+            ),
+            ReasonCode::IssuerUnknown => (
+                "발급자를 오프라인으로 확인할 수 없습니다: 신뢰 번들에 없는 발급자(인정된 적이 없거나 번들 이후에 인정됨)이며 키 DID도 아닙니다.",
+                "The issuer cannot be identified offline: the trust bundle does not carry it (never accredited, or accredited after the bundle) and it is not a key DID.",
+            ),
+            ReasonCode::IssuerNotAccreditedForType => (
+                "발급자가 이 종류의 자격증명을 발급하도록 인정받지 않았습니다.",
+                "The issuer is not accredited to issue this type of credential.",
+            ),
+            ReasonCode::AccreditationWithdrawn => (
+                "발급자의 인정이 철회되었습니다.",
+                "The issuer's accreditation has been withdrawn.",
+            ),
+            ReasonCode::KeyNotValidAtIssuance => (
+                "이 자격증명이 발급될 때 발급자의 키가 유효하지 않았습니다.",
+                "The issuer's key was not valid when this credential was issued.",
+            ),
+            ReasonCode::DisclosureInvalid => (
+                "공개된 항목이 변경되었거나, 중복되었거나, 끼워 넣어졌습니다.",
+                "A disclosed claim was altered, duplicated or injected.",
+            ),
+            ReasonCode::Expired => (
+                "자격증명의 유효기간이 지났습니다.",
+                "The credential has expired.",
+            ),
+            ReasonCode::NotYetValid => (
+                "자격증명의 유효기간이 아직 시작되지 않았습니다.",
+                "The credential is not valid yet.",
+            ),
+            ReasonCode::Revoked => (
+                "발급자가 이 자격증명을 폐지했습니다.",
+                "The issuer has revoked this credential.",
+            ),
+            ReasonCode::Suspended => (
+                "발급자가 이 자격증명을 정지했습니다.",
+                "The issuer has suspended this credential.",
+            ),
+            ReasonCode::StatusUnavailable => (
+                "자격증명의 폐지 여부를 확인할 수 없습니다.",
+                "The credential's revocation status is not available.",
+            ),
+            ReasonCode::HolderBindingMissing => (
+                "소지자가 이 자격증명의 소지를 증명하지 않았습니다.",
+                "The holder did not prove possession of the credential.",
+            ),
+            ReasonCode::HolderBindingInvalid => (
+                "소지자의 소지 증명이 유효하지 않습니다(다른 키이거나 제시가 변경됨).",
+                "The holder's proof of possession is invalid (wrong key or altered presentation).",
+            ),
+            ReasonCode::BindingExpired => (
+                "제시의 유효 시간이 지났습니다(재사용된 것일 수 있습니다).",
+                "The presentation is outside its time window (replayed?).",
+            ),
+            ReasonCode::ChallengeMismatch => (
+                "제시가 다른 요청(챌린지)에 대한 응답입니다.",
+                "The presentation answers a different challenge.",
+            ),
+            ReasonCode::AudienceMismatch => (
+                "제시가 다른 검증자를 위해 만들어졌습니다.",
+                "The presentation was made for a different verifier.",
+            ),
+            ReasonCode::BundleTooOld => (
+                "검증기의 신뢰 데이터가 너무 오래되었습니다. 동기화하세요.",
+                "The verifier's trust data is too old; sync it.",
+            ),
+            ReasonCode::BundleInvalid => (
+                "검증기의 신뢰 데이터가 무결성 검사를 통과하지 못했습니다.",
+                "The verifier's trust data failed its integrity checks.",
+            ),
+            ReasonCode::WitnessesInsufficient => (
+                "신뢰 데이터를 보증하는 독립 증인이 너무 적습니다.",
+                "Too few independent witnesses vouch for the trust data.",
+            ),
+            ReasonCode::AccreditationNotChecked => (
+                "발급자 인정 여부를 확인하지 않았습니다.",
+                "Issuer accreditation was not checked.",
+            ),
+            ReasonCode::StatusNotChecked => (
+                "폐지 여부를 확인하지 않았습니다.",
+                "Revocation status was not checked.",
+            ),
+            ReasonCode::IssuerNotInRegistry => (
+                "등록부에서 인정되지 않은 발급자입니다: 서명은 유효하지만 누구도 이 발급자를 보증하지 않습니다.",
+                "The issuer is not accredited in the registry: its signature is valid, but no one vouches for who it is.",
+            ),
+        };
+        lang.choose(ko, en)
     }
 }
 
@@ -404,7 +464,9 @@ mod tests {
                 serde_json::to_value(code).unwrap(),
                 Value::String(code.as_str().into())
             );
-            assert!(!code.describe().is_empty());
+            for lang in Lang::ALL {
+                assert!(!code.message(lang).is_empty());
+            }
         }
     }
 

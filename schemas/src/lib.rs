@@ -1,12 +1,15 @@
 //! `dojang-schemas`: the credential types dojang issues, as data.
 //!
-//! Each type is a folder under `schemas/types/<id>/` with three files:
+//! Each type is a folder under `schemas/types/<id>/` with four files:
 //!
 //! - `schema.json`: a JSON Schema (2020-12) for the subject's claims. Issuance validates claims
 //!   against it, formats included, and rejects with the JSON Pointer of every failing value.
 //! - `descriptor.json`: the [`Descriptor`]: name, SD-JWT VC `vct`, which claims are always
 //!   disclosed and which are selectively disclosable, default validity, who may issue it.
 //! - `example.json`: a valid claim set, used by tests, benchmarks and the demo.
+//! - `metadata.json`: the SD-JWT VC Type Metadata ([`TypeMetadata`]): the type's name and every
+//!   claim's label and description in Korean and English, for pages, verdicts, the CLI and
+//!   wallets, and served at the type's `vct`.
 //!
 //! The folders are embedded at build time ([`Catalog::builtin`]); [`Catalog::from_dir`] loads
 //! the same layout at run time, so a ministry can add a type without a new build. Adding a type
@@ -22,12 +25,17 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::LazyLock;
 
+use dojang_core::Lang;
 use dojang_core::key::PublicKey;
 use dojang_core::sd_jwt::ClaimPath;
 use dojang_core::sd_jwt::vc::{REGISTERED, SdJwtVcDraft};
 use dojang_core::status::StatusListReference;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+mod display;
+
+pub use display::{ClaimDisplay, ClaimMetadata, ClaimRow, TypeDisplay, TypeMetadata, ValueKind};
 
 include!(concat!(env!("OUT_DIR"), "/builtin.rs"));
 
@@ -139,6 +147,26 @@ pub struct Descriptor {
     pub default_validity_days: Option<u32>,
     /// Whether holder binding is required.
     pub holder_binding: HolderBinding,
+    /// Which claims identify the citizen to the issuing office, so a clerk can find their
+    /// credentials later (kept only as keyed hashes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub find_by: Option<FindBy>,
+}
+
+/// The claims (JSON Pointers) that identify a citizen at the counter: a card or document
+/// number, and a name with a birth date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FindBy {
+    /// The card or document number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
+    /// The name (several pointers are joined by a space: family then given name).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub name: Vec<String>,
+    /// The birth date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub birth_date: Option<String>,
 }
 
 /// A loaded, validated credential type.
@@ -147,18 +175,33 @@ pub struct CredentialType {
     descriptor: Descriptor,
     schema: Value,
     example: Map<String, Value>,
+    metadata: TypeMetadata,
     disclosable: Vec<ClaimPath>,
     validator: jsonschema::Validator,
 }
 
+/// The contents of a type folder's four files.
+#[derive(Debug, Clone, Copy)]
+pub struct TypeFiles<'a> {
+    /// `descriptor.json`.
+    pub descriptor: &'a str,
+    /// `schema.json`.
+    pub schema: &'a str,
+    /// `example.json`.
+    pub example: &'a str,
+    /// `metadata.json`.
+    pub metadata: &'a str,
+}
+
 impl CredentialType {
-    /// Loads a type from the contents of its three files.
-    pub fn from_json(
-        folder: &str,
-        descriptor: &str,
-        schema: &str,
-        example: &str,
-    ) -> Result<Self, SchemaError> {
+    /// Loads a type from the contents of its files.
+    pub fn from_json(folder: &str, files: TypeFiles<'_>) -> Result<Self, SchemaError> {
+        let TypeFiles {
+            descriptor,
+            schema,
+            example,
+            metadata,
+        } = files;
         let broken = |reason: String| SchemaError::Misconfigured {
             type_id: folder.to_owned(),
             reason,
@@ -169,6 +212,9 @@ impl CredentialType {
             serde_json::from_str(schema).map_err(|e| broken(format!("schema.json: {e}")))?;
         let example: Map<String, Value> =
             serde_json::from_str(example).map_err(|e| broken(format!("example.json: {e}")))?;
+        let metadata: TypeMetadata =
+            serde_json::from_str(metadata).map_err(|e| broken(format!("metadata.json: {e}")))?;
+        metadata.check(&descriptor.vct, &schema).map_err(broken)?;
         if descriptor.id != folder {
             return Err(broken(format!(
                 "descriptor id `{}` differs from the folder name",
@@ -188,6 +234,7 @@ impl CredentialType {
             descriptor,
             schema,
             example,
+            metadata,
             disclosable,
             validator,
         };
@@ -262,6 +309,36 @@ impl CredentialType {
     /// A valid example claim set.
     pub fn example(&self) -> &Map<String, Value> {
         &self.example
+    }
+
+    /// The SD-JWT VC Type Metadata: names and labels in Korean and English.
+    pub fn metadata(&self) -> &TypeMetadata {
+        &self.metadata
+    }
+
+    /// The type's name in `lang`.
+    pub fn name_in(&self, lang: Lang) -> &str {
+        self.metadata
+            .display_in(lang)
+            .map_or(self.descriptor.name.as_str(), |d| d.name.as_str())
+    }
+
+    /// `claims` of this type as labelled rows in `lang`.
+    pub fn rows(&self, claims: &Map<String, Value>, lang: Lang) -> Vec<ClaimRow> {
+        self.metadata.rows(&self.schema, claims, lang)
+    }
+
+    /// The label of the claim at `pointer` (`/address/locality`; array positions are any
+    /// number) in `lang`, or its last name when the metadata has none.
+    pub fn label(&self, pointer: &str, lang: Lang) -> String {
+        let steps: Vec<Option<&str>> = pointer
+            .split('/')
+            .skip(1)
+            .map(|s| (!s.bytes().all(|b| b.is_ascii_digit()) || s.is_empty()).then_some(s))
+            .collect();
+        self.metadata
+            .label(&steps, lang)
+            .map_or_else(|| pointer.rsplit('/').next().unwrap_or_default().to_owned(), str::to_owned)
     }
 
     /// The selectively disclosable claim paths.
@@ -370,11 +447,11 @@ impl Catalog {
     }
 
     fn from_files<'a>(
-        files: impl Iterator<Item = (&'a str, &'a str, &'a str, &'a str)>,
+        files: impl Iterator<Item = (&'a str, TypeFiles<'a>)>,
     ) -> Result<Self, SchemaError> {
         let mut types = BTreeMap::new();
-        for (folder, descriptor, schema, example) in files {
-            let ty = CredentialType::from_json(folder, descriptor, schema, example)?;
+        for (folder, files) in files {
+            let ty = CredentialType::from_json(folder, files)?;
             types.insert(folder.to_owned(), ty);
         }
         let mut vcts: Vec<&str> = types.values().map(|t| t.descriptor.vct.as_str()).collect();
@@ -414,13 +491,18 @@ impl Catalog {
                 read("descriptor.json")?,
                 read("schema.json")?,
                 read("example.json")?,
+                read("metadata.json")?,
             ));
         }
-        Self::from_files(
-            folders
-                .iter()
-                .map(|(a, b, c, d)| (a.as_str(), b.as_str(), c.as_str(), d.as_str())),
-        )
+        Self::from_files(folders.iter().map(|(name, descriptor, schema, example, metadata)| {
+            let files = TypeFiles {
+                descriptor,
+                schema,
+                example,
+                metadata,
+            };
+            (name.as_str(), files)
+        }))
     }
 
     /// The type with this id.

@@ -6,7 +6,8 @@ use dojang_core::did::{self, Did};
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::sd_jwt::vc;
 use dojang_core::sd_jwt::{HeldSdJwt, OfflineDids, VerifyOptions};
-use dojang_schemas::{Catalog, CredentialType, Issuance, SchemaError};
+use dojang_core::Lang;
+use dojang_schemas::{Catalog, CredentialType, Issuance, SchemaError, TypeFiles, ValueKind};
 use serde_json::{Map, Value, json};
 
 const NOW: i64 = 1_800_000_000;
@@ -171,7 +172,35 @@ const DESCRIPTOR: &str = r#"{"id":"t","name":"T","description":"d","vct":"urn:t"
     "default_validity_days":null,"holder_binding":"optional"}"#;
 
 fn load(descriptor: &str, schema: &str, example: &str) -> Result<CredentialType, SchemaError> {
-    CredentialType::from_json("t", descriptor, schema, example)
+    let metadata = metadata_for(schema);
+    let files = TypeFiles {
+        descriptor,
+        schema,
+        example,
+        metadata: &metadata,
+    };
+    CredentialType::from_json("t", files)
+}
+
+/// Type Metadata labelling every top-level claim of `schema` (its name in both languages).
+fn metadata_for(schema: &str) -> String {
+    let schema: serde_json::Value = serde_json::from_str(schema).unwrap_or_default();
+    let claims: Vec<serde_json::Value> = schema["properties"]
+        .as_object()
+        .into_iter()
+        .flat_map(|p| p.keys())
+        .map(|name| {
+            serde_json::json!({"path": [name], "display": [
+                {"lang": "ko", "label": name}, {"lang": "en", "label": name}]})
+        })
+        .collect();
+    serde_json::json!({
+        "vct": "urn:t", "name": "T", "description": "d",
+        "display": [{"lang": "ko", "name": "T", "description": "d"},
+                    {"lang": "en", "name": "T", "description": "d"}],
+        "claims": claims,
+    })
+    .to_string()
 }
 
 fn misconfigured(result: Result<CredentialType, SchemaError>) -> String {
@@ -247,13 +276,14 @@ fn a_folder_on_disk_adds_a_type_without_code() {
     .unwrap();
     std::fs::write(card.join("schema.json"), SCHEMA).unwrap();
     std::fs::write(card.join("example.json"), r#"{"a":"Mapo library","b":7}"#).unwrap();
+    std::fs::write(card.join("metadata.json"), metadata_for(SCHEMA)).unwrap();
     let catalog = Catalog::from_dir(dir.path()).unwrap();
     let ty = catalog.get("library-card").unwrap();
     assert_eq!(ty.descriptor().vct, "urn:t");
 
     let twin = dir.path().join("library-card-2");
     std::fs::create_dir(&twin).unwrap();
-    for file in ["schema.json", "example.json"] {
+    for file in ["schema.json", "example.json", "metadata.json"] {
         std::fs::copy(card.join(file), twin.join(file)).unwrap();
     }
     std::fs::write(
@@ -328,4 +358,47 @@ fn optional_claims_may_be_left_out() {
             .len(),
         card.disclosable().len() - 3
     );
+}
+
+#[test]
+fn every_builtin_claim_has_korean_and_english_labels() {
+    for ty in Catalog::builtin().iter() {
+        assert_ne!(ty.name_in(Lang::Ko), ty.name_in(Lang::En), "{}", ty.id());
+        for lang in Lang::ALL {
+            for row in ty.rows(ty.example(), lang) {
+                let unlabelled = row.label.split(" › ").any(|step| {
+                    step.chars().all(|c| c.is_ascii_digit()) || row.path.contains(&step.to_owned())
+                });
+                assert!(!unlabelled, "{} {lang}: {row:?}", ty.id());
+            }
+        }
+    }
+    let card = Catalog::builtin().get("citizen-card").unwrap();
+    assert_eq!(card.name_in(Lang::Ko), "서울시민카드");
+    assert_eq!(card.label("/name", Lang::Ko), "성명");
+    assert_eq!(card.label("/birthdate", Lang::En), "Date of birth");
+    let birthdate = card
+        .rows(card.example(), Lang::Ko)
+        .into_iter()
+        .find(|r| r.path == ["birthdate"])
+        .unwrap();
+    assert_eq!(birthdate.kind, ValueKind::Date);
+}
+
+#[test]
+fn metadata_for_another_type_or_without_a_language_is_refused() {
+    let other = metadata_for(SCHEMA).replace("urn:t", "urn:other");
+    let files = TypeFiles {
+        descriptor: DESCRIPTOR,
+        schema: SCHEMA,
+        example: r#"{"a":"x","b":1}"#,
+        metadata: &other,
+    };
+    assert!(misconfigured(CredentialType::from_json("t", files)).contains("vct `urn:other`"));
+    let english_only = metadata_for(SCHEMA).replace(r#""lang":"ko""#, r#""lang":"fr""#);
+    let files = TypeFiles {
+        metadata: &english_only,
+        ..files
+    };
+    assert!(misconfigured(CredentialType::from_json("t", files)).contains("`ko` and `en`"));
 }
