@@ -285,7 +285,8 @@ impl Demo {
             verdict.credential_type.as_deref().unwrap_or("credential")
         );
         for reason in &verdict.reasons {
-            println!("    {}: {}", reason.code, reason.code.describe());
+            let message = crate::lang().unwrap_or_default();
+            println!("    {}: {}", reason.code, reason.code.message(message));
         }
         let claims: Vec<String> = verdict
             .disclosed_claims

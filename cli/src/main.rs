@@ -20,6 +20,7 @@ mod wallet;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use dojang_core::Lang;
 use dojang_core::clock::unix_now as now;
 
 #[derive(Parser)]
@@ -28,6 +29,10 @@ struct Cli {
     /// Log format for services.
     #[arg(long, global = true, value_enum, default_value = "text")]
     log_format: LogFormat,
+    /// Language of verdicts and errors [default: from DOJANG_LANG, LC_ALL, LC_MESSAGES or
+    /// LANG; when none names Korean or English, both are shown].
+    #[arg(long, global = true, value_enum)]
+    lang: Option<LangArg>,
     #[command(subcommand)]
     command: Command,
 }
@@ -41,6 +46,19 @@ enum LogFormat {
 }
 
 static LOG_FORMAT: std::sync::OnceLock<LogFormat> = std::sync::OnceLock::new();
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LangArg {
+    Ko,
+    En,
+}
+
+static LANG: std::sync::OnceLock<Option<Lang>> = std::sync::OnceLock::new();
+
+/// The language verdicts and errors are printed in; `None`: both.
+pub(crate) fn lang() -> Option<Lang> {
+    LANG.get().copied().flatten()
+}
 
 #[derive(Subcommand)]
 enum Command {
@@ -81,6 +99,11 @@ fn main() -> ExitCode {
     stop_quietly_on_a_closed_pipe();
     let cli = Cli::parse();
     let _ = LOG_FORMAT.set(cli.log_format);
+    let _ = LANG.set(match cli.lang {
+        Some(LangArg::Ko) => Some(Lang::Ko),
+        Some(LangArg::En) => Some(Lang::En),
+        None => Lang::from_env(),
+    });
     let result = match cli.command {
         Command::Up(args) => up::run(args),
         Command::Demo(args) => demo::run(args),
@@ -98,7 +121,15 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Each message in the chain is `"<Korean> / <English>"` or one language.
+            let chain: Vec<String> = e
+                .chain()
+                .map(|cause| {
+                    let text = cause.to_string();
+                    lang().map_or(text.clone(), |lang| lang.pick(&text).to_owned())
+                })
+                .collect();
+            eprintln!("error: {}", chain.join(": "));
             ExitCode::from(2)
         }
     }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::Router;
-use axum::response::{Html, IntoResponse};
+use axum::response::IntoResponse;
 use axum::routing::get;
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::seal::{KdfParams, PassphraseSealed};
@@ -278,7 +278,8 @@ impl Platform {
             .nest("/verifier", dojang_verifier::http::app(verifier.clone()))
             .nest("/witness", dojang_registry::witness::app(Arc::new(witness)))
             .route("/verifier/", get(dojang_verifier::http::page))
-            .route("/", get(home))
+            .route("/types/{vct}", get(dojang_verifier::http::type_metadata))
+            .route("/", get(|| pages::page(include_str!("up/home.html"))))
             .route("/api-docs", get(api_docs))
             .route("/healthz", get(|| async { "ok" }))
             .route(
@@ -300,7 +301,10 @@ impl Platform {
                 counters,
                 metrics::track,
             ))
-            .route("/metrics", get(metrics::expose).with_state(sources));
+            .route("/metrics", get(metrics::expose).with_state(sources))
+            .layer(axum::middleware::from_fn(
+                dojang_verifier::http::lang::negotiate,
+            ));
         let (shutdown, signal) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             crate::serve::serve(listener, app, async move {
@@ -395,10 +399,6 @@ async fn api_docs() -> axum::Json<serde_json::Value> {
         "issuer": "/openapi/issuer.json",
         "verifier": "/verifier/openapi.json",
     }))
-}
-
-async fn home() -> Html<&'static str> {
-    Html(include_str!("up/home.html"))
 }
 
 /// First start: the root authority's genesis; every start: each type's issuer exists, has a

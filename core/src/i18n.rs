@@ -73,20 +73,22 @@ impl Lang {
         best.map(|(_, lang)| lang)
     }
 
-    /// The language of the environment, as a command line reads it: `DOJANG_LANG`, then the
-    /// POSIX `LC_ALL`, `LC_MESSAGES`, `LANG`. A locale naming another language (or `C`) reads
-    /// English; none at all reads Korean.
-    pub fn from_env() -> Lang {
+    /// The language the environment asks for, as a command line reads it: `DOJANG_LANG`, then
+    /// the POSIX `LC_ALL`, `LC_MESSAGES`, `LANG`. A locale of another language reads English;
+    /// `C` and `POSIX` (a machine's default, not a person's choice) are passed over. `None`
+    /// when nothing asks: the caller then shows both languages.
+    pub fn from_env() -> Option<Lang> {
         Self::from_env_with(|name| std::env::var(name).ok())
     }
 
-    fn from_env_with(var: impl Fn(&str) -> Option<String>) -> Lang {
+    fn from_env_with(var: impl Fn(&str) -> Option<String>) -> Option<Lang> {
         ["DOJANG_LANG", "LC_ALL", "LC_MESSAGES", "LANG"]
             .into_iter()
-            .filter_map(|name| var(name).filter(|v| !v.is_empty()))
-            .map(|value| value.parse().unwrap_or(Lang::En))
+            .filter_map(|name| var(name))
+            .map(|value| value.split(['.', '@']).next().unwrap_or_default().to_owned())
+            .filter(|locale| !matches!(locale.as_str(), "" | "C" | "POSIX"))
+            .map(|locale| locale.parse().unwrap_or(Lang::En))
             .next()
-            .unwrap_or_default()
     }
 
     /// One half of a `"<Korean> / <English>"` message (split at the first ` / `); a message
@@ -140,7 +142,7 @@ mod tests {
     }
 
     #[test]
-    fn the_environment_names_the_language_or_korean_is_chosen() {
+    fn the_environment_names_the_language_or_none() {
         let env = |pairs: &'static [(&str, &str)]| {
             Lang::from_env_with(move |name| {
                 pairs
@@ -149,12 +151,14 @@ mod tests {
                     .map(|(_, v)| (*v).to_owned())
             })
         };
-        assert_eq!(env(&[]), Lang::Ko);
-        assert_eq!(env(&[("LANG", "ko_KR.UTF-8")]), Lang::Ko);
-        assert_eq!(env(&[("LANG", "C.UTF-8")]), Lang::En);
-        assert_eq!(env(&[("LANG", "ko_KR.UTF-8"), ("LC_ALL", "en_US")]), Lang::En);
-        assert_eq!(env(&[("LC_ALL", "C"), ("DOJANG_LANG", "ko")]), Lang::Ko);
-        assert_eq!(env(&[("LANG", "")]), Lang::Ko);
+        assert_eq!(env(&[]), None);
+        assert_eq!(env(&[("LANG", "ko_KR.UTF-8")]), Some(Lang::Ko));
+        assert_eq!(env(&[("LANG", "C.UTF-8")]), None);
+        assert_eq!(env(&[("LANG", "fr_FR.UTF-8")]), Some(Lang::En));
+        assert_eq!(env(&[("LANG", "ko_KR.UTF-8"), ("LC_ALL", "en_US")]), Some(Lang::En));
+        assert_eq!(env(&[("LC_ALL", "C"), ("LANG", "ko_KR")]), Some(Lang::Ko));
+        assert_eq!(env(&[("LC_ALL", "C"), ("DOJANG_LANG", "en")]), Some(Lang::En));
+        assert_eq!(env(&[("LANG", "")]), None);
     }
 
     #[test]

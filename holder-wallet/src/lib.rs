@@ -82,6 +82,16 @@ pub enum WalletError {
         /// What is wrong.
         reason: String,
     },
+    /// The issuer refused with an OAuth error code (`invalid_grant`, `invalid_proof`, …).
+    #[error("{url} refused: {code}{}", .description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
+    Refused {
+        /// Who refused.
+        url: String,
+        /// The OAuth / OpenID4VCI error code.
+        code: String,
+        /// Its `error_description`, if any.
+        description: Option<String>,
+    },
     /// The issuer or verifier refused, or answered something unusable.
     #[error("{0}")]
     Protocol(String),
@@ -109,6 +119,54 @@ pub enum WalletError {
     /// A QR code could not be drawn or read.
     #[error(transparent)]
     Qr(#[from] dojang_core::qr::QrError),
+}
+
+impl WalletError {
+    /// What went wrong in plain words for the citizen (`"<Korean> / <English>"`): what to do,
+    /// not the protocol's vocabulary. The `Display` text keeps the detail for logs.
+    pub fn in_plain_words(&self) -> &'static str {
+        match self {
+            WalletError::Refused { code, .. } => match code.as_str() {
+                "invalid_grant" => {
+                    "거래 코드가 틀렸거나, 제안이 만료되었거나 이미 사용되었습니다. 창구에서 받은 \
+                     6자리 코드를 확인하고, 안 되면 새 QR 코드를 요청하세요 / The transaction code \
+                     is wrong, or the offer has expired or was already used. Check the 6-digit code \
+                     the office gave you; if it still fails, ask for a new QR code."
+                }
+                "invalid_proof" | "invalid_nonce" => {
+                    "휴대전화의 키 증명이 받아들여지지 않았습니다. 다시 시도하세요 / The issuer did \
+                     not accept this phone's key proof. Try again."
+                }
+                _ => {
+                    "발급 기관이 요청을 거절했습니다. 창구에 문의하세요 / The issuing office refused \
+                     the request. Ask at the counter."
+                }
+            },
+            WalletError::Http(_) => {
+                "상대 서버에 연결할 수 없습니다. 네트워크를 확인하세요 / Cannot reach the other \
+                 server. Check the network."
+            }
+            WalletError::UnknownCredential { .. } => {
+                "이 지갑에 없는 자격증명입니다 / This credential is not in this wallet."
+            }
+            WalletError::MissingFormat { .. } => {
+                "이 자격증명은 이 방식으로 보여줄 수 없습니다 / This credential cannot be shown \
+                 this way."
+            }
+            WalletError::Qr(_) => {
+                "QR 코드를 읽을 수 없습니다. 더 밝은 곳에서 다시 찍어 보세요 / The QR code cannot \
+                 be read. Try again in better light."
+            }
+            WalletError::Credential(_) | WalletError::SdJwt(_) => {
+                "자격증명이나 요청을 읽을 수 없습니다 / The credential or request cannot be read."
+            }
+            WalletError::Protocol(_) => {
+                "상대가 알아들을 수 없는 답을 했거나 요청을 처리할 수 없습니다 / The other side's \
+                 answer or request could not be used."
+            }
+            _ => "지갑에서 오류가 났습니다. 다시 시도하세요 / Something went wrong in the wallet. Try again.",
+        }
+    }
 }
 
 impl From<SealError> for WalletError {

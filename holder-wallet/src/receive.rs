@@ -304,16 +304,14 @@ async fn answer<T: DeserializeOwned>(request: reqwest::RequestBuilder) -> Result
     let body = bounded(response).await?;
     if !status.is_success() {
         let error: Option<oid4vci::ErrorResponse> = serde_json::from_slice(&body).ok();
-        return Err(WalletError::Protocol(match error {
-            Some(e) => format!(
-                "{url} refused: {}{}",
-                e.error,
-                e.error_description
-                    .map(|d| format!(" ({d})"))
-                    .unwrap_or_default()
-            ),
-            None => format!("{url} answered {status}"),
-        }));
+        return Err(match error {
+            Some(e) => WalletError::Refused {
+                url,
+                code: e.error,
+                description: e.error_description,
+            },
+            None => WalletError::Protocol(format!("{url} answered {status}")),
+        });
     }
     serde_json::from_slice(&body)
         .map_err(|e| WalletError::Protocol(format!("{url}: unexpected answer: {e}")))

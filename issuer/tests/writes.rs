@@ -37,6 +37,7 @@ async fn seeded(url: &str) -> Db {
             type_id: "citizen-card".into(),
             claims_sealed: Some("sealed".into()),
             subject_ref: None,
+            person_ref: None,
             tx_code_hash: None,
             tx_attempts: 0,
             state: OfferState::Open,

@@ -70,8 +70,13 @@ pub enum SchemaError {
 /// One failing value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Violation {
-    /// JSON Pointer to the failing value in the claims (`""` for the whole object).
+    /// JSON Pointer to the failing value in the claims (`""` for the whole object); for a
+    /// missing required claim, where it should be.
     pub path: String,
+    /// The JSON Schema keyword that failed (`format`, `required`, `type`, `enum`, …), so a
+    /// form can say in its reader's language what is wrong.
+    #[serde(default)]
+    pub keyword: String,
     /// What the schema expected. It never repeats the value: claims are personal data, and a
     /// refusal travels further (an error body, a log line, a batch report) than they did.
     pub message: String,
@@ -352,9 +357,19 @@ impl CredentialType {
         let violations: Vec<Violation> = self
             .validator
             .iter_errors(&instance)
-            .map(|e| Violation {
-                path: e.instance_path().as_str().to_owned(),
-                message: expectation(&e),
+            .map(|e| {
+                let mut path = e.instance_path().as_str().to_owned();
+                if let jsonschema::error::ValidationErrorKind::Required {
+                    property: Value::String(name),
+                } = e.kind()
+                {
+                    path = format!("{path}/{}", name.replace('~', "~0").replace('/', "~1"));
+                }
+                Violation {
+                    path,
+                    keyword: e.kind().keyword().to_owned(),
+                    message: expectation(&e),
+                }
             })
             .collect();
         if violations.is_empty() {
@@ -382,6 +397,7 @@ impl CredentialType {
                 type_id: self.descriptor.id.clone(),
                 violations: vec![Violation {
                     path: "/cnf".into(),
+                    keyword: "required".into(),
                     message: "this credential type must be bound to a holder key".into(),
                 }],
             });

@@ -110,8 +110,10 @@ pub struct OfferRow {
     pub type_id: String,
     /// Claims, sealed; `None` once issued.
     pub claims_sealed: Option<String>,
-    /// Hashed subject reference.
+    /// Hashed subject reference (a card or document number, or as the API caller gave it).
     pub subject_ref: Option<String>,
+    /// Hashed name and birth date, when the type names those claims.
+    pub person_ref: Option<String>,
     /// SHA-256 of the transaction code, if one is required.
     pub tx_code_hash: Option<Vec<u8>>,
     /// Transaction codes evaluated so far (each one claims an attempt before it is compared).

@@ -19,9 +19,9 @@ impl Db {
         now: i64,
     ) -> Result<Result<(), String>, StoreError> {
         let inserted = sqlx::query(
-            "INSERT INTO issuer_offers (id, issuer, type, claims_sealed, subject_ref, code_hash, tx_code_hash, \
-             tx_attempts, state, operator, idempotency_key, expires_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 'open', $8, $9, $10, $11) \
+            "INSERT INTO issuer_offers (id, issuer, type, claims_sealed, subject_ref, person_ref, code_hash, \
+             tx_code_hash, tx_attempts, state, operator, idempotency_key, expires_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 'open', $9, $10, $11, $12) \
              ON CONFLICT (issuer, idempotency_key) DO NOTHING",
         )
         .bind(&row.id)
@@ -29,6 +29,7 @@ impl Db {
         .bind(&row.type_id)
         .bind(&row.claims_sealed)
         .bind(&row.subject_ref)
+        .bind(&row.person_ref)
         .bind(code_hash.to_vec())
         .bind(row.tx_code_hash.clone())
         .bind(&row.operator)
@@ -69,7 +70,7 @@ impl Db {
         T: for<'q> sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any> + Send,
     {
         let sql = format!(
-            "SELECT id, issuer, type, claims_sealed, subject_ref, tx_code_hash, tx_attempts, state, operator, issued_formats, \
+            "SELECT id, issuer, type, claims_sealed, subject_ref, person_ref, tx_code_hash, tx_attempts, state, operator, issued_formats, \
              credential_id, expires_at FROM issuer_offers WHERE {condition}"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -144,6 +145,7 @@ fn offer_row(r: &AnyRow) -> Result<OfferRow, StoreError> {
         type_id: r.try_get("type")?,
         claims_sealed: r.try_get("claims_sealed")?,
         subject_ref: r.try_get("subject_ref")?,
+        person_ref: r.try_get("person_ref")?,
         tx_code_hash: r.try_get("tx_code_hash")?,
         tx_attempts: r.try_get("tx_attempts")?,
         state: OfferState::parse(&state)?,

@@ -127,7 +127,9 @@ impl Db {
             sql += &format!(" AND c.issued_at < {}", placeholders(1));
         }
         if let Some(refs) = filter.subject_refs {
-            sql += &format!(" AND c.subject_ref IN ({})", placeholders(refs.len()));
+            let numbers = placeholders(refs.len());
+            let people = placeholders(refs.len());
+            sql += &format!(" AND (c.subject_ref IN ({numbers}) OR o.person_ref IN ({people}))");
         }
         sql += &format!(" ORDER BY c.issued_at DESC, c.id LIMIT {}", placeholders(1));
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(filter.issuer);
@@ -146,7 +148,8 @@ impl Db {
         if let Some(before) = filter.issued_before {
             query = query.bind(before);
         }
-        for subject_ref in filter.subject_refs.unwrap_or_default() {
+        let refs = filter.subject_refs.unwrap_or_default();
+        for subject_ref in refs.iter().chain(refs) {
             query = query.bind(subject_ref);
         }
         query

@@ -16,7 +16,9 @@ use super::{
     AdminError, Format, Hosted, InternalError, IssuerService, Operator, fill_random, new_id,
     random_token, sha256,
 };
+use super::find::Subject;
 use crate::db::{OfferRow, StoreError};
+use dojang_schemas::CredentialType;
 
 /// Where an offer is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,7 +148,7 @@ impl IssuerService {
         } else {
             None
         };
-        let row = self.offer_row(hosted, operator, &offer, tx_code.as_deref(), now)?;
+        let row = self.offer_row(hosted, operator, &offer, ty, tx_code.as_deref(), now)?;
         if let Some(key) = &offer.idempotency_key
             && (key.is_empty() || key.len() > 128)
         {
@@ -185,9 +187,12 @@ impl IssuerService {
         hosted: &Hosted,
         operator: &Operator,
         offer: &NewOffer,
+        ty: &CredentialType,
         tx_code: Option<&str>,
         now: i64,
     ) -> Result<OfferRow, InternalError> {
+        let (number, person) = find_by(ty, &offer.claims);
+        let subject = offer.subject.as_deref().or(number.as_ref().map(Subject::canonical));
         let claims_json = serde_json::to_vec(&offer.claims)?;
         let sealed = hosted
             .claims_key
@@ -197,7 +202,8 @@ impl IssuerService {
             issuer: hosted.slug.clone(),
             type_id: offer.type_id.clone(),
             claims_sealed: Some(serde_json::to_string(&sealed)?),
-            subject_ref: offer.subject.as_deref().map(|s| hosted.subject_ref(s)),
+            subject_ref: subject.map(|s| hosted.subject_ref(s)),
+            person_ref: person.map(|p| hosted.subject_ref(p.canonical())),
             tx_code_hash: tx_code.map(|c| sha256(c.as_bytes())),
             tx_attempts: 0,
             state: OfferState::Open,
@@ -325,4 +331,25 @@ mod tests {
             Err(StoreError::Corrupt(_))
         ));
     }
+}
+
+/// The citizen as the type's `find_by` claims name them in `claims`: a card or document number
+/// and a name with a birth date, each when present and readable.
+fn find_by(ty: &CredentialType, claims: &Map<String, Value>) -> (Option<Subject>, Option<Subject>) {
+    let Some(find_by) = &ty.descriptor().find_by else {
+        return (None, None);
+    };
+    let claims = Value::Object(claims.clone());
+    let text = |pointer: &str| claims.pointer(pointer).and_then(Value::as_str);
+    let number = find_by
+        .number
+        .as_deref()
+        .and_then(text)
+        .and_then(|n| Subject::number(n).ok());
+    let name: Option<Vec<&str>> = find_by.name.iter().map(|p| text(p)).collect();
+    let person = match (name.filter(|n| !n.is_empty()), find_by.birth_date.as_deref().and_then(text)) {
+        (Some(name), Some(birth_date)) => Subject::person(&name.join(" "), birth_date).ok(),
+        _ => None,
+    };
+    (number, person)
 }

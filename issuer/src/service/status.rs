@@ -18,6 +18,8 @@ use dojang_ledger::entry::{Entry, Operation};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use dojang_core::Lang;
+
 use super::{AdminError, Hosted, InternalError, IssuerService, Operator, new_id};
 use crate::db::{CredentialRow, ListRow, StatusTx, StoreError};
 use crate::ledger::LedgerError;
@@ -41,6 +43,15 @@ impl CredentialStatus {
             CredentialStatus::Valid => "valid",
             CredentialStatus::Revoked => "revoked",
             CredentialStatus::Suspended => "suspended",
+        }
+    }
+
+    /// The status as a clerk reads it.
+    pub fn label(self, lang: Lang) -> &'static str {
+        match self {
+            CredentialStatus::Valid => lang.choose("유효", "Valid"),
+            CredentialStatus::Revoked => lang.choose("폐지됨", "Revoked"),
+            CredentialStatus::Suspended => lang.choose("정지됨", "Suspended"),
         }
     }
 
@@ -176,6 +187,37 @@ impl std::str::FromStr for Reason {
 }
 
 impl Reason {
+    /// The reasons a clerk may give to revoke, most common first.
+    pub const FOR_REVOKE: [Reason; 7] = [
+        Reason::Lost,
+        Reason::Stolen,
+        Reason::Superseded,
+        Reason::HolderRequest,
+        Reason::IssuedInError,
+        Reason::EligibilityEnded,
+        Reason::Deceased,
+    ];
+    /// The reasons a clerk may give to suspend.
+    pub const FOR_SUSPEND: [Reason; 3] = [Reason::Investigation, Reason::Lost, Reason::HolderRequest];
+    /// The reasons a clerk may give to lift a suspension.
+    pub const FOR_UNSUSPEND: [Reason; 1] = [Reason::Resolved];
+
+    /// The reason as a clerk reads it.
+    pub fn label(self, lang: Lang) -> &'static str {
+        let (ko, en) = match self {
+            Reason::Lost => ("분실", "Lost"),
+            Reason::Stolen => ("도난", "Stolen"),
+            Reason::Superseded => ("새 자격증명으로 대체", "Replaced by a newer credential"),
+            Reason::HolderRequest => ("소지자 요청", "The holder asked"),
+            Reason::IssuedInError => ("잘못 발급됨", "Issued in error"),
+            Reason::EligibilityEnded => ("자격 요건 상실", "No longer eligible"),
+            Reason::Deceased => ("사망", "Deceased"),
+            Reason::Investigation => ("조사 중", "Under investigation"),
+            Reason::Resolved => ("정지 사유 해소", "The reason for suspension is resolved"),
+        };
+        lang.choose(ko, en)
+    }
+
     /// The stable code.
     pub fn code(self) -> &'static str {
         match self {

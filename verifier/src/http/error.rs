@@ -20,6 +20,12 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// The same error answered with `status`.
+    #[must_use]
+    pub fn with_status(self, status: StatusCode) -> Self {
+        ApiError { status, ..self }
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.status
@@ -103,7 +109,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody {
             error: Cow::Borrowed(self.code),
-            message: self.message,
+            message: super::lang::localized(&self.message).to_owned(),
         };
         (self.status, Json(body)).into_response()
     }

@@ -9,9 +9,14 @@
 //! [`ServiceError`](crate::service::ServiceError) becomes an [`ApiError`], `{"error": "<code>",
 //! "message": "…"}` with the variant's status. What an extractor could not read is answered
 //! with its status and what was expected, never with axum's own text (it quotes the request).
+//!
+//! Every answer for people is in the reader's language ([`lang`]): the page, verdicts (reason
+//! messages from [`ReasonCode::message`](dojang_core::ReasonCode::message), the type's name and
+//! claim labels from its Type Metadata) and error messages.
 
 mod error;
+pub mod lang;
 mod routes;
 
 pub use error::ApiError;
-pub use routes::{ApiDoc, app, page};
+pub use routes::{ApiDoc, CSP, app, asset, page, type_metadata};

@@ -12,12 +12,15 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Json, Router, middleware};
 use dojang_core::clock::unix_now as now;
+use dojang_core::Verdict;
 use dojang_ledger::api::ErrorBody;
+use dojang_schemas::Catalog;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use super::ApiError;
 use super::error::{internal, unreadable};
+use super::lang::{self, localized};
+use super::ApiError;
 use crate::input::{MAX_INPUT_LEN, MAX_TEXT_LEN};
 use crate::service::{IssuerView, OPEN_FOR, TrustView, VerdictView, VerifierService};
 
@@ -26,6 +29,9 @@ pub fn app(service: VerifierService) -> Router {
     Router::new()
         .route("/", get(page))
         .route("/openapi.json", get(openapi))
+        .route("/assets/{name}", get(asset))
+        .route("/types/{vct}", get(type_metadata))
+        .route("/api/types", get(types))
         .route(
             "/api/verify",
             post(verify)
@@ -48,6 +54,7 @@ pub fn app(service: VerifierService) -> Router {
             post(response).layer(DefaultBodyLimit::max(2 * MAX_TEXT_LEN)),
         )
         .with_state(service)
+        .layer(middleware::from_fn(lang::negotiate))
 }
 
 /// Largest OpenID4VP request body read: a type id and its claims' names fit many times over.
@@ -66,6 +73,9 @@ const MAX_REQUEST_LEN: usize = 16 << 10;
     paths(
         page,
         openapi,
+        asset,
+        type_metadata,
+        types,
         verify,
         new_challenge,
         trust,
@@ -76,6 +86,8 @@ const MAX_REQUEST_LEN: usize = 16 << 10;
     ),
     components(schemas(
         VerdictView,
+        TypeView,
+        ClaimChoice,
         ChallengeView,
         TrustView,
         IssuerView,
@@ -95,7 +107,107 @@ pub struct ApiDoc;
 pub async fn page() -> impl IntoResponse {
     (
         [(header::CONTENT_SECURITY_POLICY, CSP)],
-        Html(include_str!("../page/verifier.html")),
+        Html(lang::page_html(include_str!("../page/verifier.html"))),
+    )
+}
+
+/// The pages' shared script, style and QR decoder (`jsQR`, vendored from npm: see
+/// `verifier/tests/browser/package.json`), so a page works with no network beyond its server.
+#[utoipa::path(get, path = "/assets/{name}",
+    params(("name" = String, Path, description = "`ui.js`, `ui.css` or `jsQR.js`.")),
+    responses((status = 200, description = "The file."), (status = 404, description = "No such file.")))]
+pub async fn asset(name: Result<Path<String>, PathRejection>) -> Response {
+    let (body, content_type): (&'static str, &str) = match name.as_ref().map(|n| n.as_str()) {
+        Ok("ui.js") => (include_str!("../page/assets/ui.js"), "text/javascript"),
+        Ok("ui.css") => (include_str!("../page/assets/ui.css"), "text/css"),
+        Ok("jsQR.js") => (include_str!("../page/assets/jsQR.js"), "text/javascript"),
+        _ => return axum::http::StatusCode::NOT_FOUND.into_response(),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, format!("{content_type}; charset=utf-8")),
+            (header::CACHE_CONTROL, "public, max-age=3600".to_owned()),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// A credential type's SD-JWT VC Type Metadata, by its `vct` (the types' `vct`s are URNs, so
+/// this is where they resolve): names and claim labels in Korean and English.
+#[utoipa::path(get, path = "/types/{vct}",
+    params(("vct" = String, Path, description = "The type's `vct`, e.g. `urn:dojang:vct:citizen-card:1`.")),
+    responses(
+        (status = 200, description = "The Type Metadata.", body = Object),
+        (status = 404, description = "No such type (`unknown_type`).", body = ErrorBody)))]
+pub async fn type_metadata(vct: Result<Path<String>, PathRejection>) -> Response {
+    let Ok(Path(vct)) = vct else {
+        return unknown_type().into_response();
+    };
+    match Catalog::builtin().by_vct(&vct) {
+        Ok(ty) => Json(ty.metadata()).into_response(),
+        Err(_) => unknown_type().into_response(),
+    }
+}
+
+fn unknown_type() -> ApiError {
+    ApiError::from(crate::service::ServiceError::UnknownType {
+        known: Catalog::builtin()
+            .iter()
+            .map(|ty| ty.descriptor().vct.clone())
+            .collect(),
+    })
+    .with_status(axum::http::StatusCode::NOT_FOUND)
+}
+
+/// A type an OpenID4VP request can ask for, in the reader's language.
+#[derive(Serialize, ToSchema)]
+struct TypeView {
+    /// The type's id.
+    id: String,
+    /// Its name.
+    name: String,
+    /// The claims a request may name: `path` dotted (`address.locality`), and its label.
+    claims: Vec<ClaimChoice>,
+}
+
+/// A claim a request may name.
+#[derive(Serialize, ToSchema)]
+struct ClaimChoice {
+    /// Dotted path.
+    path: String,
+    /// Its label.
+    label: String,
+}
+
+/// The credential types and their claims, to build an OpenID4VP request.
+#[utoipa::path(get, path = "/api/types",
+    responses((status = 200, description = "Types with their claims.", body = Vec<TypeView>)))]
+async fn types() -> Json<Vec<TypeView>> {
+    let lang = lang::reader().unwrap_or_default();
+    Json(
+        Catalog::builtin()
+            .iter()
+            .map(|ty| TypeView {
+                id: ty.id().to_owned(),
+                name: ty.name_in(lang).to_owned(),
+                claims: ty
+                    .metadata()
+                    .claims
+                    .iter()
+                    .filter_map(|c| {
+                        let steps: Option<Vec<&str>> =
+                            c.path.iter().map(Option::as_deref).collect();
+                        let steps = steps?;
+                        let pointer = format!("/{}", steps.join("/"));
+                        Some(ClaimChoice {
+                            path: steps.join("."),
+                            label: ty.label(&pointer, lang),
+                        })
+                    })
+                    .collect(),
+            })
+            .collect(),
     )
 }
 
@@ -107,7 +219,7 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
 }
 
 /// Everything the page needs is inline or same-origin; the camera is allowed, nothing else.
-const CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline'; \
+pub const CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline'; \
                    style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; \
                    media-src 'self' blob:; connect-src 'self'";
 
@@ -154,7 +266,7 @@ async fn verify(
     let body = body.map_err(|r| unreadable(r.status(), "the presented credential"))?;
     let verdict = service.verify_upload(body, query.challenge).await?;
     tracing::info!(decision = ?verdict.decision, codes = ?verdict.blocking_codes(), "verified");
-    Ok(Json(verdict.into()))
+    Ok(Json(VerdictView::new(verdict, lang::reader())))
 }
 
 /// An open challenge, to show as a QR code.
@@ -198,7 +310,13 @@ async fn new_challenge(
         (status = 200, description = "Freshness and issuers.", body = TrustView),
         (status = 503, description = "No trust bundle loaded yet (`no_bundle`).", body = ErrorBody)))]
 async fn trust(State(service): State<VerifierService>) -> Result<Json<TrustView>, ApiError> {
-    Ok(Json(service.trust(now())?))
+    Ok(Json(in_words(service.trust(now())?)))
+}
+
+/// `view` with its policy in the reader's language.
+fn in_words(mut view: TrustView) -> TrustView {
+    view.issuer_policy_in_words = localized(&view.issuer_policy_in_words).to_owned();
+    view
 }
 
 /// Fetch and apply the registry's delta (consistency-checked).
@@ -211,7 +329,7 @@ async fn trust(State(service): State<VerifierService>) -> Result<Json<TrustView>
             (`registry_unavailable`) or its bundle does not verify or is larger than 32 MiB \
             (`bundle_invalid`).", body = ErrorBody)))]
 async fn refresh(State(service): State<VerifierService>) -> Result<Json<TrustView>, ApiError> {
-    Ok(Json(service.refresh_on_request().await?))
+    Ok(Json(in_words(service.refresh_on_request().await?)))
 }
 
 /// What a new OpenID4VP request asks for.
@@ -295,7 +413,12 @@ async fn request_result(
     let Path(state) = state.map_err(|r| unreadable(r.status(), "a request's state"))?;
     Ok(Json(match service.online_result(&state)? {
         None => RequestStatus::Pending,
-        Some(verdicts) => RequestStatus::Answered { verdicts },
+        Some(verdicts) => RequestStatus::Answered {
+            verdicts: verdicts
+                .into_iter()
+                .map(|v| VerdictView::new(v, lang::reader()))
+                .collect(),
+        },
     }))
 }
 
@@ -330,7 +453,7 @@ async fn response(
         )
     })?;
     let verdicts = service.online_response(form.state, form.vp_token).await?;
-    let accepted = verdicts.iter().all(|v| v.verdict.is_accepted());
+    let accepted = verdicts.iter().all(Verdict::is_accepted);
     tracing::info!(accepted, "OpenID4VP answer judged");
     Ok(Json(serde_json::json!({})))
 }

@@ -60,11 +60,12 @@ use dojang_core::clock::unix_now as now;
 use dojang_core::compact::ChallengeRequest;
 use dojang_core::oid4vp::AuthorizationRequest;
 use dojang_core::rate::PerClient;
+use dojang_core::Lang;
 use dojang_core::verdict::{ReasonCode, Verdict};
 use dojang_ledger::api::Ledger;
 use dojang_ledger::bundle::TrustAnchor;
 use dojang_ledger::client::RegistryClient;
-use dojang_schemas::Catalog;
+use dojang_schemas::{Catalog, ClaimRow};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use utoipa::ToSchema;
@@ -157,10 +158,11 @@ struct CatchUp {
 
 struct OnlineRequest {
     request: AuthorizationRequest,
-    verdicts: Option<Vec<VerdictView>>,
+    verdicts: Option<Vec<Verdict>>,
 }
 
-/// A verdict with its reasons in words, as the page shows it.
+/// A verdict as people read it: its reasons in words, the type's name and the disclosed claims
+/// as labelled rows, in the reader's language.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct VerdictView {
     /// The verdict: `decision`, `reasons` (each with `code`, `kind`, `blocking`, `detail`),
@@ -168,20 +170,42 @@ pub struct VerdictView {
     #[serde(flatten)]
     #[schema(value_type = Object)]
     pub verdict: Verdict,
-    /// Each reason, for a person.
+    /// Each reason, for a person: its message from the catalog, then its detail.
     pub reasons_in_words: Vec<String>,
+    /// The credential type's name, when the type is known.
+    pub type_name: Option<String>,
+    /// The disclosed claims as rows: `path`, `label`, `value` (a scalar), `kind` (`text`,
+    /// `date`, `datetime`, `boolean`, `number`).
+    #[schema(value_type = Vec<Object>)]
+    pub claims: Vec<ClaimRow>,
 }
 
-impl From<Verdict> for VerdictView {
-    fn from(verdict: Verdict) -> Self {
+impl VerdictView {
+    /// `verdict` for a reader of `lang`; with none, every message in both languages and the
+    /// names in Korean.
+    pub fn new(verdict: Verdict, lang: Option<Lang>) -> Self {
         let reasons_in_words = verdict
             .reasons
             .iter()
-            .map(|r| format!("{} ({})", r.code.describe(), r.detail))
+            .map(|r| {
+                let message = match lang {
+                    Some(lang) => r.code.message(lang).to_owned(),
+                    None => format!("{} / {}", r.code.message(Lang::Ko), r.code.message(Lang::En)),
+                };
+                let detail = lang.map_or(r.detail.as_str(), |lang| lang.pick(&r.detail));
+                format!("{message} ({detail})")
+            })
             .collect();
+        let shown_in = lang.unwrap_or_default();
+        let ty = verdict
+            .credential_type
+            .as_deref()
+            .and_then(|id| Catalog::builtin().get(id).ok());
         VerdictView {
-            verdict,
             reasons_in_words,
+            type_name: ty.map(|ty| ty.name_in(shown_in).to_owned()),
+            claims: ty.map_or_else(Vec::new, |ty| ty.rows(&verdict.disclosed_claims, shown_in)),
+            verdict,
         }
     }
 }

@@ -9,7 +9,7 @@ use dojang_core::verdict::Verdict;
 use dojang_schemas::Catalog;
 
 use super::{
-    OPEN_FOR, OnlineRequest, ServiceError, VerdictView, VerifierService, awaits_newer_bundle,
+    OPEN_FOR, OnlineRequest, ServiceError, VerifierService, awaits_newer_bundle,
     insert, lock, now, random_id,
 };
 use crate::{Policy, Verifier};
@@ -89,7 +89,7 @@ impl VerifierService {
         &self,
         state: String,
         vp_token: String,
-    ) -> Result<Vec<VerdictView>, ServiceError> {
+    ) -> Result<Vec<Verdict>, ServiceError> {
         let state = Arc::new(state);
         let vp_token = Arc::new(vp_token);
         let judge = || {
@@ -103,15 +103,14 @@ impl VerifierService {
             verdicts = judge().await?;
         }
         // One answer per request: the first to record its verdicts.
-        let views: Vec<VerdictView> = verdicts.iter().cloned().map(Into::into).collect();
         match lock(&self.inner.requests).get_mut(state.as_str()) {
             Some(open) if open.value.verdicts.is_none() => {
-                open.value.verdicts = Some(views.clone());
+                open.value.verdicts = Some(verdicts.clone());
             }
             _ => return Err(ServiceError::UnknownState),
         }
         verdicts.iter().for_each(|verdict| self.count(verdict));
-        Ok(views)
+        Ok(verdicts)
     }
 
     /// The verdicts on an answer to the open request `state`, not recorded. CPU work.
@@ -156,7 +155,7 @@ impl VerifierService {
 
     /// The verdicts an open request received: `None` while it awaits its answer;
     /// [`ServiceError::UnknownRequest`] for a request unknown or expired.
-    pub fn online_result(&self, state: &str) -> Result<Option<Vec<VerdictView>>, ServiceError> {
+    pub fn online_result(&self, state: &str) -> Result<Option<Vec<Verdict>>, ServiceError> {
         lock(&self.inner.requests)
             .get(state)
             .map(|open| open.value.verdicts.clone())
