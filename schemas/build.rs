@@ -29,9 +29,7 @@ fn main() {
         })
         .collect();
     names.sort();
-    let mut out = String::from(
-        "/// (folder, its files) of each built-in type.\n",
-    );
+    let mut out = String::from("/// (folder, its files) of each built-in type.\n");
     out.push_str("pub(crate) const BUILTIN: &[(&str, TypeFiles<'static>)] = &[\n");
     for name in &names {
         let dir = root.join(name);

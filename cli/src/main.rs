@@ -13,6 +13,7 @@ mod output;
 mod registry;
 mod serve;
 mod setup;
+mod tls;
 mod up;
 mod verify;
 mod wallet;

@@ -6,8 +6,9 @@ use dojang_verifier::service::VerdictView;
 use serde_json::Value;
 
 /// Prints `verdict` as JSON, or as a short report in [`crate::lang`]: the decision and
-/// reason codes stay the stable English words scripts look for; names, labels and messages
-/// are the reader's (both languages when none was asked for).
+/// reason codes stay the stable English words scripts look for; names, claim labels and
+/// messages are the reader's. When no language was asked for, claims keep their names and
+/// messages come in both languages.
 pub(crate) fn print_verdict(verdict: &Verdict, json: bool) -> anyhow::Result<()> {
     if json {
         println!("{}", serde_json::to_string_pretty(verdict)?);
@@ -49,6 +50,11 @@ pub(crate) fn print_verdict(verdict: &Verdict, json: bool) -> anyhow::Result<()>
     }
     let claim = word("항목", "claim");
     for row in &view.claims {
+        // With no language asked for, claims keep their stable names (as scripts read them).
+        let name = match lang {
+            Some(_) => row.label.clone(),
+            None => row.path.join("."),
+        };
         let shown = match &row.value {
             Value::String(s) => s.clone(),
             Value::Bool(yes) => match (yes, lang) {
@@ -58,7 +64,7 @@ pub(crate) fn print_verdict(verdict: &Verdict, json: bool) -> anyhow::Result<()>
             },
             other => other.to_string(),
         };
-        println!("  {claim:8} {}: {shown}", row.label);
+        println!("  {claim:8} {name}: {shown}");
     }
     for (reason, words) in verdict.reasons.iter().zip(&view.reasons_in_words) {
         let label = match (reason.kind, reason.blocking) {

@@ -15,7 +15,8 @@
 //!
 //! HTTP/1.1 only: hyper's automatic protocol detection waits for a connection's first bytes
 //! with no time limit, and its HTTP/2 server has no header timeout. Browsers speak HTTP/2 only
-//! over TLS, which a proxy in front of these services terminates.
+//! over TLS, which a proxy in front of these services terminates — or [`serve_tls`] (for
+//! `dojang up --tls`), which offers only HTTP/1.1 in ALPN.
 //!
 //! Shutdown is graceful, as with `axum::serve(..).with_graceful_shutdown(..)`: once `shutdown`
 //! resolves no connection is accepted, idle ones are closed, and the requests in flight finish
@@ -35,6 +36,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt as _;
 use tower_http::timeout::TimeoutLayer;
 
@@ -55,13 +57,7 @@ pub(crate) async fn serve(
     router: Router,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
-    let timeouts = Timeouts {
-        header_read: HEADER_READ_TIMEOUT,
-        request: REQUEST_TIMEOUT,
-        connections: MAX_CONNECTIONS,
-        lifetime: CONNECTION_LIFETIME,
-    };
-    serve_with(listener, router, shutdown, timeouts).await
+    serve_with(listener, router, shutdown, Timeouts::DEFAULT, None).await
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -72,11 +68,31 @@ struct Timeouts {
     lifetime: Duration,
 }
 
+impl Timeouts {
+    const DEFAULT: Timeouts = Timeouts {
+        header_read: HEADER_READ_TIMEOUT,
+        request: REQUEST_TIMEOUT,
+        connections: MAX_CONNECTIONS,
+        lifetime: CONNECTION_LIFETIME,
+    };
+}
+
+/// [`serve`] over TLS: each connection's handshake must end within [`HEADER_READ_TIMEOUT`].
+pub(crate) async fn serve_tls(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()>,
+    tls: TlsAcceptor,
+) -> io::Result<()> {
+    serve_with(listener, router, shutdown, Timeouts::DEFAULT, Some(tls)).await
+}
+
 async fn serve_with(
     listener: TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()>,
     timeouts: Timeouts,
+    tls: Option<TlsAcceptor>,
 ) -> io::Result<()> {
     let router = router.layer(TimeoutLayer::with_status_code(
         StatusCode::REQUEST_TIMEOUT,
@@ -115,12 +131,26 @@ async fn serve_with(
                 request
             },
         ));
-        let connection = http.serve_connection(TokioIo::new(stream), service);
-        let connection = connections.watch(connection);
-        let lifetime = timeouts.lifetime;
+        let (http, watcher, tls) = (http.clone(), connections.watcher(), tls.clone());
+        let connection = async move {
+            match tls {
+                None => {
+                    let connection = http.serve_connection(TokioIo::new(stream), service);
+                    watcher.watch(connection).await?;
+                }
+                // The handshake, like the headers, must come within the header timeout.
+                Some(tls) => {
+                    let stream =
+                        tokio::time::timeout(timeouts.header_read, tls.accept(stream)).await??;
+                    let connection = http.serve_connection(TokioIo::new(stream), service);
+                    watcher.watch(connection).await?;
+                }
+            }
+            Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+        };
         tokio::spawn(async move {
             let _slot = slot;
-            match tokio::time::timeout(lifetime, connection).await {
+            match tokio::time::timeout(timeouts.lifetime, connection).await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => tracing::debug!(error = %e, "connection closed with an error"),
                 Err(_) => tracing::debug!("connection closed at the end of its lifetime"),
@@ -191,6 +221,7 @@ mod tests {
                 let _ = stopped.await;
             },
             timeouts,
+            None,
         ));
         Server { addr, stop, task }
     }

@@ -64,6 +64,16 @@ pub(crate) struct UpArgs {
     /// registry) [default: accredited].
     #[arg(long, value_enum, env = "DOJANG_VERIFIER_ISSUERS")]
     issuers: Option<Issuers>,
+    /// Serve HTTPS, so phones on the LAN can use the camera: with `--tls-cert`/`--tls-key`, or a
+    /// self-signed certificate made on first start and kept in `<data-dir>/tls/`.
+    #[arg(long, env = "DOJANG_TLS")]
+    tls: bool,
+    /// The TLS certificate chain (PEM); implies `--tls`.
+    #[arg(long, env = "DOJANG_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The TLS certificate's private key (PEM); implies `--tls`.
+    #[arg(long, env = "DOJANG_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 /// What a platform starts with, besides where it listens.
@@ -74,6 +84,8 @@ pub(crate) struct Options {
     pub(crate) kdf: KdfParams,
     pub(crate) admission: Admission,
     pub(crate) issuers: IssuerPolicy,
+    /// Serve HTTPS with this certificate.
+    pub(crate) tls: Option<crate::tls::Tls>,
 }
 
 impl Options {
@@ -86,6 +98,7 @@ impl Options {
             kdf: KdfParams::DEFAULT,
             admission: Admission::default(),
             issuers: IssuerPolicy::default(),
+            tls: None,
         }
     }
 }
@@ -105,6 +118,7 @@ struct ConfigFile {
 impl UpArgs {
     /// Flags and environment over the file over the defaults: where to listen, and the rest.
     fn resolve(self) -> anyhow::Result<(SocketAddr, Options)> {
+        let tls = self.tls || self.tls_cert.is_some();
         let file = match &self.config {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
@@ -139,8 +153,35 @@ impl UpArgs {
                 .map_or(defaults.issuers, IssuerPolicy::from),
             ..defaults
         };
-        Ok((listen, options))
+        let public_url = options.public_url.clone();
+        let tls = match (tls, &self.tls_cert, &self.tls_key) {
+            (false, ..) => None,
+            (true, Some(cert), Some(key)) => {
+                Some(crate::tls::load(crate::tls::Source::Given { cert, key })?)
+            }
+            (true, ..) => {
+                // For the host phones will type or scan, and the address listened on.
+                let mut hosts = vec![listen.ip().to_string()];
+                hosts.extend(public_url.as_deref().and_then(host_of));
+                Some(crate::tls::load(crate::tls::Source::SelfSigned {
+                    dir: &data_dir.join("tls"),
+                    hosts,
+                })?)
+            }
+        };
+        Ok((listen, Options { tls, ..options }))
     }
+}
+
+/// The host of `url` (`https://192.168.0.10:8443/x` → `192.168.0.10`).
+fn host_of(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next()?,
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    (!host.is_empty()).then(|| host.to_owned())
 }
 
 /// A running platform.
@@ -153,7 +194,9 @@ pub(crate) struct Platform {
     pub(crate) verifier: VerifierService,
     trust_problem: TrustProblem,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
-    shutdown: tokio::sync::oneshot::Sender<()>,
+    shutdown: tokio::sync::watch::Sender<bool>,
+    /// When serving HTTPS: the certificate's SHA-256 fingerprint and where it is.
+    pub(crate) tls_certificate: Option<(String, PathBuf)>,
 }
 
 /// The in-process witness's name.
@@ -175,13 +218,26 @@ impl Platform {
             kdf,
             admission,
             issuers: issuer_policy,
+            tls,
         } = options;
         let data_dir = data_dir.as_path();
         let local = listener.local_addr()?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let base = public_url
-            .unwrap_or_else(|| format!("http://{local}"))
+            .unwrap_or_else(|| format!("{scheme}://{local}"))
             .trim_end_matches('/')
             .to_owned();
+        // The witness stands in for another agency's server. Over plain HTTP it shares the
+        // port; under TLS (a certificate the registry's client need not trust) it has its own
+        // loopback port.
+        let witness_listener = match tls {
+            Some(_) => Some(tokio::net::TcpListener::bind("127.0.0.1:0").await?),
+            None => None,
+        };
+        let witness_at = match &witness_listener {
+            Some(l) => l.local_addr()?,
+            None => local,
+        };
         std::fs::create_dir_all(data_dir)
             .with_context(|| format!("creating {}", data_dir.display()))?;
         let passphrase = crate::setup::passphrase(data_dir)?;
@@ -202,7 +258,7 @@ impl Platform {
             root: None,
             kdf,
             witnesses: vec![WitnessConfig {
-                url: format!("http://{local}/witness"),
+                url: format!("http://{witness_at}/witness"),
                 key: witness_verifier,
             }],
             min_witnesses: 0,
@@ -276,7 +332,6 @@ impl Platform {
                 dojang_registry::http::app_with(registry.clone(), admission),
             )
             .nest("/verifier", dojang_verifier::http::app(verifier.clone()))
-            .nest("/witness", dojang_registry::witness::app(Arc::new(witness)))
             .route("/verifier/", get(dojang_verifier::http::page))
             .route("/types/{vct}", get(dojang_verifier::http::type_metadata))
             .route("/", get(|| pages::page(include_str!("up/home.html"))))
@@ -305,12 +360,29 @@ impl Platform {
             .layer(axum::middleware::from_fn(
                 dojang_verifier::http::lang::negotiate,
             ));
-        let (shutdown, signal) = tokio::sync::oneshot::channel::<()>();
+        let (shutdown, signal) = tokio::sync::watch::channel(false);
+        let stopped = move || {
+            let mut signal = signal.clone();
+            async move {
+                let _ = signal.wait_for(|stop| *stop).await;
+            }
+        };
+        let witness = dojang_registry::witness::app(Arc::new(witness));
+        let app = match witness_listener {
+            Some(own) => {
+                tokio::spawn(crate::serve::serve(own, witness, stopped()));
+                app
+            }
+            None => app.nest("/witness", witness),
+        };
+        let tls_certificate = tls
+            .as_ref()
+            .map(|t| (t.fingerprint.clone(), t.cert_path.clone()));
         let server = tokio::spawn(async move {
-            crate::serve::serve(listener, app, async move {
-                let _ = signal.await;
-            })
-            .await
+            match tls {
+                Some(tls) => crate::serve::serve_tls(listener, app, stopped(), tls.acceptor).await,
+                None => crate::serve::serve(listener, app, stopped()).await,
+            }
         });
         Ok(Platform {
             base,
@@ -320,6 +392,7 @@ impl Platform {
             trust_problem,
             server,
             shutdown,
+            tls_certificate,
         })
     }
 
@@ -327,7 +400,7 @@ impl Platform {
     /// registry of this process, whose HTTP side has just stopped — so the last events are in
     /// the log.
     pub(crate) async fn stop(self) -> anyhow::Result<()> {
-        let _ = self.shutdown.send(());
+        let _ = self.shutdown.send(true);
         self.server.await??;
         let anchored = self.issuers.anchor_audit().await;
         match anchored {
@@ -554,6 +627,12 @@ pub(crate) fn run(args: UpArgs) -> anyhow::Result<ExitCode> {
             data_dir.display(),
             data_dir.display()
         );
+        if let Some((fingerprint, path)) = &platform.tls_certificate {
+            banner += &format!(
+                "\n  HTTPS certificate {}\n  SHA-256 {fingerprint}\n  (a phone's browser asks whether to trust it: compare this fingerprint first)\n",
+                path.display()
+            );
+        }
         crate::setup::announce(&banner);
         crate::shutdown_signal().await;
         platform.stop().await?;

@@ -85,7 +85,13 @@ impl Lang {
         ["DOJANG_LANG", "LC_ALL", "LC_MESSAGES", "LANG"]
             .into_iter()
             .filter_map(|name| var(name))
-            .map(|value| value.split(['.', '@']).next().unwrap_or_default().to_owned())
+            .map(|value| {
+                value
+                    .split(['.', '@'])
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
             .filter(|locale| !matches!(locale.as_str(), "" | "C" | "POSIX"))
             .map(|locale| locale.parse().unwrap_or(Lang::En))
             .next()
@@ -155,9 +161,15 @@ mod tests {
         assert_eq!(env(&[("LANG", "ko_KR.UTF-8")]), Some(Lang::Ko));
         assert_eq!(env(&[("LANG", "C.UTF-8")]), None);
         assert_eq!(env(&[("LANG", "fr_FR.UTF-8")]), Some(Lang::En));
-        assert_eq!(env(&[("LANG", "ko_KR.UTF-8"), ("LC_ALL", "en_US")]), Some(Lang::En));
+        assert_eq!(
+            env(&[("LANG", "ko_KR.UTF-8"), ("LC_ALL", "en_US")]),
+            Some(Lang::En)
+        );
         assert_eq!(env(&[("LC_ALL", "C"), ("LANG", "ko_KR")]), Some(Lang::Ko));
-        assert_eq!(env(&[("LC_ALL", "C"), ("DOJANG_LANG", "en")]), Some(Lang::En));
+        assert_eq!(
+            env(&[("LC_ALL", "C"), ("DOJANG_LANG", "en")]),
+            Some(Lang::En)
+        );
         assert_eq!(env(&[("LANG", "")]), None);
     }
 
@@ -165,7 +177,10 @@ mod tests {
     fn a_bilingual_message_shows_one_half() {
         let message = "알 수 없는 작업입니다 / unknown action; try revoke / suspend";
         assert_eq!(Lang::Ko.pick(message), "알 수 없는 작업입니다");
-        assert_eq!(Lang::En.pick(message), "unknown action; try revoke / suspend");
+        assert_eq!(
+            Lang::En.pick(message),
+            "unknown action; try revoke / suspend"
+        );
         assert_eq!(Lang::Ko.pick("only one"), "only one");
     }
 }

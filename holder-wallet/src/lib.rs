@@ -164,7 +164,9 @@ impl WalletError {
                 "상대가 알아들을 수 없는 답을 했거나 요청을 처리할 수 없습니다 / The other side's \
                  answer or request could not be used."
             }
-            _ => "지갑에서 오류가 났습니다. 다시 시도하세요 / Something went wrong in the wallet. Try again.",
+            _ => {
+                "지갑에서 오류가 났습니다. 다시 시도하세요 / Something went wrong in the wallet. Try again."
+            }
         }
     }
 }

@@ -164,7 +164,10 @@ async fn an_offer_becomes_two_formats_bound_to_one_fresh_key() {
     );
     // The citizen is told what to do, in words, not `invalid_grant`.
     let plain = error.in_plain_words();
-    assert!(plain.contains("6자리 코드") && plain.contains("6-digit code"), "{plain}");
+    assert!(
+        plain.contains("6자리 코드") && plain.contains("6-digit code"),
+        "{plain}"
+    );
     assert!(!plain.contains("invalid_grant"), "{plain}");
 
     let card = receive::receive(&wallet, &http, &offer, options(Some(&tx_code)))

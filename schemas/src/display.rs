@@ -157,16 +157,8 @@ impl TypeMetadata {
     /// objects number their elements when there is more than one. A claim without a label is
     /// labelled by its name.
     pub fn rows(&self, schema: &Value, claims: &Map<String, Value>, lang: Lang) -> Vec<ClaimRow> {
-        let position = |name: &str| {
-            self.claims
-                .iter()
-                .position(|c| c.path.len() == 1 && c.path[0].as_deref() == Some(name))
-                .unwrap_or(usize::MAX)
-        };
-        let mut ordered: Vec<(&String, &Value)> = claims.iter().collect();
-        ordered.sort_by_key(|(name, _)| position(name));
         let mut rows = Vec::new();
-        for (name, value) in ordered {
+        for (name, value) in self.ordered(&[], claims) {
             let mut walk = Walk {
                 metadata: self,
                 lang,
@@ -181,6 +173,30 @@ impl TypeMetadata {
             );
         }
         rows
+    }
+}
+
+impl TypeMetadata {
+    /// `fields` of the object at `parent`, in the order the metadata lists them (the rest
+    /// after, by name).
+    fn ordered<'v>(
+        &self,
+        parent: &[Option<&str>],
+        fields: &'v Map<String, Value>,
+    ) -> Vec<(&'v String, &'v Value)> {
+        let position = |name: &str| {
+            self.claims
+                .iter()
+                .position(|c| {
+                    c.path.len() == parent.len() + 1
+                        && c.path[parent.len()].as_deref() == Some(name)
+                        && c.path.iter().zip(parent).all(|(a, b)| a.as_deref() == *b)
+                })
+                .unwrap_or(usize::MAX)
+        };
+        let mut ordered: Vec<(&String, &Value)> = fields.iter().collect();
+        ordered.sort_by_key(|(name, _)| position(name));
+        ordered
     }
 }
 
@@ -202,17 +218,21 @@ impl Walk<'_> {
         schema: Option<&Value>,
         value: &'v Value,
     ) {
-        let own = self
-            .metadata
-            .label(key, self.lang)
-            .map(str::to_owned)
-            .or_else(|| key.last().copied().flatten().map(str::to_owned));
+        // An array's elements are told apart by number, not by their own label.
+        let own = match key.last() {
+            Some(None) => None,
+            _ => self
+                .metadata
+                .label(key, self.lang)
+                .map(str::to_owned)
+                .or_else(|| key.last().copied().flatten().map(str::to_owned)),
+        };
         if let Some(own) = &own {
             labels.push(own.clone());
         }
         match value {
             Value::Object(fields) if key.len() < MAX_DEPTH => {
-                for (name, inner) in fields {
+                for (name, inner) in self.metadata.ordered(key, fields) {
                     key.push(Some(name));
                     path.push(name.clone());
                     let inner_schema = schema
@@ -273,7 +293,10 @@ fn shown(value: &Value) -> Value {
 }
 
 fn kind_of(schema: Option<&Value>, value: &Value) -> ValueKind {
-    match (value, schema.and_then(|s| s.get("format")).and_then(Value::as_str)) {
+    match (
+        value,
+        schema.and_then(|s| s.get("format")).and_then(Value::as_str),
+    ) {
         (Value::Bool(_), _) => ValueKind::Boolean,
         (Value::Number(_), _) => ValueKind::Number,
         (Value::String(_), Some("date")) => ValueKind::Date,
@@ -366,9 +389,19 @@ mod tests {
         );
         let mut no_english = m.clone();
         no_english.display.pop();
-        assert!(no_english.check("urn:t", &schema()).unwrap_err().contains("`ko` and `en`"));
+        assert!(
+            no_english
+                .check("urn:t", &schema())
+                .unwrap_err()
+                .contains("`ko` and `en`")
+        );
         let mut stray = m.clone();
         stray.claims[2].path = vec![Some("address".into()), Some("street".into())];
-        assert!(stray.check("urn:t", &schema()).unwrap_err().contains("no claim at"));
+        assert!(
+            stray
+                .check("urn:t", &schema())
+                .unwrap_err()
+                .contains("no claim at")
+        );
     }
 }

@@ -341,9 +341,10 @@ impl CredentialType {
             .skip(1)
             .map(|s| (!s.bytes().all(|b| b.is_ascii_digit()) || s.is_empty()).then_some(s))
             .collect();
-        self.metadata
-            .label(&steps, lang)
-            .map_or_else(|| pointer.rsplit('/').next().unwrap_or_default().to_owned(), str::to_owned)
+        self.metadata.label(&steps, lang).map_or_else(
+            || pointer.rsplit('/').next().unwrap_or_default().to_owned(),
+            str::to_owned,
+        )
     }
 
     /// The selectively disclosable claim paths.
@@ -510,15 +511,19 @@ impl Catalog {
                 read("metadata.json")?,
             ));
         }
-        Self::from_files(folders.iter().map(|(name, descriptor, schema, example, metadata)| {
-            let files = TypeFiles {
-                descriptor,
-                schema,
-                example,
-                metadata,
-            };
-            (name.as_str(), files)
-        }))
+        Self::from_files(
+            folders
+                .iter()
+                .map(|(name, descriptor, schema, example, metadata)| {
+                    let files = TypeFiles {
+                        descriptor,
+                        schema,
+                        example,
+                        metadata,
+                    };
+                    (name.as_str(), files)
+                }),
+        )
     }
 
     /// The type with this id.

@@ -2,11 +2,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use dojang_core::Lang;
 use dojang_core::did::{self, Did};
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::sd_jwt::vc;
 use dojang_core::sd_jwt::{HeldSdJwt, OfflineDids, VerifyOptions};
-use dojang_core::Lang;
 use dojang_schemas::{Catalog, CredentialType, Issuance, SchemaError, TypeFiles, ValueKind};
 use serde_json::{Map, Value, json};
 
@@ -108,7 +108,13 @@ fn invalid_claims_are_rejected_with_their_paths() {
     bad.insert("favourite_colour".into(), json!("blue"));
     let found = violations(card.validate(&bad));
     let paths: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
-    for expected in ["/card_number", "/birthdate", "/address/postal_code", ""] {
+    for expected in [
+        "/card_number",
+        "/birthdate",
+        "/address/postal_code",
+        "/name",
+        "",
+    ] {
         assert!(
             paths.contains(&expected),
             "missing {expected:?} in {found:?}"
@@ -117,8 +123,8 @@ fn invalid_claims_are_rejected_with_their_paths() {
     assert!(
         found
             .iter()
-            .any(|(p, m)| p.is_empty() && m.contains("name")),
-        "{found:?}"
+            .any(|(p, m)| p == "/name" && m.contains("required")),
+        "a missing claim is reported where it belongs: {found:?}"
     );
     assert!(
         found

@@ -166,9 +166,10 @@ impl IntoResponse for PageError {
 impl From<AdminError> for PageError {
     fn from(e: AdminError) -> Self {
         match e {
-            AdminError::Invalid(SchemaError::Invalid { type_id, violations }) => {
-                invalid_claims(&type_id, &violations)
-            }
+            AdminError::Invalid(SchemaError::Invalid {
+                type_id,
+                violations,
+            }) => invalid_claims(&type_id, &violations),
             AdminError::NotFound => PageError::new(
                 StatusCode::NOT_FOUND,
                 "not_found",
@@ -248,12 +249,17 @@ fn field_message(keyword: &str, format: Option<&str>, detail: &str, lang: Lang) 
             "올바른 날짜가 아닙니다. 실제 있는 날짜를 YYYY-MM-DD로 입력하세요",
             "Not a valid date: enter a real date as YYYY-MM-DD",
         ),
-        ("format", _) | ("pattern", _) => ("형식이 올바르지 않습니다", "Not in the expected format"),
+        ("format", _) | ("pattern", _) => {
+            ("형식이 올바르지 않습니다", "Not in the expected format")
+        }
         ("required", _) => ("필수 항목입니다", "Required"),
         ("type", _) => ("값의 종류가 올바르지 않습니다", "The wrong kind of value"),
         ("minLength" | "minItems", _) => ("비어 있거나 너무 짧습니다", "Empty or too short"),
         ("maxLength" | "maxItems", _) => ("너무 깁니다", "Too long"),
-        ("enum" | "const", _) => ("목록에 있는 값 중에서 고르세요", "Choose one of the listed values"),
+        ("enum" | "const", _) => (
+            "목록에 있는 값 중에서 고르세요",
+            "Choose one of the listed values",
+        ),
         ("minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum", _) => {
             ("허용 범위를 벗어났습니다", "Out of range")
         }
@@ -398,7 +404,11 @@ async fn offer_state(
         .issuers
         .find_credentials(&local_operator(&slug), &slug, &query)
         .await?;
-    let state = if issued.is_empty() { "open" } else { "redeemed" };
+    let state = if issued.is_empty() {
+        "open"
+    } else {
+        "redeemed"
+    };
     Ok(Json(json!({ "state": state })))
 }
 

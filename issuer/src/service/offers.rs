@@ -12,11 +12,11 @@ use dojang_core::oid4vci::{CredentialOffer, Grants, PreAuthorizedCodeGrant, TxCo
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::find::Subject;
 use super::{
     AdminError, Format, Hosted, InternalError, IssuerService, Operator, fill_random, new_id,
     random_token, sha256,
 };
-use super::find::Subject;
 use crate::db::{OfferRow, StoreError};
 use dojang_schemas::CredentialType;
 
@@ -192,7 +192,10 @@ impl IssuerService {
         now: i64,
     ) -> Result<OfferRow, InternalError> {
         let (number, person) = find_by(ty, &offer.claims);
-        let subject = offer.subject.as_deref().or(number.as_ref().map(Subject::canonical));
+        let subject = offer
+            .subject
+            .as_deref()
+            .or(number.as_ref().map(Subject::canonical));
         let claims_json = serde_json::to_vec(&offer.claims)?;
         let sealed = hosted
             .claims_key
@@ -347,7 +350,10 @@ fn find_by(ty: &CredentialType, claims: &Map<String, Value>) -> (Option<Subject>
         .and_then(text)
         .and_then(|n| Subject::number(n).ok());
     let name: Option<Vec<&str>> = find_by.name.iter().map(|p| text(p)).collect();
-    let person = match (name.filter(|n| !n.is_empty()), find_by.birth_date.as_deref().and_then(text)) {
+    let person = match (
+        name.filter(|n| !n.is_empty()),
+        find_by.birth_date.as_deref().and_then(text),
+    ) {
         (Some(name), Some(birth_date)) => Subject::person(&name.join(" "), birth_date).ok(),
         _ => None,
     };

@@ -198,7 +198,8 @@ impl Reason {
         Reason::Deceased,
     ];
     /// The reasons a clerk may give to suspend.
-    pub const FOR_SUSPEND: [Reason; 3] = [Reason::Investigation, Reason::Lost, Reason::HolderRequest];
+    pub const FOR_SUSPEND: [Reason; 3] =
+        [Reason::Investigation, Reason::Lost, Reason::HolderRequest];
     /// The reasons a clerk may give to lift a suspension.
     pub const FOR_UNSUSPEND: [Reason; 1] = [Reason::Resolved];
 

@@ -11,16 +11,16 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Json, Router, middleware};
-use dojang_core::clock::unix_now as now;
 use dojang_core::Verdict;
+use dojang_core::clock::unix_now as now;
 use dojang_ledger::api::ErrorBody;
 use dojang_schemas::Catalog;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
+use super::ApiError;
 use super::error::{internal, unreadable};
 use super::lang::{self, localized};
-use super::ApiError;
 use crate::input::{MAX_INPUT_LEN, MAX_TEXT_LEN};
 use crate::service::{IssuerView, OPEN_FOR, TrustView, VerdictView, VerifierService};
 
@@ -125,7 +125,10 @@ pub async fn asset(name: Result<Path<String>, PathRejection>) -> Response {
     };
     (
         [
-            (header::CONTENT_TYPE, format!("{content_type}; charset=utf-8")),
+            (
+                header::CONTENT_TYPE,
+                format!("{content_type}; charset=utf-8"),
+            ),
             (header::CACHE_CONTROL, "public, max-age=3600".to_owned()),
         ],
         body,

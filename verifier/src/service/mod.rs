@@ -56,11 +56,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwapOption;
+use dojang_core::Lang;
 use dojang_core::clock::unix_now as now;
 use dojang_core::compact::ChallengeRequest;
 use dojang_core::oid4vp::AuthorizationRequest;
 use dojang_core::rate::PerClient;
-use dojang_core::Lang;
 use dojang_core::verdict::{ReasonCode, Verdict};
 use dojang_ledger::api::Ledger;
 use dojang_ledger::bundle::TrustAnchor;
@@ -190,7 +190,11 @@ impl VerdictView {
             .map(|r| {
                 let message = match lang {
                     Some(lang) => r.code.message(lang).to_owned(),
-                    None => format!("{} / {}", r.code.message(Lang::Ko), r.code.message(Lang::En)),
+                    None => format!(
+                        "{} / {}",
+                        r.code.message(Lang::Ko),
+                        r.code.message(Lang::En)
+                    ),
                 };
                 let detail = lang.map_or(r.detail.as_str(), |lang| lang.pick(&r.detail));
                 format!("{message} ({detail})")

@@ -9,8 +9,8 @@ use dojang_core::verdict::Verdict;
 use dojang_schemas::Catalog;
 
 use super::{
-    OPEN_FOR, OnlineRequest, ServiceError, VerifierService, awaits_newer_bundle,
-    insert, lock, now, random_id,
+    OPEN_FOR, OnlineRequest, ServiceError, VerifierService, awaits_newer_bundle, insert, lock, now,
+    random_id,
 };
 use crate::{Policy, Verifier};
 
