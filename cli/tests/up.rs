@@ -130,9 +130,10 @@ async fn up_seeds_once_serves_every_role_and_reuses_its_data() {
             .unwrap();
         assert_eq!(unknown.status(), 422);
         let body: serde_json::Value = unknown.json().await.unwrap();
+        assert_eq!(body["error"], "unknown_action");
         assert_eq!(
-            body["error"],
-            "알 수 없는 작업입니다 / unknown action; the actions are revoke, suspend, unsuspend"
+            body["message"],
+            "알 수 없는 작업입니다 / Unknown action; the actions are revoke, suspend, unsuspend."
         );
         // Neither answer repeats what was asked for.
         let unknown = http
@@ -144,7 +145,7 @@ async fn up_seeds_once_serves_every_role_and_reuses_its_data() {
             .unwrap();
         assert_eq!(unknown.status(), 422);
         let body = unknown.text().await.unwrap();
-        assert!(body.contains("unknown credential type; known: "), "{body}");
+        assert!(body.contains("Unknown credential type; known: "), "{body}");
         assert!(!body.contains("Zorblax7"), "{body}");
         let dids = issuers(base).await;
         drop(server);

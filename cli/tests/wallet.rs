@@ -86,6 +86,7 @@ async fn a_revoked_card_is_listed_as_revoked_and_presented_with_a_warning() {
             credential["id"].as_str().unwrap()
         ))
         .bearer_auth(token)
+        .json(&serde_json::json!({"reason": "lost"}))
         .send()
         .await
         .unwrap();

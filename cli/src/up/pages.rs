@@ -511,7 +511,6 @@ async fn change(
     Path((slug, id, action)): Path<(String, String, String)>,
     request: Result<Json<ChangeRequest>, JsonRejection>,
 ) -> Result<Json<Value>, PageError> {
-    let Json(request) = request.map_err(|_| unreadable())?;
     let (action, allowed): (StatusAction, &[Reason]) = match action.as_str() {
         "revoke" => (StatusAction::Revoke, &Reason::FOR_REVOKE),
         "suspend" => (StatusAction::Suspend, &Reason::FOR_SUSPEND),
@@ -523,6 +522,7 @@ async fn change(
             ));
         }
     };
+    let Json(request) = request.map_err(|_| unreadable())?;
     let reason = allowed
         .iter()
         .copied()

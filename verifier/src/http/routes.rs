@@ -121,7 +121,11 @@ pub async fn asset(name: Result<Path<String>, PathRejection>) -> Response {
         Ok("ui.js") => (include_str!("../page/assets/ui.js"), "text/javascript"),
         Ok("ui.css") => (include_str!("../page/assets/ui.css"), "text/css"),
         Ok("jsQR.js") => (include_str!("../page/assets/jsQR.js"), "text/javascript"),
-        _ => return axum::http::StatusCode::NOT_FOUND.into_response(),
+        _ => {
+            return ApiError::from(crate::service::ServiceError::UnknownRequest)
+                .with_status(axum::http::StatusCode::NOT_FOUND)
+                .into_response();
+        }
     };
     (
         [
