@@ -275,7 +275,8 @@ pub(crate) fn types() -> anyhow::Result<ExitCode> {
     for ty in Catalog::builtin().iter() {
         let d = ty.descriptor();
         let issuers: Vec<&str> = d.issuers.iter().map(|i| i.name.as_str()).collect();
-        println!("{:<14} {:<36} {}", d.id, d.name, d.vct);
+        let name = crate::lang().map_or(d.name.as_str(), |lang| ty.name_in(lang));
+        println!("{:<14} {:<36} {}", d.id, name, d.vct);
         println!(
             "{:<14} issued by {}; disclosable: {}",
             "",

@@ -255,16 +255,28 @@ async fn command(args: WalletArgs) -> anyhow::Result<ExitCode> {
             if let Some(status) = &credential.status {
                 println!("  status   {} (as of {})", status.status, status.fetched_at);
             }
+            // Labels and words in the language asked for; names as they are otherwise.
+            let lang = crate::lang();
+            let ty = dojang_schemas::Catalog::builtin().by_vct(&credential.vct).ok();
             for (name, value) in &claims {
-                let choice = if disclosable
+                let yours = disclosable
                     .iter()
-                    .any(|d| d == name || d == &format!("/{name}"))
-                {
-                    "you choose"
-                } else {
-                    "always shown"
+                    .any(|d| d == name || d == &format!("/{name}"));
+                let (label, choice) = match (lang, ty) {
+                    (Some(lang), Some(ty)) => (
+                        ty.label(&format!("/{name}"), lang),
+                        if yours {
+                            lang.choose("직접 선택", "you choose")
+                        } else {
+                            lang.choose("항상 보임", "always shown")
+                        },
+                    ),
+                    _ => (
+                        name.clone(),
+                        if yours { "you choose" } else { "always shown" },
+                    ),
                 };
-                println!("  claim    {name}: {value}  ({choice})");
+                println!("  claim    {label}: {value}  ({choice})");
             }
             println!("  shown    {} time(s)", history.len());
         }

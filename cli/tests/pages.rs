@@ -422,6 +422,20 @@ async fn verdicts_pages_and_errors_come_in_the_readers_language() {
         );
     }
 
+    // The pages' scripts come from this server, the QR decoder included (no CDN).
+    for asset in ["ui.js", "ui.css", "jsQR.js"] {
+        let response = up
+            .http
+            .get(format!("{}/verifier/assets/{asset}", up.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{asset}");
+        assert!(!response.bytes().await.unwrap().is_empty(), "{asset}");
+    }
+    let html = up.http.get(format!("{}/verifier/", up.base)).send().await.unwrap().text().await.unwrap();
+    assert!(!html.contains("https://cdn") && !html.contains("unpkg.com"), "no CDN");
+
     // The type's metadata resolves at its vct.
     let metadata: Value = up
         .http
