@@ -84,7 +84,7 @@ impl Lang {
     fn from_env_with(var: impl Fn(&str) -> Option<String>) -> Option<Lang> {
         ["DOJANG_LANG", "LC_ALL", "LC_MESSAGES", "LANG"]
             .into_iter()
-            .filter_map(|name| var(name))
+            .filter_map(var)
             .map(|value| {
                 value
                     .split(['.', '@'])

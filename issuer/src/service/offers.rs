@@ -314,28 +314,6 @@ fn qr_svg(text: &str) -> Result<String, InternalError> {
         .build())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn offer_states_are_read_back_as_stored() {
-        for state in [
-            OfferState::Open,
-            OfferState::Redeemed,
-            OfferState::Issued,
-            OfferState::Locked,
-            OfferState::Expired,
-        ] {
-            assert_eq!(OfferState::parse(state.as_str()).ok(), Some(state));
-        }
-        assert!(matches!(
-            OfferState::parse("Open"),
-            Err(StoreError::Corrupt(_))
-        ));
-    }
-}
-
 /// The citizen as the type's `find_by` claims name them in `claims`: a card or document number
 /// and a name with a birth date, each when present and readable.
 fn find_by(ty: &CredentialType, claims: &Map<String, Value>) -> (Option<Subject>, Option<Subject>) {
@@ -358,4 +336,26 @@ fn find_by(ty: &CredentialType, claims: &Map<String, Value>) -> (Option<Subject>
         _ => None,
     };
     (number, person)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offer_states_are_read_back_as_stored() {
+        for state in [
+            OfferState::Open,
+            OfferState::Redeemed,
+            OfferState::Issued,
+            OfferState::Locked,
+            OfferState::Expired,
+        ] {
+            assert_eq!(OfferState::parse(state.as_str()).ok(), Some(state));
+        }
+        assert!(matches!(
+            OfferState::parse("Open"),
+            Err(StoreError::Corrupt(_))
+        ));
+    }
 }
