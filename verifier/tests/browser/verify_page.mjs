@@ -1,5 +1,5 @@
-// Drives the employer page in headless Chromium: uploads each QR image given and prints what
-// the page shows, one JSON line per image: {"file", "decision", "text"}.
+// Drives the employer page in headless Chromium, in English: uploads each QR image given and
+// prints what the page shows, one JSON line per image: {"file", "decision", "text"}.
 //
 // usage: node verify_page.mjs <page-url> <image.png>...
 import { chromium } from "playwright-core";
@@ -13,7 +13,9 @@ try {
   const page = await browser.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
-  await page.goto(url);
+  const english = new URL(url);
+  english.searchParams.set("lang", "en");
+  await page.goto(english.href);
   // The freshness line is a <span> once the bundle's summary has loaded. (A selector, not a
   // polled function: the page's CSP forbids the eval Playwright polls functions with.)
   await page.waitForSelector("#freshness span");
