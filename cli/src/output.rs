@@ -29,7 +29,11 @@ pub(crate) fn print_verdict(verdict: &Verdict, json: bool) -> anyhow::Result<()>
     }
     if let Some(issuer) = &verdict.issuer {
         let label = word("발급자", "issuer");
-        match &issuer.name {
+        match &issuer
+            .name
+            .as_deref()
+            .map(|n| lang.map_or(n, |l| l.pick(n)))
+        {
             Some(name) => println!("  {label:8} {name} ({})", issuer.id),
             None => println!("  {label:8} {}", issuer.id),
         }

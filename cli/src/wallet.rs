@@ -257,7 +257,9 @@ async fn command(args: WalletArgs) -> anyhow::Result<ExitCode> {
             }
             // Labels and words in the language asked for; names as they are otherwise.
             let lang = crate::lang();
-            let ty = dojang_schemas::Catalog::builtin().by_vct(&credential.vct).ok();
+            let ty = dojang_schemas::Catalog::builtin()
+                .by_vct(&credential.vct)
+                .ok();
             for (name, value) in &claims {
                 let yours = disclosable
                     .iter()

@@ -266,12 +266,16 @@ fn check(story: &Story) {
         },
         "{at}: {received}"
     );
+    let office = story.text("received", "meta");
     assert!(
-        story
-            .text("received", "meta")
-            .contains("Seoul Metropolitan Government"),
+        office.contains(if ko {
+            "서울특별시"
+        } else {
+            "Seoul Metropolitan Government"
+        }),
         "{at}: {received}"
     );
+    assert!(!office.contains(" / "), "one language: {office}");
     // The office's QR code went away once the citizen had it.
     let redeemed = story.step("redeemed");
     assert_eq!(redeemed["qrHidden"], true, "{at}: {redeemed}");

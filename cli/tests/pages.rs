@@ -102,6 +102,21 @@ async fn a_clerk_issues_from_the_form_finds_the_citizen_and_revokes_with_a_reaso
     assert_eq!(card["name"], "서울시민카드");
     assert_eq!(card["labels"]["/birthdate"]["label"], "생년월일");
     assert_eq!(card["schema"]["properties"]["birthdate"]["format"], "date");
+    assert_eq!(card["order"][0], "/name");
+    assert_eq!(card["order"][1], "/birthdate");
+    assert_eq!(card["issuer"]["name"], "서울특별시");
+
+    // A birth date in the future is refused at its field too.
+    let future = citizen_card("SC-2026-777001", "Hong Gildong", "2999-01-01");
+    let (_, refused) = up
+        .post(
+            "/console/api/offers",
+            "en",
+            json!({"type": "citizen-card", "claims": future}),
+        )
+        .await;
+    assert_eq!(refused["fields"][0]["pointer"], "/birthdate", "{refused}");
+    assert_eq!(refused["fields"][0]["message"], "Cannot be in the future");
 
     // A date that does not exist is refused at its field, in the reader's language, without
     // repeating what was typed.
@@ -433,8 +448,19 @@ async fn verdicts_pages_and_errors_come_in_the_readers_language() {
         assert_eq!(response.status(), StatusCode::OK, "{asset}");
         assert!(!response.bytes().await.unwrap().is_empty(), "{asset}");
     }
-    let html = up.http.get(format!("{}/verifier/", up.base)).send().await.unwrap().text().await.unwrap();
-    assert!(!html.contains("https://cdn") && !html.contains("unpkg.com"), "no CDN");
+    let html = up
+        .http
+        .get(format!("{}/verifier/", up.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !html.contains("https://cdn") && !html.contains("unpkg.com"),
+        "no CDN"
+    );
 
     // The type's metadata resolves at its vct.
     let metadata: Value = up

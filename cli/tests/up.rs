@@ -57,7 +57,8 @@ async fn up_seeds_once_serves_every_role_and_reuses_its_data() {
             .map(|i| i["name"].as_str().unwrap())
             .collect();
         assert_eq!(accredited.len(), 4, "{trust}");
-        assert!(accredited.contains(&"Seoul Metropolitan Government"));
+        // Accredited under its name in both languages; the page shows the reader's.
+        assert!(accredited.contains(&"서울특별시 / Seoul Metropolitan Government"));
         assert_eq!(trust["issuer_policy"], "accredited");
         // The console and the demo wallet act with full rights: only with the demo token.
         let token = std::fs::read_to_string(std::path::Path::new(data).join("demo-token")).unwrap();

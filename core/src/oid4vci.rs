@@ -342,6 +342,44 @@ pub struct ClaimDescription {
     /// Whether the issuer always includes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mandatory: Option<bool>,
+    /// Its label per language.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub display: Vec<Display>,
+}
+
+/// One `display` entry per language for `name`, written `"<Korean> / <English>"`; a name in
+/// one language is given once, without a locale.
+pub fn bilingual_display(name: &str) -> Vec<Display> {
+    if !name.contains(" / ") {
+        return vec![Display {
+            name: name.to_owned(),
+            locale: None,
+            description: None,
+        }];
+    }
+    crate::Lang::ALL
+        .iter()
+        .map(|lang| Display {
+            name: lang.pick(name).to_owned(),
+            locale: Some(lang.tag().to_owned()),
+            description: None,
+        })
+        .collect()
+}
+
+/// A name for every reader from `display`: `"<Korean> / <English>"` when it has both, else its
+/// first entry.
+pub fn display_name(display: &[Display]) -> Option<String> {
+    let named = |lang: crate::Lang| {
+        display
+            .iter()
+            .find(|d| d.locale.as_deref().is_some_and(|l| l.parse() == Ok(lang)))
+            .map(|d| d.name.as_str())
+    };
+    match (named(crate::Lang::Ko), named(crate::Lang::En)) {
+        (Some(ko), Some(en)) => Some(format!("{ko} / {en}")),
+        _ => display.first().map(|d| d.name.clone()),
+    }
 }
 
 /// OAuth authorization server metadata (RFC 8414) for the pre-authorized code flow.

@@ -104,7 +104,7 @@ pub async fn receive(
     let mut credential = StoredCredential {
         id: uuid::Uuid::new_v4().to_string(),
         issuer: String::new(),
-        issuer_name: metadata.display.first().map(|d| d.name.clone()),
+        issuer_name: oid4vci::display_name(&metadata.display),
         credential_issuer: issuer.clone(),
         vct: String::new(),
         name: None,
@@ -197,8 +197,7 @@ pub async fn receive(
         credential.name = configuration
             .credential_metadata
             .as_ref()
-            .and_then(|m| m.display.first())
-            .map(|d| d.name.clone());
+            .and_then(|m| oid4vci::display_name(&m.display));
     }
     if credential.sd_jwt.is_none() && credential.compact.is_none() {
         return Err(WalletError::Protocol(

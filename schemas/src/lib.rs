@@ -114,7 +114,8 @@ pub fn violations_summary(violations: &[Violation]) -> String {
 pub struct IssuerRef {
     /// Short stable name, e.g. `seoul`.
     pub slug: String,
-    /// Display name, e.g. `Seoul Metropolitan Government`.
+    /// Display name, `"<Korean> / <English>"` (`서울특별시 / Seoul Metropolitan Government`):
+    /// the name it is accredited under, from which each reader is shown one half.
     pub name: String,
 }
 

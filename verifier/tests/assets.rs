@@ -20,7 +20,10 @@ fn the_vendored_qr_decoder_is_the_locked_npm_package() {
             "CI must check the vendored decoder: run `npm ci` in {}",
             browser.display()
         );
-        println!("skipped: npm packages not installed in {}", browser.display());
+        println!(
+            "skipped: npm packages not installed in {}",
+            browser.display()
+        );
         return;
     }
     let vendored = std::fs::read(root.join("src/page/assets/jsQR.js")).unwrap();
@@ -30,8 +33,7 @@ fn the_vendored_qr_decoder_is_the_locked_npm_package() {
         browser.display()
     );
     let lock: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(browser.join("package-lock.json")).unwrap())
-            .unwrap();
+        serde_json::from_slice(&std::fs::read(browser.join("package-lock.json")).unwrap()).unwrap();
     let locked = &lock["packages"]["node_modules/jsqr"];
     assert!(
         locked["integrity"]
@@ -39,8 +41,9 @@ fn the_vendored_qr_decoder_is_the_locked_npm_package() {
             .is_some_and(|i| i.starts_with("sha512-")),
         "{locked}"
     );
-    let package: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(browser.join("node_modules/jsqr/package.json")).unwrap())
-            .unwrap();
+    let package: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(browser.join("node_modules/jsqr/package.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(package["version"], locked["version"]);
 }

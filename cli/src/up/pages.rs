@@ -264,6 +264,7 @@ fn field_message(keyword: &str, format: Option<&str>, detail: &str, lang: Lang) 
             ("허용 범위를 벗어났습니다", "Out of range")
         }
         ("additionalProperties", _) => ("이 종류에 없는 항목입니다", "Not a field of this type"),
+        ("future", _) => ("미래의 날짜일 수 없습니다", "Cannot be in the future"),
         _ => ("값이 올바르지 않습니다", detail),
     };
     lang.choose(ko, en).to_owned()
@@ -307,11 +308,7 @@ async fn types() -> Json<Value> {
                 .claims
                 .iter()
                 .map(|claim| {
-                    let pointer: String = claim
-                        .path
-                        .iter()
-                        .map(|step| format!("/{}", step.as_deref().unwrap_or("-")))
-                        .collect();
+                    let pointer = pointer_of(&claim.path);
                     let shown = claim
                         .display
                         .iter()
@@ -324,18 +321,35 @@ async fn types() -> Json<Value> {
                 .metadata()
                 .display_in(lang)
                 .map(|d| d.description.clone());
+            // JSON objects travel with their keys sorted: the form's order goes with them.
+            let order: Vec<String> = ty
+                .metadata()
+                .claims
+                .iter()
+                .map(|c| pointer_of(&c.path))
+                .collect();
             json!({
                 "id": ty.id(),
                 "name": ty.name_in(lang),
                 "description": description,
-                "issuer": ty.descriptor().issuers.first(),
+                "issuer": ty.descriptor().issuers.first().map(|i| {
+                    json!({"slug": i.slug, "name": lang.pick(&i.name)})
+                }),
                 "schema": ty.schema(),
+                "order": order,
                 "labels": labels,
                 "example": ty.example(),
             })
         })
         .collect();
     Json(Value::Array(list))
+}
+
+/// A metadata claim path as a JSON Pointer, `-` for every array element.
+fn pointer_of(path: &[Option<String>]) -> String {
+    path.iter()
+        .map(|step| format!("/{}", step.as_deref().unwrap_or("-")))
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -458,7 +472,7 @@ async fn issued(
                 .get(&record.type_id)
                 .map_or(record.type_id.clone(), |ty| ty.name_in(lang).to_owned());
             all.push(json!({
-                "issuer": slug, "issuer_name": name, "id": record.id, "type": record.type_id,
+                "issuer": slug, "issuer_name": lang.pick(&name), "id": record.id, "type": record.type_id,
                 "type_name": type_name, "status": record.status,
                 "status_name": record.status.label(lang), "issued_at": record.issued_at,
             }));
@@ -627,7 +641,7 @@ async fn held(State(pages): State<Pages>) -> Result<Json<Value>, PageError> {
             "id": summary.id,
             "type": ty.map(CredentialType::id),
             "type_name": ty.map_or(summary.name.clone(), |ty| ty.name_in(lang).to_owned()),
-            "issuer": summary.issuer,
+            "issuer": lang.pick(&summary.issuer),
             "status": summary.status.map(|(status, _)| status),
             "received_at": summary.received_at,
             "claims": rows,

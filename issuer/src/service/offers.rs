@@ -12,13 +12,13 @@ use dojang_core::oid4vci::{CredentialOffer, Grants, PreAuthorizedCodeGrant, TxCo
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::find::Subject;
+use super::find::{CalendarDate, Subject};
 use super::{
     AdminError, Format, Hosted, InternalError, IssuerService, Operator, fill_random, new_id,
     random_token, sha256,
 };
 use crate::db::{OfferRow, StoreError};
-use dojang_schemas::CredentialType;
+use dojang_schemas::{CredentialType, SchemaError, Violation};
 
 /// Where an offer is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,6 +137,7 @@ impl IssuerService {
             .get(&offer.type_id)
             .map_err(|_| AdminError::BadRequest("unknown credential type".into()))?;
         ty.validate(&offer.claims)?;
+        birth_date_not_in_future(ty, &offer.claims, now)?;
         if !self.accredited(hosted, &offer.type_id).await? {
             return Err(AdminError::Forbidden(
                 "this issuer is not accredited for this credential type",
@@ -320,8 +321,7 @@ fn find_by(ty: &CredentialType, claims: &Map<String, Value>) -> (Option<Subject>
     let Some(find_by) = &ty.descriptor().find_by else {
         return (None, None);
     };
-    let claims = Value::Object(claims.clone());
-    let text = |pointer: &str| claims.pointer(pointer).and_then(Value::as_str);
+    let text = |pointer: &str| text_at(claims, pointer);
     let number = find_by
         .number
         .as_deref()
@@ -338,9 +338,72 @@ fn find_by(ty: &CredentialType, claims: &Map<String, Value>) -> (Option<Subject>
     (number, person)
 }
 
+/// The text at JSON Pointer `pointer` in `claims`.
+fn text_at<'c>(claims: &'c Map<String, Value>, pointer: &str) -> Option<&'c str> {
+    let mut steps = pointer.strip_prefix('/')?.split('/');
+    let first = claims.get(steps.next()?)?;
+    steps
+        .try_fold(first, |value, step| value.get(step))
+        .and_then(Value::as_str)
+}
+
+/// A birth date (the type's `find_by.birth_date`) later than the office's today is refused at
+/// its field. A day of slack: the office's day (KST) may be ahead of UTC's.
+fn birth_date_not_in_future(
+    ty: &CredentialType,
+    claims: &Map<String, Value>,
+    now: i64,
+) -> Result<(), SchemaError> {
+    let Some(pointer) = ty
+        .descriptor()
+        .find_by
+        .as_ref()
+        .and_then(|f| f.birth_date.as_deref())
+    else {
+        return Ok(());
+    };
+    // Whether it is a date at all is the schema's judgement, made before.
+    let Some(date) = text_at(claims, pointer).and_then(|t| t.parse::<CalendarDate>().ok()) else {
+        return Ok(());
+    };
+    if date.days_since_epoch() <= now.div_euclid(86_400) + 1 {
+        return Ok(());
+    }
+    Err(SchemaError::Invalid {
+        type_id: ty.id().to_owned(),
+        violations: vec![Violation {
+            path: pointer.to_owned(),
+            keyword: "future".into(),
+            message: "a birth date cannot be in the future".into(),
+        }],
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_birth_date_in_the_future_is_refused_at_its_field() {
+        let card = dojang_schemas::Catalog::builtin()
+            .get("citizen-card")
+            .unwrap();
+        let mut claims = card.example().clone();
+        let now = 1_790_000_000; // 2026-09-21
+        claims.insert("birthdate".into(), "2026-09-22".into());
+        assert!(
+            birth_date_not_in_future(card, &claims, now).is_ok(),
+            "a day of slack"
+        );
+        claims.insert("birthdate".into(), "2026-09-23".into());
+        let Err(SchemaError::Invalid { violations, .. }) =
+            birth_date_not_in_future(card, &claims, now)
+        else {
+            panic!("a future birth date was accepted");
+        };
+        assert_eq!(violations[0].path, "/birthdate");
+        assert_eq!(violations[0].keyword, "future");
+    }
 
     #[test]
     fn offer_states_are_read_back_as_stored() {

@@ -6,6 +6,7 @@
 //! token from passing for a nonce and the reverse; a nonce is recorded as used inside the
 //! issuance that uses it.
 
+use dojang_core::Lang;
 use dojang_core::compact;
 use dojang_core::oid4vci::{self, TokenRequest, TokenResponse};
 use dojang_schemas::CredentialType;
@@ -255,11 +256,7 @@ impl IssuerService {
             nonce_endpoint: Some(format!("{id}/nonce")),
             authorization_servers: None,
             credential_configurations_supported: configurations,
-            display: vec![oid4vci::Display {
-                name: hosted.name.clone(),
-                locale: Some("en".into()),
-                description: None,
-            }],
+            display: oid4vci::bilingual_display(&hosted.name),
             credential_issuer: id,
         })
     }
@@ -307,11 +304,18 @@ fn configuration(
             .into_iter()
             .collect(),
             credential_metadata: Some(oid4vci::CredentialMetadata {
-                display: vec![oid4vci::Display {
-                    name: d.name.clone(),
-                    locale: Some("en".into()),
-                    description: Some(d.description.clone()),
-                }],
+                // The type's and each claim's names in Korean and English, from its metadata.
+                display: Lang::ALL
+                    .iter()
+                    .map(|lang| oid4vci::Display {
+                        name: ty.name_in(*lang).to_owned(),
+                        locale: Some(lang.tag().to_owned()),
+                        description: ty
+                            .metadata()
+                            .display_in(*lang)
+                            .map(|m| m.description.clone()),
+                    })
+                    .collect(),
                 claims: ty
                     .schema()
                     .get("properties")
@@ -319,6 +323,14 @@ fn configuration(
                     .map(|p| {
                         p.keys()
                             .map(|k| oid4vci::ClaimDescription {
+                                display: Lang::ALL
+                                    .iter()
+                                    .map(|lang| oid4vci::Display {
+                                        name: ty.label(&format!("/{k}"), *lang),
+                                        locale: Some(lang.tag().to_owned()),
+                                        description: None,
+                                    })
+                                    .collect(),
                                 path: vec![k.clone()],
                                 mandatory: Some(
                                     d.always_disclosed

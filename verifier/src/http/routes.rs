@@ -323,6 +323,9 @@ async fn trust(State(service): State<VerifierService>) -> Result<Json<TrustView>
 /// `view` with its policy in the reader's language.
 fn in_words(mut view: TrustView) -> TrustView {
     view.issuer_policy_in_words = localized(&view.issuer_policy_in_words).to_owned();
+    for issuer in &mut view.issuers {
+        issuer.name = localized(&issuer.name).to_owned();
+    }
     view
 }
 

@@ -183,31 +183,40 @@ pub struct VerdictView {
 impl VerdictView {
     /// `verdict` for a reader of `lang`; with none, every message in both languages and the
     /// names in Korean.
-    pub fn new(verdict: Verdict, lang: Option<Lang>) -> Self {
+    pub fn new(mut verdict: Verdict, lang: Option<Lang>) -> Self {
         let reasons_in_words = verdict
             .reasons
             .iter()
-            .map(|r| {
-                let message = match lang {
-                    Some(lang) => r.code.message(lang).to_owned(),
-                    None => format!(
-                        "{} / {}",
-                        r.code.message(Lang::Ko),
-                        r.code.message(Lang::En)
-                    ),
-                };
-                let detail = lang.map_or(r.detail.as_str(), |lang| lang.pick(&r.detail));
-                format!("{message} ({detail})")
+            .map(|r| match lang {
+                // Details are English unless written in both: a Korean reader is not shown
+                // English ones.
+                Some(Lang::Ko) if !r.detail.contains(" / ") => r.code.message(Lang::Ko).to_owned(),
+                Some(lang) => format!("{} ({})", r.code.message(lang), lang.pick(&r.detail)),
+                None => format!(
+                    "{} / {} ({})",
+                    r.code.message(Lang::Ko),
+                    r.code.message(Lang::En),
+                    r.detail
+                ),
             })
             .collect();
-        let shown_in = lang.unwrap_or_default();
+        if let (Some(lang), Some(name)) =
+            (lang, verdict.issuer.as_mut().and_then(|i| i.name.as_mut()))
+        {
+            *name = lang.pick(name).to_owned();
+        }
         let ty = verdict
             .credential_type
             .as_deref()
             .and_then(|id| Catalog::builtin().get(id).ok());
+        let type_name = ty.map(|ty| match lang {
+            Some(lang) => ty.name_in(lang).to_owned(),
+            None => format!("{} / {}", ty.name_in(Lang::Ko), ty.name_in(Lang::En)),
+        });
+        let shown_in = lang.unwrap_or_default();
         VerdictView {
             reasons_in_words,
-            type_name: ty.map(|ty| ty.name_in(shown_in).to_owned()),
+            type_name,
             claims: ty.map_or_else(Vec::new, |ty| ty.rows(&verdict.disclosed_claims, shown_in)),
             verdict,
         }
