@@ -180,7 +180,10 @@ async fn an_offer_becomes_two_formats_bound_to_one_fresh_key() {
         Some("Seoul Metropolitan Government")
     );
     // The issuer's metadata names the type in Korean and English: the wallet keeps both.
-    assert_eq!(card.name.as_deref(), Some("서울시민카드 / Seoul Citizen Card"));
+    assert_eq!(
+        card.name.as_deref(),
+        Some("서울시민카드 / Seoul Citizen Card")
+    );
     assert!(card.issuer.starts_with("did:dojang:"));
     assert_eq!(card.status.as_ref().unwrap().status, "valid");
     assert_eq!(wallet.list().await.unwrap().len(), 1);
