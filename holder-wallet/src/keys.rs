@@ -41,8 +41,9 @@ impl HolderKeyRef {
 pub trait KeyVault: Send + Sync {
     /// Creates a key of `alg` and returns its reference ([`HolderKeyRef::Vault`]).
     fn create(&self, alg: Algorithm) -> Result<HolderKeyRef, WalletError>;
-    /// The signer for `handle`.
-    fn signer(&self, handle: &str) -> Result<Box<dyn Signer>, WalletError>;
+    /// The signer for the key `handle`, recorded at creation as `did` (its `did:jwk`, so a
+    /// vault that hands out only signatures need not be asked for the public key again).
+    fn signer(&self, handle: &str, did: &str) -> Result<Box<dyn Signer>, WalletError>;
 }
 
 /// A stored key's sealed contents.

@@ -281,8 +281,8 @@ impl Wallet {
                 let record: KeyRecord = self.unseal("keys", id, &sealed)?;
                 Ok(Box::new(record.secret_key()?))
             }
-            HolderKeyRef::Vault { handle, .. } => match &self.vault {
-                Some(vault) => vault.signer(handle),
+            HolderKeyRef::Vault { handle, did } => match &self.vault {
+                Some(vault) => vault.signer(handle, did),
                 None => Err(WalletError::Protocol(format!(
                     "holder key {handle} lives in a key vault this wallet was not opened with"
                 ))),
@@ -632,6 +632,17 @@ impl StoredCredential {
                 .as_ref()
                 .map(|s| (s.status.clone(), s.fetched_at)),
         }
+    }
+
+    /// When it expires (Unix seconds), if it does: from the compact form, else the SD-JWT VC's
+    /// `exp`.
+    pub fn valid_until(&self) -> Option<i64> {
+        if let Some(compact) = &self.compact {
+            let bytes = b64::decode(compact).ok()?;
+            return HeldCompact::parse(&bytes).ok()?.valid_until();
+        }
+        let held = dojang_core::sd_jwt::HeldSdJwt::parse(self.sd_jwt.as_deref()?).ok()?;
+        held.claims().get("exp").and_then(serde_json::Value::as_i64)
     }
 
     /// Every claim, and which ones the holder may keep back, from the compact form (or the

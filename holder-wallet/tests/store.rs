@@ -420,7 +420,7 @@ impl KeyVault for Enclave {
             .insert(handle.clone(), Arc::new(key));
         Ok(HolderKeyRef::Vault { handle, did })
     }
-    fn signer(&self, handle: &str) -> Result<Box<dyn Signer>, WalletError> {
+    fn signer(&self, handle: &str, _did: &str) -> Result<Box<dyn Signer>, WalletError> {
         let key = self
             .keys
             .lock()

@@ -348,6 +348,17 @@ impl CredentialType {
         )
     }
 
+    /// The top-level claims the holder chooses to show or keep back (`name`, `address`).
+    pub fn choosable(&self) -> Vec<String> {
+        self.disclosable
+            .iter()
+            .filter_map(|path| match path.tokens() {
+                [name] => Some(name.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The selectively disclosable claim paths.
     pub fn disclosable(&self) -> &[ClaimPath] {
         &self.disclosable

@@ -598,17 +598,6 @@ async fn receive_offer(
     Ok(Json(json!({"id": stored.id, "type_name": type_name})))
 }
 
-/// The top-level claims of `ty` the holder chooses to show or keep back.
-fn choosable(ty: &CredentialType) -> Vec<String> {
-    ty.descriptor()
-        .selectively_disclosable
-        .iter()
-        .filter_map(|p| p.strip_prefix('/'))
-        .filter(|p| !p.contains('/'))
-        .map(str::to_owned)
-        .collect()
-}
-
 /// The wallet's credentials: each claim as a labelled row, and which ones the citizen may
 /// choose to show.
 async fn held(State(pages): State<Pages>) -> Result<Json<Value>, PageError> {
@@ -618,7 +607,7 @@ async fn held(State(pages): State<Pages>) -> Result<Json<Value>, PageError> {
         let summary = credential.summary();
         let ty = Catalog::builtin().by_vct(&credential.vct).ok();
         let (claims, _) = credential.claims()?;
-        let keys = ty.map(choosable).unwrap_or_default();
+        let keys = ty.map(CredentialType::choosable).unwrap_or_default();
         let rows: Vec<Value> = ty
             .map(|ty| ty.rows(&claims, lang))
             .unwrap_or_default()
