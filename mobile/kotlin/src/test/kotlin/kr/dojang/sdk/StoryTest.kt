@@ -90,6 +90,7 @@ class StoryTest {
         assertEquals("성명", verdict.claims.first { it.path == listOf("name") }.labelKo)
 
         // The clerk revokes; the counter applies the registry's delta and rejects.
+        val before = platform.bundle()
         platform.cli("issuer", "revoke", "--issuer", "seoul", "--offer", offerId, "--reason", "lost")
         counter.applyDelta(platform.bundle(since = counter.freshness().checkpointSize.toLong()))
         val again = counter.verify(wallet.presentQr(card.id, listOf("name")).text)
@@ -98,13 +99,20 @@ class StoryTest {
         assertEquals("revoked", revoked.code)
         assertEquals("발급자가 이 자격증명을 폐지했습니다.", revoked.messageKo)
         assertEquals("revoked", wallet.refreshStatus(card.id))
+        // A counter that asks the registry itself gets there too.
+        val online = OfflineVerifier(before, platform.anchor(), "https://counter.example")
+        assertEquals(Decision.ACCEPTED, online.verify(wallet.presentQr(card.id, listOf("name")).text).decision)
+        online.refresh("${platform.base}/registry")
+        assertEquals(Decision.REJECTED, online.verify(wallet.presentQr(card.id, listOf("name")).text).decision)
+        val unreachable = assertThrows<DojangException.Network> { runBlocking { online.refresh("http://127.0.0.1:9/registry") } }
+        assertEquals("registry_unavailable", unreachable.code)
 
         // A delta that does not extend what is held changes nothing.
         val refused = assertThrows<DojangException.InvalidInput> { counter.applyDelta("not a bundle".toByteArray()) }
         assertEquals("bundle_invalid", refused.code)
         assertEquals(Decision.REJECTED, counter.verify(wallet.presentQr(card.id, listOf("name")).text).decision)
 
-        assertEquals(3, wallet.history(card.id).size)
+        assertEquals(5, wallet.history(card.id).size)
         wallet.close()
     }
 
