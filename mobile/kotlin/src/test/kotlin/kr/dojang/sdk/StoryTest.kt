@@ -213,9 +213,9 @@ class StoryTest {
         val (wallet, card, _) = walletWithCard("bench", JcaKeyVault())
         val text = wallet.presentQr(card.id, listOf("name", "age_over_19")).text
         val counter = verifier()
-        val rounds = 7
-        val iterations = 400
-        repeat(iterations) { counter.verify(text) } // warm-up: JIT and caches
+        val rounds = 9
+        val iterations = 500
+        repeat(5 * iterations) { counter.verify(text) } // warm-up: the JIT compiles the bindings
         nativeVerifyLoop(counter, text, iterations.toUInt())
         val sdk = mutableListOf<Double>()
         val native = mutableListOf<Double>()
