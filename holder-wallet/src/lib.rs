@@ -92,6 +92,18 @@ pub enum WalletError {
         /// Its `error_description`, if any.
         description: Option<String>,
     },
+    /// The text is not an OpenID4VP request (`openid4vp://…`).
+    #[error("not an OpenID4VP request: {reason}")]
+    NotARequest {
+        /// Why it cannot be read.
+        reason: String,
+    },
+    /// No credential in the wallet answers one of the verifier's queries.
+    #[error("no credential in this wallet answers the verifier's query `{query}`")]
+    NoMatch {
+        /// The query's id.
+        query: String,
+    },
     /// The issuer or verifier refused, or answered something unusable.
     #[error("{0}")]
     Protocol(String),
@@ -145,6 +157,14 @@ impl WalletError {
             WalletError::Http(_) => {
                 "상대 서버에 연결할 수 없습니다. 네트워크를 확인하세요 / Cannot reach the other \
                  server. Check the network."
+            }
+            WalletError::NotARequest { .. } => {
+                "검증자의 요청(openid4vp://…)이 아닙니다 / This is not a verifier's request \
+                 (openid4vp://…)."
+            }
+            WalletError::NoMatch { .. } => {
+                "이 지갑에는 검증자가 요청한 자격증명이 없습니다 / This wallet holds no credential \
+                 the verifier asks for."
             }
             WalletError::UnknownCredential { .. } => {
                 "이 지갑에 없는 자격증명입니다 / This credential is not in this wallet."

@@ -24,7 +24,9 @@ pub struct Match {
 
 /// Reads a request (`openid4vp://?…`, as typed or scanned).
 pub fn request_from_text(text: &str) -> Result<AuthorizationRequest, WalletError> {
-    AuthorizationRequest::from_uri(text).map_err(|e| WalletError::Protocol(e.to_string()))
+    AuthorizationRequest::from_uri(text.trim()).map_err(|e| WalletError::NotARequest {
+        reason: e.to_string(),
+    })
 }
 
 /// For every credential query, the first stored credential that answers it: an SD-JWT VC of an
@@ -50,10 +52,9 @@ pub async fn matches(
             .filter(|c| accepted.is_none_or(|vcts| vcts.contains(&c.vct)))
             .find_map(|c| answerable(c, &paths).map(|disclosed| (c, disclosed)));
         let Some((credential, disclosed)) = answer else {
-            return Err(WalletError::Protocol(format!(
-                "no credential in this wallet answers the verifier's query `{}`",
-                query.id
-            )));
+            return Err(WalletError::NoMatch {
+                query: query.id.clone(),
+            });
         };
         found.push(Match {
             query_id: query.id.clone(),

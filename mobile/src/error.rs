@@ -158,6 +158,8 @@ impl From<WalletError> for DojangError {
             WalletError::Credential(_) | WalletError::SdJwt(_) => {
                 variant!(InvalidInput, "unreadable", plain)
             }
+            WalletError::NotARequest { .. } => variant!(InvalidInput, "not_a_request", plain),
+            WalletError::NoMatch { .. } => variant!(InvalidInput, "no_match", plain),
             WalletError::Protocol(_) => variant!(Refused, "protocol", plain),
             WalletError::Backup { .. } => variant!(
                 InvalidInput,

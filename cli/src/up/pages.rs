@@ -726,22 +726,8 @@ async fn matches(
     ),
     PageError,
 > {
-    let request = openid4vp::request_from_text(text.trim()).map_err(|_| {
-        PageError::bad(
-            "not_a_request",
-            "검증자의 요청(openid4vp://…)이 아닙니다 / This is not a verifier's request \
-             (openid4vp://…).",
-        )
-    })?;
-    let found = openid4vp::matches(&pages.0.wallet, &request)
-        .await
-        .map_err(|_| {
-            PageError::bad(
-                "no_match",
-                "이 지갑에는 검증자가 요청한 자격증명이 없습니다 / This wallet holds no credential \
-                 the verifier asks for.",
-            )
-        })?;
+    let request = openid4vp::request_from_text(text)?;
+    let found = openid4vp::matches(&pages.0.wallet, &request).await?;
     Ok((request, found))
 }
 
