@@ -2,11 +2,13 @@
 //! sends distinctive input, then checks with [`assert_no_echo`] that neither the [`readable`]
 //! answer nor the [`logs`] hold any run of [`ECHO`] characters of it. [`postgres`] gives each
 //! test that needs PostgreSQL a database of its own; [`ledger`] has parties that sign ledger
-//! entries, and a log to apply them to; [`registry`] opens a registry for a test.
+//! entries, and a log to apply them to; [`registry`] opens a registry for a test; [`vectors`]
+//! finds the shared public test vectors.
 
 pub mod ledger;
 pub mod postgres;
 pub mod registry;
+pub mod vectors;
 
 use std::fmt::Debug;
 use std::sync::{Mutex, MutexGuard, Once, PoisonError};

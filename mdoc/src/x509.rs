@@ -1,0 +1,92 @@
+//! X.509 as mdoc uses it (ISO 18013-5 Annex B): the document signer's certificate from an
+//! `x5chain`, checked under a trusted issuing-authority (IACA) root. Parsed with x509-parser;
+//! signatures checked with aws-lc-rs over the certificate's own to-be-signed bytes.
+
+use aws_lc_rs::signature;
+use x509_parser::oid_registry;
+use x509_parser::prelude::{FromDer as _, X509Certificate};
+
+use crate::MdocError;
+
+/// The extended key usage of an mdoc document signer (ISO 18013-5 Annex B).
+const MDL_DOCUMENT_SIGNER: &str = "1.0.18013.5.1.2";
+
+/// A parsed certificate: what verification needs, and its DER.
+#[derive(Debug, Clone)]
+pub struct Certificate {
+    der: Vec<u8>,
+    /// The subject, as text.
+    pub subject: String,
+    /// The subject's public key (an uncompressed SEC1 point for EC keys).
+    pub public_key: Vec<u8>,
+    /// Not valid before (Unix seconds).
+    pub not_before: i64,
+    /// Not valid after (Unix seconds).
+    pub not_after: i64,
+    /// A CA certificate (basic constraints `cA`).
+    pub is_ca: bool,
+    /// Carries the mdoc document-signer extended key usage.
+    pub is_document_signer: bool,
+}
+
+impl Certificate {
+    /// Reads a DER certificate.
+    pub fn from_der(der: &[u8]) -> Result<Self, MdocError> {
+        let (rest, cert) = X509Certificate::from_der(der)
+            .map_err(|_| MdocError::Malformed("not an X.509 certificate"))?;
+        if !rest.is_empty() {
+            return Err(MdocError::Malformed("bytes after the certificate"));
+        }
+        let is_ca = cert
+            .basic_constraints()
+            .ok()
+            .flatten()
+            .is_some_and(|bc| bc.value.ca);
+        let is_document_signer = cert.extended_key_usage().ok().flatten().is_some_and(|eku| {
+            eku.value
+                .other
+                .iter()
+                .any(|oid| oid.to_id_string() == MDL_DOCUMENT_SIGNER)
+        });
+        Ok(Certificate {
+            subject: cert.subject().to_string(),
+            public_key: cert.public_key().subject_public_key.data.to_vec(),
+            not_before: cert.validity().not_before.timestamp(),
+            not_after: cert.validity().not_after.timestamp(),
+            is_ca,
+            is_document_signer,
+            der: der.to_vec(),
+        })
+    }
+
+    /// Its DER.
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
+    /// Whether `issuer`'s key signed this certificate (ECDSA with SHA-256 on P-256, or SHA-384
+    /// on P-384).
+    pub fn verify_issued_by(&self, issuer: &Certificate) -> Result<(), MdocError> {
+        let (_, cert) = X509Certificate::from_der(&self.der)
+            .map_err(|_| MdocError::Malformed("not an X.509 certificate"))?;
+        let algorithm = &cert.signature_algorithm.algorithm;
+        let scheme: &signature::EcdsaVerificationAlgorithm =
+            if *algorithm == oid_registry::OID_SIG_ECDSA_WITH_SHA256 {
+                &signature::ECDSA_P256_SHA256_ASN1
+            } else if *algorithm == oid_registry::OID_SIG_ECDSA_WITH_SHA384 {
+                &signature::ECDSA_P384_SHA384_ASN1
+            } else {
+                return Err(MdocError::UnsupportedAlgorithm(
+                    "a certificate signature other than ECDSA",
+                ));
+            };
+        signature::UnparsedPublicKey::new(scheme, &issuer.public_key)
+            .verify(cert.tbs_certificate.as_ref(), &cert.signature_value.data)
+            .map_err(|_| MdocError::UntrustedSigner("the certificate is not signed by the root"))
+    }
+
+    /// Whether it was valid at `at` (Unix seconds).
+    pub fn valid_at(&self, at: i64) -> bool {
+        (self.not_before..=self.not_after).contains(&at)
+    }
+}
