@@ -32,6 +32,7 @@ pub mod world;
 
 mod compact;
 mod jose;
+mod mdoc;
 mod openid;
 mod registry;
 mod sd_jwt;
@@ -40,6 +41,7 @@ mod verifier;
 
 pub use compact::{cbor, cose_sign1, qr_text};
 pub use jose::jose;
+pub use mdoc::mdoc;
 pub use openid::openid;
 pub use registry::{ledger, note_checkpoint, trust_bundle};
 pub use sd_jwt::sd_jwt;
@@ -51,7 +53,7 @@ pub type Harness = fn(&[u8]);
 
 /// Every harness by name (its corpus is `fuzz/corpus/<name>/`, its libFuzzer target
 /// `fuzz/libfuzzer/fuzz_targets/<name>.rs`).
-pub const TARGETS: [(&str, Harness); 12] = [
+pub const TARGETS: [(&str, Harness); 13] = [
     ("qr_text", qr_text),
     ("cbor", cbor),
     ("cose_sign1", cose_sign1),
@@ -64,6 +66,7 @@ pub const TARGETS: [(&str, Harness); 12] = [
     ("ledger", ledger),
     ("qr_image", qr_image),
     ("verifier", verifier),
+    ("mdoc", mdoc),
 ];
 
 /// The seeds of `target`, by file name, for the harnesses' own tests: what dojang made, not

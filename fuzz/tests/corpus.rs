@@ -77,11 +77,32 @@ fn write_seed_corpora() {
     ledger_seeds(world);
     image_seeds(world);
     verifier_seeds(world);
+    mdoc_seeds();
     // Every seed must go through its harness.
     for (target, harness) in TARGETS {
         for entry in std::fs::read_dir(corpus_dir().join(target)).unwrap() {
             harness(&std::fs::read(entry.unwrap().path()).unwrap());
         }
+    }
+}
+
+/// mdoc seeds: the public ISO 18013-5 Annex D and OpenID4VP structures, as they are.
+fn mdoc_seeds() {
+    let Some(vectors) = vectors_dir() else {
+        return;
+    };
+    let dir = corpus_dir().join("mdoc");
+    std::fs::create_dir_all(&dir).unwrap();
+    for file in [
+        "annex-d/device_response.cbor",
+        "annex-d/issuer_signed.cbor",
+        "annex-d/mso.cbor",
+        "annex-d/issuer_auth.cbor",
+        "annex-d/ds_cert.der",
+        "oid4vp/animo_paradym_device_response.cbor",
+    ] {
+        let bytes = std::fs::read(vectors.join("mdoc").join(file)).unwrap();
+        std::fs::write(dir.join(file.replace('/', "-")), bytes).unwrap();
     }
 }
 

@@ -233,6 +233,7 @@ smoke_tests!(
     ledger,
     qr_image,
     verifier,
+    mdoc,
 );
 
 /// Two inputs on which `ssi`'s dependencies panic (an `xsd-types` date with a one-digit
