@@ -73,6 +73,28 @@ impl<'b> IssuerSigned<'b> {
         Ok(IssuerSigned { items, issuer_auth })
     }
 
+    /// The document type its MSO names (read, not verified).
+    pub fn doc_type(&self) -> Result<String, MdocError> {
+        let payload = CoseSign1::parse(self.issuer_auth)?
+            .payload
+            .ok_or(MdocError::Malformed("issuerAuth has no payload"))?;
+        Ok(MobileSecurityObject::parse(cbor::embedded(payload)?)?.doc_type)
+    }
+
+    /// The items named `(namespace, element)`, exactly as received.
+    pub(crate) fn items_named(&self, names: &[(&str, &str)]) -> Vec<(&'b str, &'b [u8])> {
+        self.items
+            .iter()
+            .filter(|item| names.contains(&(item.namespace, item.element)))
+            .map(|item| (item.namespace, item.raw))
+            .collect()
+    }
+
+    /// issuerAuth exactly as received.
+    pub(crate) fn issuer_auth(&self) -> &'b [u8] {
+        self.issuer_auth
+    }
+
     /// Verifies it at `now` (Unix seconds) under one of `roots`: the issuer's signature with the
     /// document signer's certificate from `x5chain`, that certificate's issuance by a root and
     /// its validity when the MSO was signed, every item's digest, then the MSO's validity.

@@ -17,8 +17,10 @@ mod cbor;
 mod cose;
 mod device;
 mod error;
+mod issue;
 mod issuer_signed;
 mod mso;
+mod pki;
 mod x509;
 
 pub use cose::{CoseMac0, CoseSign1};
@@ -26,8 +28,10 @@ pub use device::{
     DeviceResponse, Document, device_authentication_bytes, session_transcript_openid4vp,
 };
 pub use error::MdocError;
+pub use issue::{Element, ElementValue, Issuance, issue, present};
 pub use issuer_signed::{DisclosedItem, IssuerSigned, VerifiedIssuerSigned};
 pub use mso::{DeviceKey, MobileSecurityObject, StatusReference};
+pub use pki::{Authority, document_signer_certificate, iaca_certificate};
 pub use x509::Certificate;
 
 /// The largest mdoc structure read (a DeviceResponse with a portrait fits many times over).
