@@ -1,0 +1,187 @@
+//! Interop with an mdoc implementation nobody here wrote: `@owf/mdoc` (Animo's, npm; run by
+//! `tests/interop/interop.mjs`) verifies an mdoc and a DeviceResponse dojang made over an
+//! OpenID4VP SessionTranscript — and refuses the response for another verifier — then issues
+//! one with dojang's document signer and presents it; dojang's verifier accepts that one, and
+//! refuses it altered.
+//!
+//! Needs `node` and `npm ci` in `mdoc/tests/interop` (`.ci/services` does it); without them the
+//! test says it skipped — except under `CI`, where it fails.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+
+use dojang_core::clock::unix_now;
+use dojang_core::key::{Algorithm, SecretKey};
+use dojang_mdoc::{
+    Authority, Certificate, DeviceResponse, Element, ElementValue, Issuance,
+    document_signer_certificate, iaca_certificate, issue, present, session_transcript_openid4vp,
+};
+use serde_json::{Value, json};
+
+const DOC_TYPE: &str = "kr.go.mois.mobile_id.1";
+const CLIENT_ID: &str = "x509_san_dns:counter.example";
+const NONCE: &str = "bTQ8hcs7yNc2mM1g";
+const RESPONSE_URI: &str = "https://counter.example/oid4vp/response";
+
+/// A P-256 key as a JWK with its private part, for the library.
+fn jwk(key: &SecretKey) -> Value {
+    let b64 = |bytes: &[u8]| dojang_core::b64::encode(bytes);
+    let point = key.public_key().as_bytes();
+    json!({
+        "kty": "EC", "crv": "P-256",
+        "x": b64(&point[1..33]), "y": b64(&point[33..]),
+        "d": b64(key.secret_bytes().as_ref()),
+    })
+}
+
+#[test]
+fn owf_mdoc_and_dojang_verify_each_others_mdocs() {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop");
+    if !script.join("node_modules/@owf/mdoc").is_dir() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the mdoc interop test: `npm ci` in {}",
+            script.display()
+        );
+        println!(
+            "skipped: @owf/mdoc not installed (npm ci in {})",
+            script.display()
+        );
+        return;
+    }
+    let now = unix_now();
+    let authority = Authority {
+        common_name: "Ministry of the Interior and Safety IACA",
+        country: "KR",
+        url: "https://dojang.example/iaca",
+        crl_url: "https://dojang.example/iaca/crl",
+    };
+    let iaca_key = SecretKey::generate(Algorithm::Es256).unwrap();
+    let iaca = iaca_certificate(&authority, &iaca_key, now - 86_400, 3650).unwrap();
+    let ds_key = SecretKey::generate(Algorithm::Es256).unwrap();
+    let ds = document_signer_certificate(
+        &authority,
+        &iaca,
+        &iaca_key,
+        "mois document signer 1",
+        ds_key.public_key(),
+        now - 3600,
+        365,
+    )
+    .unwrap();
+    let device = SecretKey::generate(Algorithm::Es256).unwrap();
+    let element = |identifier: &str, value| Element {
+        namespace: DOC_TYPE.into(),
+        identifier: identifier.into(),
+        value,
+    };
+    let elements = [
+        element("family_name", ElementValue::Text("김".into())),
+        element("given_name", ElementValue::Text("민지".into())),
+        element("birth_date", ElementValue::FullDate("1994-03-15".into())),
+        element("age_over_19", ElementValue::Bool(true)),
+    ];
+    let issued = issue(&Issuance {
+        doc_type: DOC_TYPE,
+        elements: &elements,
+        device_key: device.public_key(),
+        signed: now - 60,
+        valid_from: now - 60,
+        valid_until: now + 30 * 86_400,
+        status: None,
+        signer: &ds_key,
+        certificate: &ds,
+    })
+    .unwrap();
+    let transcript = session_transcript_openid4vp(CLIENT_ID, NONCE, None, RESPONSE_URI);
+    let response = present(
+        &issued,
+        &[(DOC_TYPE, "age_over_19"), (DOC_TYPE, "family_name")],
+        &transcript,
+        &device,
+    )
+    .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let write = |file: &str, bytes: &[u8]| std::fs::write(dir.path().join(file), bytes).unwrap();
+    write("iaca.der", &iaca);
+    write("ds.der", &ds);
+    write("issuer_signed.cbor", &issued);
+    write("device_response.cbor", &response);
+    write("session_transcript.cbor", &transcript);
+    let input = json!({
+        "doc_type": DOC_TYPE, "client_id": CLIENT_ID, "nonce": NONCE, "response_uri": RESPONSE_URI,
+        "ds_key": jwk(&ds_key), "device_key": jwk(&device),
+    });
+    write("input.json", input.to_string().as_bytes());
+
+    let output = std::process::Command::new("node")
+        .arg(script.join("interop.mjs"))
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let steps: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let step = |name: &str| {
+        steps
+            .iter()
+            .find(|s| s["step"] == name)
+            .unwrap_or_else(|| panic!("no step {name}: {stdout}"))
+    };
+    assert_eq!(
+        step("transcript")["same"],
+        true,
+        "the same OpenID4VP transcript"
+    );
+    step("issuer_signed_verified");
+    step("device_response_verified");
+    assert_eq!(step("other_transcript_refused")["refused"], true);
+    step("js_device_response_written");
+
+    // dojang verifies what the library issued and presented.
+    let theirs = std::fs::read(dir.path().join("js_device_response.cbor")).unwrap();
+    let roots = [Certificate::from_der(&iaca).unwrap()];
+    let parsed = DeviceResponse::parse(&theirs).unwrap();
+    let verified = parsed.documents[0]
+        .verify(&roots, unix_now(), &transcript, None)
+        .unwrap();
+    let mut names: Vec<&str> = verified.items.iter().map(|i| i.element.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["age_over_19", "family_name"]);
+    assert_eq!(
+        verified
+            .items
+            .iter()
+            .find(|i| i.element == "family_name")
+            .unwrap()
+            .value,
+        "홍"
+    );
+    // Altered, or for another verifier: refused.
+    let other =
+        session_transcript_openid4vp("x509_san_dns:evil.example", NONCE, None, RESPONSE_URI);
+    assert!(
+        parsed.documents[0]
+            .verify(&roots, unix_now(), &other, None)
+            .is_err()
+    );
+    let at = theirs
+        .windows("홍".len())
+        .position(|w| w == "홍".as_bytes())
+        .unwrap();
+    let mut altered = theirs.clone();
+    altered[at + 2] ^= 1;
+    let refused = DeviceResponse::parse(&altered)
+        .and_then(|r| r.documents[0].verify(&roots, unix_now(), &transcript, None))
+        .unwrap_err();
+    assert_eq!(refused.reason(), dojang_core::ReasonCode::DisclosureInvalid);
+}
