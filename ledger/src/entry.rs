@@ -102,6 +102,12 @@ pub enum EntryError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// A certificate operation breaks a rule.
+    #[error("certificate: {reason}")]
+    Certificate {
+        /// What is wrong.
+        reason: &'static str,
+    },
 }
 
 /// What an entry does.
@@ -181,6 +187,33 @@ pub enum Operation {
         /// The issuer-signed `statuslist+jwt`.
         token: String,
     },
+    /// Publishes an X.509 certificate (DER, base64url): the root authority's issuing-authority
+    /// root (IACA), or a document signer's certificate for an accredited issuer's key (ISO
+    /// 18013-5 Annex B), so offline verifiers check mdoc and `x5c` chains from the bundle.
+    #[serde(rename = "certificate.publish")]
+    CertificatePublish {
+        /// Who publishes: the root authority.
+        authority: Did,
+        /// For a document signer's certificate, the issuer whose key it certifies.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        subject: Option<Did>,
+        /// The certificate, DER in base64url.
+        certificate: String,
+        /// When the authority signed it (Unix seconds).
+        at: i64,
+    },
+    /// Revokes a published certificate.
+    #[serde(rename = "certificate.revoke")]
+    CertificateRevoke {
+        /// Who revokes: the root authority.
+        authority: Did,
+        /// The certificate's id: base64url SHA-256 of its DER.
+        certificate: String,
+        /// Why (a short code).
+        reason: String,
+        /// When the authority signed it (Unix seconds).
+        at: i64,
+    },
     /// Aggregate issuance and revocation counts (never personal data).
     #[serde(rename = "audit")]
     Audit {
@@ -206,6 +239,8 @@ impl Operation {
             Operation::Grant { .. } => "accreditation.grant",
             Operation::Withdraw { .. } => "accreditation.withdraw",
             Operation::StatusPublish { .. } => "status.publish",
+            Operation::CertificatePublish { .. } => "certificate.publish",
+            Operation::CertificateRevoke { .. } => "certificate.revoke",
             Operation::Audit { .. } => "audit",
         }
     }
@@ -219,6 +254,8 @@ impl Operation {
             Operation::DidDeactivate { did, .. } => did,
             Operation::Grant { grantor, .. } | Operation::Withdraw { grantor, .. } => grantor,
             Operation::StatusPublish { issuer, .. } | Operation::Audit { issuer, .. } => issuer,
+            Operation::CertificatePublish { authority, .. }
+            | Operation::CertificateRevoke { authority, .. } => authority,
         }
     }
 }

@@ -15,6 +15,8 @@
 //! | `accreditation.grant` | `assertionMethod` | the grantor | grantor is root, or holds a delegable grant for every type |
 //! | `accreditation.withdraw` | `assertionMethod` | the grantor | grantor made the grant, or is root |
 //! | `status.publish` | `assertionMethod` | the issuer | the issuer holds or held a grant; list owned by the issuer; version increases; token signed by the issuer; at most [`MAX_STATUS_LIST_BYTES`] decoded |
+//! | `certificate.publish` | `assertionMethod` | the root authority | an IACA root: self-signed CA, new; a document signer's: issued by a published, unrevoked IACA, for a key in the accredited subject's current DID document |
+//! | `certificate.revoke` | `assertionMethod` | the root authority | published, not yet revoked |
 //! | `audit` | `assertionMethod` | the issuer | counts only |
 //!
 //! A `did:dojang` identifier is `did:dojang:` + base58btc of the first 16 bytes of SHA-256 of
@@ -32,6 +34,8 @@ use dojang_core::status::StatusListError;
 use dojang_core::status::token::{self, StatusListTokenClaims};
 use serde::Serialize;
 
+use dojang_mdoc::Certificate;
+
 use crate::did::dojang_did;
 use crate::entry::{Entry, EntryError, Leaf, Operation};
 use crate::merkle::Hash;
@@ -42,6 +46,8 @@ pub const MAX_METHODS: usize = 16;
 /// 131,072). A verifier decodes a list the first time it checks a credential on it and keeps
 /// it, so this bounds a verifier's memory at this much per list in its bundle.
 pub const MAX_STATUS_LIST_BYTES: usize = 1 << 20;
+/// The largest certificate published (DER bytes).
+pub const MAX_CERTIFICATE_LEN: usize = 8 << 10;
 
 /// One version of a DID document.
 #[derive(Debug, Clone, Serialize)]
@@ -109,6 +115,23 @@ pub struct StatusListRecord {
     pub timestamp_ms: u64,
     /// The issuer-signed `statuslist+jwt`.
     pub token: String,
+}
+
+/// A published certificate.
+#[derive(Debug, Clone, Serialize)]
+pub struct CertificateRecord {
+    /// base64url SHA-256 of the DER.
+    pub id: String,
+    /// The certificate, DER in base64url.
+    pub der: String,
+    /// An issuing-authority root (else a document signer's).
+    pub is_root: bool,
+    /// For a document signer's certificate: the issuer whose key it certifies.
+    pub subject: Option<Did>,
+    /// Its log index.
+    pub index: u64,
+    /// When revoked: the log index and the reason.
+    pub revoked: Option<(u64, String)>,
 }
 
 /// Whether an issuer may issue a type.
@@ -179,6 +202,7 @@ pub struct LedgerState {
     dids: HashMap<Did, DidRecord>,
     grants: Vec<Grant>,
     lists: HashMap<String, StatusListRecord>,
+    certificates: Vec<CertificateRecord>,
 }
 
 impl LedgerState {
@@ -424,6 +448,50 @@ impl LedgerState {
                 );
                 Ok(applied("status.publish", list_id))
             }
+            Operation::CertificatePublish {
+                authority,
+                subject,
+                certificate,
+                ..
+            } => {
+                self.verify_as(
+                    entry,
+                    authority,
+                    Relationship::AssertionMethod,
+                    "publish a certificate",
+                )?;
+                self.publish_certificate(index, authority, subject.as_ref(), certificate)?;
+                Ok(applied("certificate.publish", authority.as_str()))
+            }
+            Operation::CertificateRevoke {
+                authority,
+                certificate,
+                reason,
+                ..
+            } => {
+                self.verify_as(
+                    entry,
+                    authority,
+                    Relationship::AssertionMethod,
+                    "revoke a certificate",
+                )?;
+                let refused = |reason| EntryError::Certificate { reason };
+                if Some(authority) != self.root.as_ref() {
+                    return Err(refused("only the root authority revokes certificates"));
+                }
+                check_code(reason)
+                    .map_err(|_| refused("reasons are short codes of [a-z0-9_.:-]"))?;
+                let record = self
+                    .certificates
+                    .iter_mut()
+                    .find(|c| &c.id == certificate)
+                    .ok_or(refused("no such certificate"))?;
+                if record.revoked.is_some() {
+                    return Err(refused("already revoked"));
+                }
+                record.revoked = Some((index, reason.clone()));
+                Ok(applied("certificate.revoke", authority.as_str()))
+            }
             Operation::Audit {
                 issuer,
                 period_start,
@@ -501,6 +569,95 @@ impl LedgerState {
             Relationship::CapabilityInvocation,
             "change this DID",
         )
+    }
+
+    /// Checks and records a certificate the root authority publishes.
+    fn publish_certificate(
+        &mut self,
+        index: u64,
+        authority: &Did,
+        subject: Option<&Did>,
+        certificate: &str,
+    ) -> Result<(), EntryError> {
+        let refused = |reason| EntryError::Certificate { reason };
+        if Some(authority) != self.root.as_ref() {
+            return Err(refused("only the root authority publishes certificates"));
+        }
+        let der = b64::decode(certificate).map_err(|_| refused("not base64url"))?;
+        if der.len() > MAX_CERTIFICATE_LEN {
+            return Err(refused("larger than any certificate"));
+        }
+        let parsed =
+            Certificate::from_der(&der).map_err(|_| refused("not an X.509 certificate"))?;
+        let id = b64::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &der));
+        if self.certificates.iter().any(|c| c.id == id) {
+            return Err(refused("already published"));
+        }
+        match (parsed.is_ca, subject) {
+            (true, None) => {
+                parsed
+                    .verify_issued_by(&parsed)
+                    .map_err(|_| refused("a root must be self-signed"))?;
+            }
+            (false, Some(subject)) if parsed.is_document_signer => {
+                let issued_by_root = self.iaca_roots().any(|root| {
+                    Certificate::from_der(&root).is_ok_and(|r| parsed.verify_issued_by(&r).is_ok())
+                });
+                if !issued_by_root {
+                    return Err(refused("not issued by a published, unrevoked root"));
+                }
+                if !self.grants.iter().any(|g| &g.subject == subject) {
+                    return Err(refused("the subject is not accredited"));
+                }
+                let document = &self
+                    .active(subject)?
+                    .versions
+                    .last()
+                    .ok_or(refused("the subject has no document"))?
+                    .document;
+                let holds_key = document.verification_method.iter().any(|method| {
+                    method
+                        .public_key()
+                        .is_ok_and(|key| key.as_bytes() == parsed.public_key.as_slice())
+                });
+                if !holds_key {
+                    return Err(refused("the certificate's key is not one of the subject's"));
+                }
+            }
+            _ => {
+                return Err(refused(
+                    "a root names no subject; a document signer's names its issuer",
+                ));
+            }
+        }
+        self.certificates.push(CertificateRecord {
+            id,
+            der: certificate.to_owned(),
+            is_root: parsed.is_ca,
+            subject: subject.cloned(),
+            index,
+            revoked: None,
+        });
+        Ok(())
+    }
+
+    /// The published, unrevoked issuing-authority roots (DER).
+    pub fn iaca_roots(&self) -> impl Iterator<Item = Vec<u8>> + '_ {
+        self.certificates
+            .iter()
+            .filter(|c| c.is_root && c.revoked.is_none())
+            .filter_map(|c| b64::decode(&c.der).ok())
+    }
+
+    /// Every published certificate, in log order.
+    pub fn certificates(&self) -> &[CertificateRecord] {
+        &self.certificates
+    }
+
+    /// The published certificate with this DER, if any.
+    pub fn certificate(&self, der: &[u8]) -> Option<&CertificateRecord> {
+        let id = b64::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der));
+        self.certificates.iter().find(|c| c.id == id)
     }
 
     fn verify_as(

@@ -143,6 +143,7 @@ pub(crate) fn error_body(error: &RegistryError) -> (StatusCode, ErrorBody) {
             EntryError::Genesis { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "genesis"),
             EntryError::StatusList { .. } => (StatusCode::CONFLICT, "status_list"),
             EntryError::Accreditation { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "accreditation"),
+            EntryError::Certificate { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "certificate"),
         },
         RegistryError::Replayed => (StatusCode::CONFLICT, "replayed"),
         RegistryError::Proof(_) => (StatusCode::BAD_REQUEST, "bad_proof_request"),
@@ -198,6 +199,7 @@ fn public_message(error: &RegistryError) -> String {
         EntryError::Genesis { reason } => format!("genesis: {reason}"),
         EntryError::StatusList { reason, .. } => format!("status list: {reason}"),
         EntryError::Accreditation { reason } => format!("accreditation: {reason}"),
+        EntryError::Certificate { reason } => format!("certificate: {reason}"),
     }
 }
 
