@@ -1009,8 +1009,8 @@ impl LedgerState {
     }
 
     /// The log indices of the entries that define trust, ascending: every operation on a
-    /// trust DID (see [`LedgerState::trust_dids`]), every grant and withdrawal, and the latest
-    /// publication of each list a trust DID owns. What a trust bundle carries: it grows with
+    /// trust DID (see [`LedgerState::trust_dids`]), every grant and withdrawal, the latest
+    /// publication of each list a trust DID owns, and every certificate published or revoked. What a trust bundle carries: it grows with
     /// accredited issuers, their key rotations and their lists, never with open appends.
     pub fn trust_indices(&self) -> Vec<u64> {
         let dids = self.trust_dids();
@@ -1035,6 +1035,9 @@ impl LedgerState {
                     .filter(|l| dids.contains_key(&l.issuer))
                     .map(|l| l.index),
             )
+            .chain(self.certificates.iter().flat_map(|c| {
+                std::iter::once(c.index).chain(c.revoked.as_ref().map(|(index, _)| *index))
+            }))
             .collect();
         indices.sort_unstable();
         indices.dedup();

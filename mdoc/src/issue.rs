@@ -11,7 +11,7 @@ use minicbor::data::Tag;
 use crate::MdocError;
 use crate::device::device_authentication_bytes;
 use crate::issuer_signed::IssuerSigned;
-use crate::mso::StatusReference;
+use dojang_core::status::StatusListReference;
 
 /// A value as an mdoc element carries it.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,7 +57,7 @@ pub struct Issuance<'a> {
     /// Valid until.
     pub valid_until: i64,
     /// The status list entry.
-    pub status: Option<&'a StatusReference>,
+    pub status: Option<&'a StatusListReference>,
     /// The document signer's key.
     pub signer: &'a dyn Signer,
     /// The document signer's certificate (DER), carried in `x5chain`.

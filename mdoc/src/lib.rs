@@ -30,7 +30,7 @@ pub use device::{
 pub use error::MdocError;
 pub use issue::{Element, ElementValue, Issuance, issue, present};
 pub use issuer_signed::{DisclosedItem, IssuerSigned, VerifiedIssuerSigned};
-pub use mso::{DeviceKey, MobileSecurityObject, StatusReference};
+pub use mso::{DeviceKey, MobileSecurityObject};
 pub use pki::{Authority, document_signer_certificate, iaca_certificate};
 pub use x509::Certificate;
 

@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use dojang_core::status::StatusListReference;
+
 use crate::MdocError;
 use crate::cbor;
 
@@ -11,15 +13,6 @@ use crate::cbor;
 pub struct DeviceKey {
     /// The uncompressed SEC1 point (`04 ‖ x ‖ y`).
     pub point: Vec<u8>,
-}
-
-/// Where the mdoc's status is (IETF Token Status List, CWT form): `status.status_list`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatusReference {
-    /// The index in the list.
-    pub idx: u64,
-    /// The list's URI.
-    pub uri: String,
 }
 
 /// A parsed MSO.
@@ -37,8 +30,9 @@ pub struct MobileSecurityObject {
     pub valid_from: i64,
     /// Valid until (Unix seconds).
     pub valid_until: i64,
-    /// The status list entry, when the issuer gave one.
-    pub status: Option<StatusReference>,
+    /// The status list entry (`status.status_list`, the Token Status List reference), when
+    /// the issuer gave one.
+    pub status: Option<StatusListReference>,
 }
 
 impl MobileSecurityObject {
@@ -120,14 +114,14 @@ pub(crate) fn cose_key(bytes: &[u8]) -> Result<DeviceKey, MdocError> {
     Ok(DeviceKey { point })
 }
 
-fn status_reference(bytes: &[u8]) -> Result<StatusReference, MdocError> {
+fn status_reference(bytes: &[u8]) -> Result<StatusListReference, MdocError> {
     let status = cbor::entries(bytes)?;
     let list = cbor::field(&status, "status_list")
         .ok_or(MdocError::Malformed("a status without status_list"))?;
     let list = cbor::entries(list)?;
     let idx = cbor::field(&list, "idx").ok_or(MdocError::Malformed("a status list without idx"))?;
     let uri = cbor::field(&list, "uri").ok_or(MdocError::Malformed("a status list without uri"))?;
-    Ok(StatusReference {
+    Ok(StatusListReference {
         idx: u64::try_from(cbor::int(idx)?).map_err(|_| MdocError::Malformed("a negative idx"))?,
         uri: cbor::text(uri)?.to_owned(),
     })

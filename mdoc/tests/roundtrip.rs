@@ -8,8 +8,7 @@ use dojang_core::ReasonCode;
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_mdoc::{
     Authority, Certificate, DeviceResponse, Element, ElementValue, Issuance, IssuerSigned,
-    StatusReference, document_signer_certificate, iaca_certificate, issue, present,
-    session_transcript_openid4vp,
+    document_signer_certificate, iaca_certificate, issue, present, session_transcript_openid4vp,
 };
 use x509_parser::prelude::{FromDer as _, X509Certificate};
 
@@ -112,7 +111,7 @@ fn certificates_follow_the_annex_b_profiles() {
 fn an_issued_mdoc_is_presented_with_only_the_chosen_items_and_verifies() {
     let pki = new_pki();
     let device = SecretKey::generate(Algorithm::Es256).unwrap();
-    let status = StatusReference {
+    let status = dojang_core::status::StatusListReference {
         idx: 41,
         uri: "https://dojang.example/registry/status-lists/mois-1".into(),
     };

@@ -157,6 +157,10 @@ pub struct Descriptor {
     /// credentials later (kept only as keyed hashes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub find_by: Option<FindBy>,
+    /// The ISO 18013-5 document type when the type is also issued as an mdoc (`mso_mdoc`);
+    /// its elements are the claims, in one namespace of the same name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mdoc_doctype: Option<String>,
 }
 
 /// The claims (JSON Pointers) that identify a citizen at the counter: a card or document
@@ -551,6 +555,16 @@ impl Catalog {
             .values()
             .find(|t| t.descriptor.vct == vct)
             .ok_or_else(|| SchemaError::UnknownType { id: vct.to_owned() })
+    }
+
+    /// The type issued as the mdoc document type `doc_type`.
+    pub fn by_mdoc_doctype(&self, doc_type: &str) -> Result<&CredentialType, SchemaError> {
+        self.types
+            .values()
+            .find(|t| t.descriptor.mdoc_doctype.as_deref() == Some(doc_type))
+            .ok_or_else(|| SchemaError::UnknownType {
+                id: doc_type.to_owned(),
+            })
     }
 
     /// All types, by id.

@@ -245,6 +245,93 @@ impl Verifier<'_> {
         }
     }
 
+    /// Verifies an ISO 18013-5 DeviceResponse (`mso_mdoc`) answering a request whose
+    /// SessionTranscript is `session_transcript` (for OpenID4VP, see
+    /// [`dojang_mdoc::session_transcript_openid4vp`]): issuerAuth under an issuing-authority root
+    /// the bundle carries, a document signer the registry published (and has not revoked) for
+    /// an accredited issuer's key, every disclosed item's digest, the device's signature, then
+    /// the checks every format shares (accreditation for the document type's credential type,
+    /// status, bundle age).
+    pub fn mdoc(
+        &self,
+        device_response: &[u8],
+        session_transcript: &[u8],
+        policy: &Policy<'_>,
+        now: i64,
+    ) -> Verdict {
+        let state = self.trust.state();
+        let roots: Vec<dojang_mdoc::Certificate> = state
+            .iaca_roots()
+            .filter_map(|der| dojang_mdoc::Certificate::from_der(&der).ok())
+            .collect();
+        let refused = |e: dojang_mdoc::MdocError| self.rejected(now, e.reason(), e.to_string());
+        let response = match dojang_mdoc::DeviceResponse::parse(device_response) {
+            Ok(response) => response,
+            Err(e) => return refused(e),
+        };
+        let [document] = response.documents.as_slice() else {
+            return self.rejected(
+                now,
+                ReasonCode::MalformedCredential,
+                "a DeviceResponse answers with exactly one document".to_owned(),
+            );
+        };
+        let verified = match document.verify(&roots, now, session_transcript, None) {
+            Ok(verified) => verified,
+            Err(e) => return refused(e),
+        };
+        let Some(signer) = state
+            .certificate(verified.signer.der())
+            .filter(|c| !c.is_root)
+        else {
+            return self.rejected(
+                now,
+                ReasonCode::IssuerUnknown,
+                "the document signer's certificate is not one the registry published".to_owned(),
+            );
+        };
+        if signer.revoked.is_some() {
+            return self.rejected(
+                now,
+                ReasonCode::KeyNotValidAtIssuance,
+                "the registry revoked the document signer's certificate".to_owned(),
+            );
+        }
+        let Some(issuer) = signer.subject.as_ref().map(ToString::to_string) else {
+            return self.rejected(
+                now,
+                ReasonCode::IssuerUnknown,
+                "the document signer's certificate names no issuer".to_owned(),
+            );
+        };
+        let vct = match self.catalog.by_mdoc_doctype(&verified.mso.doc_type) {
+            Ok(ty) => ty.descriptor().vct.clone(),
+            Err(_) => {
+                return self.rejected(
+                    now,
+                    ReasonCode::UnsupportedFormat,
+                    "a document type this verifier does not know".to_owned(),
+                );
+            }
+        };
+        let claims = verified
+            .items
+            .iter()
+            .map(|item| (item.element.clone(), item.value.clone()))
+            .collect();
+        self.judge(
+            Verified {
+                issuer: &issuer,
+                vct: &vct,
+                status: verified.mso.status.as_ref(),
+                unread_status: false,
+                claims,
+            },
+            policy,
+            now,
+        )
+    }
+
     /// Verifies a W3C Data Integrity credential (eddsa-rdfc-2022, ecdsa-rdfc-2019).
     ///
     /// Its proof is made with a `did:key`, so its issuer is always a key DID outside the

@@ -1,0 +1,261 @@
+//! mdoc (`mso_mdoc`) verdicts: a mobile ID issued as an ISO 18013-5 mdoc by the Ministry,
+//! whose document signer's certificate the root authority published on the ledger under its
+//! IACA root, presented over an OpenID4VP SessionTranscript and judged against the trust bundle
+//! like every other format — accredited, revoked, certificate revoked, unknown signer.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Actor, Ledger, now, status_uri};
+use dojang_core::b64;
+use dojang_core::key::{Algorithm, SecretKey};
+use dojang_core::status::StatusListReference;
+use dojang_core::status::token::TokenStatus;
+use dojang_core::verdict::{Decision, ReasonCode};
+use dojang_ledger::entry::Operation;
+use dojang_mdoc::{
+    Authority, Element, ElementValue, Issuance, document_signer_certificate, iaca_certificate,
+    issue, present, session_transcript_openid4vp,
+};
+use dojang_schemas::Catalog;
+use dojang_verifier::{Policy, Verifier};
+
+const DOC_TYPE: &str = "kr.go.mois.mobile_id.1";
+const AUTHORITY: Authority<'static> = Authority {
+    common_name: "dojang IACA",
+    country: "KR",
+    url: "https://registry.example/iaca",
+    crl_url: "https://registry.example/iaca/crl",
+};
+
+struct World {
+    ledger: Ledger,
+    mois: Actor,
+    iaca: Vec<u8>,
+    iaca_key: SecretKey,
+    ds: Vec<u8>,
+}
+
+async fn world() -> World {
+    let ledger = Ledger::new().await;
+    let mois = ledger
+        .issuer(
+            Algorithm::Es256,
+            "행정안전부 / Ministry of the Interior and Safety",
+            &["mobile-id"],
+        )
+        .await;
+    let iaca_key = SecretKey::generate(Algorithm::Es256).unwrap();
+    let iaca = iaca_certificate(&AUTHORITY, &iaca_key, now() - 86_400, 3650).unwrap();
+    let ds = document_signer_certificate(
+        &AUTHORITY,
+        &iaca,
+        &iaca_key,
+        "mois document signer",
+        mois.key.public_key(),
+        now() - 3600,
+        365,
+    )
+    .unwrap();
+    for (subject, der) in [(None, &iaca), (Some(&mois), &ds)] {
+        ledger
+            .submit(ledger.root.sign(&Operation::CertificatePublish {
+                authority: ledger.root.did.clone(),
+                subject: subject.map(|s| s.did.clone()),
+                certificate: b64::encode(der),
+                at: now(),
+            }))
+            .await;
+    }
+    World {
+        ledger,
+        mois,
+        iaca,
+        iaca_key,
+        ds,
+    }
+}
+
+/// A mobile ID at status index `idx`, signed by `signer` with `certificate`, presented by its
+/// holder disclosing two elements over `transcript`.
+fn presented(
+    signer: &SecretKey,
+    certificate: &[u8],
+    uri: &str,
+    idx: u64,
+    transcript: &[u8],
+) -> Vec<u8> {
+    let device = SecretKey::generate(Algorithm::Es256).unwrap();
+    let element = |identifier: &str, value| Element {
+        namespace: DOC_TYPE.into(),
+        identifier: identifier.into(),
+        value,
+    };
+    let elements = [
+        element("family_name", ElementValue::Text("김".into())),
+        element("birthdate", ElementValue::FullDate("1994-03-15".into())),
+        element("age_over_19", ElementValue::Bool(true)),
+    ];
+    let status = StatusListReference {
+        idx,
+        uri: uri.to_owned(),
+    };
+    let issued = issue(&Issuance {
+        doc_type: DOC_TYPE,
+        elements: &elements,
+        device_key: device.public_key(),
+        signed: now() - 60,
+        valid_from: now() - 60,
+        valid_until: now() + 86_400,
+        status: Some(&status),
+        signer,
+        certificate,
+    })
+    .unwrap();
+    present(
+        &issued,
+        &[(DOC_TYPE, "family_name"), (DOC_TYPE, "age_over_19")],
+        transcript,
+        &device,
+    )
+    .unwrap()
+}
+
+fn transcript() -> Vec<u8> {
+    session_transcript_openid4vp(
+        "x509_san_dns:counter.example",
+        "nonce-1",
+        None,
+        "https://counter.example/response",
+    )
+}
+
+#[tokio::test]
+async fn an_mdoc_from_an_accredited_issuer_is_judged_like_any_credential() {
+    let w = world().await;
+    w.ledger
+        .publish(&w.mois, 2, &[(5, TokenStatus::Invalid)])
+        .await;
+    let trust = w.ledger.trust().await;
+    let verifier = Verifier {
+        trust: &trust,
+        catalog: Catalog::builtin(),
+    };
+    let policy = Policy::default();
+    let uri = status_uri(&w.mois);
+
+    let good = presented(&w.mois.key, &w.ds, &uri, 4, &transcript());
+    let verdict = verifier.mdoc(&good, &transcript(), &policy, now());
+    assert_eq!(verdict.decision, Decision::Accepted, "{verdict:?}");
+    assert_eq!(verdict.credential_type.as_deref(), Some("mobile-id"));
+    let issuer = verdict.issuer.as_ref().unwrap();
+    assert_eq!(issuer.id, w.mois.did.to_string());
+    assert!(issuer.name.as_deref().unwrap().contains("Ministry"));
+    assert_eq!(verdict.disclosed_claims["family_name"], "김");
+    assert!(!verdict.disclosed_claims.contains_key("birthdate"));
+
+    // The same status list as the other formats: index 5 is revoked.
+    let revoked = presented(&w.mois.key, &w.ds, &uri, 5, &transcript());
+    let verdict = verifier.mdoc(&revoked, &transcript(), &policy, now());
+    assert_eq!(verdict.decision, Decision::Rejected);
+    assert!(
+        verdict.blocking_codes().contains(&ReasonCode::Revoked),
+        "{verdict:?}"
+    );
+
+    // Another verifier's transcript.
+    let other = session_transcript_openid4vp(
+        "x509_san_dns:evil.example",
+        "nonce-1",
+        None,
+        "https://counter.example/response",
+    );
+    let verdict = verifier.mdoc(&good, &other, &policy, now());
+    assert!(
+        verdict
+            .blocking_codes()
+            .contains(&ReasonCode::HolderBindingInvalid)
+    );
+
+    // A document signer the registry never published (same IACA, another key): unknown.
+    let rogue = SecretKey::generate(Algorithm::Es256).unwrap();
+    let rogue_ds = document_signer_certificate(
+        &AUTHORITY,
+        &w.iaca,
+        &w.iaca_key,
+        "rogue",
+        rogue.public_key(),
+        now() - 60,
+        30,
+    )
+    .unwrap();
+    let unknown = presented(&rogue, &rogue_ds, &uri, 4, &transcript());
+    let verdict = verifier.mdoc(&unknown, &transcript(), &policy, now());
+    assert!(
+        verdict
+            .blocking_codes()
+            .contains(&ReasonCode::IssuerUnknown),
+        "{verdict:?}"
+    );
+
+    // Not a DeviceResponse.
+    let verdict = verifier.mdoc(b"\xa0", &transcript(), &policy, now());
+    assert!(
+        verdict
+            .blocking_codes()
+            .contains(&ReasonCode::MalformedCredential)
+    );
+}
+
+#[tokio::test]
+async fn a_revoked_document_signer_certificate_or_a_withdrawn_issuer_is_refused() {
+    let w = world().await;
+    let uri = status_uri(&w.mois);
+    let good = presented(&w.mois.key, &w.ds, &uri, 4, &transcript());
+    let id = w
+        .ledger
+        .registry
+        .state()
+        .await
+        .certificate(&w.ds)
+        .unwrap()
+        .id
+        .clone();
+    w.ledger
+        .submit(w.ledger.root.sign(&Operation::CertificateRevoke {
+            authority: w.ledger.root.did.clone(),
+            certificate: id,
+            reason: "key_compromise".into(),
+            at: now(),
+        }))
+        .await;
+    let trust = w.ledger.trust().await;
+    let verifier = Verifier {
+        trust: &trust,
+        catalog: Catalog::builtin(),
+    };
+    let verdict = verifier.mdoc(&good, &transcript(), &Policy::default(), now());
+    assert!(
+        verdict
+            .blocking_codes()
+            .contains(&ReasonCode::KeyNotValidAtIssuance),
+        "{verdict:?}"
+    );
+
+    let w = world().await;
+    let good = presented(&w.mois.key, &w.ds, &uri, 4, &transcript());
+    w.ledger.withdraw(&w.mois, &["mobile-id"]).await;
+    let trust = w.ledger.trust().await;
+    let verifier = Verifier {
+        trust: &trust,
+        catalog: Catalog::builtin(),
+    };
+    let verdict = verifier.mdoc(&good, &transcript(), &Policy::default(), now());
+    assert!(
+        verdict
+            .blocking_codes()
+            .contains(&ReasonCode::AccreditationWithdrawn),
+        "{verdict:?}"
+    );
+}
