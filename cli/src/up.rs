@@ -484,7 +484,13 @@ async fn seed(
     base: &str,
     kdf: KdfParams,
 ) -> anyhow::Result<()> {
-    let root = root_key(data_dir, passphrase, kdf)?;
+    let root = sealed_key(
+        data_dir,
+        "root-authority.sealed.json",
+        (ROOT_PURPOSE, Algorithm::EdDsa),
+        passphrase,
+        kdf,
+    )?;
     let (document, root_kid) = crate::registry::document_for(&root);
     let root_did = root_kid.did.clone();
     if registry.size().await? == 0 {
@@ -552,7 +558,113 @@ async fn seed(
                 .await?;
         }
     }
-    Ok(())
+    let iaca_key = sealed_key(
+        data_dir,
+        "iaca.sealed.json",
+        (IACA_PURPOSE, Algorithm::Es256),
+        passphrase,
+        kdf,
+    )?;
+    let publisher = Publisher {
+        registry,
+        root: &root,
+        root_kid: &root_kid,
+    };
+    publisher.certificates(&iaca_key, base).await
+}
+
+/// The root authority's key for its issuing-authority root (IACA) certificate.
+const IACA_PURPOSE: &str = "dojang-up-iaca";
+
+/// The root authority publishing on the ledger.
+struct Publisher<'a> {
+    registry: &'a Registry,
+    root: &'a SecretKey,
+    root_kid: &'a dojang_core::DidUrl,
+}
+
+impl Publisher<'_> {
+    async fn submit(&self, operation: &Operation) -> anyhow::Result<()> {
+        self.registry
+            .submit(Entry::sign(operation, self.root, self.root_kid)?)
+            .await?;
+        Ok(())
+    }
+
+    /// The root authority's IACA certificate, and a document signer's certificate for each
+    /// accredited issuer's current signing key (ISO 18013-5 Annex B), each published once.
+    async fn certificates(&self, iaca_key: &SecretKey, base: &str) -> anyhow::Result<()> {
+        let authority = dojang_mdoc::Authority {
+            common_name: "dojang root authority IACA",
+            country: "KR",
+            url: &format!("{base}/registry"),
+            crl_url: &format!("{base}/registry/certificates"),
+        };
+        let now = crate::now();
+        let published = |state: &dojang_ledger::state::LedgerState| {
+            state.iaca_roots().find(|der| {
+                dojang_mdoc::Certificate::from_der(der)
+                    .is_ok_and(|c| c.public_key == iaca_key.public_key().as_bytes())
+            })
+        };
+        // The state's guard is dropped before publishing (which takes it again).
+        let existing = published(&*self.registry.state().await);
+        let iaca = match existing {
+            Some(der) => der,
+            None => {
+                let der = dojang_mdoc::iaca_certificate(&authority, iaca_key, now - 60, 3650)?;
+                self.submit(&Operation::CertificatePublish {
+                    authority: self.root_kid.did.clone(),
+                    subject: None,
+                    certificate: dojang_core::b64::encode(&der),
+                    at: now,
+                })
+                .await?;
+                der
+            }
+        };
+        let wanted: Vec<(dojang_core::Did, dojang_core::PublicKey)> = {
+            let state = self.registry.state().await;
+            state
+                .accredited_issuers()
+                .into_iter()
+                .filter_map(|(did, ..)| {
+                    let document = &state.did(&did)?.versions.last()?.document;
+                    let key = document
+                        .key_for(dojang_core::did::Relationship::AssertionMethod, None)
+                        .ok()?;
+                    let certified = state.certificates().iter().any(|c| {
+                        c.revoked.is_none()
+                            && c.subject.as_ref() == Some(&did)
+                            && dojang_core::b64::decode(&c.der)
+                                .ok()
+                                .and_then(|der| dojang_mdoc::Certificate::from_der(&der).ok())
+                                .is_some_and(|cert| cert.public_key == key.as_bytes())
+                    });
+                    (key.algorithm() == Algorithm::Es256 && !certified).then_some((did, key))
+                })
+                .collect()
+        };
+        for (did, key) in wanted {
+            let der = dojang_mdoc::document_signer_certificate(
+                &authority,
+                &iaca,
+                iaca_key,
+                &format!("document signer {}", did.as_str()),
+                &key,
+                now - 60,
+                365,
+            )?;
+            self.submit(&Operation::CertificatePublish {
+                authority: self.root_kid.did.clone(),
+                subject: Some(did),
+                certificate: dojang_core::b64::encode(&der),
+                at: now,
+            })
+            .await?;
+        }
+        Ok(())
+    }
 }
 
 /// The contents of a small secret file in the data directory, created with `make` if absent.
@@ -576,27 +688,29 @@ fn random_secret() -> anyhow::Result<String> {
     Ok(dojang_core::b64::encode(bytes))
 }
 
-/// The root authority's key, sealed under the passphrase in the data directory; created on
-/// first start.
-fn root_key(
+/// A key of the root authority (`purpose`, `alg`), sealed under the passphrase in the data
+/// directory as `file`; created on first start.
+fn sealed_key(
     data_dir: &Path,
+    file: &str,
+    (purpose, alg): (&str, Algorithm),
     passphrase: &Zeroizing<String>,
     kdf: KdfParams,
 ) -> anyhow::Result<SecretKey> {
-    let path = data_dir.join("root-authority.sealed.json");
+    let path = data_dir.join(file);
     if let Ok(text) = std::fs::read_to_string(&path) {
         let sealed: PassphraseSealed =
             serde_json::from_str(&text).with_context(|| format!("reading {}", path.display()))?;
         let secret = sealed
-            .open(passphrase.as_bytes(), ROOT_PURPOSE)
-            .context("the root authority's key does not open with this passphrase")?;
-        return Ok(SecretKey::from_bytes(Algorithm::EdDsa, &secret)?);
+            .open(passphrase.as_bytes(), purpose)
+            .with_context(|| format!("{} does not open with this passphrase", path.display()))?;
+        return Ok(SecretKey::from_bytes(alg, &secret)?);
     }
-    let key = SecretKey::generate(Algorithm::EdDsa)?;
+    let key = SecretKey::generate(alg)?;
     let sealed = PassphraseSealed::seal(
         key.secret_bytes().as_slice(),
         passphrase.as_bytes(),
-        ROOT_PURPOSE,
+        purpose,
         kdf,
     )?;
     crate::identity::write_secret(&path, &serde_json::to_string_pretty(&sealed)?, false)?;

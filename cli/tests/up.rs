@@ -101,7 +101,7 @@ async fn up_seeds_once_serves_every_role_and_reuses_its_data() {
 
         // Operations: metrics, and an OpenAPI document for each API.
         let metrics = get_text(&http, format!("{base}/metrics")).await;
-        assert!(metrics.contains("dojang_registry_entries 9"), "{metrics}");
+        assert!(metrics.contains("dojang_registry_entries 14"), "{metrics}");
         assert!(
             metrics.contains(
                 r#"dojang_http_requests_total{method="GET",route="/healthz",status="200"} 1"#
@@ -167,8 +167,28 @@ async fn up_seeds_once_serves_every_role_and_reuses_its_data() {
     let trust = get_json(&http, format!("{base}/verifier/api/trust")).await;
     assert_eq!(trust["issuer_policy"], "also-key-dids", "{trust}");
     let checkpoint = get_text(&http, format!("{base}/registry/checkpoint")).await;
-    // Genesis, four DIDs, four grants: nothing added by the restart.
-    assert_eq!(checkpoint.lines().nth(1), Some("9"), "{checkpoint}");
+    // Genesis, four DIDs, four grants, the IACA and four document signers: nothing added by
+    // the restart.
+    assert_eq!(checkpoint.lines().nth(1), Some("14"), "{checkpoint}");
+    // The root authority's IACA, and a document signer's certificate for each issuer's key,
+    // chained to it (ISO 18013-5 Annex B).
+    let certificates = get_json(&http, format!("{base}/registry/certificates")).await;
+    let certificates = certificates.as_array().unwrap();
+    assert_eq!(certificates.len(), 5, "{certificates:?}");
+    let der = |c: &serde_json::Value| dojang_core::b64::decode(c["der"].as_str().unwrap()).unwrap();
+    let root = certificates.iter().find(|c| c["is_root"] == true).unwrap();
+    let root = dojang_mdoc::Certificate::from_der(&der(root)).unwrap();
+    for signer in certificates.iter().filter(|c| c["is_root"] == false) {
+        let cert = dojang_mdoc::Certificate::from_der(&der(signer)).unwrap();
+        assert!(cert.is_document_signer);
+        cert.verify_issued_by(&root).unwrap();
+        assert!(
+            signer["subject"]
+                .as_str()
+                .unwrap()
+                .starts_with("did:dojang:")
+        );
+    }
 }
 
 #[test]

@@ -62,6 +62,7 @@ pub fn app_with(registry: Registry, admission: Admission) -> Router {
         .route("/dids/{did}", get(resolve_did))
         .route("/dids/{did}/history", get(did_history))
         .route("/issuers", get(issuers))
+        .route("/certificates", get(certificates))
         .route("/status-lists/{list_id}", get(status_list))
         .route("/bundle", get(bundle))
         .route("/trust-anchor", get(trust_anchor))
@@ -86,6 +87,7 @@ pub fn app_with(registry: Registry, admission: Admission) -> Router {
         resolve_did,
         did_history,
         issuers,
+        certificates,
         status_list,
         bundle,
         trust_anchor
@@ -464,6 +466,18 @@ async fn did_history(
 #[utoipa::path(get, path = "/issuers", responses((status = 200, body = [Issuer])))]
 async fn issuers(State(registry): State<Registry>) -> ApiResult<Json<Vec<Issuer>>> {
     Ok(Json(registry.issuers().await?))
+}
+
+/// The X.509 certificates the root authority published: its issuing-authority roots (IACA) and
+/// the document signers' certificates of accredited issuers, with revocations — what an mdoc or
+/// `x5c` verifier anchors in.
+#[utoipa::path(get, path = "/certificates",
+    responses((status = 200, description = "`id` (base64url SHA-256 of the DER), `der` \
+        (base64url), `is_root`, `subject` (the issuer's DID), `index`, `revoked` ([index, \
+        reason] or null).", body = Object)))]
+async fn certificates(State(registry): State<Registry>) -> Json<serde_json::Value> {
+    let state = registry.state().await;
+    Json(serde_json::json!(state.certificates()))
 }
 
 /// The latest version of a status list. With `Accept: application/statuslist+jwt`, the raw
