@@ -260,10 +260,6 @@ impl Verifier<'_> {
         now: i64,
     ) -> Verdict {
         let state = self.trust.state();
-        let roots: Vec<dojang_mdoc::Certificate> = state
-            .iaca_roots()
-            .filter_map(|der| dojang_mdoc::Certificate::from_der(&der).ok())
-            .collect();
         let refused = |e: dojang_mdoc::MdocError| self.rejected(now, e.reason(), e.to_string());
         let response = match dojang_mdoc::DeviceResponse::parse(device_response) {
             Ok(response) => response,
@@ -276,7 +272,8 @@ impl Verifier<'_> {
                 "a DeviceResponse answers with exactly one document".to_owned(),
             );
         };
-        let verified = match document.verify(&roots, now, session_transcript, None) {
+        let verified = match document.verify(self.trust.iaca_roots(), now, session_transcript, None)
+        {
             Ok(verified) => verified,
             Err(e) => return refused(e),
         };

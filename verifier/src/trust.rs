@@ -25,6 +25,9 @@ pub struct Trust {
     lists: HashMap<String, Arc<HeldList>>,
     /// Every multibase key in the ledger's DID documents, decoded once.
     keys: DecodedKeys,
+    /// The published, unrevoked issuing-authority (IACA) roots, parsed once: mdoc chains end
+    /// in one of them.
+    roots: Vec<dojang_mdoc::Certificate>,
 }
 
 /// One issuer's status list as the bundle carries it: its latest published token, decoded on
@@ -69,6 +72,7 @@ impl Trust {
             bundle,
             lists: HashMap::new(),
             keys: HashMap::new(),
+            roots: Vec::new(),
         };
         trust.index();
         trust
@@ -110,6 +114,15 @@ impl Trust {
                 Some((multibase, method.public_key().ok()?))
             })
             .collect();
+        self.roots = state
+            .iaca_roots()
+            .filter_map(|der| dojang_mdoc::Certificate::from_der(&der).ok())
+            .collect();
+    }
+
+    /// The published, unrevoked issuing-authority roots mdoc document signers chain to.
+    pub fn iaca_roots(&self) -> &[dojang_mdoc::Certificate] {
+        &self.roots
     }
 
     /// The ledger state the bundle defines.
