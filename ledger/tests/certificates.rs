@@ -7,15 +7,9 @@
 use dojang_core::b64;
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_ledger::entry::{EntryError, Operation};
-use dojang_mdoc::{Authority, document_signer_certificate, iaca_certificate};
+use dojang_mdoc::{document_signer_certificate, iaca_certificate};
 use dojang_testkit::ledger::{Actor, FIXTURE_TIME, TestLog, grant};
-
-const AUTHORITY: Authority<'static> = Authority {
-    common_name: "dojang test IACA",
-    country: "KR",
-    url: "https://registry.dojang.example/iaca",
-    crl_url: "https://registry.dojang.example/iaca/crl",
-};
+use dojang_testkit::mdoc::AUTHORITY;
 
 fn publish(root: &Actor, subject: Option<&Actor>, der: &[u8]) -> String {
     root.sign(&Operation::CertificatePublish {

@@ -14,12 +14,11 @@ use std::path::Path;
 use dojang_core::clock::unix_now;
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_mdoc::{
-    Authority, Certificate, DeviceResponse, Element, ElementValue, Issuance,
-    document_signer_certificate, iaca_certificate, issue, present, session_transcript_openid4vp,
+    Certificate, DeviceResponse, Issuance, issue, present, session_transcript_openid4vp,
 };
+use dojang_testkit::mdoc::{self, DOC_TYPE, Pki};
 use serde_json::{Value, json};
 
-const DOC_TYPE: &str = "kr.go.mois.mobile_id.1";
 const CLIENT_ID: &str = "x509_san_dns:counter.example";
 const NONCE: &str = "bTQ8hcs7yNc2mM1g";
 const RESPONSE_URI: &str = "https://counter.example/oid4vp/response";
@@ -51,37 +50,10 @@ fn owf_mdoc_and_dojang_verify_each_others_mdocs() {
         return;
     }
     let now = unix_now();
-    let authority = Authority {
-        common_name: "Ministry of the Interior and Safety IACA",
-        country: "KR",
-        url: "https://dojang.example/iaca",
-        crl_url: "https://dojang.example/iaca/crl",
-    };
-    let iaca_key = SecretKey::generate(Algorithm::Es256).unwrap();
-    let iaca = iaca_certificate(&authority, &iaca_key, now - 86_400, 3650).unwrap();
     let ds_key = SecretKey::generate(Algorithm::Es256).unwrap();
-    let ds = document_signer_certificate(
-        &authority,
-        &iaca,
-        &iaca_key,
-        "mois document signer 1",
-        ds_key.public_key(),
-        now - 3600,
-        365,
-    )
-    .unwrap();
+    let Pki { iaca, ds, .. } = mdoc::pki(ds_key.public_key(), now);
     let device = SecretKey::generate(Algorithm::Es256).unwrap();
-    let element = |identifier: &str, value| Element {
-        namespace: DOC_TYPE.into(),
-        identifier: identifier.into(),
-        value,
-    };
-    let elements = [
-        element("family_name", ElementValue::Text("김".into())),
-        element("given_name", ElementValue::Text("민지".into())),
-        element("birth_date", ElementValue::FullDate("1994-03-15".into())),
-        element("age_over_19", ElementValue::Bool(true)),
-    ];
+    let elements = mdoc::mobile_id_elements();
     let issued = issue(&Issuance {
         doc_type: DOC_TYPE,
         elements: &elements,

@@ -7,13 +7,13 @@
 use dojang_core::ReasonCode;
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_mdoc::{
-    Authority, Certificate, DeviceResponse, Element, ElementValue, Issuance, IssuerSigned,
-    document_signer_certificate, iaca_certificate, issue, present, session_transcript_openid4vp,
+    Certificate, DeviceResponse, Issuance, IssuerSigned, issue, present,
+    session_transcript_openid4vp,
 };
+use dojang_testkit::mdoc::{self, DOC_TYPE};
 use x509_parser::prelude::{FromDer as _, X509Certificate};
 
 const NOW: i64 = 1_790_000_000; // 2026-09-21
-const DOC_TYPE: &str = "kr.go.mois.mobile_id.1";
 
 struct Pki {
     iaca: Vec<u8>,
@@ -22,41 +22,17 @@ struct Pki {
 }
 
 fn new_pki() -> Pki {
-    let authority = Authority {
-        common_name: "Ministry of the Interior and Safety IACA",
-        country: "KR",
-        url: "https://dojang.example/iaca",
-        crl_url: "https://dojang.example/iaca/crl",
-    };
-    let iaca_key = SecretKey::generate(Algorithm::Es256).unwrap();
-    let iaca = iaca_certificate(&authority, &iaca_key, NOW - 86_400, 3650).unwrap();
     let ds_key = SecretKey::generate(Algorithm::Es256).unwrap();
-    let ds = document_signer_certificate(
-        &authority,
-        &iaca,
-        &iaca_key,
-        "mois document signer 1",
-        ds_key.public_key(),
-        NOW - 3600,
-        365,
-    )
-    .unwrap();
-    Pki { iaca, ds, ds_key }
+    let made = mdoc::pki(ds_key.public_key(), NOW);
+    Pki {
+        iaca: made.iaca,
+        ds: made.ds,
+        ds_key,
+    }
 }
 
-fn elements() -> Vec<Element> {
-    let e = |identifier: &str, value| Element {
-        namespace: DOC_TYPE.into(),
-        identifier: identifier.into(),
-        value,
-    };
-    vec![
-        e("family_name", ElementValue::Text("김".into())),
-        e("given_name", ElementValue::Text("민지".into())),
-        e("birth_date", ElementValue::FullDate("1994-03-15".into())),
-        e("age_over_19", ElementValue::Bool(true)),
-        e("document_number", ElementValue::Text("M12345678".into())),
-    ]
+fn elements() -> Vec<dojang_mdoc::Element> {
+    mdoc::mobile_id_elements()
 }
 
 #[test]
@@ -142,7 +118,7 @@ fn an_issued_mdoc_is_presented_with_only_the_chosen_items_and_verifies() {
     let birth = verified
         .items
         .iter()
-        .find(|i| i.element == "birth_date")
+        .find(|i| i.element == "birthdate")
         .unwrap();
     assert_eq!(birth.value, "1994-03-15");
 

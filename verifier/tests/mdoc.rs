@@ -15,19 +15,11 @@ use dojang_core::status::token::TokenStatus;
 use dojang_core::verdict::{Decision, ReasonCode};
 use dojang_ledger::entry::Operation;
 use dojang_mdoc::{
-    Authority, Element, ElementValue, Issuance, document_signer_certificate, iaca_certificate,
-    issue, present, session_transcript_openid4vp,
+    Issuance, document_signer_certificate, issue, present, session_transcript_openid4vp,
 };
 use dojang_schemas::Catalog;
+use dojang_testkit::mdoc::{self, AUTHORITY, DOC_TYPE, Pki};
 use dojang_verifier::{Policy, Verifier};
-
-const DOC_TYPE: &str = "kr.go.mois.mobile_id.1";
-const AUTHORITY: Authority<'static> = Authority {
-    common_name: "dojang IACA",
-    country: "KR",
-    url: "https://registry.example/iaca",
-    crl_url: "https://registry.example/iaca/crl",
-};
 
 struct World {
     ledger: Ledger,
@@ -46,18 +38,7 @@ async fn world() -> World {
             &["mobile-id"],
         )
         .await;
-    let iaca_key = SecretKey::generate(Algorithm::Es256).unwrap();
-    let iaca = iaca_certificate(&AUTHORITY, &iaca_key, now() - 86_400, 3650).unwrap();
-    let ds = document_signer_certificate(
-        &AUTHORITY,
-        &iaca,
-        &iaca_key,
-        "mois document signer",
-        mois.key.public_key(),
-        now() - 3600,
-        365,
-    )
-    .unwrap();
+    let Pki { iaca, iaca_key, ds } = mdoc::pki(mois.key.public_key(), now());
     for (subject, der) in [(None, &iaca), (Some(&mois), &ds)] {
         ledger
             .submit(ledger.root.sign(&Operation::CertificatePublish {
@@ -87,16 +68,7 @@ fn presented(
     transcript: &[u8],
 ) -> Vec<u8> {
     let device = SecretKey::generate(Algorithm::Es256).unwrap();
-    let element = |identifier: &str, value| Element {
-        namespace: DOC_TYPE.into(),
-        identifier: identifier.into(),
-        value,
-    };
-    let elements = [
-        element("family_name", ElementValue::Text("김".into())),
-        element("birthdate", ElementValue::FullDate("1994-03-15".into())),
-        element("age_over_19", ElementValue::Bool(true)),
-    ];
+    let elements = mdoc::mobile_id_elements();
     let status = StatusListReference {
         idx,
         uri: uri.to_owned(),
@@ -120,6 +92,16 @@ fn presented(
         &device,
     )
     .unwrap()
+}
+
+/// The verdict on `presented` against the ledger's bundle now.
+async fn judged(ledger: &Ledger, presented: &[u8]) -> dojang_core::Verdict {
+    let trust = ledger.trust().await;
+    let verifier = Verifier {
+        trust: &trust,
+        catalog: Catalog::builtin(),
+    };
+    verifier.mdoc(presented, &transcript(), &Policy::default(), now())
 }
 
 fn transcript() -> Vec<u8> {
@@ -230,12 +212,7 @@ async fn a_revoked_document_signer_certificate_or_a_withdrawn_issuer_is_refused(
             at: now(),
         }))
         .await;
-    let trust = w.ledger.trust().await;
-    let verifier = Verifier {
-        trust: &trust,
-        catalog: Catalog::builtin(),
-    };
-    let verdict = verifier.mdoc(&good, &transcript(), &Policy::default(), now());
+    let verdict = judged(&w.ledger, &good).await;
     assert!(
         verdict
             .blocking_codes()
@@ -246,12 +223,7 @@ async fn a_revoked_document_signer_certificate_or_a_withdrawn_issuer_is_refused(
     let w = world().await;
     let good = presented(&w.mois.key, &w.ds, &uri, 4, &transcript());
     w.ledger.withdraw(&w.mois, &["mobile-id"]).await;
-    let trust = w.ledger.trust().await;
-    let verifier = Verifier {
-        trust: &trust,
-        catalog: Catalog::builtin(),
-    };
-    let verdict = verifier.mdoc(&good, &transcript(), &Policy::default(), now());
+    let verdict = judged(&w.ledger, &good).await;
     assert!(
         verdict
             .blocking_codes()
