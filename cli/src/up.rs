@@ -650,10 +650,13 @@ impl Publisher<'_> {
                 &authority,
                 &iaca,
                 iaca_key,
-                &format!("document signer {}", did.as_str()),
-                &key,
-                now - 60,
-                365,
+                &dojang_mdoc::DocumentSigner {
+                    common_name: &format!("document signer {}", did.as_str()),
+                    uri: Some(did.as_str()),
+                    key: &key,
+                    not_before: now - 60,
+                    days: 365,
+                },
             )?;
             self.submit(&Operation::CertificatePublish {
                 authority: self.root_kid.did.clone(),

@@ -287,15 +287,18 @@ pub struct IssuerMetadata {
 /// One credential configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CredentialConfiguration {
-    /// `dc+sd-jwt`.
+    /// `dc+sd-jwt`, `dojang-qr` or `mso_mdoc`.
     pub format: String,
     /// The SD-JWT VC type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vct: Option<String>,
-    /// `jwk`, `did:key`, `did:jwk`.
+    /// The ISO 18013-5 document type (`mso_mdoc`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doctype: Option<String>,
+    /// `jwk`, `did:key`, `did:jwk`; `cose_key` for mdoc.
     pub cryptographic_binding_methods_supported: Vec<String>,
-    /// Algorithms the issuer signs with.
-    pub credential_signing_alg_values_supported: Vec<String>,
+    /// Algorithms the issuer signs with: JOSE names, or COSE numbers for `mso_mdoc` (-7).
+    pub credential_signing_alg_values_supported: Vec<serde_json::Value>,
     /// Key proof types accepted.
     pub proof_types_supported: BTreeMap<String, ProofType>,
     /// Display and claims descriptions.

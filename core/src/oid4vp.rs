@@ -1,6 +1,6 @@
 //! OpenID for Verifiable Presentations 1.0, as dojang uses it: a request passed by value
 //! (`openid4vp://?…`), the Client Identifier Prefix `redirect_uri`, response mode
-//! `direct_post`, a DCQL query for SD-JWT VCs, and the `vp_token` answer.
+//! `direct_post`, a DCQL query for SD-JWT VCs or mdocs, and the `vp_token` answer.
 //!
 //! Signed request objects (JAR), other client identifier prefixes and encrypted responses are
 //! not supported; a request that needs them is refused with a clear error.
@@ -14,6 +14,9 @@ use crate::sd_jwt::ClaimPath;
 
 /// The scheme wallets register for presentation requests.
 pub const SCHEME: &str = "openid4vp://";
+/// The ISO 18013-5 mdoc format (OpenID4VP 1.0 Appendix B.2): the `vp_token` presentation is a
+/// base64url DeviceResponse; claims are named `[namespace, element]`.
+pub const MSO_MDOC: &str = "mso_mdoc";
 /// The only Client Identifier Prefix supported.
 pub const REDIRECT_URI_PREFIX: &str = "redirect_uri:";
 
@@ -64,7 +67,7 @@ pub struct DcqlQuery {
 pub struct CredentialQuery {
     /// The query's id, the key of its presentation in `vp_token`.
     pub id: String,
-    /// The format (`dc+sd-jwt`).
+    /// The format (`dc+sd-jwt` or `mso_mdoc`).
     pub format: String,
     /// Format-specific constraints.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -74,12 +77,15 @@ pub struct CredentialQuery {
     pub claims: Option<Vec<ClaimsQuery>>,
 }
 
-/// SD-JWT VC constraints.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Format-specific constraints: `vct_values` for SD-JWT VCs, `doctype_value` for mdocs.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CredentialQueryMeta {
     /// Acceptable credential types.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vct_values: Option<Vec<String>>,
+    /// The mdoc document type asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doctype_value: Option<String>,
 }
 
 /// One claim asked for, by path.
@@ -248,14 +254,31 @@ impl AuthorizationRequest {
             ));
         }
         for query in queries {
-            if query.format != crate::sd_jwt::vc::TYP {
+            let mdoc = query.format == MSO_MDOC;
+            if query.format != crate::sd_jwt::vc::TYP && !mdoc {
                 return Err(RequestError::Unsupported(format!(
                     "credential format `{}`",
                     query.format
                 )));
             }
+            if mdoc
+                && query
+                    .meta
+                    .as_ref()
+                    .and_then(|m| m.doctype_value.as_ref())
+                    .is_none()
+            {
+                return Err(RequestError::Invalid(
+                    "an mso_mdoc query must name its meta.doctype_value".into(),
+                ));
+            }
             for claim in query.claims.iter().flatten() {
                 claim.claim_path()?;
+                if mdoc && (claim.path.len() != 2 || !claim.path.iter().all(Value::is_string)) {
+                    return Err(RequestError::Invalid(
+                        "an mso_mdoc claim path is [namespace, element]".into(),
+                    ));
+                }
             }
         }
         Ok(())

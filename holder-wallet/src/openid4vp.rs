@@ -1,7 +1,10 @@
-//! Answering OpenID4VP requests: find a stored SD-JWT VC for each credential the verifier asks
-//! for, show the citizen what would be disclosed, and post the presentations with key binding.
+//! Answering OpenID4VP requests: find a stored SD-JWT VC or mdoc for each credential the verifier
+//! asks for, show the citizen what would be disclosed, and post the presentations with key
+//! binding — for an mdoc, a DeviceResponse signed over the SessionTranscript OpenID4VP 1.0
+//! defines (client id, nonce, response URI).
 
-use dojang_core::oid4vp::{AuthorizationRequest, AuthorizationResponse};
+use dojang_core::b64;
+use dojang_core::oid4vp::{AuthorizationRequest, AuthorizationResponse, CredentialQuery, MSO_MDOC};
 use dojang_core::sd_jwt::{ClaimPath, HeldSdJwt, KeyBindingInput};
 use serde::Deserialize;
 
@@ -18,8 +21,10 @@ pub struct Match {
     /// Its display name.
     pub name: String,
     /// The claims that would be disclosed (those asked for that the holder may keep back;
-    /// the always-visible ones go anyway).
+    /// the always-visible ones go anyway). For an mdoc, `/<namespace>/<element>`.
     pub disclosed: Vec<ClaimPath>,
+    /// Whether the mdoc answers (else the SD-JWT VC).
+    pub mdoc: bool,
 }
 
 /// Reads a request (`openid4vp://?…`, as typed or scanned).
@@ -38,7 +43,7 @@ pub async fn matches(
     let stored = wallet.credentials().await?;
     let mut found = Vec::new();
     for query in &request.dcql_query.credentials {
-        let accepted = query.meta.as_ref().and_then(|m| m.vct_values.as_ref());
+        let mdoc = query.format == MSO_MDOC;
         let mut paths = Vec::new();
         for claim in query.claims.iter().flatten() {
             paths.push(
@@ -47,10 +52,13 @@ pub async fn matches(
                     .map_err(|e| WalletError::Protocol(e.to_string()))?,
             );
         }
-        let answer = stored
-            .iter()
-            .filter(|c| accepted.is_none_or(|vcts| vcts.contains(&c.vct)))
-            .find_map(|c| answerable(c, &paths).map(|disclosed| (c, disclosed)));
+        let answer = stored.iter().find_map(|c| {
+            match mdoc {
+                true => answerable_mdoc(c, query, &paths),
+                false => answerable(c, query, &paths),
+            }
+            .map(|disclosed| (c, disclosed))
+        });
         let Some((credential, disclosed)) = answer else {
             return Err(WalletError::NoMatch {
                 query: query.id.clone(),
@@ -61,13 +69,23 @@ pub async fn matches(
             credential_id: credential.id.clone(),
             name: credential.summary().name,
             disclosed,
+            mdoc,
         });
     }
     Ok(found)
 }
 
-/// The disclosable paths among `paths`, if `credential` holds every one of them.
-fn answerable(credential: &StoredCredential, paths: &[ClaimPath]) -> Option<Vec<ClaimPath>> {
+/// The disclosable paths among `paths`, if `credential` has an SD-JWT VC of a type `query`
+/// accepts holding every one of them.
+fn answerable(
+    credential: &StoredCredential,
+    query: &CredentialQuery,
+    paths: &[ClaimPath],
+) -> Option<Vec<ClaimPath>> {
+    let accepted = query.meta.as_ref().and_then(|m| m.vct_values.as_ref());
+    if !accepted.is_none_or(|vcts| vcts.contains(&credential.vct)) {
+        return None;
+    }
     let held = HeldSdJwt::parse(credential.sd_jwt.as_deref()?).ok()?;
     let disclosable = held.disclosable_paths();
     let mut disclosed = Vec::new();
@@ -78,6 +96,63 @@ fn answerable(credential: &StoredCredential, paths: &[ClaimPath]) -> Option<Vec<
         }
     }
     Some(disclosed)
+}
+
+/// `paths` (`/<namespace>/<element>`), if `credential` has an mdoc of the document type `query`
+/// names holding every one of them. Every element of an mdoc may be kept back.
+fn answerable_mdoc(
+    credential: &StoredCredential,
+    query: &CredentialQuery,
+    paths: &[ClaimPath],
+) -> Option<Vec<ClaimPath>> {
+    let bytes = b64::decode(credential.mdoc.as_deref()?).ok()?;
+    let held = dojang_mdoc::IssuerSigned::parse(&bytes).ok()?;
+    let wanted = query.meta.as_ref()?.doctype_value.as_deref()?;
+    if held.doc_type().ok()? != wanted {
+        return None;
+    }
+    let elements: Vec<_> = held.elements().collect();
+    paths
+        .iter()
+        .all(|path| match path.tokens() {
+            [namespace, element] => elements.contains(&(namespace.as_str(), element.as_str())),
+            _ => false,
+        })
+        .then(|| paths.to_vec())
+}
+
+/// The mdoc presentation of `credential` for `found`: a DeviceResponse with the elements asked
+/// for, signed by the holder key over the request's SessionTranscript, base64url.
+async fn present_mdoc(
+    wallet: &Wallet,
+    credential: &StoredCredential,
+    request: &AuthorizationRequest,
+    found: &Match,
+) -> Result<String, WalletError> {
+    let missing = || WalletError::MissingFormat {
+        id: credential.id.clone(),
+        format: MSO_MDOC,
+    };
+    let issuer_signed =
+        b64::decode(credential.mdoc.as_deref().ok_or_else(missing)?).map_err(|_| missing())?;
+    let names: Vec<(&str, &str)> = found
+        .disclosed
+        .iter()
+        .filter_map(|path| match path.tokens() {
+            [namespace, element] => Some((namespace.as_str(), element.as_str())),
+            _ => None,
+        })
+        .collect();
+    let transcript = dojang_mdoc::session_transcript_openid4vp(
+        &request.client_id,
+        &request.nonce,
+        None,
+        &request.response_uri,
+    );
+    let signer = wallet.signer(&credential.key).await?;
+    let response = dojang_mdoc::present(&issuer_signed, &names, &transcript, signer.as_ref())
+        .map_err(|e| WalletError::Protocol(format!("cannot present the mdoc: {e}")))?;
+    Ok(b64::encode(response))
 }
 
 /// What the verifier answered.
@@ -103,6 +178,13 @@ pub async fn respond(
     };
     for found in matches {
         let credential = wallet.credential(&found.credential_id).await?;
+        if found.mdoc {
+            let presentation = present_mdoc(wallet, &credential, request, found).await?;
+            response
+                .vp_token
+                .insert(found.query_id.clone(), vec![presentation]);
+            continue;
+        }
         let sd_jwt = credential
             .sd_jwt
             .as_deref()

@@ -10,6 +10,7 @@ use dojang_core::oid4vci::{
     self, AuthorizationServerMetadata, CredentialOffer, CredentialResponse, IssuerMetadata,
     NonceResponse, OfferError, ProofKey, TokenResponse,
 };
+use dojang_core::oid4vp::MSO_MDOC;
 use dojang_core::sd_jwt::HeldSdJwt;
 use dojang_core::status::StatusListReference;
 use dojang_core::status::token::{StatusListTokenClaims, TokenStatus, TokenStatusList};
@@ -111,6 +112,7 @@ pub async fn receive(
         key,
         sd_jwt: None,
         compact: None,
+        mdoc: None,
         received_at: options.now,
         status: None,
     };
@@ -123,7 +125,15 @@ pub async fn receive(
                 "the issuer's metadata has no configuration `{configuration_id}`"
             )));
         };
-        if configuration.format != sd_jwt::vc::TYP && configuration.format != compact::FORMAT {
+        let mdoc = configuration.format == MSO_MDOC;
+        // An mdoc's device key is P-256: with another holder key, the other formats suffice.
+        if mdoc && options.alg != Algorithm::Es256 {
+            continue;
+        }
+        if configuration.format != sd_jwt::vc::TYP
+            && configuration.format != compact::FORMAT
+            && !mdoc
+        {
             continue;
         }
         let nonce_endpoint = metadata
@@ -154,6 +164,28 @@ pub async fn receive(
             .next()
             .ok_or_else(|| WalletError::Protocol("the issuer sent no credential".into()))?
             .credential;
+        if mdoc {
+            // The mdoc names no DID or vct: it is checked to be bound to our key and of the
+            // document type the issuer's metadata promised, and kept beside the other formats.
+            let bytes = b64::decode(&issued)
+                .map_err(|_| WalletError::Protocol("the mdoc is not base64url".into()))?;
+            let mso = dojang_mdoc::IssuerSigned::parse(&bytes)
+                .and_then(|held| held.mso())
+                .map_err(|e| WalletError::Protocol(format!("unreadable mdoc: {e}")))?;
+            if mso.device_key.point != signer.public_key().as_bytes() {
+                return Err(WalletError::Protocol(
+                    "the issuer bound the mdoc to a key that is not the one this wallet proved"
+                        .into(),
+                ));
+            }
+            if configuration.doctype.as_deref() != Some(mso.doc_type.as_str()) {
+                return Err(WalletError::Protocol(
+                    "the mdoc is not of the document type the issuer offered".into(),
+                ));
+            }
+            credential.mdoc = Some(issued);
+            continue;
+        }
         let (issuer_did, vct) = if configuration.format == compact::FORMAT {
             let bytes = b64::decode(&issued).map_err(|_| {
                 WalletError::Protocol("the compact credential is not base64url".into())

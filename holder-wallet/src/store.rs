@@ -69,6 +69,9 @@ pub struct StoredCredential {
     pub sd_jwt: Option<String>,
     /// The compact credential (base64url), for QR presentations.
     pub compact: Option<String>,
+    /// The ISO 18013-5 mdoc (its IssuerSigned, base64url), for `mso_mdoc` presentations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mdoc: Option<String>,
     /// When it was received.
     pub received_at: i64,
     /// The last status list snapshot fetched for it.
@@ -617,6 +620,9 @@ impl StoredCredential {
         }
         if self.compact.is_some() {
             formats.push(compact::FORMAT);
+        }
+        if self.mdoc.is_some() {
+            formats.push(dojang_core::oid4vp::MSO_MDOC);
         }
         CredentialSummary {
             id: self.id.clone(),

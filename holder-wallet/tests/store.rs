@@ -59,6 +59,7 @@ fn credential(
         key,
         sd_jwt: Some(draft.sign(issuer, &kid).unwrap()),
         compact: Some(b64::encode(compact::issue(&draft, issuer, &kid).unwrap())),
+        mdoc: None,
         received_at: now(),
         status: None,
     }

@@ -38,6 +38,10 @@ pub fn app(service: IssuerService) -> Router {
             "/issuers/{slug}/.well-known/oauth-authorization-server",
             get(authorization_server),
         )
+        .route(
+            "/.well-known/jwt-vc-issuer/issuers/{slug}",
+            get(jwt_vc_issuer),
+        )
         .route("/issuers/{slug}/token", post(token))
         .route("/issuers/{slug}/nonce", post(nonce))
         .route("/issuers/{slug}/credential", post(credential))
@@ -66,6 +70,7 @@ pub const MAX_REQUEST_LEN: usize = 64 << 10;
     paths(
         list_issuers,
         metadata,
+        jwt_vc_issuer,
         authorization_server,
         token,
         nonce,
@@ -286,6 +291,17 @@ async fn metadata(
     Path(slug): Path<String>,
 ) -> Result<Json<oid4vci::IssuerMetadata>, AdminError> {
     Ok(Json(service.metadata(&slug)?))
+}
+
+/// JWT VC Issuer Metadata (SD-JWT VC): the issuer's identifier and its current signing key,
+/// for verifiers that find SD-JWT VC keys by the issuer's URL.
+#[utoipa::path(get, path = "/.well-known/jwt-vc-issuer/issuers/{slug}", params(("slug" = String, Path, description = "issuer")),
+    responses((status = 200, body = Object), (status = 404)))]
+async fn jwt_vc_issuer(
+    State(service): State<IssuerService>,
+    Path(slug): Path<String>,
+) -> Result<Json<serde_json::Value>, AdminError> {
+    Ok(Json(service.jwt_vc_issuer(&slug)?))
 }
 
 /// OAuth authorization server metadata (RFC 8414).

@@ -15,7 +15,7 @@ use dojang_ledger::api::{self, Issuer, Ledger};
 use dojang_ledger::client::RegistryClient;
 use tokio::sync::Mutex;
 
-/// How long the list of accredited issuers is cached.
+/// How long the list of accredited issuers, and the published certificates, are cached.
 const ACCREDITATION_TTL: Duration = Duration::from_secs(30);
 
 /// Why a registry call failed.
@@ -64,6 +64,7 @@ pub struct LedgerView {
     ledger: Arc<dyn Ledger>,
     public: String,
     accredited: Mutex<Option<(Instant, Vec<Issuer>)>>,
+    certificates: Mutex<Option<(Instant, Vec<api::Certificate>)>>,
 }
 
 impl LedgerView {
@@ -74,6 +75,7 @@ impl LedgerView {
             ledger,
             public: public_url.trim_end_matches('/').to_owned(),
             accredited: Mutex::new(None),
+            certificates: Mutex::new(None),
         }
     }
 
@@ -100,6 +102,34 @@ impl LedgerView {
             .and_then(|(_, list)| list.iter().find(|i| i.did == did.as_str()))
             .map(|i| i.types.clone())
             .unwrap_or_default())
+    }
+
+    /// The DER of the unrevoked document-signer certificate the root authority published for
+    /// `did`'s key `key`, valid at `now`. The published certificates are cached for 30 s, like
+    /// accreditation: issuing stays one registry call away at most.
+    pub async fn document_signer(
+        &self,
+        did: &Did,
+        key: &PublicKey,
+        now: i64,
+    ) -> Result<Option<Vec<u8>>, LedgerError> {
+        let mut cache = self.certificates.lock().await;
+        let fresh = matches!(&*cache, Some((at, _)) if at.elapsed() < ACCREDITATION_TTL);
+        if !fresh {
+            *cache = Some((Instant::now(), self.ledger.certificates().await?));
+        }
+        let list = cache.as_ref().map(|(_, list)| list.as_slice()).unwrap_or_default();
+        Ok(list
+            .iter()
+            .filter(|c| {
+                !c.is_root && c.revoked.is_none() && c.subject.as_deref() == Some(did.as_str())
+            })
+            .filter_map(|c| dojang_core::b64::decode(&c.der).ok())
+            .find(|der| {
+                dojang_mdoc::Certificate::from_der(der).is_ok_and(|cert| {
+                    cert.valid_at(now) && cert.public_key.as_slice() == key.as_bytes()
+                })
+            }))
     }
 
     /// Forgets cached accreditation (after the root authority changes it).

@@ -133,6 +133,25 @@ pub struct StatusList {
     pub proof: Vec<String>,
 }
 
+/// A published X.509 certificate (DESIGN §11): an issuing-authority root, or a document
+/// signer's certificate for an accredited issuer's key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Certificate {
+    /// base64url SHA-256 of the DER.
+    pub id: String,
+    /// The certificate, DER in base64url.
+    pub der: String,
+    /// An issuing-authority root (else a document signer's).
+    pub is_root: bool,
+    /// For a document signer's certificate: the issuer whose key it certifies.
+    pub subject: Option<String>,
+    /// Its log index.
+    pub index: u64,
+    /// When revoked: the log index and the reason.
+    pub revoked: Option<(u64, String)>,
+}
+
 /// Why a call to the registry failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -182,6 +201,9 @@ pub trait Ledger: Send + Sync {
 
     /// The issuers with a current accreditation.
     fn issuers(&self) -> LedgerFuture<'_, Vec<Issuer>>;
+
+    /// The certificates the root authority published, with their revocations.
+    fn certificates(&self) -> LedgerFuture<'_, Vec<Certificate>>;
 
     /// The latest version of a status list, if it was ever published.
     fn status_list<'a>(&'a self, list_id: &'a str) -> LedgerFuture<'a, Option<StatusList>>;

@@ -12,7 +12,9 @@ use std::time::Duration;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::de::DeserializeOwned;
 
-use crate::api::{Appended, ErrorBody, Issuer, Ledger, LedgerError, LedgerFuture, StatusList};
+use crate::api::{
+    Appended, Certificate, ErrorBody, Issuer, Ledger, LedgerError, LedgerFuture, StatusList,
+};
 use crate::bundle::{MAX_BUNDLE_LEN, TrustAnchor};
 
 /// How long one call may take, answer included.
@@ -92,6 +94,12 @@ impl RegistryClient {
     /// The issuers with a current accreditation.
     pub async fn issuers(&self) -> Result<Vec<Issuer>, LedgerError> {
         self.json(self.http.get(format!("{}/issuers", self.base)))
+            .await
+    }
+
+    /// The certificates the root authority published, with their revocations.
+    pub async fn certificates(&self) -> Result<Vec<Certificate>, LedgerError> {
+        self.json(self.http.get(format!("{}/certificates", self.base)))
             .await
     }
 
@@ -202,6 +210,10 @@ impl Ledger for RegistryClient {
 
     fn issuers(&self) -> LedgerFuture<'_, Vec<Issuer>> {
         Box::pin(RegistryClient::issuers(self))
+    }
+
+    fn certificates(&self) -> LedgerFuture<'_, Vec<Certificate>> {
+        Box::pin(RegistryClient::certificates(self))
     }
 
     fn status_list<'a>(&'a self, list_id: &'a str) -> LedgerFuture<'a, Option<StatusList>> {

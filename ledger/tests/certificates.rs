@@ -7,7 +7,7 @@
 use dojang_core::b64;
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_ledger::entry::{EntryError, Operation};
-use dojang_mdoc::{document_signer_certificate, iaca_certificate};
+use dojang_mdoc::{DocumentSigner, document_signer_certificate, iaca_certificate};
 use dojang_testkit::ledger::{Actor, FIXTURE_TIME, TestLog, grant};
 use dojang_testkit::mdoc::AUTHORITY;
 
@@ -45,10 +45,13 @@ fn the_root_publishes_an_iaca_and_document_signers_for_accredited_keys() {
             &AUTHORITY,
             &iaca,
             &iaca_key,
-            "document signer",
-            key.public_key(),
-            FIXTURE_TIME,
-            365,
+            &DocumentSigner {
+                common_name: "document signer",
+                uri: None,
+                key: key.public_key(),
+                not_before: FIXTURE_TIME,
+                days: 365,
+            },
         )
         .unwrap()
     };
@@ -100,10 +103,13 @@ fn the_root_publishes_an_iaca_and_document_signers_for_accredited_keys() {
         &AUTHORITY,
         &rogue,
         &rogue_key,
-        "x",
-        mois.key.public_key(),
-        FIXTURE_TIME,
-        10,
+        &DocumentSigner {
+            common_name: "x",
+            uri: None,
+            key: mois.key.public_key(),
+            not_before: FIXTURE_TIME,
+            days: 10,
+        },
     )
     .unwrap();
     assert_eq!(

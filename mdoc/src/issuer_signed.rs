@@ -73,12 +73,23 @@ impl<'b> IssuerSigned<'b> {
         Ok(IssuerSigned { items, issuer_auth })
     }
 
-    /// The document type its MSO names (read, not verified).
-    pub fn doc_type(&self) -> Result<String, MdocError> {
+    /// The MSO it carries, read but not verified: what a holder reads of its own mdoc (the
+    /// document type, its device key, validity and status entry).
+    pub fn mso(&self) -> Result<MobileSecurityObject, MdocError> {
         let payload = CoseSign1::parse(self.issuer_auth)?
             .payload
             .ok_or(MdocError::Malformed("issuerAuth has no payload"))?;
-        Ok(MobileSecurityObject::parse(cbor::embedded(payload)?)?.doc_type)
+        MobileSecurityObject::parse(cbor::embedded(payload)?)
+    }
+
+    /// The document type its MSO names (read, not verified).
+    pub fn doc_type(&self) -> Result<String, MdocError> {
+        Ok(self.mso()?.doc_type)
+    }
+
+    /// Every item it holds, as `(namespace, element)`.
+    pub fn elements(&self) -> impl Iterator<Item = (&'b str, &'b str)> + '_ {
+        self.items.iter().map(|item| (item.namespace, item.element))
     }
 
     /// The items named `(namespace, element)`, exactly as received.

@@ -31,7 +31,7 @@ pub use error::MdocError;
 pub use issue::{Element, ElementValue, Issuance, issue, present};
 pub use issuer_signed::{DisclosedItem, IssuerSigned, VerifiedIssuerSigned};
 pub use mso::{DeviceKey, MobileSecurityObject};
-pub use pki::{Authority, document_signer_certificate, iaca_certificate};
+pub use pki::{Authority, DocumentSigner, document_signer_certificate, iaca_certificate};
 pub use x509::Certificate;
 
 /// The largest mdoc structure read (a DeviceResponse with a portrait fits many times over).

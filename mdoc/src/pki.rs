@@ -17,7 +17,7 @@ use x509_cert::ext::pkix::crl::dp::DistributionPoint;
 use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
 use x509_cert::ext::pkix::{
     AuthorityKeyIdentifier, BasicConstraints, CrlDistributionPoints, ExtendedKeyUsage,
-    IssuerAltName, KeyUsage, KeyUsages, SubjectKeyIdentifier,
+    IssuerAltName, KeyUsage, KeyUsages, SubjectAltName, SubjectKeyIdentifier,
 };
 use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
@@ -85,29 +85,41 @@ pub fn iaca_certificate(
     finish(builder)
 }
 
-/// A document signer's certificate (DER) for `subject_key`, named `common_name` in
-/// `authority`'s country, issued by `authority` (its IACA `iaca_der`, its key `iaca_key`), valid
-/// from `not_before` for `days` (ISO allows at most 457).
+/// Who a document signer's certificate is for.
+#[derive(Debug, Clone)]
+pub struct DocumentSigner<'a> {
+    /// Its common name, in the authority's country.
+    pub common_name: &'a str,
+    /// The issuer's identifier (its DID), carried as a URI subject alternative name: an SD-JWT
+    /// VC verifier matches it with the credential's `iss` when it finds the key through `x5c`.
+    pub uri: Option<&'a str>,
+    /// The key it certifies (P-256).
+    pub key: &'a PublicKey,
+    /// Valid from (Unix seconds).
+    pub not_before: i64,
+    /// For how many days (ISO allows at most 457).
+    pub days: u32,
+}
+
+/// A document signer's certificate (DER) for `subject`, issued by `authority` (its IACA
+/// `iaca_der`, its key `iaca_key`).
 pub fn document_signer_certificate(
     authority: &Authority<'_>,
     iaca_der: &[u8],
     iaca_key: &dyn Signer,
-    common_name: &str,
-    subject_key: &PublicKey,
-    not_before: i64,
-    days: u32,
+    subject: &DocumentSigner<'_>,
 ) -> Result<Vec<u8>, MdocError> {
     let iaca = x509_cert::Certificate::from_der(iaca_der)
         .map_err(|_| MdocError::Malformed("the IACA certificate is not X.509"))?;
     let signer = CoreSigner::new(iaca_key)?;
-    let spki = spki(subject_key)?;
+    let spki = spki(subject.key)?;
     let mut builder = CertificateBuilder::new(
         Profile::Manual {
             issuer: Some(iaca.tbs_certificate.subject.clone()),
         },
         serial()?,
-        validity(not_before, days.min(457))?,
-        name(common_name, authority.country)?,
+        validity(subject.not_before, subject.days.min(457))?,
+        name(subject.common_name, authority.country)?,
         spki.clone(),
         &signer,
     )
@@ -126,6 +138,14 @@ pub fn document_signer_certificate(
     add(&mut builder, &KeyUsage(KeyUsages::DigitalSignature.into()))?;
     let eku = ObjectIdentifier::new(DOCUMENT_SIGNER_EKU).map_err(build)?;
     add(&mut builder, &ExtendedKeyUsage(vec![eku]))?;
+    if let Some(uri) = subject.uri {
+        add(
+            &mut builder,
+            &SubjectAltName(vec![GeneralName::UniformResourceIdentifier(
+                Ia5String::new(uri).map_err(build)?,
+            )]),
+        )?;
+    }
     add_names(&mut builder, authority)?;
     finish(builder)
 }

@@ -20,8 +20,8 @@ use utoipa::{IntoParams, OpenApi};
 use crate::admission::{Admission, Limiter, Refused};
 use crate::service::{Registry, RegistryError};
 pub use dojang_ledger::api::{
-    Appended, ConsistencyProof, DidMetadata, ErrorBody, InclusionProof, Issuer, ResolvedDid,
-    StatusList, StoredEntry,
+    Appended, Certificate, ConsistencyProof, DidMetadata, ErrorBody, InclusionProof, Issuer,
+    ResolvedDid, StatusList, StoredEntry,
 };
 use dojang_ledger::bundle::{TrustAnchor, encode_hashes};
 use dojang_ledger::entry::{Entry, EntryError, MAX_ENTRY_LEN};
@@ -100,6 +100,7 @@ pub fn app_with(registry: Registry, admission: Admission) -> Router {
         ResolvedDid,
         DidMetadata,
         Issuer,
+        Certificate,
         StatusList,
         ErrorBody,
         TrustAnchor
@@ -474,10 +475,9 @@ async fn issuers(State(registry): State<Registry>) -> ApiResult<Json<Vec<Issuer>
 #[utoipa::path(get, path = "/certificates",
     responses((status = 200, description = "`id` (base64url SHA-256 of the DER), `der` \
         (base64url), `is_root`, `subject` (the issuer's DID), `index`, `revoked` ([index, \
-        reason] or null).", body = Object)))]
-async fn certificates(State(registry): State<Registry>) -> Json<serde_json::Value> {
-    let state = registry.state().await;
-    Json(serde_json::json!(state.certificates()))
+        reason] or null).", body = [Certificate])))]
+async fn certificates(State(registry): State<Registry>) -> Json<Vec<Certificate>> {
+    Json(registry.certificates().await)
 }
 
 /// The latest version of a status list. With `Accept: application/statuslist+jwt`, the raw

@@ -25,6 +25,23 @@ impl Registry {
             .collect())
     }
 
+    /// The certificates the root authority published, with their revocations.
+    pub async fn certificates(&self) -> Vec<api::Certificate> {
+        let state = self.state().await;
+        state
+            .certificates()
+            .iter()
+            .map(|c| api::Certificate {
+                id: c.id.clone(),
+                der: c.der.clone(),
+                is_root: c.is_root,
+                subject: c.subject.as_ref().map(ToString::to_string),
+                index: c.index,
+                revoked: c.revoked.clone(),
+            })
+            .collect()
+    }
+
     /// The latest version of a status list, with its inclusion proof in the current tree.
     pub async fn status_list(&self, list_id: &str) -> Result<api::StatusList, RegistryError> {
         let (record, size) = {
@@ -81,6 +98,10 @@ impl Ledger for Registry {
 
     fn issuers(&self) -> LedgerFuture<'_, Vec<api::Issuer>> {
         Box::pin(async move { Registry::issuers(self).await.map_err(refused) })
+    }
+
+    fn certificates(&self) -> LedgerFuture<'_, Vec<api::Certificate>> {
+        Box::pin(async move { Ok(Registry::certificates(self).await) })
     }
 
     fn status_list<'a>(&'a self, list_id: &'a str) -> LedgerFuture<'a, Option<api::StatusList>> {

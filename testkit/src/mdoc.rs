@@ -5,7 +5,7 @@
 
 use dojang_core::key::{Algorithm, PublicKey, SecretKey};
 use dojang_mdoc::{
-    Authority, Element, ElementValue, document_signer_certificate, iaca_certificate,
+    Authority, DocumentSigner, Element, ElementValue, document_signer_certificate, iaca_certificate,
 };
 
 /// The mobile ID's mdoc document type (and its one namespace).
@@ -38,10 +38,13 @@ pub fn pki(signer_key: &PublicKey, now: i64) -> Pki {
         &AUTHORITY,
         &iaca,
         &iaca_key,
-        "document signer",
-        signer_key,
-        now - 3600,
-        365,
+        &DocumentSigner {
+            common_name: "document signer",
+            uri: None,
+            key: signer_key,
+            not_before: now - 3600,
+            days: 365,
+        },
     )
     .unwrap();
     Pki { iaca, iaca_key, ds }

@@ -15,7 +15,8 @@ use dojang_core::status::token::TokenStatus;
 use dojang_core::verdict::{Decision, ReasonCode};
 use dojang_ledger::entry::Operation;
 use dojang_mdoc::{
-    Issuance, document_signer_certificate, issue, present, session_transcript_openid4vp,
+    DocumentSigner, Issuance, document_signer_certificate, issue, present,
+    session_transcript_openid4vp,
 };
 use dojang_schemas::Catalog;
 use dojang_testkit::mdoc::{self, AUTHORITY, DOC_TYPE, Pki};
@@ -166,10 +167,13 @@ async fn an_mdoc_from_an_accredited_issuer_is_judged_like_any_credential() {
         &AUTHORITY,
         &w.iaca,
         &w.iaca_key,
-        "rogue",
-        rogue.public_key(),
-        now() - 60,
-        30,
+        &DocumentSigner {
+            common_name: "rogue",
+            uri: None,
+            key: rogue.public_key(),
+            not_before: now() - 60,
+            days: 30,
+        },
     )
     .unwrap();
     let unknown = presented(&rogue, &rogue_ds, &uri, 4, &transcript());

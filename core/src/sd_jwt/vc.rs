@@ -66,6 +66,18 @@ pub struct SdJwtVcDraft {
 impl SdJwtVcDraft {
     /// Signs the credential with `signer`, naming the key `kid`.
     pub fn sign(&self, signer: &dyn Signer, kid: &str) -> Result<String, SdJwtError> {
+        self.sign_with_chain(signer, kid, &[])
+    }
+
+    /// Signs the credential with `signer`, naming the key `kid` and, when `chain` is not empty,
+    /// carrying its X.509 certificates (DER, the signer's first) in `x5c`, so a verifier that
+    /// knows the root finds the key without resolving `kid`.
+    pub fn sign_with_chain(
+        &self,
+        signer: &dyn Signer,
+        kid: &str,
+        chain: &[Vec<u8>],
+    ) -> Result<String, SdJwtError> {
         for path in &self.disclosable {
             if let Some(first) = path.tokens().first()
                 && ALWAYS_VISIBLE.contains(&first.as_str())
@@ -104,10 +116,17 @@ impl SdJwtVcDraft {
             }
             payload.insert(name.clone(), value.clone());
         }
-        let options = IssueOptions {
-            header: JwsHeader::new(Some(TYP), Some(kid)),
-            decoys: 0,
-        };
+        let mut header = JwsHeader::new(Some(TYP), Some(kid));
+        if !chain.is_empty() {
+            // RFC 7515 §4.1.6: standard base64 (not base64url) of each DER.
+            use base64::Engine as _;
+            let encoded = chain
+                .iter()
+                .map(|der| base64::engine::general_purpose::STANDARD.encode(der).into())
+                .collect();
+            header.extra.insert("x5c".into(), Value::Array(encoded));
+        }
+        let options = IssueOptions { header, decoys: 0 };
         issue(payload, &self.disclosable, options, signer)
     }
 }

@@ -57,6 +57,9 @@ pub enum InternalError {
     /// A compact credential could not be made.
     #[error("compact credential: {0}")]
     Compact(#[from] CompactError),
+    /// An mdoc could not be made.
+    #[error("mdoc: {0}")]
+    Mdoc(#[from] dojang_mdoc::MdocError),
     /// An offer's QR code could not be drawn.
     #[error("QR code: {0}")]
     Qr(#[from] qrcode::types::QrError),

@@ -2,17 +2,20 @@
 //!
 //! Everything an issuance changes — the nonce used, the status index claimed, the offer
 //! closed, the audit event — is one write, made only once the credential is signed. The first
-//! format issued makes the credential and claims its status index; the other format is the
-//! same credential again, at the same index, so revoking one revokes both.
+//! format issued makes the credential and claims its status index; the other formats are the
+//! same credential again, at the same index, so revoking one revokes them all. An mdoc is
+//! signed with the issuer's key under the document-signer certificate the root authority
+//! published for it, and carries the claims as elements of the type's document type.
 
 use dojang_core::b64;
 use dojang_core::compact;
-use dojang_core::key::PublicKey;
+use dojang_core::key::{Algorithm, PublicKey};
 use dojang_core::oid4vci::{
     self, CredentialRequest, CredentialResponse, IssuedCredential, ProofError, VerifiedProof,
 };
 use dojang_core::seal::Sealed;
 use dojang_core::status::StatusListReference;
+use dojang_mdoc::MdocError;
 use dojang_schemas::{CredentialType, Issuance};
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
@@ -39,6 +42,10 @@ struct Approved<'a> {
     claims_json: Zeroizing<Vec<u8>>,
     claims: Map<String, Value>,
     holder_key: PublicKey,
+    /// The issuer's document-signer certificate (DER): an mdoc's `x5chain`, an SD-JWT VC's
+    /// `x5c`. Required for an mdoc; an issuer without one (an EdDSA key) signs SD-JWT VCs
+    /// with `kid` alone.
+    certificate: Option<Vec<u8>>,
     /// The proof's `c_nonce`, and when it would have expired anyway.
     nonce: String,
     nonce_expires_at: i64,
@@ -48,7 +55,11 @@ struct Approved<'a> {
 impl Approved<'_> {
     /// Whether this format is the last one the offer had left to issue.
     fn last_format(&self) -> bool {
-        (self.offer.issued_formats | self.format.bit()) == Format::ALL_BITS
+        let all = Format::of_type(self.ty)
+            .iter()
+            .map(|f| f.bit())
+            .sum::<i64>();
+        (self.offer.issued_formats | self.format.bit()) == all
     }
 
     /// The credential in the requested format, at `status`.
@@ -65,10 +76,65 @@ impl Approved<'_> {
         )?;
         let (key, kid) = (&self.hosted.key, &self.hosted.kid);
         Ok(match self.format {
-            Format::SdJwt => draft.sign(key, kid)?,
+            Format::SdJwt => match &self.certificate {
+                Some(certificate) => draft.sign_with_chain(key, kid, &[certificate.clone()])?,
+                None => draft.sign(key, kid)?,
+            },
             Format::Qr => b64::encode(compact::issue(&draft, key, kid)?),
+            Format::Mdoc => {
+                let (Some(doc_type), Some(certificate)) =
+                    (&self.ty.descriptor().mdoc_doctype, &self.certificate)
+                else {
+                    return Err(InternalError::Mdoc(MdocError::Malformed(
+                        "an mdoc without its document type or certificate",
+                    )));
+                };
+                let elements = mdoc_elements(self.ty, doc_type, &self.claims);
+                b64::encode(dojang_mdoc::issue(&dojang_mdoc::Issuance {
+                    doc_type,
+                    elements: &elements,
+                    device_key: &self.holder_key,
+                    signed: self.now,
+                    valid_from: draft.valid_from.unwrap_or(self.now),
+                    valid_until: draft.valid_until.unwrap_or(self.now + 365 * 86_400),
+                    status: draft.status.as_ref(),
+                    signer: key,
+                    certificate,
+                })?)
+            }
         })
     }
+}
+
+/// The claims as elements of the type's mdoc namespace (named after its document type), each
+/// as its schema types it: a `date` string is a CBOR `full-date`, booleans and integers are
+/// themselves, the rest text. Claims are flat in the types issued as mdocs.
+fn mdoc_elements(
+    ty: &CredentialType,
+    namespace: &str,
+    claims: &Map<String, Value>,
+) -> Vec<dojang_mdoc::Element> {
+    use dojang_mdoc::ElementValue;
+    let properties = ty.schema().get("properties");
+    claims
+        .iter()
+        .map(|(name, value)| {
+            let schema = properties.and_then(|p| p.get(name));
+            let is_date = schema.and_then(|s| s.get("format")) == Some(&Value::from("date"));
+            let value = match value {
+                Value::Bool(yes) => ElementValue::Bool(*yes),
+                Value::Number(n) if n.is_i64() => ElementValue::Int(n.as_i64().unwrap_or_default()),
+                Value::String(text) if is_date => ElementValue::FullDate(text.clone()),
+                Value::String(text) => ElementValue::Text(text.clone()),
+                other => ElementValue::Text(other.to_string()),
+            };
+            dojang_mdoc::Element {
+                namespace: namespace.to_owned(),
+                identifier: name.clone(),
+                value,
+            }
+        })
+        .collect()
 }
 
 fn respond(credential: String) -> CredentialResponse {
@@ -124,9 +190,19 @@ impl IssuerService {
                     "credential_configuration_id is missing".into(),
                 )
             })?;
-        let format = Format::of_configuration(configuration, &offer.type_id)
+        let ty = self
+            .inner
+            .catalog
+            .get(&offer.type_id)
+            .map_err(InternalError::from)?;
+        let format = Format::of_configuration(configuration, ty)
             .ok_or(CredentialError::UnknownCredentialConfiguration)?;
         let proof = verified_proof(request, &self.issuer_id(slug), now)?;
+        if format == Format::Mdoc && proof.key.algorithm() != Algorithm::Es256 {
+            return Err(CredentialError::InvalidProof(
+                "an mdoc's device key is P-256: prove it with ES256".into(),
+            ));
+        }
         let nonce_expires_at = hosted
             .open_token(&proof.nonce)
             .and_then(|p| token_body(&p, NONCE, now).map(|(expiry, _)| expiry))
@@ -156,18 +232,34 @@ impl IssuerService {
             .claims_key
             .open(&sealed, "dojang-offer-claims")
             .map_err(InternalError::from)?;
+        let certificate = match format {
+            Format::Qr => None,
+            Format::SdJwt => self
+                .registry()
+                .document_signer(&hosted.did, hosted.key.public_key(), now)
+                .await?,
+            Format::Mdoc => Some(
+                self.registry()
+                    .document_signer(&hosted.did, hosted.key.public_key(), now)
+                    .await?
+                    .ok_or_else(|| {
+                        CredentialError::Denied(
+                            "the root authority has published no document-signer certificate \
+                             for this issuer's key: no mdoc can be signed yet"
+                                .into(),
+                        )
+                    })?,
+            ),
+        };
         let approved = Approved {
             hosted,
             claims: serde_json::from_slice(&claims_json).map_err(InternalError::from)?,
             claims_json,
-            ty: self
-                .inner
-                .catalog
-                .get(&offer.type_id)
-                .map_err(InternalError::from)?,
+            ty,
             offer,
             format,
             holder_key: proof.key,
+            certificate,
             nonce: proof.nonce,
             nonce_expires_at,
             now,

@@ -252,7 +252,12 @@ impl IssuerService {
     ) -> CredentialOffer {
         CredentialOffer {
             credential_issuer: self.issuer_id(slug),
-            credential_configuration_ids: Format::ALL
+            credential_configuration_ids: self
+                .inner
+                .catalog
+                .get(type_id)
+                .map(Format::of_type)
+                .unwrap_or_default()
                 .iter()
                 .map(|f| f.configuration_id(type_id))
                 .collect(),

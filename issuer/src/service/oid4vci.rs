@@ -6,7 +6,7 @@
 //! token from passing for a nonce and the reverse; a nonce is recorded as used inside the
 //! issuance that uses it.
 
-use dojang_core::Lang;
+use dojang_core::{Jwk, Lang};
 use dojang_core::compact;
 use dojang_core::oid4vci::{self, TokenRequest, TokenResponse};
 use dojang_schemas::CredentialType;
@@ -23,8 +23,8 @@ const OFFER_LOCKED: &str = "too many wrong transaction codes: this offer is lock
      issuing office for a new one (거래 코드를 여러 번 잘못 입력하여 이 제안이 잠겼습니다. \
      발급 기관에 새 제안을 요청하세요)";
 
-/// The formats every credential is offered in. One offer, one credential, one status index;
-/// the wallet asks for each format with the same access token.
+/// The formats a credential is offered in. One offer, one credential, one status index; the
+/// wallet asks for each format with the same access token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// SD-JWT VC (`dc+sd-jwt`), for online presentation; configuration id `<type>`.
@@ -32,18 +32,29 @@ pub enum Format {
     /// The compact credential of the offline QR profile (`dojang-qr`); configuration id
     /// `<type>-qr`.
     Qr,
+    /// ISO 18013-5 mdoc (`mso_mdoc`), for the types that name a document type; configuration
+    /// id `<type>-mdoc`.
+    Mdoc,
 }
 
 impl Format {
-    /// Both formats.
-    pub const ALL: [Format; 2] = [Format::SdJwt, Format::Qr];
-    pub(super) const ALL_BITS: i64 = 0b11;
+    /// Every format.
+    pub const ALL: [Format; 3] = [Format::SdJwt, Format::Qr, Format::Mdoc];
+
+    /// The formats `ty` is issued in: mdoc only for a type with a document type.
+    pub fn of_type(ty: &CredentialType) -> Vec<Format> {
+        Format::ALL
+            .into_iter()
+            .filter(|f| *f != Format::Mdoc || ty.descriptor().mdoc_doctype.is_some())
+            .collect()
+    }
 
     /// Its bit in an offer's `issued_formats`.
     pub fn bit(self) -> i64 {
         match self {
             Format::SdJwt => 1,
             Format::Qr => 2,
+            Format::Mdoc => 4,
         }
     }
 
@@ -52,6 +63,7 @@ impl Format {
         match self {
             Format::SdJwt => dojang_core::sd_jwt::vc::TYP,
             Format::Qr => compact::FORMAT,
+            Format::Mdoc => dojang_core::oid4vp::MSO_MDOC,
         }
     }
 
@@ -60,14 +72,15 @@ impl Format {
         match self {
             Format::SdJwt => type_id.to_owned(),
             Format::Qr => format!("{type_id}-qr"),
+            Format::Mdoc => format!("{type_id}-mdoc"),
         }
     }
 
-    /// The format `configuration` names, if it is one of `type_id`'s.
-    pub fn of_configuration(configuration: &str, type_id: &str) -> Option<Format> {
-        Format::ALL
+    /// The format `configuration` names, if it is one of `ty`'s.
+    pub fn of_configuration(configuration: &str, ty: &CredentialType) -> Option<Format> {
+        Format::of_type(ty)
             .into_iter()
-            .find(|f| f.configuration_id(type_id) == configuration)
+            .find(|f| f.configuration_id(ty.id()) == configuration)
     }
 }
 
@@ -248,7 +261,11 @@ impl IssuerService {
         };
         let configurations = types
             .into_iter()
-            .flat_map(|ty| Format::ALL.map(|format| (ty, format)))
+            .flat_map(|ty| {
+                Format::of_type(ty)
+                    .into_iter()
+                    .map(move |format| (ty, format))
+            })
             .map(|(ty, format)| configuration(ty, format))
             .collect();
         Ok(oid4vci::IssuerMetadata {
@@ -259,6 +276,24 @@ impl IssuerService {
             display: oid4vci::bilingual_display(&hosted.name),
             credential_issuer: id,
         })
+    }
+
+    /// JWT VC Issuer Metadata for `slug` (SD-JWT VC, served at
+    /// `/.well-known/jwt-vc-issuer/issuers/<slug>`): its identifier and its current signing key
+    /// as a JWK, under the `kid` its credentials name (the key's DID URL).
+    pub fn jwt_vc_issuer(&self, slug: &str) -> Result<Value, AdminError> {
+        let hosted = self.hosted(slug)?;
+        let key = hosted.key.public_key();
+        let jwk = Jwk {
+            kid: Some(hosted.kid.clone()),
+            alg: Some(key.algorithm().jose_name().to_owned()),
+            use_: Some("sig".into()),
+            ..Jwk::from_public_key(key)
+        };
+        Ok(serde_json::json!({
+            "issuer": self.issuer_id(slug),
+            "jwks": {"keys": [jwk]},
+        }))
     }
 
     /// OAuth authorization server metadata for `slug`.
@@ -283,18 +318,26 @@ fn configuration(
     format: Format,
 ) -> (String, oid4vci::CredentialConfiguration) {
     let d = ty.descriptor();
-    let algs = vec!["ES256".to_owned(), "EdDSA".to_owned()];
+    let mdoc = format == Format::Mdoc;
+    // An mdoc's device key is P-256: its proof must be ES256.
+    let algs = match mdoc {
+        true => vec!["ES256".to_owned()],
+        false => vec!["ES256".to_owned(), "EdDSA".to_owned()],
+    };
     (
         format.configuration_id(&d.id),
         oid4vci::CredentialConfiguration {
             format: format.name().into(),
-            vct: Some(d.vct.clone()),
-            cryptographic_binding_methods_supported: vec![
-                "jwk".into(),
-                "did:key".into(),
-                "did:jwk".into(),
-            ],
-            credential_signing_alg_values_supported: vec!["ES256".into()],
+            vct: (!mdoc).then(|| d.vct.clone()),
+            doctype: d.mdoc_doctype.clone().filter(|_| mdoc),
+            cryptographic_binding_methods_supported: match mdoc {
+                true => vec!["cose_key".into()],
+                false => vec!["jwk".into(), "did:key".into(), "did:jwk".into()],
+            },
+            credential_signing_alg_values_supported: match mdoc {
+                true => vec![(-7).into()],
+                false => vec!["ES256".into(), "EdDSA".into()],
+            },
             proof_types_supported: [(
                 "jwt".to_owned(),
                 oid4vci::ProofType {

@@ -46,9 +46,9 @@ impl From<ServiceError> for ApiError {
             | ServiceError::VpTokenNotOnePresentation => StatusCode::BAD_REQUEST,
             ServiceError::UnknownRequest => StatusCode::NOT_FOUND,
             ServiceError::NoRegistry | ServiceError::Fork => StatusCode::CONFLICT,
-            ServiceError::UnknownType { .. } | ServiceError::UnknownClaim { .. } => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            ServiceError::UnknownType { .. }
+            | ServiceError::UnknownClaim { .. }
+            | ServiceError::UnsupportedFormat { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ServiceError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ServiceError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             ServiceError::RegistryUnavailable { .. }

@@ -351,6 +351,13 @@ struct NewRequest {
     /// The claims wanted, dotted (`address.city`); none: only what is always disclosed.
     #[serde(default)]
     claims: Vec<String>,
+    /// `dc+sd-jwt` (the default), or `mso_mdoc` for a type also issued as an ISO mdoc.
+    #[serde(default = "sd_jwt_vc")]
+    format: String,
+}
+
+fn sd_jwt_vc() -> String {
+    dojang_core::sd_jwt::vc::TYP.to_owned()
 }
 
 /// An open OpenID4VP request, to show as a QR code.
@@ -370,8 +377,9 @@ struct RequestView {
         (status = 200, description = "state, openid4vp:// URI, SVG.", body = RequestView),
         (status = 400, description = "The request could not be read (`bad_request`).", body = ErrorBody),
         (status = 413, description = "Larger than 16 KiB (`too_large`).", body = ErrorBody),
-        (status = 422, description = "Unknown credential type (`unknown_type`) or a claim the \
-            type does not have (`unknown_claim`).", body = ErrorBody),
+        (status = 422, description = "Unknown credential type (`unknown_type`), a claim the \
+            type does not have (`unknown_claim`), or a format it is not issued in \
+            (`unsupported_format`).", body = ErrorBody),
         (status = 429, description = "This client address opened 60 challenges or requests in \
             the last minute (`too_many_requests`).", body = ErrorBody)))]
 async fn new_request(
@@ -387,7 +395,7 @@ async fn new_request(
             r#"a JSON object {"type": "<type id>", "claims": ["<claim>", …]}"#,
         )
     })?;
-    let request = service.online_request(&body.type_id, &body.claims, now())?;
+    let request = service.online_request(&body.type_id, &body.claims, &body.format, now())?;
     let uri = request.to_uri();
     let svg = dojang_core::qr::to_svg(&uri).map_err(|e| internal("request QR", e))?;
     Ok(Json(RequestView {

@@ -49,6 +49,16 @@ pub enum ServiceError {
         /// The type's claims, dotted (`address.city`).
         known: Vec<String>,
     },
+    /// An OpenID4VP request asked for a format the type is not issued in.
+    #[error(
+        "이 종류는 요청한 형식으로 발급되지 않습니다 / this type is not issued in the requested \
+         format; it is: {}",
+        .known.join(", ")
+    )]
+    UnsupportedFormat {
+        /// The type's formats.
+        known: Vec<String>,
+    },
     /// No open OpenID4VP request has this state: unknown, expired, or already answered.
     #[error("알 수 없거나 만료되었거나 이미 답한 요청입니다 / unknown, expired or answered state")]
     UnknownState,
@@ -110,7 +120,7 @@ pub enum ServiceError {
 
 impl ServiceError {
     /// The stable code: `no_bundle`, `busy`, `too_many_requests`, `unknown_type`,
-    /// `unknown_claim`, `unknown_state`, `unknown_request`, `invalid_vp_token`, `no_registry`,
+    /// `unknown_claim`, `unsupported_format`, `unknown_state`, `unknown_request`, `invalid_vp_token`, `no_registry`,
     /// `registry_unavailable`, `bundle_invalid`, `fork`, `internal`.
     pub fn code(&self) -> &'static str {
         match self {
@@ -119,6 +129,7 @@ impl ServiceError {
             ServiceError::TooManyRequests => "too_many_requests",
             ServiceError::UnknownType { .. } => "unknown_type",
             ServiceError::UnknownClaim { .. } => "unknown_claim",
+            ServiceError::UnsupportedFormat { .. } => "unsupported_format",
             ServiceError::UnknownState => "unknown_state",
             ServiceError::UnknownRequest => "unknown_request",
             ServiceError::VpTokenUnreadable | ServiceError::VpTokenNotOnePresentation => {

@@ -1,10 +1,16 @@
-//! OpenID4VP: requests opened for a wallet, and the verdicts on its `direct_post` answer.
+//! OpenID4VP: requests opened for a wallet, and the verdicts on its `direct_post` answer — an
+//! SD-JWT VC with key binding, or an mdoc DeviceResponse over the SessionTranscript OpenID4VP
+//! 1.0 defines for this request.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use dojang_core::oid4vp::{AuthorizationRequest, ClaimsQuery, CredentialQuery, DcqlQuery};
+use dojang_core::b64;
+use dojang_core::oid4vp::{
+    AuthorizationRequest, ClaimsQuery, CredentialQuery, CredentialQueryMeta, DcqlQuery, MSO_MDOC,
+};
 use dojang_core::sd_jwt::ExpectedKeyBinding;
+use dojang_core::sd_jwt::vc::TYP as SD_JWT_VC;
 use dojang_core::verdict::Verdict;
 use dojang_schemas::Catalog;
 
@@ -15,11 +21,13 @@ use super::{
 use crate::{Policy, Verifier};
 
 impl VerifierService {
-    /// Opens an OpenID4VP request for a credential of `type_id` with `claims`.
+    /// Opens an OpenID4VP request for a credential of `type_id` with `claims`, in `format`
+    /// (`dc+sd-jwt`, or `mso_mdoc` for a type issued as an mdoc).
     pub fn online_request(
         &self,
         type_id: &str,
         claims: &[String],
+        format: &str,
         now: i64,
     ) -> Result<AuthorizationRequest, ServiceError> {
         let catalog = Catalog::builtin();
@@ -49,19 +57,44 @@ impl VerifierService {
                 wanted.push(name);
             }
         }
+        let doctype = &ty.descriptor().mdoc_doctype;
+        let (meta, namespace) = match (format, doctype) {
+            (SD_JWT_VC, _) => (
+                CredentialQueryMeta {
+                    vct_values: Some(vec![ty.descriptor().vct.clone()]),
+                    ..Default::default()
+                },
+                None,
+            ),
+            // The type's claims are the elements of the namespace named after its document type.
+            (MSO_MDOC, Some(doctype)) => (
+                CredentialQueryMeta {
+                    doctype_value: Some(doctype.clone()),
+                    ..Default::default()
+                },
+                Some(doctype),
+            ),
+            _ => {
+                let mut known = vec![SD_JWT_VC.to_owned()];
+                known.extend(doctype.as_ref().map(|_| MSO_MDOC.to_owned()));
+                return Err(ServiceError::UnsupportedFormat { known });
+            }
+        };
         let query = DcqlQuery {
             credentials: vec![CredentialQuery {
                 id: "credential".into(),
-                format: "dc+sd-jwt".into(),
-                meta: Some(dojang_core::oid4vp::CredentialQueryMeta {
-                    vct_values: Some(vec![ty.descriptor().vct.clone()]),
-                }),
+                format: format.to_owned(),
+                meta: Some(meta),
                 claims: (!wanted.is_empty()).then(|| {
                     wanted
                         .iter()
                         .map(|name| ClaimsQuery {
                             id: None,
-                            path: name.split('.').map(|p| p.into()).collect(),
+                            path: namespace
+                                .into_iter()
+                                .map(|ns| ns.as_str().into())
+                                .chain(name.split('.').map(|p| p.into()))
+                                .collect(),
                         })
                         .collect()
                 }),
@@ -147,9 +180,28 @@ impl VerifierService {
             }),
             ..self.policy()
         };
+        let mdoc = request
+            .dcql_query
+            .credentials
+            .first()
+            .is_some_and(|query| query.format == MSO_MDOC);
         Ok(presentations
             .iter()
-            .map(|p| verifier.sd_jwt_vc(p, &policy, now))
+            .map(|p| match mdoc {
+                true => {
+                    // The DeviceResponse must be signed over this request's transcript: one
+                    // made for another verifier, nonce or response URI fails device auth.
+                    let transcript = dojang_mdoc::session_transcript_openid4vp(
+                        &request.client_id,
+                        &request.nonce,
+                        None,
+                        &request.response_uri,
+                    );
+                    let bytes = b64::decode(p).unwrap_or_default();
+                    verifier.mdoc(&bytes, &transcript, &policy, now)
+                }
+                false => verifier.sd_jwt_vc(p, &policy, now),
+            })
             .collect())
     }
 
