@@ -118,7 +118,10 @@ impl LedgerView {
         if !fresh {
             *cache = Some((Instant::now(), self.ledger.certificates().await?));
         }
-        let list = cache.as_ref().map(|(_, list)| list.as_slice()).unwrap_or_default();
+        let list = cache
+            .as_ref()
+            .map(|(_, list)| list.as_slice())
+            .unwrap_or_default();
         Ok(list
             .iter()
             .filter(|c| {

@@ -4,7 +4,7 @@
 
 use aws_lc_rs::signature;
 use x509_parser::oid_registry;
-use x509_parser::prelude::{FromDer as _, X509Certificate};
+use x509_parser::prelude::{FromDer as _, GeneralName, X509Certificate};
 
 use crate::MdocError;
 
@@ -27,6 +27,8 @@ pub struct Certificate {
     pub is_ca: bool,
     /// Carries the mdoc document-signer extended key usage.
     pub is_document_signer: bool,
+    /// Its URI subject alternative names (a dojang document signer's: the issuer's DID).
+    pub uri_names: Vec<String>,
 }
 
 impl Certificate {
@@ -48,7 +50,23 @@ impl Certificate {
                 .iter()
                 .any(|oid| oid.to_id_string() == MDL_DOCUMENT_SIGNER)
         });
+        let uri_names = cert
+            .subject_alternative_name()
+            .ok()
+            .flatten()
+            .map(|san| {
+                san.value
+                    .general_names
+                    .iter()
+                    .filter_map(|name| match name {
+                        GeneralName::URI(uri) => Some((*uri).to_owned()),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         Ok(Certificate {
+            uri_names,
             subject: cert.subject().to_string(),
             public_key: cert.public_key().subject_public_key.data.to_vec(),
             not_before: cert.validity().not_before.timestamp(),

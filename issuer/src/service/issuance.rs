@@ -234,10 +234,11 @@ impl IssuerService {
             .map_err(InternalError::from)?;
         let certificate = match format {
             Format::Qr => None,
-            Format::SdJwt => self
-                .registry()
-                .document_signer(&hosted.did, hosted.key.public_key(), now)
-                .await?,
+            Format::SdJwt => {
+                self.registry()
+                    .document_signer(&hosted.did, hosted.key.public_key(), now)
+                    .await?
+            }
             Format::Mdoc => Some(
                 self.registry()
                     .document_signer(&hosted.did, hosted.key.public_key(), now)

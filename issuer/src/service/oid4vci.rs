@@ -6,9 +6,9 @@
 //! token from passing for a nonce and the reverse; a nonce is recorded as used inside the
 //! issuance that uses it.
 
-use dojang_core::{Jwk, Lang};
 use dojang_core::compact;
 use dojang_core::oid4vci::{self, TokenRequest, TokenResponse};
+use dojang_core::{Jwk, Lang};
 use dojang_schemas::CredentialType;
 use serde_json::Value;
 
