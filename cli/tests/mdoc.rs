@@ -12,6 +12,7 @@ use base64::Engine as _;
 use common::spawn;
 use dojang_core::key::Algorithm;
 use dojang_core::seal::KdfParams;
+use dojang_core::status::token::TokenStatus;
 use dojang_core::{Jwk, b64};
 use dojang_wallet::{Wallet, openid4vp, receive};
 use serde_json::{Value, json};
@@ -62,6 +63,25 @@ impl Up {
         assert_eq!(result["status"], "answered", "{result}");
         result["verdicts"][0].clone()
     }
+}
+
+/// The statuses of `reference` in its list's CWT form, checked with the issuer's `key`.
+async fn cwt_status(
+    http: &reqwest::Client,
+    reference: &dojang_core::status::StatusListReference,
+    key: &dojang_core::key::PublicKey,
+) -> dojang_core::status::token::TokenStatus {
+    let response = http
+        .get(&reference.uri)
+        .header("accept", dojang_mdoc::CWT_TYP)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-type"], dojang_mdoc::CWT_TYP);
+    let cwt = response.bytes().await.unwrap();
+    let (claims, list) = dojang_mdoc::read_status_list_cwt(&cwt, key, 1 << 20).unwrap();
+    assert_eq!(claims.sub, reference.uri);
+    list.status(reference.idx as usize).unwrap()
 }
 
 fn now() -> i64 {
@@ -203,6 +223,14 @@ async fn the_mobile_id_is_issued_in_three_formats_and_its_mdoc_presented_over_op
         .verify(&key)
         .unwrap();
 
+    // The mdoc's status reference serves the Token Status List's CWT form, signed by the same
+    // key: valid for now.
+    let reference = mso.status.as_ref().unwrap();
+    assert_eq!(
+        cwt_status(&up.http, reference, &key).await,
+        TokenStatus::Valid
+    );
+
     // OpenID4VP with DCQL for the mdoc: exactly the two elements, accepted.
     let verdict = up.present(&wallet, "mso_mdoc").await;
     assert_eq!(verdict["decision"], "accepted", "{verdict}");
@@ -243,6 +271,10 @@ async fn the_mobile_id_is_issued_in_three_formats_and_its_mdoc_presented_over_op
         json!({"reason": "lost"}),
     )
     .await;
+    assert_eq!(
+        cwt_status(&up.http, reference, &key).await,
+        TokenStatus::Invalid
+    );
     up.post("/verifier/api/trust/refresh", json!({})).await;
     for format in ["mso_mdoc", "dc+sd-jwt"] {
         let verdict = up.present(&wallet, format).await;

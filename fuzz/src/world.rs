@@ -444,6 +444,7 @@ fn ledger_entries(
             list_id: actor.list_id(),
             version: 1,
             token: actor.status_token(statuses),
+            cwt: None,
         })
     };
     let mut entries = vec![

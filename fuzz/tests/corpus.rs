@@ -538,6 +538,7 @@ fn extension(world: &World) -> Vec<Leaf> {
             list_id: issuer.list_id(),
             version: 2,
             token: issuer.status_token(&[(3, TokenStatus::Suspended)]),
+            cwt: None,
         }),
         world.root.sign(&Operation::Withdraw {
             grantor: world.root.did.clone(),

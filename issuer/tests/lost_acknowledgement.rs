@@ -434,6 +434,7 @@ async fn a_revocation_missing_from_the_registry_is_restored(postgres: bool) {
         list_id: revoked.list_id.clone(),
         version: version + 1,
         token,
+        cwt: None,
     };
     world
         .registry

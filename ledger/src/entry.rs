@@ -186,6 +186,10 @@ pub enum Operation {
         version: u64,
         /// The issuer-signed `statuslist+jwt`.
         token: String,
+        /// The same list in its CWT form (`application/statuslist+cwt`, base64url), signed by
+        /// the same key: what an mdoc's status reference serves to a CBOR verifier.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cwt: Option<String>,
     },
     /// Publishes an X.509 certificate (DER, base64url): the root authority's issuing-authority
     /// root (IACA), or a document signer's certificate for an accredited issuer's key (ISO

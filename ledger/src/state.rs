@@ -115,6 +115,9 @@ pub struct StatusListRecord {
     pub timestamp_ms: u64,
     /// The issuer-signed `statuslist+jwt`.
     pub token: String,
+    /// The same list in its CWT form (`application/statuslist+cwt`, base64url), when the issuer
+    /// published one.
+    pub cwt: Option<String>,
 }
 
 /// A published certificate.
@@ -393,6 +396,7 @@ impl LedgerState {
                 list_id,
                 version,
                 token,
+                cwt,
             } => {
                 self.verify_as(
                     entry,
@@ -417,7 +421,11 @@ impl LedgerState {
                 {
                     return Err(list_error("list ids are 1 to 128 of [A-Za-z0-9._-]"));
                 }
-                let uri = self.check_status_token(issuer, token).map_err(list_error)?;
+                let (uri, key, list) =
+                    self.check_status_token(issuer, token).map_err(list_error)?;
+                if let Some(cwt) = cwt {
+                    check_status_cwt(cwt, &key, &uri, &list).map_err(list_error)?;
+                }
                 match self.lists.get(list_id) {
                     Some(existing) if &existing.issuer != issuer => {
                         return Err(list_error("the list belongs to another issuer"));
@@ -444,6 +452,7 @@ impl LedgerState {
                         index,
                         timestamp_ms: time,
                         token: token.clone(),
+                        cwt: cwt.clone(),
                     },
                 );
                 Ok(applied("status.publish", list_id))
@@ -699,8 +708,12 @@ impl LedgerState {
     }
 
     /// Verifies a status list token against the issuer's current assertion keys; returns its
-    /// `sub` (the list URI).
-    fn check_status_token(&self, issuer: &Did, token: &str) -> Result<String, &'static str> {
+    /// `sub` (the list URI), the key that signed it and its list.
+    fn check_status_token(
+        &self,
+        issuer: &Did,
+        token: &str,
+    ) -> Result<(String, PublicKey, token::TokenStatusList), &'static str> {
         let jws = dojang_core::jws::Jws::parse(token).map_err(|_| "token is not a valid JWS")?;
         jws.expect_type(token::JWT_TYP, &[])
             .map_err(|_| "token typ is not statuslist+jwt")?;
@@ -717,15 +730,15 @@ impl LedgerState {
             .map_err(|_| "token claims are malformed")?;
         // Inflating stops one byte past the bound: a list that would inflate to 16 MiB costs no
         // more to refuse than one of 1 MiB.
-        token::TokenStatusList::decode_within(&claims.status_list, MAX_STATUS_LIST_BYTES).map_err(
-            |e| match e {
-                StatusListError::TooLarge { .. } => {
-                    "the decoded list is larger than the ledger allows (1 MiB)"
-                }
-                _ => "token list does not decode",
-            },
-        )?;
-        Ok(claims.sub)
+        let list =
+            token::TokenStatusList::decode_within(&claims.status_list, MAX_STATUS_LIST_BYTES)
+                .map_err(|e| match e {
+                    StatusListError::TooLarge { .. } => {
+                        "the decoded list is larger than the ledger allows (1 MiB)"
+                    }
+                    _ => "token list does not decode",
+                })?;
+        Ok((claims.sub, key, list))
     }
 
     /// Whether `did` currently holds a delegable grant for `ty` through a valid chain.
@@ -1147,4 +1160,22 @@ fn check_code(code: &str) -> Result<(), ()> {
     } else {
         Err(())
     }
+}
+
+/// Checks that the CWT form of a status list (base64url) is the same list as its JWT: signed by
+/// the same key, for the same URI, with the same statuses.
+fn check_status_cwt(
+    cwt: &str,
+    key: &PublicKey,
+    uri: &str,
+    list: &token::TokenStatusList,
+) -> Result<(), &'static str> {
+    let bytes = b64::decode(cwt).map_err(|_| "the CWT form is not base64url")?;
+    let (claims, cwt_list) = dojang_mdoc::read_status_list_cwt(&bytes, key, MAX_STATUS_LIST_BYTES)
+        .map_err(|_| "the CWT form is not a status list signed by the token's key")?;
+    if claims.sub != uri || cwt_list.bits() != list.bits() || cwt_list.as_bytes() != list.as_bytes()
+    {
+        return Err("the CWT form is not the same list as the token");
+    }
+    Ok(())
 }

@@ -389,6 +389,7 @@ fn status_list_publication_rules() {
             list_id: "seoul-1".into(),
             version,
             token,
+            cwt: None,
         })
     };
     // Only an accredited issuer publishes lists (fuzzing finding: a stranger's list cost every
@@ -430,6 +431,7 @@ fn status_list_publication_rules() {
         list_id: "../etc".into(),
         version: 9,
         token: seoul.status_token(uri, &[]),
+        cwt: None,
     });
     assert!(matches!(
         log.append(bad_id),
@@ -714,4 +716,65 @@ fn accredited_issuers_agree_with_each_accreditation() {
             .any(|(did, name, _)| did == &issuers[3].did && name == "Office 3, renamed")
     );
     assert!(!listed.iter().any(|(did, _, _)| did == &issuers[6].did));
+}
+
+/// The CWT form of `revoked` on `uri`, signed by `actor`'s key.
+fn status_cwt(actor: &Actor, uri: &str, revoked: &[usize]) -> String {
+    let mut list = TokenStatusList::new(2, 131_072).unwrap();
+    for &i in revoked {
+        list.set(i, TokenStatus::Invalid).unwrap();
+    }
+    let claims = dojang_mdoc::StatusListCwt {
+        sub: uri.into(),
+        iat: dojang_testkit::ledger::FIXTURE_TIME,
+        exp: None,
+        ttl: Some(300),
+        kid: actor.did.with_fragment("key-1").to_string(),
+    };
+    dojang_core::b64::encode(dojang_mdoc::sign_status_list_cwt(&claims, &list, &actor.key).unwrap())
+}
+
+#[test]
+fn a_status_lists_cwt_form_is_the_same_list_signed_by_the_same_key() {
+    let (root, seoul, mut log) = actors();
+    log.append(grant(&root, &seoul, "Seoul", &["citizen-card"], false))
+        .unwrap();
+    let uri = "https://registry.example/status-lists/seoul-1";
+    let publish = |version: u64, cwt: String| {
+        seoul.sign(&Operation::StatusPublish {
+            issuer: seoul.did.clone(),
+            list_id: "seoul-1".into(),
+            version,
+            token: seoul.status_token(uri, &[5]),
+            cwt: Some(cwt),
+        })
+    };
+    let stranger = Actor::new(Algorithm::Es256);
+    for (cwt, why) in [
+        (status_cwt(&seoul, uri, &[6]), "another list"),
+        (
+            status_cwt(&seoul, "https://elsewhere/1", &[5]),
+            "another URI",
+        ),
+        (status_cwt(&stranger, uri, &[5]), "another key"),
+        ("not base64!".to_owned(), "not base64url"),
+        (dojang_core::b64::encode(b"\xa0"), "not a CWT"),
+    ] {
+        assert!(
+            matches!(
+                log.append(publish(1, cwt)),
+                Err(EntryError::StatusList { .. })
+            ),
+            "{why}"
+        );
+    }
+    assert!(log.state.status_list("seoul-1").is_none(), "nothing kept");
+    log.append(publish(1, status_cwt(&seoul, uri, &[5])))
+        .unwrap();
+    let record = log.state.status_list("seoul-1").unwrap();
+    let cwt = dojang_core::b64::decode(record.cwt.as_deref().unwrap()).unwrap();
+    let (claims, list) =
+        dojang_mdoc::read_status_list_cwt(&cwt, seoul.key.public_key(), 1 << 20).unwrap();
+    assert_eq!(claims.sub, uri);
+    assert_eq!(list.status(5).unwrap(), TokenStatus::Invalid);
 }

@@ -8,7 +8,9 @@ use crate::MdocError;
 use crate::cbor;
 
 /// COSE algorithm ES256.
-const ES256: i64 = -7;
+pub(crate) const ES256: i64 = -7;
+/// COSE algorithm EdDSA (Ed25519 here).
+pub(crate) const EDDSA: i64 = -8;
 /// COSE algorithm HMAC 256/256.
 const HMAC_256: i64 = 5;
 /// Header labels.
@@ -68,22 +70,31 @@ impl<'b> CoseSign1<'b> {
         })
     }
 
-    /// Checks the ES256 signature with the P-256 `key` (uncompressed SEC1 point) over the
-    /// payload, or over `detached` when the payload is detached.
+    /// Checks the signature with `key` over the payload, or over `detached` when the payload is
+    /// detached: ES256 with a P-256 key (uncompressed SEC1 point), or EdDSA with an Ed25519 key.
     pub fn verify(&self, key: &[u8], detached: Option<&[u8]>) -> Result<(), MdocError> {
-        if self.alg != ES256 {
-            return Err(MdocError::UnsupportedAlgorithm(
-                "COSE_Sign1 other than ES256",
-            ));
-        }
+        let algorithm: &dyn signature::VerificationAlgorithm = match self.alg {
+            ES256 => &signature::ECDSA_P256_SHA256_FIXED,
+            EDDSA => &signature::ED25519,
+            _ => {
+                return Err(MdocError::UnsupportedAlgorithm(
+                    "COSE_Sign1 other than ES256 or EdDSA",
+                ));
+            }
+        };
         let payload = self
             .payload
             .or(detached)
             .ok_or(MdocError::Malformed("a COSE_Sign1 without its payload"))?;
         let tbs = structure("Signature1", self.protected, payload)?;
-        signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, key)
+        signature::UnparsedPublicKey::new(algorithm, key)
             .verify(&tbs, self.signature)
             .map_err(|_| MdocError::IssuerSignatureInvalid)
+    }
+
+    /// The protected header's entries (label, encoded value).
+    pub(crate) fn protected_entries(&self) -> Result<Vec<(cbor::Key<'b>, &'b [u8])>, MdocError> {
+        cbor::entries(self.protected)
     }
 }
 

@@ -65,10 +65,10 @@ pub struct Issuance<'a> {
 }
 
 /// A CBOR writer over a Vec: items, and raw bytes already encoded.
-struct Writer(Vec<u8>);
+pub(crate) struct Writer(Vec<u8>);
 
 impl Writer {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Writer(Vec::new())
     }
 
@@ -83,7 +83,7 @@ impl Writer {
         self
     }
 
-    fn map(&mut self, len: u64) -> &mut Self {
+    pub(crate) fn map(&mut self, len: u64) -> &mut Self {
         self.with(|e| e.map(len).map(|_| ()))
     }
 
@@ -91,23 +91,23 @@ impl Writer {
         self.with(|e| e.array(len).map(|_| ()))
     }
 
-    fn str(&mut self, text: &str) -> &mut Self {
+    pub(crate) fn str(&mut self, text: &str) -> &mut Self {
         self.with(|e| e.str(text).map(|_| ()))
     }
 
-    fn bytes(&mut self, bytes: &[u8]) -> &mut Self {
+    pub(crate) fn bytes(&mut self, bytes: &[u8]) -> &mut Self {
         self.with(|e| e.bytes(bytes).map(|_| ()))
     }
 
-    fn int(&mut self, n: i64) -> &mut Self {
+    pub(crate) fn int(&mut self, n: i64) -> &mut Self {
         self.with(|e| e.i64(n).map(|_| ()))
     }
 
-    fn tag(&mut self, tag: u64) -> &mut Self {
+    pub(crate) fn tag(&mut self, tag: u64) -> &mut Self {
         self.with(|e| e.tag(Tag::new(tag)).map(|_| ()))
     }
 
-    fn raw(&mut self, bytes: &[u8]) -> &mut Self {
+    pub(crate) fn raw(&mut self, bytes: &[u8]) -> &mut Self {
         self.0.extend_from_slice(bytes);
         self
     }
@@ -122,7 +122,7 @@ impl Writer {
         }
     }
 
-    fn done(&mut self) -> Vec<u8> {
+    pub(crate) fn done(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.0)
     }
 }
@@ -137,8 +137,8 @@ fn es256_header() -> Vec<u8> {
     Writer::new().map(1).int(1).int(-7).done()
 }
 
-/// A COSE_Sign1 by `signer` over `payload` with `unprotected` (already encoded), the payload
-/// carried (`detached` false) or not.
+/// A COSE_Sign1 by `signer` (ES256, as mdoc requires) over `payload` with `unprotected`
+/// (already encoded), the payload carried (`detached` false) or not.
 fn sign1(
     signer: &dyn Signer,
     unprotected: &[u8],
@@ -150,11 +150,21 @@ fn sign1(
             "mdoc keys are P-256 (ES256)",
         ));
     }
-    let protected = es256_header();
+    sign1_with(signer, &es256_header(), unprotected, payload, detached)
+}
+
+/// A COSE_Sign1 by `signer` with the encoded headers `protected` and `unprotected`.
+pub(crate) fn sign1_with(
+    signer: &dyn Signer,
+    protected: &[u8],
+    unprotected: &[u8],
+    payload: &[u8],
+    detached: bool,
+) -> Result<Vec<u8>, MdocError> {
     let tbs = Writer::new()
         .array(4)
         .str("Signature1")
-        .bytes(&protected)
+        .bytes(protected)
         .bytes(&[])
         .bytes(payload)
         .done();
@@ -162,7 +172,7 @@ fn sign1(
         .sign(&tbs)
         .map_err(|_| MdocError::Malformed("the key could not sign"))?;
     let mut out = Writer::new();
-    out.array(4).bytes(&protected).raw(unprotected);
+    out.array(4).bytes(protected).raw(unprotected);
     if detached {
         out.with(|e| e.null().map(|_| ()));
     } else {

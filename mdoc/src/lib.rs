@@ -21,6 +21,7 @@ mod issue;
 mod issuer_signed;
 mod mso;
 mod pki;
+mod status;
 mod x509;
 
 pub use cose::{CoseMac0, CoseSign1};
@@ -32,6 +33,7 @@ pub use issue::{Element, ElementValue, Issuance, issue, present};
 pub use issuer_signed::{DisclosedItem, IssuerSigned, VerifiedIssuerSigned};
 pub use mso::{DeviceKey, MobileSecurityObject};
 pub use pki::{Authority, DocumentSigner, document_signer_certificate, iaca_certificate};
+pub use status::{CWT_TYP, StatusListCwt, read_status_list_cwt, sign_status_list_cwt};
 pub use x509::Certificate;
 
 /// The largest mdoc structure read (a DeviceResponse with a portrait fits many times over).

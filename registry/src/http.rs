@@ -481,7 +481,8 @@ async fn certificates(State(registry): State<Registry>) -> Json<Vec<Certificate>
 }
 
 /// The latest version of a status list. With `Accept: application/statuslist+jwt`, the raw
-/// token; otherwise JSON with its inclusion proof.
+/// token; with `Accept: application/statuslist+cwt`, its CWT form (404 for a list published
+/// without one); otherwise JSON with its inclusion proof.
 #[utoipa::path(get, path = "/status-lists/{list_id}", params(("list_id" = String, Path, description = "the list id")),
     responses((status = 200, body = StatusList), (status = 404, body = ErrorBody)))]
 async fn status_list(
@@ -489,27 +490,34 @@ async fn status_list(
     Path(list_id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let wants_token = headers
+    let accept = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/statuslist+jwt"));
-    if wants_token {
-        let token = registry
-            .current_state()
-            .await?
-            .status_list(&list_id)
-            .map(|record| record.token.clone())
-            .ok_or(RegistryError::NotFound)?;
-        return Ok((
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/statuslist+jwt"),
-            )],
-            token,
-        )
-            .into_response());
-    }
-    Ok(Json(registry.status_list(&list_id).await?).into_response())
+        .unwrap_or_default();
+    let (media_type, cwt) = if accept.contains("application/statuslist+jwt") {
+        ("application/statuslist+jwt", false)
+    } else if accept.contains(dojang_mdoc::CWT_TYP) {
+        (dojang_mdoc::CWT_TYP, true)
+    } else {
+        return Ok(Json(registry.status_list(&list_id).await?).into_response());
+    };
+    let body = {
+        let state = registry.current_state().await?;
+        let record = state.status_list(&list_id).ok_or(RegistryError::NotFound)?;
+        match cwt {
+            false => record.token.clone().into_bytes(),
+            true => record
+                .cwt
+                .as_deref()
+                .and_then(|cwt| dojang_core::b64::decode(cwt).ok())
+                .ok_or(RegistryError::NotFound)?,
+        }
+    };
+    Ok((
+        [(header::CONTENT_TYPE, HeaderValue::from_static(media_type))],
+        body,
+    )
+        .into_response())
 }
 
 /// A bundle, or a delta since a size.

@@ -249,7 +249,7 @@ impl Store {
 
     /// The latest version of every status list.
     pub async fn status_lists(&self) -> Result<Vec<StatusListRecord>, StoreError> {
-        sqlx::query("SELECT list_id, issuer, uri, version, idx, ts, token FROM registry_status_lists ORDER BY list_id")
+        sqlx::query("SELECT list_id, issuer, uri, version, idx, ts, token, cwt FROM registry_status_lists ORDER BY list_id")
             .fetch_all(&self.pool)
             .await?
             .iter()
@@ -263,6 +263,7 @@ impl Store {
                     index: uint(row, "idx")?,
                     timestamp_ms: uint(row, "ts")?,
                     token: row.try_get("token")?,
+                    cwt: row.try_get("cwt")?,
                 })
             })
             .collect()
@@ -472,10 +473,11 @@ impl AppendTx {
         record: &StatusListRecord,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO registry_status_lists (list_id, issuer, uri, version, idx, ts, token) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) \
+            "INSERT INTO registry_status_lists (list_id, issuer, uri, version, idx, ts, token, cwt) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
              ON CONFLICT (list_id) DO UPDATE SET issuer = excluded.issuer, uri = excluded.uri, \
-             version = excluded.version, idx = excluded.idx, ts = excluded.ts, token = excluded.token",
+             version = excluded.version, idx = excluded.idx, ts = excluded.ts, \
+             token = excluded.token, cwt = excluded.cwt",
         )
         .bind(&record.list_id)
         .bind(record.issuer.as_str())
@@ -484,6 +486,7 @@ impl AppendTx {
         .bind(int(record.index))
         .bind(int(record.timestamp_ms))
         .bind(&record.token)
+        .bind(&record.cwt)
         .execute(&mut *self.tx)
         .await?;
         Ok(())

@@ -48,6 +48,7 @@ fn publication(issuer: &Actor, version: u64, revoked: &[usize]) -> String {
         list_id: "seoul-1".into(),
         version,
         token: issuer.status_token(URI, revoked),
+        cwt: None,
     })
 }
 

@@ -59,6 +59,7 @@ async fn publish(registry: &Registry, issuer: &Actor, version: u64, revoked: &[u
         list_id: "seoul-1".into(),
         version,
         token: issuer.status_token(URI, revoked),
+        cwt: None,
     });
     registry.submit(entry).await.unwrap();
 }

@@ -92,6 +92,7 @@ async fn the_api_end_to_end() {
         list_id: "seoul-1".into(),
         version: 1,
         token: seoul.status_token(uri, &[3]),
+        cwt: None,
     });
     assert_eq!(call(&router, post(publish)).await.0, StatusCode::CREATED);
 

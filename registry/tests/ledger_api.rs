@@ -75,6 +75,7 @@ async fn in_process_and_over_http_the_registry_answers_alike() {
         list_id: list_id.into(),
         version: 1,
         token: seoul.status_token(&uri, &[7]),
+        cwt: None,
     });
     local.submit(&publish).await.unwrap();
     let over_http = http.status_list(list_id).await.unwrap().unwrap();

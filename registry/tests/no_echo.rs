@@ -49,6 +49,7 @@ async fn world() -> World {
             list_id: "seoul-1".into(),
             version: 1,
             token: seoul.status_token(LIST_URI, &[]),
+            cwt: None,
         }),
     ] {
         registry.submit(entry).await.unwrap();

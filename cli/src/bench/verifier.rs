@@ -63,6 +63,7 @@ pub(super) async fn run(bench: &Bench, ssi_kb_es256: Option<f64>) -> anyhow::Res
             list_id: format!("bench-{}", tag(alg)),
             version: 1,
             token: token::sign_token(&claims, Some(&kid.to_string()), &key)?,
+            cwt: None,
         };
         registry.submit(Entry::sign(&publish, &key, &kid)?).await?;
         issuers.push((alg, key, did, uri));

@@ -133,7 +133,7 @@ impl TokenStatusList {
     }
 
     /// Decompresses a ZLIB-compressed list of at most `max` bytes, inflating no further.
-    fn decompress_within(
+    pub fn decompress_within(
         bits: u32,
         compressed: &[u8],
         max: usize,

@@ -18,7 +18,7 @@ use dojang_ledger::entry::{Entry, Operation};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use dojang_core::Lang;
+use dojang_core::{Lang, b64};
 
 use super::{AdminError, Hosted, InternalError, IssuerService, Operator, new_id};
 use crate::db::{CredentialRow, ListRow, StatusTx, StoreError};
@@ -266,6 +266,17 @@ impl From<CredentialRow> for CredentialRecord {
     }
 }
 
+/// How long a verifier may cache a status list (`ttl`), seconds.
+const STATUS_LIST_TTL: i64 = 300;
+
+/// A status list signed in both its forms.
+struct SignedList {
+    /// The `statuslist+jwt`.
+    token: String,
+    /// The CWT form, base64url.
+    cwt: String,
+}
+
 /// A 2-bit Token Status List of `capacity` entries with `states` set (the others valid).
 fn status_list(
     capacity: u64,
@@ -332,29 +343,45 @@ impl IssuerService {
         capacity: u64,
         states: &[(u64, CredentialStatus)],
         now: i64,
-    ) -> Result<String, InternalError> {
+    ) -> Result<SignedList, InternalError> {
         let list = status_list(capacity, states)?;
         self.sign_status_list(hosted, list_id, &list, now)
     }
 
+    /// The list signed in both forms: the `statuslist+jwt` and its CWT form, which mdocs'
+    /// status references are served.
     fn sign_status_list(
         &self,
         hosted: &Hosted,
         list_id: &str,
         list: &TokenStatusList,
         now: i64,
-    ) -> Result<String, InternalError> {
+    ) -> Result<SignedList, InternalError> {
         let claims = StatusListTokenClaims {
             sub: self.registry().status_list_uri(list_id),
             iat: now,
             exp: None,
-            ttl: Some(300),
+            ttl: Some(STATUS_LIST_TTL),
             status_list: list.encode(),
             extra: [("iss".to_owned(), Value::String(hosted.did.to_string()))]
                 .into_iter()
                 .collect(),
         };
-        Ok(tsl::sign_token(&claims, Some(&hosted.kid), &hosted.key)?)
+        let cwt = dojang_mdoc::sign_status_list_cwt(
+            &dojang_mdoc::StatusListCwt {
+                sub: claims.sub.clone(),
+                iat: now,
+                exp: None,
+                ttl: Some(STATUS_LIST_TTL),
+                kid: hosted.kid.clone(),
+            },
+            list,
+            &hosted.key,
+        )?;
+        Ok(SignedList {
+            token: tsl::sign_token(&claims, Some(&hosted.kid), &hosted.key)?,
+            cwt: b64::encode(cwt),
+        })
     }
 
     /// Publishes `version` of a list. The entry is signed once; over HTTP the registry client
@@ -366,14 +393,16 @@ impl IssuerService {
         hosted: &Hosted,
         list_id: &str,
         version: u64,
-        token: String,
+        signed: SignedList,
         now: i64,
     ) -> Result<u64, AdminError> {
+        let token = signed.token;
         let operation = Operation::StatusPublish {
             issuer: hosted.did.clone(),
             list_id: list_id.to_owned(),
             version,
             token: token.clone(),
+            cwt: Some(signed.cwt),
         };
         let kid = hosted.did.with_fragment("key-1");
         let entry = Entry::sign(&operation, &hosted.key, &kid).map_err(InternalError::from)?;

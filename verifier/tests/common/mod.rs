@@ -118,6 +118,7 @@ impl Ledger {
             list_id: issuer.did.as_str().replace(':', "-"),
             version,
             token: status_token(issuer, statuses),
+            cwt: None,
         }))
         .await;
     }
