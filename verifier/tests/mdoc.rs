@@ -235,3 +235,180 @@ async fn a_revoked_document_signer_certificate_or_a_withdrawn_issuer_is_refused(
         "{verdict:?}"
     );
 }
+
+/// `bytes` with the first `needle` found replaced by `with` (same length).
+fn swapped(bytes: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
+    let at = bytes
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .expect("the needle is in the bytes");
+    let mut out = bytes.to_vec();
+    out[at..at + needle.len()].copy_from_slice(with);
+    out
+}
+
+#[tokio::test]
+async fn every_mdoc_attack_is_refused_with_its_own_reason() {
+    let w = world().await;
+    let uri = status_uri(&w.mois);
+    let good = presented(&w.mois.key, &w.ds, &uri, 4, &transcript());
+    let refused = |verdict: dojang_core::Verdict, code: ReasonCode, attack: &str| {
+        assert_eq!(
+            verdict.decision,
+            Decision::Rejected,
+            "{attack}: {verdict:?}"
+        );
+        assert_eq!(verdict.blocking_codes(), [code], "{attack}: {verdict:?}");
+    };
+
+    // A disclosed value altered: `age_over_19` true → false.
+    let altered = swapped(&good, b"\x6celementValue\xf5", b"\x6celementValue\xf4");
+    refused(
+        judged(&w.ledger, &altered).await,
+        ReasonCode::DisclosureInvalid,
+        "digest mismatch",
+    );
+
+    // An item the MSO does not list: the same item under another digest ID.
+    let at = good.windows(9).position(|w| w == b"\x68digestID").unwrap();
+    let mut foreign = good.clone();
+    let last = at
+        + 9
+        + match foreign[at + 9] {
+            0x1a => 4,
+            0x19 => 2,
+            0x18 => 1,
+            _ => 0,
+        };
+    foreign[last] ^= 1;
+    refused(
+        judged(&w.ledger, &foreign).await,
+        ReasonCode::DisclosureInvalid,
+        "item not in the MSO",
+    );
+
+    // Presented by a device key other than the MSO's.
+    let device = SecretKey::generate(Algorithm::Es256).unwrap();
+    let thief = SecretKey::generate(Algorithm::Es256).unwrap();
+    let status = StatusListReference {
+        idx: 4,
+        uri: uri.clone(),
+    };
+    let elements = mdoc::mobile_id_elements();
+    let issued = issue(&Issuance {
+        doc_type: DOC_TYPE,
+        elements: &elements,
+        device_key: device.public_key(),
+        signed: now() - 60,
+        valid_from: now() - 60,
+        valid_until: now() + 86_400,
+        status: Some(&status),
+        signer: &w.mois.key,
+        certificate: &w.ds,
+    })
+    .unwrap();
+    let stolen = present(&issued, &[(DOC_TYPE, "family_name")], &transcript(), &thief).unwrap();
+    refused(
+        judged(&w.ledger, &stolen).await,
+        ReasonCode::HolderBindingInvalid,
+        "wrong device key",
+    );
+
+    // The SessionTranscript of another verifier.
+    let elsewhere = session_transcript_openid4vp(
+        "redirect_uri:https://evil.example/response",
+        "nonce-1",
+        None,
+        "https://evil.example/response",
+    );
+    let replayed = presented(&w.mois.key, &w.ds, &uri, 4, &elsewhere);
+    refused(
+        judged(&w.ledger, &replayed).await,
+        ReasonCode::HolderBindingInvalid,
+        "transcript for another verifier",
+    );
+
+    // A chain to a root the bundle does not hold.
+    let Pki { ds: untrusted, .. } = mdoc::pki(w.mois.key.public_key(), now());
+    let rooted_elsewhere = presented(&w.mois.key, &untrusted, &uri, 4, &transcript());
+    refused(
+        judged(&w.ledger, &rooted_elsewhere).await,
+        ReasonCode::IssuerUnknown,
+        "untrusted root",
+    );
+
+    // A document signer whose certificate had expired when it signed.
+    let expired = document_signer_certificate(
+        &AUTHORITY,
+        &w.iaca,
+        &w.iaca_key,
+        &DocumentSigner {
+            common_name: "expired",
+            uri: None,
+            key: w.mois.key.public_key(),
+            not_before: now() - 40 * 86_400,
+            days: 30,
+        },
+    )
+    .unwrap();
+    let late = presented(&w.mois.key, &expired, &uri, 4, &transcript());
+    refused(
+        judged(&w.ledger, &late).await,
+        ReasonCode::KeyNotValidAtIssuance,
+        "expired document signer",
+    );
+
+    // Revoked.
+    w.ledger
+        .publish(&w.mois, 2, &[(7, TokenStatus::Invalid)])
+        .await;
+    let revoked = presented(&w.mois.key, &w.ds, &uri, 7, &transcript());
+    refused(
+        judged(&w.ledger, &revoked).await,
+        ReasonCode::Revoked,
+        "revoked",
+    );
+
+    // A document type its issuer is not accredited for: Seoul, certified, issues mobile IDs.
+    let seoul = w
+        .ledger
+        .issuer(
+            Algorithm::Es256,
+            "서울특별시 / Seoul Metropolitan Government",
+            &["citizen-card"],
+        )
+        .await;
+    let seoul_ds = document_signer_certificate(
+        &AUTHORITY,
+        &w.iaca,
+        &w.iaca_key,
+        &DocumentSigner {
+            common_name: "seoul",
+            uri: Some(seoul.did.as_str()),
+            key: seoul.key.public_key(),
+            not_before: now() - 60,
+            days: 30,
+        },
+    )
+    .unwrap();
+    w.ledger
+        .submit(w.ledger.root.sign(&Operation::CertificatePublish {
+            authority: w.ledger.root.did.clone(),
+            subject: Some(seoul.did.clone()),
+            certificate: b64::encode(&seoul_ds),
+            at: now(),
+        }))
+        .await;
+    let unaccredited = presented(&seoul.key, &seoul_ds, &status_uri(&seoul), 4, &transcript());
+    refused(
+        judged(&w.ledger, &unaccredited).await,
+        ReasonCode::IssuerNotAccreditedForType,
+        "unaccredited doctype",
+    );
+
+    // Truncated at every length: refused, never a panic.
+    for len in (0..good.len()).step_by(7) {
+        let verdict = judged(&w.ledger, &good[..len]).await;
+        assert_eq!(verdict.decision, Decision::Rejected, "{len}");
+    }
+}

@@ -1,6 +1,7 @@
 //! Offline verification as a counter does it: a QR presentation's decoded bytes → the verdict,
 //! against a trust bundle exported by a real registry (issuer on the ledger, accredited, its
-//! status list published), every check made.
+//! status list published), every check made. And the mdoc a verifier receives over OpenID4VP:
+//! a DeviceResponse → the verdict, under the IACA root and document signer the bundle carries.
 
 use std::hint::black_box;
 
@@ -23,7 +24,8 @@ pub(super) async fn run(bench: &Bench, ssi_kb_es256: Option<f64>) -> anyhow::Res
     if !Algorithm::ALL.iter().any(|&alg| {
         bench.wanted(&format!("verify_qr_{}", tag(alg)))
             || bench.wanted(&format!("signature_verify_{}", tag(alg)))
-    }) {
+    }) && !bench.wanted("verify_mdoc_es256")
+    {
         return Ok(());
     }
     let dir = tempfile::tempdir()?;
@@ -42,7 +44,7 @@ pub(super) async fn run(bench: &Bench, ssi_kb_es256: Option<f64>) -> anyhow::Res
             grantor: root_kid.did.clone(),
             subject: did.clone(),
             name: format!("Bench issuer {}", tag(alg)),
-            types: vec!["citizen-card".into()],
+            types: vec!["citizen-card".into(), "mobile-id".into()],
             delegable: false,
             at: crate::now(),
         };
@@ -68,24 +70,83 @@ pub(super) async fn run(bench: &Bench, ssi_kb_es256: Option<f64>) -> anyhow::Res
         registry.submit(Entry::sign(&publish, &key, &kid)?).await?;
         issuers.push((alg, key, did, uri));
     }
+    // The root authority's IACA and the ES256 issuer's document signer, on the ledger.
+    let iaca_key = SecretKey::generate(Algorithm::Es256)?;
+    let authority = dojang_mdoc::Authority {
+        common_name: "Bench IACA",
+        country: "KR",
+        url: "https://registry.dojang.go.kr",
+        crl_url: "https://registry.dojang.go.kr/crl",
+    };
+    let now = crate::now();
+    let iaca = dojang_mdoc::iaca_certificate(&authority, &iaca_key, now - 60, 3650)?;
+    let (_, mdoc_key, mdoc_did, mdoc_uri) = issuers
+        .iter()
+        .find(|(alg, ..)| *alg == Algorithm::Es256)
+        .context("an ES256 issuer")?;
+    let ds = dojang_mdoc::document_signer_certificate(
+        &authority,
+        &iaca,
+        &iaca_key,
+        &dojang_mdoc::DocumentSigner {
+            common_name: "Bench document signer",
+            uri: Some(mdoc_did.as_str()),
+            key: mdoc_key.public_key(),
+            not_before: now - 60,
+            days: 365,
+        },
+    )?;
+    for (subject, der) in [(None, &iaca), (Some(mdoc_did.clone()), &ds)] {
+        let publish = Operation::CertificatePublish {
+            authority: root_kid.did.clone(),
+            subject,
+            certificate: dojang_core::b64::encode(der),
+            at: now,
+        };
+        registry
+            .submit(Entry::sign(&publish, &root, &root_kid)?)
+            .await?;
+    }
+    let mdoc = mdoc_presentation(mdoc_key, &ds, mdoc_uri, now)?;
     let trust = Trust::load(&registry.bundle(None).await?, registry.trust_anchor())?;
     let verifier = Verifier {
         trust: &trust,
         catalog: Catalog::builtin(),
     };
     let policy = Policy::default();
-    let now = crate::now();
+
+    let (presentation, transcript) = &mdoc;
+    let verdict = verifier.mdoc(presentation, transcript, &policy, now);
+    ensure!(
+        verdict.is_accepted(),
+        "the benchmark mdoc must be accepted: {:?}",
+        verdict.reasons
+    );
+    let verify_mdoc = bench.time("verify_mdoc_es256", Unit::Micros, |n| {
+        for _ in 0..n {
+            black_box(verifier.mdoc(presentation, transcript, &policy, now));
+        }
+    });
 
     for (alg, key, did, uri) in issuers {
         let tag = tag(alg);
         // The floor: a presentation carries two signatures (issuer, holder).
         let message = [7u8; 200];
         let signature = key.sign(&message)?;
-        bench.time(&format!("signature_verify_{tag}"), Unit::Micros, |n| {
+        let floor = bench.time(&format!("signature_verify_{tag}"), Unit::Micros, |n| {
             for _ in 0..n {
                 black_box(key.public_key().verify(&message, &signature).is_ok());
             }
         });
+        if alg == Algorithm::Es256 {
+            // An mdoc verdict checks three ES256 signatures: the document signer's certificate,
+            // the issuer's (issuerAuth) and the device's.
+            ratio(
+                "verify_mdoc_es256_over_three_signatures",
+                verify_mdoc,
+                floor.map(|f| 3.0 * f),
+            );
+        }
         let holder = SecretKey::generate(alg)?;
         let ty = Catalog::builtin().get("citizen-card")?;
         let draft = ty.draft(
@@ -127,4 +188,62 @@ pub(super) async fn run(bench: &Bench, ssi_kb_es256: Option<f64>) -> anyhow::Res
         }
     }
     Ok(())
+}
+
+/// A mobile ID mdoc issued by `key` under the document signer `ds`, presented with two
+/// elements over an OpenID4VP SessionTranscript: the DeviceResponse and the transcript.
+fn mdoc_presentation(
+    key: &SecretKey,
+    ds: &[u8],
+    uri: &str,
+    now: i64,
+) -> anyhow::Result<(Vec<u8>, Vec<u8>)> {
+    use dojang_mdoc::{Element, ElementValue};
+    let doc_type = Catalog::builtin()
+        .get("mobile-id")?
+        .descriptor()
+        .mdoc_doctype
+        .clone()
+        .context("the mobile ID is issued as an mdoc")?;
+    let element = |identifier: &str, value| Element {
+        namespace: doc_type.clone(),
+        identifier: identifier.into(),
+        value,
+    };
+    let elements = [
+        element("family_name", ElementValue::Text("김".into())),
+        element("given_name", ElementValue::Text("민지".into())),
+        element("birthdate", ElementValue::FullDate("1994-03-15".into())),
+        element("age_over_19", ElementValue::Bool(true)),
+        element("document_number", ElementValue::Text("M12345678".into())),
+    ];
+    let device = SecretKey::generate(Algorithm::Es256)?;
+    let status = StatusListReference {
+        idx: 98_765,
+        uri: uri.to_owned(),
+    };
+    let issued = dojang_mdoc::issue(&dojang_mdoc::Issuance {
+        doc_type: &doc_type,
+        elements: &elements,
+        device_key: device.public_key(),
+        signed: now - 60,
+        valid_from: now - 60,
+        valid_until: now + 86_400,
+        status: Some(&status),
+        signer: key,
+        certificate: ds,
+    })?;
+    let transcript = dojang_mdoc::session_transcript_openid4vp(
+        "redirect_uri:https://counter.example/response",
+        "bench-nonce",
+        None,
+        "https://counter.example/response",
+    );
+    let presented = dojang_mdoc::present(
+        &issued,
+        &[(&doc_type, "family_name"), (&doc_type, "age_over_19")],
+        &transcript,
+        &device,
+    )?;
+    Ok((presented, transcript))
 }
