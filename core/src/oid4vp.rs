@@ -358,9 +358,29 @@ mod tests {
             did_client.check(),
             Err(RequestError::Unsupported(_))
         ));
+        // An mdoc query names its document type, and its claims as [namespace, element].
         let mut mdoc = request.clone();
-        mdoc.dcql_query.credentials[0].format = "mso_mdoc".into();
-        assert!(matches!(mdoc.check(), Err(RequestError::Unsupported(_))));
+        mdoc.dcql_query.credentials[0].format = MSO_MDOC.into();
+        assert!(matches!(mdoc.check(), Err(RequestError::Invalid(_))));
+        mdoc.dcql_query.credentials[0].meta = Some(CredentialQueryMeta {
+            doctype_value: Some("kr.go.mois.mobile_id.1".into()),
+            ..Default::default()
+        });
+        assert!(
+            matches!(mdoc.check(), Err(RequestError::Invalid(_))),
+            "a one-part path"
+        );
+        mdoc.dcql_query.credentials[0].claims = Some(vec![ClaimsQuery {
+            id: None,
+            path: vec!["kr.go.mois.mobile_id.1".into(), "family_name".into()],
+        }]);
+        mdoc.check().unwrap();
+        let mut unknown_format = request.clone();
+        unknown_format.dcql_query.credentials[0].format = "jwt_vc_json".into();
+        assert!(matches!(
+            unknown_format.check(),
+            Err(RequestError::Unsupported(_))
+        ));
         let mut wildcard = request.clone();
         wildcard.dcql_query.credentials[0].claims = Some(vec![ClaimsQuery {
             id: None,
