@@ -53,6 +53,9 @@ impl Up {
             .await;
         let scanned = openid4vp::request_from_text(request["uri"].as_str().unwrap()).unwrap();
         let found = openid4vp::matches(wallet, &scanned).await.unwrap();
+        // What the citizen is shown: the two claims, whichever format answers.
+        assert_eq!(found[0].mdoc, format == "mso_mdoc");
+        assert_eq!(found[0].claim_pointers(), ["/family_name", "/age_over_19"]);
         openid4vp::respond(wallet, &self.http, &scanned, &found, now())
             .await
             .unwrap();

@@ -27,6 +27,20 @@ pub struct Match {
     pub mdoc: bool,
 }
 
+impl Match {
+    /// The disclosed claims as JSON pointers into the credential's claims, for labels: an mdoc
+    /// element is the claim of its name (dojang's mdoc elements are the type's claims).
+    pub fn claim_pointers(&self) -> Vec<String> {
+        self.disclosed
+            .iter()
+            .map(|path| match (self.mdoc, path.tokens()) {
+                (true, [_, element]) => format!("/{element}"),
+                _ => path.to_string(),
+            })
+            .collect()
+    }
+}
+
 /// Reads a request (`openid4vp://?…`, as typed or scanned).
 pub fn request_from_text(text: &str) -> Result<AuthorizationRequest, WalletError> {
     AuthorizationRequest::from_uri(text.trim()).map_err(|e| WalletError::NotARequest {

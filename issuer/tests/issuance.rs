@@ -1069,3 +1069,80 @@ async fn a_registry_refusal_changes_nothing() {
         "the refused revocation changed nothing"
     );
 }
+
+#[tokio::test]
+async fn an_mdoc_needs_a_p256_device_key_and_a_published_document_signer() {
+    let world = world(false).await.unwrap();
+    let (offer, tx_code) = world.offer("mois", "mobile-id", true).await;
+    assert_eq!(
+        offer.credential_configuration_ids,
+        ["mobile-id", "mobile-id-qr", "mobile-id-mdoc"]
+    );
+    let access = world.access_token(&offer, tx_code.as_deref()).await;
+    let ask = |holder: SecretKey| {
+        let (world, offer, access) = (&world, &offer, &access);
+        async move {
+            let nonce = world.nonce("mois").await;
+            let proof = oid4vci::sign_proof(
+                &holder,
+                ProofKey::Jwk,
+                &offer.credential_issuer,
+                &nonce,
+                now(),
+            )
+            .unwrap();
+            world
+                .credential(
+                    "mois",
+                    Some(access),
+                    serde_json::json!({"credential_configuration_id": "mobile-id-mdoc",
+                        "proofs": {"jwt": [proof]}}),
+                )
+                .await
+        }
+    };
+    // An Ed25519 key cannot be an mdoc's device key.
+    let answer = ask(SecretKey::generate(Algorithm::EdDsa).unwrap()).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer.json["error"], "invalid_proof", "{}", answer.json);
+    // The root authority published no document-signer certificate for this issuer's key.
+    let answer = ask(SecretKey::generate(Algorithm::Es256).unwrap()).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        answer.json["error"], "credential_request_denied",
+        "{}",
+        answer.json
+    );
+    // Neither refusal used up the offer: the SD-JWT VC is still issued.
+    world
+        .request_credential(
+            &offer,
+            &access,
+            "mobile-id",
+            &SecretKey::generate(Algorithm::Es256).unwrap(),
+        )
+        .await;
+    // A type without a document type has no mdoc configuration.
+    let (offer, tx_code) = world.offer("seoul", "citizen-card", true).await;
+    let access = world.access_token(&offer, tx_code.as_deref()).await;
+    let nonce = world.nonce("seoul").await;
+    let holder = SecretKey::generate(Algorithm::Es256).unwrap();
+    let proof = oid4vci::sign_proof(
+        &holder,
+        ProofKey::Jwk,
+        &offer.credential_issuer,
+        &nonce,
+        now(),
+    )
+    .unwrap();
+    let answer = world
+        .credential(
+            "seoul",
+            Some(&access),
+            serde_json::json!({"credential_configuration_id": "citizen-card-mdoc",
+                "proofs": {"jwt": [proof]}}),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer.json["error"], "unknown_credential_configuration");
+}

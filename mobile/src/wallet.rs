@@ -279,7 +279,7 @@ impl DojangWallet {
                 let stored = wallet.credential(&m.credential_id).await?;
                 let ty = Catalog::builtin().by_vct(&stored.vct).ok();
                 let (type_name_ko, type_name_en) = type_names(ty, &m.name);
-                let claims: Vec<String> = m.disclosed.iter().map(ToString::to_string).collect();
+                let claims = m.claim_pointers();
                 let (labels_ko, labels_en) = claims
                     .iter()
                     .map(|pointer| display::labels(ty, pointer))

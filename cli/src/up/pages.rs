@@ -744,12 +744,9 @@ async fn preview(
         let credential = pages.0.wallet.credential(&m.credential_id).await?;
         let ty = Catalog::builtin().by_vct(&credential.vct).ok();
         let claims: Vec<String> = m
-            .disclosed
-            .iter()
-            .map(|path| {
-                let pointer = path.to_string();
-                ty.map_or(pointer.clone(), |ty| ty.label(&pointer, lang))
-            })
+            .claim_pointers()
+            .into_iter()
+            .map(|pointer| ty.map_or(pointer.clone(), |ty| ty.label(&pointer, lang)))
             .collect();
         items.push(json!({
             "credential_id": m.credential_id,

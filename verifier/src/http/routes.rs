@@ -176,6 +176,9 @@ struct TypeView {
     name: String,
     /// The claims a request may name: `path` dotted (`address.locality`), and its label.
     claims: Vec<ClaimChoice>,
+    /// The formats a request may ask for: `dc+sd-jwt`, and `mso_mdoc` for a type also issued
+    /// as an ISO mdoc.
+    formats: Vec<&'static str>,
 }
 
 /// A claim a request may name.
@@ -213,6 +216,10 @@ async fn types() -> Json<Vec<TypeView>> {
                         })
                     })
                     .collect(),
+                formats: match ty.descriptor().mdoc_doctype {
+                    Some(_) => vec![dojang_core::sd_jwt::vc::TYP, dojang_core::oid4vp::MSO_MDOC],
+                    None => vec![dojang_core::sd_jwt::vc::TYP],
+                },
             })
             .collect(),
     )
