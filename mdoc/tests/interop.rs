@@ -4,6 +4,10 @@
 //! one with dojang's document signer and presents it; dojang's verifier accepts that one, and
 //! refuses it altered.
 //!
+//! And an SD-JWT VC verifier with no dojang code (`tests/interop/x5c.mjs`, Node's own X.509 and
+//! crypto) finds the issuer's key through `x5c` under the IACA root, or through a JWK set by
+//! `kid`.
+//!
 //! Needs `node` and `npm ci` in `mdoc/tests/interop` (`.ci/services` does it); without them the
 //! test says it skipped — except under `CI`, where it fails.
 
@@ -156,4 +160,96 @@ fn owf_mdoc_and_dojang_verify_each_others_mdocs() {
         .and_then(|r| r.documents[0].verify(&roots, unix_now(), &transcript, None))
         .unwrap_err();
     assert_eq!(refused.reason(), dojang_core::ReasonCode::DisclosureInvalid);
+}
+
+/// What `tests/interop/x5c.mjs` (Node's own X.509 and crypto) finds in `sd_jwt` under `root`.
+fn node_x5c(input: &Value) -> Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/x5c.mjs");
+    let mut child = std::process::Command::new("node")
+        .arg(&script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.to_string().as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn a_verifier_without_dojang_finds_an_sd_jwt_vcs_key_through_x5c_or_jwks() {
+    if std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(std::env::var_os("CI").is_none(), "CI must have node");
+        println!("skipped: node is not installed");
+        return;
+    }
+    use base64::Engine as _;
+    use dojang_core::Jwk;
+    use dojang_core::did::Did;
+    use dojang_core::sd_jwt::vc::SdJwtVcDraft;
+    let now = unix_now();
+    let issuer = SecretKey::generate(Algorithm::Es256).unwrap();
+    let did = Did::key(issuer.public_key()).to_string();
+    let kid = format!("{did}#key-1");
+    let Pki { iaca, iaca_key, .. } = mdoc::pki(issuer.public_key(), now);
+    let ds = dojang_mdoc::document_signer_certificate(
+        &mdoc::AUTHORITY,
+        &iaca,
+        &iaca_key,
+        &dojang_mdoc::DocumentSigner {
+            common_name: "document signer",
+            uri: Some(&did),
+            key: issuer.public_key(),
+            not_before: now - 60,
+            days: 30,
+        },
+    )
+    .unwrap();
+    let draft = SdJwtVcDraft {
+        vct: "urn:dojang:vct:mobile-id:1".into(),
+        issuer: did.clone(),
+        issued_at: now,
+        valid_from: None,
+        valid_until: None,
+        holder_key: None,
+        status: None,
+        claims: serde_json::from_value(json!({"family_name": "김"})).unwrap(),
+        disclosable: vec![],
+    };
+    let sd_jwt = draft.sign_with_chain(&issuer, &kid, &[ds]).unwrap();
+    let jwks =
+        json!({"keys": [Jwk { kid: Some(kid), ..Jwk::from_public_key(issuer.public_key()) }]});
+    let root = base64::engine::general_purpose::STANDARD.encode(&iaca);
+    let found = node_x5c(&json!({"sd_jwt": sd_jwt, "root": root, "jwks": jwks}));
+    assert_eq!(
+        found,
+        json!({"alg": "ES256", "chains": true, "valid_now": true, "names_issuer": true,
+            "signature_x5c": true, "signature_jwks": true}),
+    );
+
+    // Under another root, the chain does not hold; a payload altered, no key verifies it.
+    let Pki { iaca: other, .. } = mdoc::pki(issuer.public_key(), now);
+    let other = base64::engine::general_purpose::STANDARD.encode(&other);
+    let found = node_x5c(&json!({"sd_jwt": sd_jwt, "root": other}));
+    assert_eq!(found["chains"], false);
+    let mut parts: Vec<String> = sd_jwt.split('.').map(str::to_owned).collect();
+    parts[1] = dojang_core::b64::encode(br#"{"iss":"did:key:zEvil"}"#);
+    let forged = parts.join(".");
+    let found = node_x5c(&json!({"sd_jwt": forged, "root": root, "jwks": jwks}));
+    assert_eq!(
+        (&found["signature_x5c"], &found["signature_jwks"]),
+        (&json!(false), &json!(false))
+    );
+    assert_eq!(found["names_issuer"], false);
 }
