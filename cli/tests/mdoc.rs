@@ -127,18 +127,9 @@ async fn the_mobile_id_is_issued_in_three_formats_and_its_mdoc_presented_over_op
         parsed.credential_configuration_ids,
         ["mobile-id", "mobile-id-qr", "mobile-id-mdoc"]
     );
-    let metadata: Value = up
-        .http
-        .get(format!(
-            "{}/.well-known/openid-credential-issuer/issuers/mois",
-            up.base
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let metadata = up
+        .get("/.well-known/openid-credential-issuer/issuers/mois")
+        .await;
     let mdoc_configuration = &metadata["credential_configurations_supported"]["mobile-id-mdoc"];
     assert_eq!(mdoc_configuration["format"], "mso_mdoc");
     assert_eq!(mdoc_configuration["doctype"], "kr.go.mois.mobile_id.1");
@@ -204,18 +195,7 @@ async fn the_mobile_id_is_issued_in_three_formats_and_its_mdoc_presented_over_op
         "{:?} names {iss}",
         leaf.uri_names
     );
-    let issuer_metadata: Value = up
-        .http
-        .get(format!(
-            "{}/.well-known/jwt-vc-issuer/issuers/mois",
-            up.base
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let issuer_metadata = up.get("/.well-known/jwt-vc-issuer/issuers/mois").await;
     assert_eq!(issuer_metadata["issuer"], parsed.credential_issuer);
     let jwk: Jwk = serde_json::from_value(issuer_metadata["jwks"]["keys"][0].clone()).unwrap();
     assert_eq!(jwk.kid.as_deref(), header["kid"].as_str());

@@ -1082,22 +1082,8 @@ async fn an_mdoc_needs_a_p256_device_key_and_a_published_document_signer() {
     let ask = |holder: SecretKey| {
         let (world, offer, access) = (&world, &offer, &access);
         async move {
-            let nonce = world.nonce("mois").await;
-            let proof = oid4vci::sign_proof(
-                &holder,
-                ProofKey::Jwk,
-                &offer.credential_issuer,
-                &nonce,
-                now(),
-            )
-            .unwrap();
             world
-                .credential(
-                    "mois",
-                    Some(access),
-                    serde_json::json!({"credential_configuration_id": "mobile-id-mdoc",
-                        "proofs": {"jwt": [proof]}}),
-                )
+                .try_credential(offer, access, "mobile-id-mdoc", &holder)
                 .await
         }
     };
@@ -1114,34 +1100,15 @@ async fn an_mdoc_needs_a_p256_device_key_and_a_published_document_signer() {
         answer.json
     );
     // Neither refusal used up the offer: the SD-JWT VC is still issued.
+    let holder = SecretKey::generate(Algorithm::Es256).unwrap();
     world
-        .request_credential(
-            &offer,
-            &access,
-            "mobile-id",
-            &SecretKey::generate(Algorithm::Es256).unwrap(),
-        )
+        .request_credential(&offer, &access, "mobile-id", &holder)
         .await;
     // A type without a document type has no mdoc configuration.
     let (offer, tx_code) = world.offer("seoul", "citizen-card", true).await;
     let access = world.access_token(&offer, tx_code.as_deref()).await;
-    let nonce = world.nonce("seoul").await;
-    let holder = SecretKey::generate(Algorithm::Es256).unwrap();
-    let proof = oid4vci::sign_proof(
-        &holder,
-        ProofKey::Jwk,
-        &offer.credential_issuer,
-        &nonce,
-        now(),
-    )
-    .unwrap();
     let answer = world
-        .credential(
-            "seoul",
-            Some(&access),
-            serde_json::json!({"credential_configuration_id": "citizen-card-mdoc",
-                "proofs": {"jwt": [proof]}}),
-        )
+        .try_credential(&offer, &access, "citizen-card-mdoc", &holder)
         .await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
     assert_eq!(answer.json["error"], "unknown_credential_configuration");

@@ -59,22 +59,20 @@ async fn world() -> World {
     }
 }
 
-/// A mobile ID at status index `idx`, signed by `signer` with `certificate`, presented by its
-/// holder disclosing two elements over `transcript`.
-fn presented(
+/// A mobile ID at status index `idx`, signed by `signer` with `certificate`, bound to `device`.
+fn issued(
     signer: &SecretKey,
     certificate: &[u8],
     uri: &str,
     idx: u64,
-    transcript: &[u8],
+    device: &SecretKey,
 ) -> Vec<u8> {
-    let device = SecretKey::generate(Algorithm::Es256).unwrap();
     let elements = mdoc::mobile_id_elements();
     let status = StatusListReference {
         idx,
         uri: uri.to_owned(),
     };
-    let issued = issue(&Issuance {
+    issue(&Issuance {
         doc_type: DOC_TYPE,
         elements: &elements,
         device_key: device.public_key(),
@@ -85,9 +83,20 @@ fn presented(
         signer,
         certificate,
     })
-    .unwrap();
+    .unwrap()
+}
+
+/// That mobile ID presented by its holder, disclosing two elements over `transcript`.
+fn presented(
+    signer: &SecretKey,
+    certificate: &[u8],
+    uri: &str,
+    idx: u64,
+    transcript: &[u8],
+) -> Vec<u8> {
+    let device = SecretKey::generate(Algorithm::Es256).unwrap();
     present(
-        &issued,
+        &issued(signer, certificate, uri, idx, &device),
         &[(DOC_TYPE, "family_name"), (DOC_TYPE, "age_over_19")],
         transcript,
         &device,
@@ -290,23 +299,7 @@ async fn every_mdoc_attack_is_refused_with_its_own_reason() {
     // Presented by a device key other than the MSO's.
     let device = SecretKey::generate(Algorithm::Es256).unwrap();
     let thief = SecretKey::generate(Algorithm::Es256).unwrap();
-    let status = StatusListReference {
-        idx: 4,
-        uri: uri.clone(),
-    };
-    let elements = mdoc::mobile_id_elements();
-    let issued = issue(&Issuance {
-        doc_type: DOC_TYPE,
-        elements: &elements,
-        device_key: device.public_key(),
-        signed: now() - 60,
-        valid_from: now() - 60,
-        valid_until: now() + 86_400,
-        status: Some(&status),
-        signer: &w.mois.key,
-        certificate: &w.ds,
-    })
-    .unwrap();
+    let issued = issued(&w.mois.key, &w.ds, &uri, 4, &device);
     let stolen = present(&issued, &[(DOC_TYPE, "family_name")], &transcript(), &thief).unwrap();
     refused(
         judged(&w.ledger, &stolen).await,

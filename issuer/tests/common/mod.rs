@@ -336,6 +336,25 @@ impl World {
         configuration: &str,
         holder: &SecretKey,
     ) -> String {
+        let answer = self
+            .try_credential(offer, access, configuration, holder)
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.json);
+        answer.json["credentials"][0]["credential"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// The credential endpoint's answer to a request for `configuration` with a proof of
+    /// `holder` over a fresh nonce.
+    pub async fn try_credential(
+        &self,
+        offer: &CredentialOffer,
+        access: &str,
+        configuration: &str,
+        holder: &SecretKey,
+    ) -> Answer {
         let slug = offer.credential_issuer.rsplit('/').next().unwrap();
         let nonce = self.nonce(slug).await;
         let proof = oid4vci::sign_proof(
@@ -346,17 +365,11 @@ impl World {
             now(),
         )
         .unwrap();
-        let answer = self
-            .credential(
-                slug,
-                Some(access),
-                serde_json::json!({"credential_configuration_id": configuration, "proofs": {"jwt": [proof]}}),
-            )
-            .await;
-        assert_eq!(answer.status, StatusCode::OK, "{}", answer.json);
-        answer.json["credentials"][0]["credential"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        self.credential(
+            slug,
+            Some(access),
+            serde_json::json!({"credential_configuration_id": configuration, "proofs": {"jwt": [proof]}}),
+        )
+        .await
     }
 }
