@@ -76,10 +76,7 @@ impl Approved<'_> {
         )?;
         let (key, kid) = (&self.hosted.key, &self.hosted.kid);
         Ok(match self.format {
-            Format::SdJwt => match &self.certificate {
-                Some(certificate) => draft.sign_with_chain(key, kid, &[certificate.clone()])?,
-                None => draft.sign(key, kid)?,
-            },
+            Format::SdJwt => draft.sign_with_chain(key, kid, self.certificate.as_slice())?,
             Format::Qr => b64::encode(compact::issue(&draft, key, kid)?),
             Format::Mdoc => {
                 let (Some(doc_type), Some(certificate)) =
