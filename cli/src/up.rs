@@ -15,7 +15,7 @@ use axum::routing::get;
 use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::seal::{KdfParams, PassphraseSealed};
 use dojang_issuer::db::Db;
-use dojang_issuer::service::create_issuer;
+use dojang_issuer::service::{NewIssuer, create_issuer};
 use dojang_issuer::{IssuerConfig, IssuerService, LedgerView};
 use dojang_ledger::entry::{Entry, Operation};
 use dojang_ledger::note::{NoteSigner, TYPE_COSIGNATURE};
@@ -525,8 +525,19 @@ async fn seed(
         let did = match existing.iter().find(|row| row.slug == *slug) {
             Some(row) => dojang_core::Did::parse(&row.did)?,
             None => {
-                let did =
-                    create_issuer(&db, &ledger, passphrase, kdf, slug, name, crate::now()).await?;
+                let did = create_issuer(
+                    &db,
+                    &ledger,
+                    passphrase,
+                    kdf,
+                    NewIssuer {
+                        slug,
+                        name,
+                        key: None,
+                    },
+                    crate::now(),
+                )
+                .await?;
                 tracing::info!(%slug, %did, "issuer created");
                 did
             }

@@ -196,6 +196,21 @@ pub trait Signer: Send + Sync {
     }
 }
 
+/// A boxed signer signs as what it holds (an issuer's key, sealed or in an HSM, chosen at start).
+impl<S: Signer + ?Sized> Signer for Box<S> {
+    fn public_key(&self) -> &PublicKey {
+        (**self).public_key()
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignError> {
+        (**self).sign(message)
+    }
+
+    fn algorithm(&self) -> Algorithm {
+        (**self).algorithm()
+    }
+}
+
 /// Something that checks signatures of one algorithm.
 pub trait Verifier {
     /// The algorithm this verifier checks.

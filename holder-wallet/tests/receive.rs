@@ -66,8 +66,11 @@ async fn world() -> World {
         &client,
         "pw",
         KdfParams::INSECURE_FOR_TESTS,
-        "seoul",
-        "Seoul Metropolitan Government",
+        dojang_issuer::service::NewIssuer {
+            slug: "seoul",
+            name: "Seoul Metropolitan Government",
+            key: None,
+        },
         now(),
     )
     .await

@@ -138,6 +138,7 @@ impl IntoResponse for AdminError {
             AdminError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             AdminError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             AdminError::Registry(_) => (StatusCode::BAD_GATEWAY, "registry_unavailable"),
+            AdminError::KeyUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "key_unavailable"),
             AdminError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };
         let violations = match &self {
@@ -149,6 +150,9 @@ impl IntoResponse for AdminError {
         let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(error = %self, "issuer request failed");
             "internal error".to_owned()
+        } else if let AdminError::KeyUnavailable(source) = &self {
+            tracing::error!(error = %source, "the signing key is unavailable");
+            self.to_string()
         } else {
             self.to_string()
         };

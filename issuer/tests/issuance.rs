@@ -80,7 +80,12 @@ async fn change(world: &World, slug: &str, id: &str, action: &str, reason: &str)
 
 #[tokio::test]
 async fn every_type_is_issued_verified_revoked_and_seen_revoked() {
-    let world = world(false).await.unwrap();
+    every_type_story(&world(false).await.unwrap()).await;
+}
+
+/// Each ministry issues its type over OpenID4VCI; the credential and its QR form verify against
+/// the ledger with one status entry; a revocation is published and seen by verifiers.
+async fn every_type_story(world: &World) {
     for (slug, name, type_id) in MINISTRIES {
         let holder = SecretKey::generate(Algorithm::EdDsa).unwrap();
         let (offer, tx_code) = world.offer(slug, type_id, true).await;
@@ -111,7 +116,7 @@ async fn every_type_is_issued_verified_revoked_and_seen_revoked() {
             );
         }
         assert_eq!(
-            status_seen_by_verifier(&world, &credential).await,
+            status_seen_by_verifier(world, &credential).await,
             TokenStatus::Valid,
             "{name}"
         );
@@ -145,11 +150,11 @@ async fn every_type_is_issued_verified_revoked_and_seen_revoked() {
         );
         assert_eq!(&shown.holder_key, holder.public_key());
 
-        let id = credential_id(&world, slug).await;
-        let revoked = change(&world, slug, &id, "revoke", "lost").await;
+        let id = credential_id(world, slug).await;
+        let revoked = change(world, slug, &id, "revoke", "lost").await;
         assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.json);
         assert_eq!(revoked.json["status"], "revoked");
-        let status = status_seen_by_verifier(&world, &credential).await;
+        let status = status_seen_by_verifier(world, &credential).await;
         assert_eq!(status, TokenStatus::Invalid, "{name}: revocation published");
         assert_eq!(status_reason(status), Some(ReasonCode::Revoked));
         let reference = shown.status.unwrap();
@@ -160,7 +165,7 @@ async fn every_type_is_issued_verified_revoked_and_seen_revoked() {
                 u64::MAX,
             )
             .unwrap();
-        let token = status_token(&world, &reference.uri).await;
+        let token = status_token(world, &reference.uri).await;
         assert_eq!(
             check_status(&reference, &token, &issuer_key, now()).unwrap(),
             TokenStatus::Invalid,
@@ -1112,4 +1117,83 @@ async fn an_mdoc_needs_a_p256_device_key_and_a_published_document_signer() {
         .await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
     assert_eq!(answer.json["error"], "unknown_credential_configuration");
+}
+
+#[tokio::test]
+async fn every_type_is_issued_and_revoked_with_issuer_keys_in_an_hsm() {
+    let Some(hsm) = dojang_testkit::hsm::softhsm() else {
+        return;
+    };
+    for postgres in [false, true] {
+        let token = hsm.token("issuers");
+        let key = |slug: &str| hsm.uri(&token, slug);
+        let Some(world) = common::world_in_hsm(postgres, &key).await else {
+            continue;
+        };
+        every_type_story(&world).await;
+        // The database names each key by its URI and holds no key material, and no PIN.
+        let db = dojang_issuer::db::Db::open(&world.database_url)
+            .await
+            .unwrap();
+        for row in db.issuers().await.unwrap() {
+            assert_eq!(row.sealed_key, "", "{}", row.slug);
+            assert_eq!(row.key_uri, Some(key(&row.slug).to_string()));
+            assert!(!row.key_uri.unwrap().contains(dojang_testkit::hsm::USER_PIN));
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_token_that_goes_away_refuses_the_write_and_service_resumes() {
+    let Some(hsm) = dojang_testkit::hsm::softhsm() else {
+        return;
+    };
+    let token = hsm.token("failover");
+    let key = |slug: &str| hsm.uri(&token, slug);
+    let world = common::world_in_hsm(false, &key).await.unwrap();
+    let holder = SecretKey::generate(Algorithm::Es256).unwrap();
+    let (offer, tx) = world.offer("mois", "mobile-id", true).await;
+    let credential = world.redeem(&offer, tx.as_deref(), &holder).await;
+    let id = credential_id(&world, "mois").await;
+
+    // The token goes away: its sessions lose their login, and the service's PIN no longer
+    // opens it (SoftHSM2 has no unplugging; the security officer resets the user PIN instead).
+    hsm.set_user_pin(&token, "elsewhere-0000");
+    let refused = change(&world, "mois", &id, "revoke", "lost").await;
+    assert_eq!(
+        refused.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        refused.json
+    );
+    assert_eq!(refused.json["error"], "key_unavailable");
+    assert!(
+        refused.json["message"]
+            .as_str()
+            .unwrap()
+            .contains("nothing was changed")
+    );
+    // Nothing was written: the credential is valid in the issuer's records and on the ledger.
+    let listed = world
+        .operator(
+            "GET",
+            "/issuers/mois/credentials",
+            Some(&world.tokens["mois"]),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(listed.json[0]["status"], "valid", "{}", listed.json);
+    assert_eq!(
+        status_seen_by_verifier(&world, &credential).await,
+        TokenStatus::Valid
+    );
+
+    // The token is back: the same request goes through, without a restart.
+    hsm.set_user_pin(&token, dojang_testkit::hsm::USER_PIN);
+    let revoked = change(&world, "mois", &id, "revoke", "lost").await;
+    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.json);
+    assert_eq!(
+        status_seen_by_verifier(&world, &credential).await,
+        TokenStatus::Invalid
+    );
 }

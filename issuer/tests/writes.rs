@@ -20,6 +20,7 @@ async fn seeded(url: &str) -> Db {
         name: "Seoul".into(),
         did: "did:dojang:seoul".into(),
         sealed_key: "-".into(),
+        key_uri: None,
         sealed_secret: "-".into(),
         key_derivation: KeyDerivation::HkdfSha256,
     };

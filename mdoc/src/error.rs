@@ -33,6 +33,9 @@ pub enum MdocError {
     /// The device's signature or MAC over the session transcript does not verify.
     #[error("the device authentication does not verify")]
     DeviceAuthInvalid,
+    /// The signer (an issuer's key, perhaps in an HSM) could not sign: making, not reading.
+    #[error("the key could not sign")]
+    SignerFailed,
     /// A document of another type than the MSO signs.
     #[error("the document's type differs from the MSO's")]
     DocTypeMismatch,
@@ -42,7 +45,7 @@ impl MdocError {
     /// The verdict's reason code for it.
     pub fn reason(&self) -> ReasonCode {
         match self {
-            MdocError::Malformed(_) => ReasonCode::MalformedCredential,
+            MdocError::Malformed(_) | MdocError::SignerFailed => ReasonCode::MalformedCredential,
             MdocError::UnsupportedAlgorithm(_) => ReasonCode::UnsupportedAlgorithm,
             MdocError::IssuerSignatureInvalid | MdocError::DocTypeMismatch => {
                 ReasonCode::SignatureInvalid

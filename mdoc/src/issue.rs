@@ -168,9 +168,7 @@ pub(crate) fn sign1_with(
         .bytes(&[])
         .bytes(payload)
         .done();
-    let signature = signer
-        .sign(&tbs)
-        .map_err(|_| MdocError::Malformed("the key could not sign"))?;
+    let signature = signer.sign(&tbs).map_err(|_| MdocError::SignerFailed)?;
     let mut out = Writer::new();
     out.array(4).bytes(protected).raw(unprotected);
     if detached {

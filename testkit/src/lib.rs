@@ -3,8 +3,10 @@
 //! answer nor the [`logs`] hold any run of [`ECHO`] characters of it. [`postgres`] gives each
 //! test that needs PostgreSQL a database of its own; [`ledger`] has parties that sign ledger
 //! entries, and a log to apply them to; [`registry`] opens a registry for a test; [`vectors`]
-//! finds the shared public test vectors; [`mdoc`] has certificates and elements for mdocs.
+//! finds the shared public test vectors; [`mdoc`] has certificates and elements for mdocs;
+//! [`hsm`] has SoftHSM2 tokens for PKCS#11 keys.
 
+pub mod hsm;
 pub mod ledger;
 pub mod mdoc;
 pub mod postgres;

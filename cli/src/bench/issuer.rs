@@ -9,7 +9,7 @@ use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::oid4vci::{self, ProofKey};
 use dojang_core::seal::KdfParams;
 use dojang_issuer::db::Db;
-use dojang_issuer::service::{NewOffer, Operator, create_issuer};
+use dojang_issuer::service::{NewIssuer, NewOffer, Operator, create_issuer};
 use dojang_issuer::{IssuerConfig, IssuerService, LedgerView};
 use dojang_ledger::entry::{Entry, Operation};
 use dojang_schemas::Catalog;
@@ -40,8 +40,11 @@ async fn credentials_per_second(
         &client,
         "bench",
         KdfParams::INSECURE_FOR_TESTS,
-        "seoul",
-        "Seoul",
+        NewIssuer {
+            slug: "seoul",
+            name: "Seoul",
+            key: None,
+        },
         crate::now(),
     )
     .await?;

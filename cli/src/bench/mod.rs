@@ -30,6 +30,7 @@ pub(crate) struct BenchArgs {
     filter: Option<String>,
 }
 
+mod hsm;
 mod issuer;
 mod qr;
 mod registry;
@@ -191,11 +192,14 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         let issuer = SecretKey::generate(alg)?;
         let holder = SecretKey::generate(alg)?;
         let (draft, kid) = citizen_card(&issuer, &holder, now)?;
-        bench.time(&format!("issue_sdjwt_{tag}"), Unit::Micros, |n| {
+        let software = bench.time(&format!("issue_sdjwt_{tag}"), Unit::Micros, |n| {
             for _ in 0..n {
                 black_box(draft.sign(&issuer, &kid).ok());
             }
         });
+        if alg == Algorithm::Es256 {
+            hsm::run(&bench, &draft, &kid, software)?;
+        }
 
         let credential = draft.sign(&issuer, &kid)?;
         let held = HeldSdJwt::parse(&credential)?;

@@ -17,7 +17,7 @@ use clap::{Args, Subcommand};
 use dojang_core::seal::KdfParams;
 use dojang_issuer::db::Db;
 use dojang_issuer::service::{
-    CalendarDate, Operator, StatusAction, create_issuer, create_operator,
+    CalendarDate, NewIssuer, Operator, StatusAction, create_issuer, create_operator,
 };
 use dojang_issuer::{IssuerConfig, IssuerService, LedgerView};
 use dojang_schemas::Catalog;
@@ -99,6 +99,13 @@ pub(crate) enum IssuerCommand {
         /// Display name.
         #[arg(long)]
         name: String,
+        /// The signing key in an HSM, as a PKCS#11 URI
+        /// (`pkcs11:token=dojang;object=seoul-issuer-1?module-path=…`), made there if the token
+        /// has none under that label. The PIN comes from `DOJANG_PKCS11_PIN`,
+        /// `DOJANG_PKCS11_PIN_FILE` or the URI's `pin-source=file:…`, never from the command
+        /// line. Without it: a new key, sealed in the database with the service's passphrase.
+        #[arg(long)]
+        key: Option<dojang_pkcs11::KeyUri>,
     },
     /// Create an operator API token for an issuer (printed once).
     Operator {
@@ -214,7 +221,12 @@ pub(crate) fn run(command: IssuerCommand) -> anyhow::Result<ExitCode> {
                 }
                 Ok(ExitCode::SUCCESS)
             }
-            IssuerCommand::Init { common, slug, name } => {
+            IssuerCommand::Init {
+                common,
+                slug,
+                name,
+                key,
+            } => {
                 let db = Db::open(&common.database_url()?).await?;
                 let passphrase = crate::setup::passphrase(&common.data_dir)?;
                 let did = create_issuer(
@@ -222,8 +234,11 @@ pub(crate) fn run(command: IssuerCommand) -> anyhow::Result<ExitCode> {
                     &common.registry(),
                     &passphrase,
                     KdfParams::DEFAULT,
-                    &slug,
-                    &name,
+                    NewIssuer {
+                        slug: &slug,
+                        name: &name,
+                        key: key.as_ref(),
+                    },
                     crate::now(),
                 )
                 .await?;

@@ -43,8 +43,10 @@ pub struct IssuerRow {
     pub name: String,
     /// Its `did:dojang`.
     pub did: String,
-    /// The signing key, sealed.
+    /// The signing key, sealed; empty when the key is in an HSM.
     pub sealed_key: String,
+    /// The signing key's PKCS#11 URI, when it is in an HSM.
+    pub key_uri: Option<String>,
     /// The data secret (subject-reference pepper, claims key), sealed.
     pub sealed_secret: String,
     /// How its purpose keys come from the data secret.
@@ -193,12 +195,13 @@ impl Db {
     /// Records a hosted issuer.
     pub async fn insert_issuer(&self, row: &IssuerRow, now: i64) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO issuer_issuers (slug, name, did, sealed_key, sealed_secret, key_derivation, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO issuer_issuers (slug, name, did, sealed_key, key_uri, sealed_secret, key_derivation, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&row.slug)
         .bind(&row.name)
         .bind(&row.did)
         .bind(&row.sealed_key)
+        .bind(&row.key_uri)
         .bind(&row.sealed_secret)
         .bind(row.key_derivation.as_str())
         .bind(now)
@@ -210,7 +213,7 @@ impl Db {
     /// Every hosted issuer.
     pub async fn issuers(&self) -> Result<Vec<IssuerRow>, StoreError> {
         sqlx::query(
-            "SELECT slug, name, did, sealed_key, sealed_secret, key_derivation FROM issuer_issuers ORDER BY slug",
+            "SELECT slug, name, did, sealed_key, key_uri, sealed_secret, key_derivation FROM issuer_issuers ORDER BY slug",
         )
         .fetch_all(&self.pool)
         .await?
@@ -221,6 +224,7 @@ impl Db {
                 name: r.try_get("name")?,
                 did: r.try_get("did")?,
                 sealed_key: r.try_get("sealed_key")?,
+                key_uri: r.try_get("key_uri")?,
                 sealed_secret: r.try_get("sealed_secret")?,
                 key_derivation: KeyDerivation::parse(&r.try_get::<String, _>("key_derivation")?)?,
             })

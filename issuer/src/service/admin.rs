@@ -5,10 +5,11 @@
 use std::collections::BTreeMap;
 
 use dojang_core::did::Did;
-use dojang_core::key::{Algorithm, SecretKey};
+use dojang_core::key::{Algorithm, SecretKey, Signer};
 use dojang_core::seal::{KdfParams, PassphraseSealed};
 use dojang_ledger::did::{EVERY_RELATIONSHIP, first_key_document};
 use dojang_ledger::entry::{Entry, Operation};
+use dojang_pkcs11::{KeyUri, Pkcs11Error, Pkcs11Signer};
 use zeroize::Zeroizing;
 
 use super::{AdminError, InternalError, IssuerService, fill_random, new_id, random_token, sha256};
@@ -43,17 +44,29 @@ impl Operator {
     }
 }
 
-/// Creates a hosted issuer: a new ES256 key and did:dojang, registered on the registry.
-/// Returns the DID; the root authority must still accredit it.
+/// A hosted issuer to create.
+#[derive(Debug, Clone, Copy)]
+pub struct NewIssuer<'a> {
+    /// Short name in URLs: 1-32 of `[a-z0-9-]`.
+    pub slug: &'a str,
+    /// Display name.
+    pub name: &'a str,
+    /// Its signing key in an HSM (made there if the token has none under that label); `None`:
+    /// a new ES256 key, sealed in the database with the service's passphrase.
+    pub key: Option<&'a KeyUri>,
+}
+
+/// Creates a hosted issuer: its key (new and sealed, or on an HSM) and did:dojang, registered on
+/// the registry. Returns the DID; the root authority must still accredit it.
 pub async fn create_issuer(
     db: &Db,
     registry: &LedgerView,
     passphrase: &str,
     kdf: KdfParams,
-    slug: &str,
-    name: &str,
+    new: NewIssuer<'_>,
     now: i64,
 ) -> Result<Did, AdminError> {
+    let NewIssuer { slug, name, key } = new;
     if slug.is_empty()
         || slug.len() > 32
         || !slug
@@ -64,27 +77,43 @@ pub async fn create_issuer(
             "issuer slugs are 1-32 of [a-z0-9-]".into(),
         ));
     }
-    let key = SecretKey::generate(Algorithm::Es256).map_err(InternalError::from)?;
-    let (document, kid) = first_key_document(key.public_key(), EVERY_RELATIONSHIP);
-    let did = document.id.clone();
-    let entry =
-        Entry::sign(&Operation::DidCreate { document }, &key, &kid).map_err(InternalError::from)?;
-    registry.submit(entry).await?;
-    let mut secret = Zeroizing::new([0u8; 32]);
-    fill_random(secret.as_mut())?;
     let seal = |bytes: &[u8], purpose: &str| -> Result<String, InternalError> {
         let sealed = PassphraseSealed::seal(bytes, passphrase.as_bytes(), purpose, kdf)?;
         Ok(serde_json::to_string(&sealed)?)
     };
+    // The key first: nothing is registered or stored for a token that refuses.
+    let (signer, sealed_key, key_uri): (Box<dyn Signer>, String, Option<String>) = match key {
+        Some(uri) => {
+            let signer = match Pkcs11Signer::open(uri) {
+                Err(Pkcs11Error::NoKey(_)) => Pkcs11Signer::generate(uri, Algorithm::Es256),
+                opened => opened,
+            }
+            .map_err(InternalError::from)?;
+            (Box::new(signer), String::new(), Some(uri.to_string()))
+        }
+        None => {
+            let key = SecretKey::generate(Algorithm::Es256).map_err(InternalError::from)?;
+            let sealed = seal(
+                key.secret_bytes().as_ref(),
+                &format!("dojang-issuer-key:{slug}"),
+            )?;
+            (Box::new(key), sealed, None)
+        }
+    };
+    let (document, kid) = first_key_document(signer.public_key(), EVERY_RELATIONSHIP);
+    let did = document.id.clone();
+    let entry = Entry::sign(&Operation::DidCreate { document }, signer.as_ref(), &kid)
+        .map_err(InternalError::from)?;
+    registry.submit(entry).await?;
+    let mut secret = Zeroizing::new([0u8; 32]);
+    fill_random(secret.as_mut())?;
     db.insert_issuer(
         &IssuerRow {
             slug: slug.to_owned(),
             name: name.to_owned(),
             did: did.to_string(),
-            sealed_key: seal(
-                key.secret_bytes().as_ref(),
-                &format!("dojang-issuer-key:{slug}"),
-            )?,
+            sealed_key,
+            key_uri,
             sealed_secret: seal(secret.as_ref(), &format!("dojang-issuer-secret:{slug}"))?,
             key_derivation: KeyDerivation::HkdfSha256,
         },

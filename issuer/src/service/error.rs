@@ -57,6 +57,12 @@ pub enum InternalError {
     /// A compact credential could not be made.
     #[error("compact credential: {0}")]
     Compact(#[from] CompactError),
+    /// The HSM holding a signing key could not be used (absent token, wrong PIN, no key).
+    #[error("HSM: {0}")]
+    Pkcs11(#[from] dojang_pkcs11::Pkcs11Error),
+    /// An issuer's key URI in the database is not one.
+    #[error("stored key URI: {0}")]
+    KeyUri(#[from] dojang_pkcs11::UriError),
     /// An mdoc could not be made.
     #[error("mdoc: {0}")]
     Mdoc(#[from] dojang_mdoc::MdocError),
@@ -102,9 +108,32 @@ pub enum AdminError {
          could not be reached or refused, so nothing was changed: {0}"
     )]
     Registry(#[from] LedgerError),
+    /// The issuer's signing key could not sign (its HSM is absent, logged out or failing);
+    /// nothing was changed.
+    #[error(
+        "발급자의 서명 키(HSM)를 쓸 수 없어 아무것도 바뀌지 않았습니다. 토큰을 다시 연결한 뒤 \
+         다시 시도하세요 / the issuer's signing key (HSM) is unavailable, so nothing was \
+         changed; try again once the token is back"
+    )]
+    KeyUnavailable(#[source] InternalError),
     /// Storage, keys or sealing failed.
     #[error("internal: {0}")]
-    Internal(#[from] InternalError),
+    Internal(InternalError),
+}
+
+impl From<InternalError> for AdminError {
+    /// A signature the key could not make is the key's unavailability (an HSM's: software keys
+    /// do not fail to sign); the rest is internal.
+    fn from(e: InternalError) -> Self {
+        match e {
+            InternalError::Sign(_)
+            | InternalError::Pkcs11(_)
+            | InternalError::Mdoc(dojang_mdoc::MdocError::SignerFailed) => {
+                AdminError::KeyUnavailable(e)
+            }
+            e => AdminError::Internal(e),
+        }
+    }
 }
 
 impl From<StoreError> for AdminError {

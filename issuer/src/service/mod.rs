@@ -16,9 +16,10 @@ use std::sync::Arc;
 use aws_lc_rs::{hkdf, hmac};
 use dojang_core::b64;
 use dojang_core::did::Did;
-use dojang_core::key::{Algorithm, SecretKey};
+use dojang_core::key::{Algorithm, SecretKey, Signer};
 use dojang_core::seal::{KdfParams, PassphraseSealed, SealKey};
 use dojang_core::status::{IndexAllocator, MIN_ENTRIES};
+use dojang_pkcs11::Pkcs11Signer;
 use dojang_schemas::Catalog;
 use tokio::sync::Mutex;
 use zeroize::Zeroizing;
@@ -35,7 +36,7 @@ mod oid4vci;
 mod status;
 
 pub use crate::db::MAX_TX_ATTEMPTS;
-pub use admin::{Operator, create_issuer, create_operator};
+pub use admin::{NewIssuer, Operator, create_issuer, create_operator};
 pub use error::{AdminError, CredentialError, InternalError, TokenError};
 pub use find::{CalendarDate, CredentialQuery, ListedCredential, Subject, SubjectError};
 pub use offers::{CreatedOffer, NewOffer, OfferState};
@@ -95,7 +96,8 @@ struct Hosted {
     name: String,
     did: Did,
     kid: String,
-    key: SecretKey,
+    /// Its signing key: sealed in the database and opened here, or in an HSM.
+    key: Box<dyn Signer>,
     pepper: [u8; 32],
     key_derivation: KeyDerivation,
     claims_key: SealKey,
@@ -116,8 +118,13 @@ impl Hosted {
                     source,
                 })
         };
-        let key_bytes = open(&row.sealed_key, format!("dojang-issuer-key:{}", row.slug))?;
-        let key = SecretKey::from_bytes(Algorithm::Es256, &key_bytes)?;
+        let key: Box<dyn Signer> = match &row.key_uri {
+            Some(uri) => Box::new(Pkcs11Signer::open(&uri.parse()?)?),
+            None => {
+                let key_bytes = open(&row.sealed_key, format!("dojang-issuer-key:{}", row.slug))?;
+                Box::new(SecretKey::from_bytes(Algorithm::Es256, &key_bytes)?)
+            }
+        };
         let secret = open(
             &row.sealed_secret,
             format!("dojang-issuer-secret:{}", row.slug),

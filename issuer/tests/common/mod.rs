@@ -12,7 +12,7 @@ use dojang_core::key::{Algorithm, SecretKey};
 use dojang_core::oid4vci::{self, CredentialOffer, ProofKey};
 use dojang_core::seal::KdfParams;
 use dojang_issuer::db::Db;
-use dojang_issuer::service::{create_issuer, create_operator};
+use dojang_issuer::service::{NewIssuer, create_issuer, create_operator};
 use dojang_issuer::{IssuerConfig, IssuerService, LedgerView};
 use dojang_ledger::did::first_key_document;
 use dojang_ledger::entry::{Entry, Operation};
@@ -37,6 +37,8 @@ pub struct World {
     pub router: axum::Router,
     pub root: SecretKey,
     pub tokens: HashMap<String, String>,
+    /// The issuer's database.
+    pub database_url: String,
     pub _dir: tempfile::TempDir,
     pub _db: Option<TestDatabase>,
 }
@@ -83,6 +85,23 @@ async fn serve_registry(dir: &std::path::Path) -> (Registry, String) {
 /// The world, with the issuer service calling the registry's API at `registry_api` (a proxy in
 /// front of it) instead of directly; status list URIs still name the registry itself.
 pub async fn world_with(postgres_db: bool, registry_api: Option<&str>) -> Option<World> {
+    build(postgres_db, registry_api, None).await
+}
+
+/// The world with every issuer's signing key on an HSM, at the PKCS#11 URI `key` gives for its
+/// slug (made there if absent).
+pub async fn world_in_hsm(
+    postgres_db: bool,
+    key: &dyn Fn(&str) -> dojang_pkcs11::KeyUri,
+) -> Option<World> {
+    build(postgres_db, None, Some(key)).await
+}
+
+async fn build(
+    postgres_db: bool,
+    registry_api: Option<&str>,
+    hsm_key: Option<&dyn Fn(&str) -> dojang_pkcs11::KeyUri>,
+) -> Option<World> {
     let dir = tempfile::tempdir().unwrap();
     let (registry, registry_url) = serve_registry(dir.path()).await;
 
@@ -116,13 +135,17 @@ pub async fn world_with(postgres_db: bool, registry_api: Option<&str>) -> Option
     let client = LedgerView::http(&registry_url, &registry_url);
     let mut tokens = HashMap::new();
     for (slug, name, type_id) in MINISTRIES {
+        let key = hsm_key.map(|key| key(slug));
         let did = create_issuer(
             &db,
             &client,
             "issuer passphrase",
             KdfParams::INSECURE_FOR_TESTS,
-            slug,
-            name,
+            NewIssuer {
+                slug,
+                name,
+                key: key.as_ref(),
+            },
             now(),
         )
         .await
@@ -167,6 +190,7 @@ pub async fn world_with(postgres_db: bool, registry_api: Option<&str>) -> Option
         router,
         root,
         tokens,
+        database_url,
         _dir: dir,
         _db: guard,
     })
