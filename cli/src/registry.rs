@@ -151,6 +151,14 @@ pub(crate) struct ServeArgs {
     /// Open appends waiting to be sequenced at once, from all clients.
     #[arg(long, default_value_t = Admission::default().max_pending)]
     max_pending_open_appends: usize,
+    /// The log's signing key in an HSM, as a PKCS#11 URI (Ed25519, made on the token on first
+    /// start if absent; PIN from DOJANG_PKCS11_PIN, DOJANG_PKCS11_PIN_FILE or the URI's
+    /// pin-source). A log keeps its key: set it on the first start or never.
+    #[arg(long, env = "DOJANG_REGISTRY_LOG_KEY")]
+    log_key: Option<dojang_pkcs11::KeyUri>,
+    /// The trust bundle's signing key in an HSM, as a PKCS#11 URI (as `--log-key`).
+    #[arg(long, env = "DOJANG_REGISTRY_BUNDLE_KEY")]
+    bundle_key: Option<dojang_pkcs11::KeyUri>,
 }
 
 #[derive(Args)]
@@ -285,6 +293,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         kdf: KdfParams::DEFAULT,
         witnesses: args.witnesses,
         min_witnesses: args.min_witnesses,
+        log_key: args.log_key,
+        bundle_key: args.bundle_key,
     })
     .await?;
     let admission = Admission {

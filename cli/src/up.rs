@@ -262,6 +262,8 @@ impl Platform {
                 key: witness_verifier,
             }],
             min_witnesses: 0,
+            log_key: None,
+            bundle_key: None,
         })
         .await?;
         let witness = Witness::open(
@@ -811,6 +813,8 @@ mod tests {
             kdf: KdfParams::INSECURE_FOR_TESTS,
             witnesses: Vec::new(),
             min_witnesses: 0,
+            log_key: None,
+            bundle_key: None,
         })
         .await
         .unwrap();

@@ -15,7 +15,7 @@ use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use dojang_core::key::{Algorithm, PublicKey, SecretKey, Signer, Verifier};
+use dojang_core::key::{Algorithm, PublicKey, Signer, Verifier};
 
 /// Signature type byte of a plain Ed25519 note signature.
 pub const TYPE_ED25519: u8 = 0x01;
@@ -157,15 +157,16 @@ impl fmt::Debug for NoteVerifier {
 /// An Ed25519 key that signs notes under a name.
 pub struct NoteSigner {
     verifier: NoteVerifier,
-    key: SecretKey,
+    key: Box<dyn Signer>,
 }
 
 impl NoteSigner {
-    /// A signer of type `kind` (plain or cosignature) for `key` under `name`.
-    pub fn new(name: &str, kind: u8, key: SecretKey) -> Result<Self, NoteError> {
+    /// A signer of type `kind` (plain or cosignature) for `key` (sealed, or in an HSM) under
+    /// `name`.
+    pub fn new(name: &str, kind: u8, key: impl Signer + 'static) -> Result<Self, NoteError> {
         Ok(NoteSigner {
             verifier: NoteVerifier::new(name, kind, key.public_key().clone())?,
-            key,
+            key: Box::new(key),
         })
     }
 

@@ -74,10 +74,23 @@ pub struct KeyUri {
     pub pin_source: Option<PathBuf>,
 }
 
-impl FromStr for KeyUri {
-    type Err = UriError;
+impl KeyUri {
+    /// A URI naming a token only (`pkcs11:token=dojang?module-path=…`), under which keys are
+    /// then named with [`KeyUri::object`].
+    pub fn token(text: &str) -> Result<Self, UriError> {
+        KeyUri::read(text, false)
+    }
 
-    fn from_str(text: &str) -> Result<Self, UriError> {
+    /// The key labelled `label` on this URI's token.
+    pub fn object(&self, label: &str) -> KeyUri {
+        KeyUri {
+            object: Some(label.to_owned()),
+            id: None,
+            ..self.clone()
+        }
+    }
+
+    fn read(text: &str, key: bool) -> Result<Self, UriError> {
         let rest = text
             .trim()
             .strip_prefix("pkcs11:")
@@ -115,10 +128,18 @@ impl FromStr for KeyUri {
             }
         }
         uri.token = token.ok_or(UriError::Incomplete)?;
-        if uri.object.is_none() && uri.id.is_none() {
+        if key && uri.object.is_none() && uri.id.is_none() {
             return Err(UriError::Incomplete);
         }
         Ok(uri)
+    }
+}
+
+impl FromStr for KeyUri {
+    type Err = UriError;
+
+    fn from_str(text: &str) -> Result<Self, UriError> {
+        KeyUri::read(text, true)
     }
 }
 
@@ -195,6 +216,13 @@ mod tests {
             Some(std::path::Path::new("/run/pin"))
         );
         assert_eq!(uri.to_string().parse::<KeyUri>().unwrap(), uri);
+        // A token URI names keys by label.
+        let token = KeyUri::token("pkcs11:token=dojang?module-path=/m.so").unwrap();
+        assert_eq!(
+            token.object("registry-log").to_string(),
+            "pkcs11:token=dojang;object=registry-log?module-path=/m.so"
+        );
+        assert_eq!(KeyUri::token("pkcs11:object=k"), Err(UriError::Incomplete));
     }
 
     #[test]

@@ -13,8 +13,9 @@ use std::sync::Arc;
 
 use dojang_core::clock::unix_now_ms;
 use dojang_core::did::Did;
-use dojang_core::key::{Algorithm, SecretKey};
+use dojang_core::key::{Algorithm, SecretKey, Signer};
 use dojang_core::seal::{KdfParams, PassphraseSealed};
+use dojang_pkcs11::{KeyUri, Pkcs11Error, Pkcs11Signer};
 use tokio::sync::{RwLock, mpsc, oneshot};
 use zeroize::Zeroizing;
 
@@ -79,6 +80,10 @@ pub struct RegistryConfig {
     pub witnesses: Vec<WitnessConfig>,
     /// Cosignatures a verifier should require (published in the trust anchor).
     pub min_witnesses: usize,
+    /// The log key in an HSM (Ed25519; made there if absent); `None`: sealed in the database.
+    pub log_key: Option<KeyUri>,
+    /// The bundle key in an HSM (Ed25519; made there if absent); `None`: sealed in the database.
+    pub bundle_key: Option<KeyUri>,
 }
 
 impl RegistryConfig {
@@ -93,6 +98,8 @@ impl RegistryConfig {
             kdf: KdfParams::DEFAULT,
             witnesses: Vec::new(),
             min_witnesses: 0,
+            log_key: None,
+            bundle_key: None,
         }
     }
 }
@@ -131,7 +138,7 @@ pub(crate) struct Shared {
     pub(crate) store: Store,
     pub(crate) origin: String,
     pub(crate) log_key: NoteVerifier,
-    pub(crate) bundle_key: SecretKey,
+    pub(crate) bundle_key: Box<dyn Signer>,
     pub(crate) state: RwLock<LedgerState>,
     pub(crate) witnesses: Vec<WitnessConfig>,
     pub(crate) min_witnesses: usize,
@@ -149,8 +156,8 @@ impl Registry {
     /// starts the sequencer.
     pub async fn open(config: RegistryConfig) -> Result<Self, RegistryError> {
         let store = Store::open(&config.database_url).await?;
-        let log_key = load_key(&store, "log", &config).await?;
-        let bundle_key = load_key(&store, "bundle", &config).await?;
+        let log_key = load_key(&store, "log", config.log_key.as_ref(), &config).await?;
+        let bundle_key = load_key(&store, "bundle", config.bundle_key.as_ref(), &config).await?;
         let signer = NoteSigner::new(&config.origin, TYPE_ED25519, log_key)
             .map_err(|e| RegistryError::Keys(e.to_string()))?;
         let (size, _) = store.head().await?;
@@ -203,8 +210,8 @@ impl Registry {
     }
 
     /// The key that signs trust bundles.
-    pub fn bundle_key(&self) -> &SecretKey {
-        &self.shared.bundle_key
+    pub fn bundle_key(&self) -> &dyn Signer {
+        self.shared.bundle_key.as_ref()
     }
 
     /// The store (for the witness and bundle code in this crate).
@@ -438,35 +445,65 @@ impl Registry {
     }
 }
 
-/// Unseals the named signing key, creating it on first start. Concurrent first starts agree
-/// on one key: the database keeps whichever was stored first.
+/// The named signing key, created on first start: sealed in the database, or, with `uri`, on an
+/// HSM (the database then keeps the URI). Concurrent first starts agree on one key: the database
+/// keeps whichever was stored first. A log keeps its key: a database whose key is sealed does
+/// not start on an HSM key, nor one whose key is on an HSM on another key or a sealed one.
 async fn load_key(
     store: &Store,
     name: &str,
+    uri: Option<&KeyUri>,
     config: &RegistryConfig,
-) -> Result<SecretKey, RegistryError> {
+) -> Result<Box<dyn Signer>, RegistryError> {
+    let keys = |e: &dyn std::fmt::Display| RegistryError::Keys(format!("the {name} key: {e}"));
     let purpose = format!("dojang-registry-{name}-key");
-    let sealed = match store.sealed_key(name).await? {
-        Some(sealed) => sealed,
-        None => {
-            let key = SecretKey::generate(Algorithm::EdDsa)
-                .map_err(|e| RegistryError::Keys(e.to_string()))?;
+    let stored = match (store.sealed_key(name).await?, uri) {
+        (Some(stored), _) => stored,
+        (None, Some(uri)) => {
+            let signer = match Pkcs11Signer::open(uri) {
+                Err(Pkcs11Error::NoKey(_)) => Pkcs11Signer::generate(uri, Algorithm::EdDsa),
+                opened => opened,
+            }
+            .map_err(|e| keys(&e))?;
+            drop(signer);
+            store.put_sealed_key(name, &uri.to_string()).await?
+        }
+        (None, None) => {
+            let key = SecretKey::generate(Algorithm::EdDsa).map_err(|e| keys(&e))?;
             let sealed = PassphraseSealed::seal(
                 key.secret_bytes().as_ref(),
                 config.passphrase.as_bytes(),
                 &purpose,
                 config.kdf,
             )
-            .map_err(|e| RegistryError::Keys(e.to_string()))?;
-            let text =
-                serde_json::to_string(&sealed).map_err(|e| RegistryError::Keys(e.to_string()))?;
+            .map_err(|e| keys(&e))?;
+            let text = serde_json::to_string(&sealed).map_err(|e| keys(&e))?;
             store.put_sealed_key(name, &text).await?
         }
     };
-    let sealed: PassphraseSealed =
-        serde_json::from_str(&sealed).map_err(|e| RegistryError::Keys(e.to_string()))?;
+    if stored.starts_with("pkcs11:") {
+        let held: KeyUri = stored.parse().map_err(|e| keys(&e))?;
+        if uri.is_some_and(|uri| {
+            uri.token != held.token || uri.object != held.object || uri.id != held.id
+        }) {
+            return Err(keys(&format!(
+                "this log's key is {held}, not the one configured; a log keeps its key"
+            )));
+        }
+        // The configured URI may say where the module and PIN are on this machine.
+        let signer = Pkcs11Signer::open(uri.unwrap_or(&held)).map_err(|e| keys(&e))?;
+        return Ok(Box::new(signer));
+    }
+    if uri.is_some() {
+        return Err(keys(
+            &"this log's key is sealed in its database; a log keeps its key",
+        ));
+    }
+    let sealed: PassphraseSealed = serde_json::from_str(&stored).map_err(|e| keys(&e))?;
     let secret = sealed
         .open(config.passphrase.as_bytes(), &purpose)
         .map_err(|e| RegistryError::Keys(format!("cannot unseal the {name} key: {e}")))?;
-    SecretKey::from_bytes(Algorithm::EdDsa, &secret).map_err(|e| RegistryError::Keys(e.to_string()))
+    Ok(Box::new(
+        SecretKey::from_bytes(Algorithm::EdDsa, &secret).map_err(|e| keys(&e))?,
+    ))
 }
