@@ -26,7 +26,7 @@ use crate::identity::read_secret_key;
 #[derive(Subcommand)]
 pub(crate) enum RegistryCommand {
     /// Run the registry: HTTP API over a log in SQLite (default) or PostgreSQL.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Run a witness that cosigns a registry's checkpoints (C2SP tlog-witness).
     Witness(WitnessArgs),
     /// Fetch the signed trust bundle from a registry, check it against the pinned trust anchor,
@@ -191,7 +191,7 @@ pub(crate) fn run(command: RegistryCommand) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         match command {
-            RegistryCommand::Serve(args) => serve(args).await,
+            RegistryCommand::Serve(args) => serve(*args).await,
             RegistryCommand::Witness(args) => witness(args).await,
             RegistryCommand::Bundle {
                 url,
