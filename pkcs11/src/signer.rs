@@ -134,8 +134,8 @@ pub struct Pkcs11Signer {
     uri: KeyUri,
     pin: AuthPin,
     public: PublicKey,
-    /// Open, logged-in sessions not in use.
-    pool: Mutex<Vec<Session>>,
+    /// Open, logged-in sessions not in use, each with the private key's handle in it.
+    pool: Mutex<Vec<(Session, ObjectHandle)>>,
 }
 
 impl std::fmt::Debug for Pkcs11Signer {
@@ -153,19 +153,16 @@ impl Pkcs11Signer {
     pub fn open(uri: &KeyUri) -> Result<Self, Pkcs11Error> {
         let module = module(uri)?;
         let pin = pin(uri)?;
-        let mut signer = Pkcs11Signer {
+        let session = login(&module, uri, &pin)?;
+        let public = read_public_key(&session, uri)?;
+        let key = object(&session, uri, ObjectClass::PRIVATE_KEY)?;
+        Ok(Pkcs11Signer {
             module,
             uri: uri.clone(),
             pin,
-            // Replaced below, once a session can read the key.
-            public: PublicKey::ed25519(&[0; 32])
-                .map_err(|_| Pkcs11Error::NoKey(uri.to_string()))?,
-            pool: Mutex::default(),
-        };
-        let session = signer.session()?;
-        signer.public = signer.read_public_key(&session)?;
-        signer.give_back(session);
-        Ok(signer)
+            public,
+            pool: Mutex::new(vec![(session, key)]),
+        })
     }
 
     /// Makes a new non-extractable key of `alg` on the token, labelled as `uri` names it, and
@@ -226,74 +223,33 @@ impl Pkcs11Signer {
         &self.uri
     }
 
-    /// A logged-in session: from the pool, else a new one.
-    fn session(&self) -> Result<Session, Pkcs11Error> {
+    /// A logged-in session and the private key's handle in it: from the pool, else new.
+    fn session(&self) -> Result<(Session, ObjectHandle), Pkcs11Error> {
         let pooled = self.pool.lock().unwrap_or_else(|e| e.into_inner()).pop();
         match pooled {
-            Some(session) => Ok(session),
-            None => login(&self.module, &self.uri, &self.pin),
-        }
-    }
-
-    fn give_back(&self, session: Session) {
-        let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
-        if pool.len() < POOL {
-            pool.push(session);
-        }
-    }
-
-    /// The template that finds this key's object of `class`.
-    fn template(&self, class: ObjectClass) -> Vec<Attribute> {
-        let mut template = vec![Attribute::Class(class)];
-        if let Some(object) = &self.uri.object {
-            template.push(Attribute::Label(object.clone().into_bytes()));
-        }
-        if let Some(id) = &self.uri.id {
-            template.push(Attribute::Id(id.clone()));
-        }
-        template
-    }
-
-    /// The one object of `class` the URI names.
-    fn object(&self, session: &Session, class: ObjectClass) -> Result<ObjectHandle, Pkcs11Error> {
-        match session.find_objects(&self.template(class))?[..] {
-            [one] => Ok(one),
-            _ => Err(Pkcs11Error::NoKey(self.uri.to_string())),
-        }
-    }
-
-    fn read_public_key(&self, session: &Session) -> Result<PublicKey, Pkcs11Error> {
-        let handle = self.object(session, ObjectClass::PUBLIC_KEY)?;
-        let unsupported = || Pkcs11Error::UnsupportedKey(self.uri.to_string());
-        let mut params = None;
-        let mut point = None;
-        for attribute in
-            session.get_attributes(handle, &[AttributeType::EcParams, AttributeType::EcPoint])?
-        {
-            match attribute {
-                Attribute::EcParams(p) => params = Some(p),
-                Attribute::EcPoint(p) => point = Some(p),
-                _ => {}
+            Some(pooled) => Ok(pooled),
+            None => {
+                let session = login(&self.module, &self.uri, &self.pin)?;
+                let key = object(&session, &self.uri, ObjectClass::PRIVATE_KEY)?;
+                Ok((session, key))
             }
         }
-        let (params, point) = params.zip(point).ok_or_else(unsupported)?;
-        // CKA_EC_POINT is the point in a DER OCTET STRING; some tokens give it bare.
-        let bare = |len: usize| match point.as_slice() {
-            [0x04, l, rest @ ..] if usize::from(*l) == len && rest.len() == len => rest.to_vec(),
-            _ => point.clone(),
-        };
-        if params == P256_PARAMS {
-            PublicKey::p256_from_sec1(&bare(65)).map_err(|_| unsupported())
-        } else if params == ED25519_PARAMS || params.ends_with(b"edwards25519") {
-            PublicKey::ed25519(&bare(32)).map_err(|_| unsupported())
-        } else {
-            Err(unsupported())
+    }
+
+    fn give_back(&self, pooled: (Session, ObjectHandle)) {
+        let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+        if pool.len() < POOL {
+            pool.push(pooled);
         }
     }
 
-    /// One signature on `session`.
-    fn sign_on(&self, session: &Session, message: &[u8]) -> Result<Vec<u8>, Pkcs11Error> {
-        let key = self.object(session, ObjectClass::PRIVATE_KEY)?;
+    /// One signature with `key` on `session`.
+    fn sign_on(
+        &self,
+        session: &Session,
+        key: ObjectHandle,
+        message: &[u8],
+    ) -> Result<Vec<u8>, Pkcs11Error> {
         Ok(match self.public.algorithm() {
             // CKM_ECDSA signs a digest and returns r‖s, the JOSE/COSE form.
             Algorithm::Es256 => {
@@ -306,6 +262,60 @@ impl Pkcs11Signer {
                 message,
             )?,
         })
+    }
+}
+
+/// The template that finds `uri`'s object of `class`.
+fn template(uri: &KeyUri, class: ObjectClass) -> Vec<Attribute> {
+    let mut template = vec![Attribute::Class(class)];
+    if let Some(object) = &uri.object {
+        template.push(Attribute::Label(object.clone().into_bytes()));
+    }
+    if let Some(id) = &uri.id {
+        template.push(Attribute::Id(id.clone()));
+    }
+    template
+}
+
+/// The one object of `class` `uri` names.
+fn object(
+    session: &Session,
+    uri: &KeyUri,
+    class: ObjectClass,
+) -> Result<ObjectHandle, Pkcs11Error> {
+    match session.find_objects(&template(uri, class))?[..] {
+        [one] => Ok(one),
+        _ => Err(Pkcs11Error::NoKey(uri.to_string())),
+    }
+}
+
+/// The public key of `uri`, read from the token.
+fn read_public_key(session: &Session, uri: &KeyUri) -> Result<PublicKey, Pkcs11Error> {
+    let handle = object(session, uri, ObjectClass::PUBLIC_KEY)?;
+    let unsupported = || Pkcs11Error::UnsupportedKey(uri.to_string());
+    let mut params = None;
+    let mut point = None;
+    for attribute in
+        session.get_attributes(handle, &[AttributeType::EcParams, AttributeType::EcPoint])?
+    {
+        match attribute {
+            Attribute::EcParams(p) => params = Some(p),
+            Attribute::EcPoint(p) => point = Some(p),
+            _ => {}
+        }
+    }
+    let (params, point) = params.zip(point).ok_or_else(unsupported)?;
+    // CKA_EC_POINT is the point in a DER OCTET STRING; some tokens give it bare.
+    let bare = |len: usize| match point.as_slice() {
+        [0x04, l, rest @ ..] if usize::from(*l) == len && rest.len() == len => rest.to_vec(),
+        _ => point.clone(),
+    };
+    if params == P256_PARAMS {
+        PublicKey::p256_from_sec1(&bare(65)).map_err(|_| unsupported())
+    } else if params == ED25519_PARAMS || params.ends_with(b"edwards25519") {
+        PublicKey::ed25519(&bare(32)).map_err(|_| unsupported())
+    } else {
+        Err(unsupported())
     }
 }
 
@@ -346,12 +356,13 @@ impl Signer for Pkcs11Signer {
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignError> {
         let mut last = None;
         for _ in 0..2 {
-            let attempt = self
-                .session()
-                .and_then(|session| self.sign_on(&session, message).map(|sig| (session, sig)));
+            let attempt = self.session().and_then(|(session, key)| {
+                self.sign_on(&session, key, message)
+                    .map(|signature| ((session, key), signature))
+            });
             match attempt {
-                Ok((session, signature)) => {
-                    self.give_back(session);
+                Ok((pooled, signature)) => {
+                    self.give_back(pooled);
                     return Ok(signature);
                 }
                 Err(e) => {
