@@ -36,11 +36,14 @@ const POOL: usize = 8;
 pub enum Pkcs11Error {
     /// No module named by the URI or `DOJANG_PKCS11_MODULE`.
     #[error(
-        "no PKCS#11 module: add ?module-path=<library> to the key URI, or set DOJANG_PKCS11_MODULE"
+        "PKCS#11 모듈이 지정되지 않았습니다 / no PKCS#11 module: add ?module-path=<library> to \
+         the key URI, or set DOJANG_PKCS11_MODULE"
     )]
     NoModule,
     /// The module could not be loaded or initialised.
-    #[error("the PKCS#11 module {path} could not be loaded: {source}")]
+    #[error(
+        "PKCS#11 모듈을 불러올 수 없습니다 / the PKCS#11 module {path} could not be loaded: {source}"
+    )]
     Module {
         /// The library.
         path: PathBuf,
@@ -50,12 +53,12 @@ pub enum Pkcs11Error {
     },
     /// No PIN from the URI's `pin-source`, `DOJANG_PKCS11_PIN` or `DOJANG_PKCS11_PIN_FILE`.
     #[error(
-        "no PIN for the token: set DOJANG_PKCS11_PIN or DOJANG_PKCS11_PIN_FILE, or add \
-         pin-source=file:<path> to the key URI"
+        "토큰 PIN이 없습니다 / no PIN for the token: set DOJANG_PKCS11_PIN or \
+         DOJANG_PKCS11_PIN_FILE, or add pin-source=file:<path> to the key URI"
     )]
     NoPin,
     /// The PIN file could not be read.
-    #[error("the PIN file {path} could not be read: {source}")]
+    #[error("PIN 파일을 읽을 수 없습니다 / the PIN file {path} could not be read: {source}")]
     PinFile {
         /// The file.
         path: PathBuf,
@@ -64,19 +67,25 @@ pub enum Pkcs11Error {
         source: std::io::Error,
     },
     /// No token with the URI's label (and serial) is present.
-    #[error("token `{0}` is not present (unplugged, or another label)")]
+    #[error(
+        "토큰 `{0}`이(가) 연결되어 있지 않습니다 / token `{0}` is not present (unplugged, or another label)"
+    )]
     TokenAbsent(String),
     /// The token has no such key, or more than one.
-    #[error("{0}: no such key on the token, or more than one")]
+    #[error(
+        "{0}: 토큰에 그 키가 없거나 여러 개입니다 / no such key on the token, or more than one"
+    )]
     NoKey(String),
     /// The key is of a kind dojang does not sign with.
-    #[error("{0}: not a P-256 or Ed25519 key")]
+    #[error("{0}: P-256이나 Ed25519 키가 아닙니다 / not a P-256 or Ed25519 key")]
     UnsupportedKey(String),
     /// A key with that label already exists (generation would make a second one).
-    #[error("{0}: a key with this label is already on the token")]
+    #[error(
+        "{0}: 같은 이름의 키가 이미 토큰에 있습니다 / a key with this label is already on the token"
+    )]
     Exists(String),
     /// The token refused or failed an operation.
-    #[error("the token failed: {0}")]
+    #[error("토큰이 작업을 거부하거나 실패했습니다 / the token failed: {0}")]
     Token(#[from] CkError),
 }
 

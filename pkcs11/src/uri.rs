@@ -35,22 +35,28 @@ const VALUE: &AsciiSet = &CONTROLS
 #[non_exhaustive]
 pub enum UriError {
     /// Not a `pkcs11:` URI.
-    #[error("not a PKCS#11 URI (pkcs11:token=…;object=…)")]
+    #[error("PKCS#11 URI가 아닙니다 / not a PKCS#11 URI (pkcs11:token=…;object=…)")]
     NotPkcs11,
     /// A PIN in the URI.
     #[error(
-        "a PIN never goes in a PKCS#11 URI (it would be seen in command lines and logs): set \
+        "PIN은 URI에 넣지 않습니다 / a PIN never goes in a PKCS#11 URI (it would be seen in command lines and logs): set \
          DOJANG_PKCS11_PIN or DOJANG_PKCS11_PIN_FILE, or use pin-source=file:<path>"
     )]
     PinInUri,
     /// An attribute this URI reader does not know, or one given twice.
-    #[error("PKCS#11 URI attribute `{0}` is unknown or repeated")]
+    #[error(
+        "알 수 없거나 반복된 PKCS#11 URI 속성입니다 / PKCS#11 URI attribute `{0}` is unknown or repeated"
+    )]
     Attribute(String),
     /// A value that is not percent-encoded UTF-8, or a malformed `id` or `slot-id`.
-    #[error("PKCS#11 URI attribute `{0}` has a malformed value")]
+    #[error(
+        "PKCS#11 URI 속성 값이 잘못되었습니다 / PKCS#11 URI attribute `{0}` has a malformed value"
+    )]
     Value(&'static str),
     /// No token or no object named: the key would be ambiguous.
-    #[error("a key URI names its token (token=…) and its object (object=… or id=…)")]
+    #[error(
+        "키 URI에는 토큰과 키 이름이 필요합니다 / a key URI names its token (token=…) and its object (object=… or id=…)"
+    )]
     Incomplete,
 }
 

@@ -487,7 +487,8 @@ async fn load_key(
             uri.token != held.token || uri.object != held.object || uri.id != held.id
         }) {
             return Err(keys(&format!(
-                "this log's key is {held}, not the one configured; a log keeps its key"
+                "로그는 처음의 키를 유지합니다 / this log's key is {held}, not the one configured; a \
+                 log keeps its key"
             )));
         }
         // The configured URI may say where the module and PIN are on this machine.
@@ -496,7 +497,8 @@ async fn load_key(
     }
     if uri.is_some() {
         return Err(keys(
-            &"this log's key is sealed in its database; a log keeps its key",
+            &"로그는 처음의 키를 유지합니다 / this log's key is sealed in its database; a log keeps \
+              its key",
         ));
     }
     let sealed: PassphraseSealed = serde_json::from_str(&stored).map_err(|e| keys(&e))?;
