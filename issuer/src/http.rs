@@ -305,7 +305,7 @@ async fn jwt_vc_issuer(
     State(service): State<IssuerService>,
     Path(slug): Path<String>,
 ) -> Result<Json<serde_json::Value>, AdminError> {
-    Ok(Json(service.jwt_vc_issuer(&slug)?))
+    Ok(Json(service.jwt_vc_issuer(&slug).await?))
 }
 
 /// OAuth authorization server metadata (RFC 8414).

@@ -135,17 +135,23 @@ impl LedgerView {
             }))
     }
 
+    /// `did` as the registry resolves it now; `None` if it has no such DID.
+    pub async fn did(&self, did: &Did) -> Result<Option<api::ResolvedDid>, LedgerError> {
+        Ok(self.ledger.did(did.as_str()).await?)
+    }
+
     /// Forgets cached accreditation (after the root authority changes it).
     pub async fn refresh_accreditation(&self) {
         *self.accredited.lock().await = None;
     }
 
     /// The registry's latest version of one of this issuer's status lists, if it has one: its
-    /// token must be signed by `key` (the issuer's own) for this list's URI, or it is refused.
+    /// token must be signed by one of `keys` (the issuer's own, current then retired) for this
+    /// list's URI, or it is refused.
     pub async fn status_list(
         &self,
         list_id: &str,
-        key: &PublicKey,
+        keys: &[PublicKey],
         now: i64,
     ) -> Result<Option<PublishedList>, LedgerError> {
         let Some(answer) = self.ledger.status_list(list_id).await? else {
@@ -155,7 +161,20 @@ impl LedgerView {
             list_id: list_id.to_owned(),
             source,
         };
-        let (_, list) = tsl::verify_token(&answer.token, key, &self.status_list_uri(list_id), now)
+        let uri = self.status_list_uri(list_id);
+        let mut verified = None;
+        for key in keys {
+            let attempt = tsl::verify_token(&answer.token, key, &uri, now);
+            let done = attempt.is_ok();
+            verified = Some(attempt);
+            if done {
+                break;
+            }
+        }
+        let (_, list) = verified
+            .unwrap_or(Err(StatusListError::Malformed {
+                reason: "no key of this issuer to verify it with".into(),
+            }))
             .map_err(unverified)?;
         Ok(Some(PublishedList {
             version: answer.version,

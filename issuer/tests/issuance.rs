@@ -1197,3 +1197,152 @@ async fn a_token_that_goes_away_refuses_the_write_and_service_resumes() {
         TokenStatus::Invalid
     );
 }
+
+/// The `kid` in a credential's JWS header.
+fn header_kid(credential: &str) -> String {
+    let header = credential.split('.').next().unwrap();
+    let header: Value = serde_json::from_slice(&dojang_core::b64::decode(header).unwrap()).unwrap();
+    header["kid"].as_str().unwrap().to_owned()
+}
+
+/// A key rotation of `world`'s `mois`: to the key on the token `new_key` names, or to a new
+/// sealed one. Credentials signed before verify by key history; the new key signs from then
+/// on; a credential signed with the old key afterwards is refused; the old credential is
+/// revoked under a list the new key signs. A second service over the same database, loaded
+/// before the rotation, cannot rotate from the old key (nothing changes), and picks up the new
+/// one.
+async fn rotation_story(world: &World, new_key: Option<&dojang_pkcs11::KeyUri>) {
+    let (slug, type_id) = ("mois", "mobile-id");
+    let did = world
+        .service
+        .issuers()
+        .into_iter()
+        .find(|(s, ..)| s == slug)
+        .unwrap()
+        .2;
+    let holder = SecretKey::generate(Algorithm::Es256).unwrap();
+    let (offer, tx) = world.offer(slug, type_id, true).await;
+    let before = world.redeem(&offer, tx.as_deref(), &holder).await;
+    let old_id = credential_id(world, slug).await;
+    assert_eq!(header_kid(&before), format!("{did}#key-1"));
+    let db = dojang_issuer::db::Db::open(&world.database_url)
+        .await
+        .unwrap();
+    let row = |db: &dojang_issuer::db::Db| {
+        let db = db.clone();
+        async move {
+            db.issuers()
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|r| r.slug == slug)
+                .unwrap()
+        }
+    };
+    let old_key = common::issuer_key(&row(&db).await);
+    let stale = dojang_issuer::IssuerService::open(common::config(&world.database_url, &world.registry_url))
+        .await
+        .unwrap();
+
+    let rotated = world.service.rotate_key(slug, new_key).await.unwrap();
+    assert_eq!(rotated.previous_kid, format!("{did}#key-1"));
+    assert_eq!(rotated.kid, format!("{did}#key-2"));
+    let state = world.registry.state().await.clone();
+    assert_eq!(
+        state.assertion_key_at(&did, None, u64::MAX).unwrap(),
+        rotated.public_key,
+        "the DID names the new key"
+    );
+    let (offer, tx) = world.offer(slug, type_id, true).await;
+    let after = world.redeem(&offer, tx.as_deref(), &holder).await;
+    assert_eq!(header_kid(&after), format!("{did}#key-2"));
+    for credential in [&before, &after] {
+        vc::verify(credential, &LedgerKeys(&state), &VerifyOptions::at(now())).unwrap();
+    }
+
+    // The old key, still able to sign, no longer makes credentials anyone accepts.
+    let ty = dojang_schemas::Catalog::builtin().get(type_id).unwrap();
+    let forged = ty
+        .draft(
+            ty.example().clone(),
+            dojang_schemas::Issuance {
+                issuer: did.to_string(),
+                issued_at: now() + 2,
+                valid_until: None,
+                holder_key: Some(holder.public_key().clone()),
+                status: None,
+            },
+        )
+        .unwrap()
+        .sign(old_key.as_ref(), &format!("{did}#key-1"))
+        .unwrap();
+    let refused = vc::verify(&forged, &LedgerKeys(&state), &VerifyOptions::at(now() + 2))
+        .unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            dojang_core::sd_jwt::SdJwtError::IssuerKey(
+                dojang_core::sd_jwt::IssuerKeyError::KeyNotValidAtIssuance { .. }
+            )
+        ),
+        "{refused}"
+    );
+
+    // The credential from before the rotation is revoked under a list the new key signs.
+    let revoked = change(world, slug, &old_id, "revoke", "lost").await;
+    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.json);
+    assert_eq!(
+        status_seen_by_verifier(world, &before).await,
+        TokenStatus::Invalid
+    );
+
+    let stored = row(&db).await;
+    assert_eq!(stored.key_id, "key-2");
+    assert_eq!(stored.retired_keys.len(), 1);
+    match new_key {
+        Some(uri) => {
+            assert_eq!(stored.key_uri, Some(uri.to_string()));
+            assert_eq!(stored.sealed_key, "");
+        }
+        None => assert!(stored.key_uri.is_none() && !stored.sealed_key.is_empty()),
+    }
+
+    // The service loaded before the rotation: rotating from the old key is refused and
+    // changes nothing; it then loads the new key.
+    let conflict = stale.rotate_key(slug, None).await.unwrap_err();
+    assert!(
+        matches!(conflict, dojang_issuer::service::AdminError::Conflict(_)),
+        "{conflict:?}"
+    );
+    assert_eq!(row(&db).await.key_id, "key-2");
+    assert_eq!(
+        world.registry.state().await.assertion_key_at(&did, None, u64::MAX).unwrap(),
+        rotated.public_key
+    );
+    assert_eq!(stale.reload_keys().await.unwrap(), vec![slug.to_owned()]);
+    let metadata = stale.jwt_vc_issuer(slug).await.unwrap();
+    assert_eq!(metadata["jwks"]["keys"][0]["kid"], rotated.kid);
+    assert!(stale.reload_keys().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_rotated_sealed_key_signs_from_then_on_and_old_credentials_still_verify() {
+    rotation_story(&world(false).await.unwrap(), None).await;
+}
+
+#[tokio::test]
+async fn an_hsm_key_is_rotated_to_a_new_hsm_key_on_sqlite_and_postgresql() {
+    let Some(hsm) = dojang_testkit::hsm::softhsm() else {
+        return;
+    };
+    for postgres in [false, true] {
+        let token = hsm.token("rotation");
+        let key = |slug: &str| hsm.uri(&token, slug);
+        let Some(world) = common::world_in_hsm(postgres, &key).await else {
+            continue;
+        };
+        rotation_story(&world, Some(&hsm.uri(&token, "mois-2"))).await;
+        // The new key was made on the token, never to leave it.
+        hsm.key_stays_on_token(&token, "mois-2").unwrap();
+    }
+}

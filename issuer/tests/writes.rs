@@ -21,6 +21,8 @@ async fn seeded(url: &str) -> Db {
         did: "did:dojang:seoul".into(),
         sealed_key: "-".into(),
         key_uri: None,
+        key_id: "key-1".into(),
+        retired_keys: Vec::new(),
         sealed_secret: "-".into(),
         key_derivation: KeyDerivation::HkdfSha256,
     };

@@ -86,6 +86,10 @@ pub struct DidMetadata {
     pub version_index: u64,
     /// Whether the DID is deactivated (as of the query).
     pub deactivated: bool,
+    /// The leaf hash (base64url) of the DID's latest operation, whatever version was asked
+    /// for: the `prev` its next `did.update` names. Absent from history answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest_operation: Option<String>,
 }
 
 /// A resolved DID.
@@ -210,4 +214,7 @@ pub trait Ledger: Send + Sync {
 
     /// The signed trust bundle, or with `since`, the delta from that checkpoint size.
     fn bundle(&self, since: Option<u64>) -> LedgerFuture<'_, String>;
+
+    /// A `did:dojang` as it is now; `None` if the log has no such DID.
+    fn did<'a>(&'a self, did: &'a str) -> LedgerFuture<'a, Option<ResolvedDid>>;
 }

@@ -13,7 +13,8 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::de::DeserializeOwned;
 
 use crate::api::{
-    Appended, Certificate, ErrorBody, Issuer, Ledger, LedgerError, LedgerFuture, StatusList,
+    Appended, Certificate, ErrorBody, Issuer, Ledger, LedgerError, LedgerFuture, ResolvedDid,
+    StatusList,
 };
 use crate::bundle::{MAX_BUNDLE_LEN, TrustAnchor};
 
@@ -121,6 +122,19 @@ impl RegistryClient {
         }
     }
 
+    /// A `did:dojang` as it is now; `None` if the registry has no such DID (404).
+    pub async fn did(&self, did: &str) -> Result<Option<ResolvedDid>, LedgerError> {
+        let segment = utf8_percent_encode(did, PATH_SEGMENT);
+        match self
+            .json::<ResolvedDid>(self.http.get(format!("{}/dids/{segment}", self.base)))
+            .await
+        {
+            Ok(resolved) => Ok(Some(resolved)),
+            Err(LedgerError::Refused { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The signed trust bundle, or with `since`, the delta from that checkpoint size. Reads
     /// no more than [`MAX_BUNDLE_LEN`] bytes, however much the registry sends.
     pub async fn bundle(&self, since: Option<u64>) -> Result<String, LedgerError> {
@@ -222,5 +236,9 @@ impl Ledger for RegistryClient {
 
     fn bundle(&self, since: Option<u64>) -> LedgerFuture<'_, String> {
         Box::pin(RegistryClient::bundle(self, since))
+    }
+
+    fn did<'a>(&'a self, did: &'a str) -> LedgerFuture<'a, Option<ResolvedDid>> {
+        Box::pin(RegistryClient::did(self, did))
     }
 }

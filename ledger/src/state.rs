@@ -71,6 +71,14 @@ pub struct DidRecord {
     latest_op: Hash,
 }
 
+impl DidRecord {
+    /// The leaf hash of the DID's latest operation: what its next `did.update` or
+    /// `did.deactivate` names as `prev`.
+    pub fn latest_operation(&self) -> Hash {
+        self.latest_op
+    }
+}
+
 /// An accreditation grant and its withdrawals.
 #[derive(Debug, Clone, Serialize)]
 pub struct Grant {
@@ -947,6 +955,37 @@ impl LedgerState {
         }
         self.document(did, AsOf::Time(time_ms))
             .and_then(|document| document.method_for(Relationship::AssertionMethod, kid).ok())
+            .ok_or_else(|| KeyHistoryError::NotValidAt {
+                did: did.to_string(),
+                kid: kid.map(str::to_owned),
+            })
+    }
+
+    /// The assertion method `kid` of `did` in force at some instant from `from_ms` to `to_ms`,
+    /// the latest first: a credential's `iat` has second precision, and a key may have been
+    /// rotated within that second, before or after the credential was signed.
+    pub fn assertion_method_during(
+        &self,
+        did: &Did,
+        kid: Option<&str>,
+        from_ms: u64,
+        to_ms: u64,
+    ) -> Result<&VerificationMethod, KeyHistoryError> {
+        let record = self.dids.get(did).ok_or_else(|| KeyHistoryError::UnknownDid {
+            did: did.to_string(),
+        })?;
+        // Just before each change within the interval, the version it replaced was in force.
+        let before_changes = record
+            .versions
+            .iter()
+            .rev()
+            .map(|v| v.timestamp_ms)
+            .filter(|t| from_ms < *t && *t <= to_ms)
+            .map(|t| t - 1);
+        std::iter::once(to_ms)
+            .chain(before_changes)
+            .chain(std::iter::once(from_ms))
+            .find_map(|t| self.assertion_method_at(did, kid, t).ok())
             .ok_or_else(|| KeyHistoryError::NotValidAt {
                 did: did.to_string(),
                 kid: kid.map(str::to_owned),

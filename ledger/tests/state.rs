@@ -237,9 +237,36 @@ fn key_history_judges_credentials_by_issuance_time() {
         s.assertion_key_at(&seoul.did, Some(&kid1), created - 1),
         Err(KeyHistoryError::NotValidAt { .. })
     ));
+    // Within one second (a credential's `iat`) spanning the rotation, both keys were in force
+    // at some instant; a second before it, only key-1, after it only key-2.
+    let second = rotation_time - 400..=rotation_time + 599;
+    let during = |kid: &str, from: u64, to: u64| {
+        s.assertion_method_during(&seoul.did, Some(kid), from, to)
+            .map(|m| m.public_key().unwrap())
+    };
+    assert_eq!(
+        &during(&kid1, *second.start(), *second.end()).unwrap(),
+        seoul.key.public_key()
+    );
+    assert_eq!(
+        &during(&kid2, *second.start(), *second.end()).unwrap(),
+        key2.public_key()
+    );
+    assert!(matches!(
+        during(&kid2, rotation_time - 1000, rotation_time - 1),
+        Err(KeyHistoryError::NotValidAt { .. })
+    ));
+    assert!(matches!(
+        during(&kid1, rotation_time, rotation_time + 999),
+        Err(KeyHistoryError::NotValidAt { .. })
+    ));
     let stranger = Actor::new(Algorithm::EdDsa);
     assert!(matches!(
         s.assertion_key_at(&stranger.did, None, rotation_time),
+        Err(KeyHistoryError::UnknownDid { .. })
+    ));
+    assert!(matches!(
+        s.assertion_method_during(&stranger.did, None, 0, rotation_time),
         Err(KeyHistoryError::UnknownDid { .. })
     ));
     // Resolution as of a log size and a time.

@@ -42,45 +42,7 @@ fn keys_made_on_the_token_sign_for_dojang_and_never_leave_it() {
         }
 
         // The private key is sensitive and was never extractable; its value cannot be read.
-        let session = hsm.session(&token);
-        let [private] = session
-            .find_objects(&[
-                Attribute::Class(ObjectClass::PRIVATE_KEY),
-                Attribute::Label(object.as_bytes().to_vec()),
-            ])
-            .unwrap()[..]
-        else {
-            panic!("one private key")
-        };
-        let attributes = session
-            .get_attributes(
-                private,
-                &[
-                    AttributeType::Extractable,
-                    AttributeType::Sensitive,
-                    AttributeType::NeverExtractable,
-                ],
-            )
-            .unwrap();
-        assert!(
-            attributes.contains(&Attribute::Extractable(false)),
-            "{attributes:?}"
-        );
-        assert!(
-            attributes.contains(&Attribute::Sensitive(true)),
-            "{attributes:?}"
-        );
-        assert!(
-            attributes.contains(&Attribute::NeverExtractable(true)),
-            "{attributes:?}"
-        );
-        let value = session
-            .get_attributes(private, &[AttributeType::Value])
-            .unwrap();
-        assert!(
-            !value.iter().any(|a| matches!(a, Attribute::Value(_))),
-            "the key's value is not readable: {value:?}"
-        );
+        hsm.key_stays_on_token(&token, object).unwrap();
 
         // A second key under the same label is refused.
         assert!(matches!(

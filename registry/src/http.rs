@@ -405,29 +405,8 @@ async fn resolve_did(
         (None, Some(time)) => AsOf::Time(time),
         (None, None) => AsOf::Latest,
     };
-    let state = registry.current_state().await?;
-    let record = state.did(&did).ok_or(RegistryError::NotFound)?;
-    let in_scope = |index: u64, time: u64| match as_of {
-        AsOf::Latest => true,
-        AsOf::Size(size) => index < size,
-        AsOf::Time(t) => time <= t,
-    };
-    let version = record
-        .versions
-        .iter()
-        .rev()
-        .find(|v| in_scope(v.index, v.timestamp_ms))
-        .ok_or(RegistryError::NotFound)?;
-    let deactivated = record.deactivated.is_some_and(|(i, t)| in_scope(i, t));
-    let body = ResolvedDid {
-        document: serde_json::to_value(&version.document).unwrap_or_default(),
-        metadata: DidMetadata {
-            created_ms: record.versions[0].timestamp_ms,
-            updated_ms: version.timestamp_ms,
-            version_index: version.index,
-            deactivated,
-        },
-    };
+    let body = registry.resolve(&did, as_of).await?;
+    let deactivated = body.metadata.deactivated;
     let status = if deactivated {
         StatusCode::GONE
     } else {
@@ -457,6 +436,7 @@ async fn did_history(
                     updated_ms: v.timestamp_ms,
                     version_index: v.index,
                     deactivated: false,
+                    latest_operation: None,
                 },
             })
             .collect(),

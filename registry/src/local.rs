@@ -4,8 +4,10 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use dojang_core::did::Did;
 use dojang_ledger::api::{self, Ledger, LedgerError, LedgerFuture};
 use dojang_ledger::bundle::encode_hashes;
+use dojang_ledger::state::AsOf;
 
 use crate::http::error_body;
 use crate::service::{Appended, Registry, RegistryError};
@@ -23,6 +25,34 @@ impl Registry {
                 types,
             })
             .collect())
+    }
+
+    /// A DID's document now or `as_of` a log size or time, with the leaf hash of its latest
+    /// operation.
+    pub async fn resolve(&self, did: &Did, as_of: AsOf) -> Result<api::ResolvedDid, RegistryError> {
+        let state = self.current_state().await?;
+        let record = state.did(did).ok_or(RegistryError::NotFound)?;
+        let in_scope = |index: u64, time: u64| match as_of {
+            AsOf::Latest => true,
+            AsOf::Size(size) => index < size,
+            AsOf::Time(t) => time <= t,
+        };
+        let version = record
+            .versions
+            .iter()
+            .rev()
+            .find(|v| in_scope(v.index, v.timestamp_ms))
+            .ok_or(RegistryError::NotFound)?;
+        Ok(api::ResolvedDid {
+            document: serde_json::to_value(&version.document).unwrap_or_default(),
+            metadata: api::DidMetadata {
+                created_ms: record.versions[0].timestamp_ms,
+                updated_ms: version.timestamp_ms,
+                version_index: version.index,
+                deactivated: record.deactivated.is_some_and(|(i, t)| in_scope(i, t)),
+                latest_operation: Some(dojang_core::b64::encode(record.latest_operation())),
+            },
+        })
     }
 
     /// The certificates the root authority published, with their revocations.
@@ -116,5 +146,18 @@ impl Ledger for Registry {
 
     fn bundle(&self, since: Option<u64>) -> LedgerFuture<'_, String> {
         Box::pin(async move { Registry::bundle(self, since).await.map_err(refused) })
+    }
+
+    fn did<'a>(&'a self, did: &'a str) -> LedgerFuture<'a, Option<api::ResolvedDid>> {
+        Box::pin(async move {
+            let Ok(did) = Did::parse(did) else {
+                return Ok(None);
+            };
+            match self.resolve(&did, AsOf::Latest).await {
+                Ok(resolved) => Ok(Some(resolved)),
+                Err(RegistryError::NotFound) => Ok(None),
+                Err(e) => Err(refused(e)),
+            }
+        })
     }
 }

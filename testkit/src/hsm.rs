@@ -9,6 +9,7 @@ use std::sync::{Mutex, OnceLock};
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error as CkError, RvError};
+use cryptoki::object::{Attribute, AttributeType, ObjectClass};
 use cryptoki::session::{Session, UserType};
 use cryptoki::types::AuthPin;
 use dojang_pkcs11::KeyUri;
@@ -136,5 +137,43 @@ impl Hsm {
         let session = self.context.open_rw_session(slot).unwrap();
         let _ = session.login(UserType::User, Some(&AuthPin::new(USER_PIN.into())));
         session
+    }
+
+    /// Checks that the private key `label` on `token` stays there: sensitive, not extractable
+    /// and never was, its value unreadable. Says what is wrong otherwise.
+    pub fn key_stays_on_token(&self, token: &str, label: &str) -> Result<(), String> {
+        let session = self.session(token);
+        let found = session
+            .find_objects(&[
+                Attribute::Class(ObjectClass::PRIVATE_KEY),
+                Attribute::Label(label.as_bytes().to_vec()),
+            ])
+            .map_err(|e| e.to_string())?;
+        let [private] = found[..] else {
+            return Err(format!("{} private keys labelled {label}", found.len()));
+        };
+        let attributes = session
+            .get_attributes(
+                private,
+                &[
+                    AttributeType::Extractable,
+                    AttributeType::Sensitive,
+                    AttributeType::NeverExtractable,
+                    AttributeType::Value,
+                ],
+            )
+            .map_err(|e| e.to_string())?;
+        let kept = [
+            Attribute::Extractable(false),
+            Attribute::Sensitive(true),
+            Attribute::NeverExtractable(true),
+        ]
+        .iter()
+        .all(|a| attributes.contains(a))
+            && !attributes.iter().any(|a| matches!(a, Attribute::Value(_)));
+        match kept {
+            true => Ok(()),
+            false => Err(format!("the key can leave the token: {attributes:?}")),
+        }
     }
 }

@@ -677,9 +677,7 @@ pub(crate) fn ledger_key(
         None => state.assertion_method_at(&did, kid, u64::MAX),
         Some(iat) => {
             let start = u64::try_from(iat).unwrap_or(0).saturating_mul(1000);
-            state
-                .assertion_method_at(&did, kid, start.saturating_add(999))
-                .or_else(|_| state.assertion_method_at(&did, kid, start))
+            state.assertion_method_during(&did, kid, start, start.saturating_add(999))
         }
     }
     .map_err(|e| match e {

@@ -47,10 +47,41 @@ pub struct IssuerRow {
     pub sealed_key: String,
     /// The signing key's PKCS#11 URI, when it is in an HSM.
     pub key_uri: Option<String>,
+    /// The fragment of the signing key's verification method in the DID document (`key-1`).
+    pub key_id: String,
+    /// The public keys it signed with before (multikey), newest last.
+    pub retired_keys: Vec<String>,
     /// The data secret (subject-reference pepper, claims key), sealed.
     pub sealed_secret: String,
     /// How its purpose keys come from the data secret.
     pub key_derivation: KeyDerivation,
+}
+
+/// An issuer's signing key as stored: the columns of [`IssuerRow`] a rotation changes.
+#[derive(Debug, Clone)]
+pub struct IssuerKey {
+    /// Sealed; empty when the key is in an HSM.
+    pub sealed_key: String,
+    /// Its PKCS#11 URI, when it is in an HSM.
+    pub key_uri: Option<String>,
+    /// Its verification method's fragment.
+    pub key_id: String,
+    /// The public keys signed with before (multikey), newest last.
+    pub retired_keys: Vec<String>,
+}
+
+/// A key change in progress: the issuer's row is changed and locked until [`KeyTx::commit`];
+/// dropped, nothing changed.
+pub struct KeyTx {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+}
+
+impl KeyTx {
+    /// Commits.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
 }
 
 /// How an issuer's purpose keys (subject-reference pepper, claims key, token key) come from its
@@ -195,13 +226,15 @@ impl Db {
     /// Records a hosted issuer.
     pub async fn insert_issuer(&self, row: &IssuerRow, now: i64) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO issuer_issuers (slug, name, did, sealed_key, key_uri, sealed_secret, key_derivation, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO issuer_issuers (slug, name, did, sealed_key, key_uri, key_id, retired_keys, sealed_secret, key_derivation, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&row.slug)
         .bind(&row.name)
         .bind(&row.did)
         .bind(&row.sealed_key)
         .bind(&row.key_uri)
+        .bind(&row.key_id)
+        .bind(serde_json::to_string(&row.retired_keys).unwrap_or_else(|_| "[]".into()))
         .bind(&row.sealed_secret)
         .bind(row.key_derivation.as_str())
         .bind(now)
@@ -213,7 +246,7 @@ impl Db {
     /// Every hosted issuer.
     pub async fn issuers(&self) -> Result<Vec<IssuerRow>, StoreError> {
         sqlx::query(
-            "SELECT slug, name, did, sealed_key, key_uri, sealed_secret, key_derivation FROM issuer_issuers ORDER BY slug",
+            "SELECT slug, name, did, sealed_key, key_uri, key_id, retired_keys, sealed_secret, key_derivation FROM issuer_issuers ORDER BY slug",
         )
         .fetch_all(&self.pool)
         .await?
@@ -225,11 +258,39 @@ impl Db {
                 did: r.try_get("did")?,
                 sealed_key: r.try_get("sealed_key")?,
                 key_uri: r.try_get("key_uri")?,
+                key_id: r.try_get("key_id")?,
+                retired_keys: serde_json::from_str(&r.try_get::<String, _>("retired_keys")?)
+                    .map_err(|_| StoreError::Corrupt("retired_keys is not a JSON list"))?,
                 sealed_secret: r.try_get("sealed_secret")?,
                 key_derivation: KeyDerivation::parse(&r.try_get::<String, _>("key_derivation")?)?,
             })
         })
         .collect()
+    }
+
+    /// Starts replacing `slug`'s signing key: the row is changed (and locked) only if its key
+    /// is still `from_key_id`; the change takes effect at [`KeyTx::commit`]. `None` when
+    /// another rotation got there first.
+    pub async fn begin_key_change(
+        &self,
+        slug: &str,
+        from_key_id: &str,
+        new: &IssuerKey,
+    ) -> Result<Option<KeyTx>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let changed = sqlx::query(
+            "UPDATE issuer_issuers SET sealed_key = $1, key_uri = $2, key_id = $3, retired_keys = $4 WHERE slug = $5 AND key_id = $6",
+        )
+        .bind(&new.sealed_key)
+        .bind(&new.key_uri)
+        .bind(&new.key_id)
+        .bind(serde_json::to_string(&new.retired_keys).unwrap_or_else(|_| "[]".into()))
+        .bind(slug)
+        .bind(from_key_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        Ok((changed == 1).then_some(KeyTx { tx }))
     }
 
     // ---- operators

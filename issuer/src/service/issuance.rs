@@ -18,12 +18,13 @@ use dojang_core::status::StatusListReference;
 use dojang_mdoc::MdocError;
 use dojang_schemas::{CredentialType, Issuance};
 use serde_json::{Map, Value};
+use tokio::sync::RwLockReadGuard;
 use zeroize::Zeroizing;
 
 use super::oid4vci::{ACCESS_TOKEN, NONCE, token_body};
 use super::{
     CredentialError, CredentialStatus, Format, Hosted, InternalError, IssuerService, OfferState,
-    new_id,
+    SigningKey, new_id,
 };
 use crate::db::{self, Conflict, CredentialRow, OfferRow, StoreError};
 
@@ -35,6 +36,8 @@ const INDEX_ATTEMPTS: usize = 64;
 /// holder key.
 struct Approved<'a> {
     hosted: &'a Hosted,
+    /// The issuer's signing key, held until the credential is recorded: a rotation waits.
+    signing: RwLockReadGuard<'a, SigningKey>,
     offer: OfferRow,
     format: Format,
     ty: &'static CredentialType,
@@ -74,7 +77,7 @@ impl Approved<'_> {
                 status: Some(status),
             },
         )?;
-        let (key, kid) = (&self.hosted.key, &self.hosted.kid);
+        let (key, kid) = (&self.signing.key, self.signing.kid.as_str());
         Ok(match self.format {
             Format::SdJwt => draft.sign_with_chain(key, kid, self.certificate.as_slice())?,
             Format::Qr => b64::encode(compact::issue(&draft, key, kid)?),
@@ -229,16 +232,17 @@ impl IssuerService {
             .claims_key
             .open(&sealed, "dojang-offer-claims")
             .map_err(InternalError::from)?;
+        let signing = hosted.signing.read().await;
         let certificate = match format {
             Format::Qr => None,
             Format::SdJwt => {
                 self.registry()
-                    .document_signer(&hosted.did, hosted.key.public_key(), now)
+                    .document_signer(&hosted.did, signing.key.public_key(), now)
                     .await?
             }
             Format::Mdoc => Some(
                 self.registry()
-                    .document_signer(&hosted.did, hosted.key.public_key(), now)
+                    .document_signer(&hosted.did, signing.key.public_key(), now)
                     .await?
                     .ok_or_else(|| {
                         CredentialError::Denied(
@@ -251,6 +255,7 @@ impl IssuerService {
         };
         let approved = Approved {
             hosted,
+            signing,
             claims: serde_json::from_slice(&claims_json).map_err(InternalError::from)?,
             claims_json,
             ty,
@@ -350,7 +355,7 @@ impl IssuerService {
         // the index meanwhile, the credential is signed again at another.
         for _ in 0..INDEX_ATTEMPTS {
             let (list_id, status_index) = self
-                .next_index(hosted, approved.now)
+                .next_index(hosted, &approved.signing, approved.now)
                 .await
                 .map_err(CredentialError::StatusIndex)?;
             let credential = approved.sign(StatusListReference {

@@ -15,13 +15,14 @@ use std::sync::Arc;
 
 use aws_lc_rs::{hkdf, hmac};
 use dojang_core::b64;
-use dojang_core::did::Did;
-use dojang_core::key::{Algorithm, SecretKey, Signer};
+use dojang_core::did::{Did, DidUrl};
+use dojang_core::key::{Algorithm, PublicKey, SecretKey, Signer};
+use dojang_core::multikey;
 use dojang_core::seal::{KdfParams, PassphraseSealed, SealKey};
 use dojang_core::status::{IndexAllocator, MIN_ENTRIES};
 use dojang_pkcs11::Pkcs11Signer;
 use dojang_schemas::Catalog;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, RwLock};
 use zeroize::Zeroizing;
 
 use crate::db::{Db, IssuerRow, KeyDerivation, ListRow};
@@ -36,7 +37,7 @@ mod oid4vci;
 mod status;
 
 pub use crate::db::MAX_TX_ATTEMPTS;
-pub use admin::{NewIssuer, Operator, create_issuer, create_operator};
+pub use admin::{NewIssuer, Operator, RotatedKey, create_issuer, create_operator};
 pub use error::{AdminError, CredentialError, InternalError, TokenError};
 pub use find::{CalendarDate, CredentialQuery, ListedCredential, Subject, SubjectError};
 pub use offers::{CreatedOffer, NewOffer, OfferState};
@@ -95,9 +96,9 @@ struct Hosted {
     slug: String,
     name: String,
     did: Did,
-    kid: String,
-    /// Its signing key: sealed in the database and opened here, or in an HSM.
-    key: Box<dyn Signer>,
+    /// Its signing key, replaced whole by a rotation: whatever signs holds the read side, so no
+    /// signature is made with a key while its rotation is being published.
+    signing: RwLock<SigningKey>,
     pepper: [u8; 32],
     key_derivation: KeyDerivation,
     claims_key: SealKey,
@@ -105,37 +106,92 @@ struct Hosted {
     mac_key: aws_lc_rs::hmac::Key,
 }
 
+/// A hosted issuer's signing key: sealed in the database and opened here, or in an HSM.
+struct SigningKey {
+    /// Its verification method's DID URL (`<did>#key-N`): the `kid` of what it signs.
+    url: DidUrl,
+    /// The same, as text.
+    kid: String,
+    /// Its fragment (`key-1`), as the database records it.
+    key_id: String,
+    key: Box<dyn Signer>,
+    /// The public keys signed with before, newest last: the status lists they signed, still
+    /// the registry's latest until the next change, verify under them.
+    retired: Vec<PublicKey>,
+}
+
+impl SigningKey {
+    /// The issuer's current key as `row` stores it, unsealed with `passphrase` or opened on
+    /// its token.
+    fn open(row: &IssuerRow, did: &Did, passphrase: &[u8]) -> Result<Self, InternalError> {
+        let key: Box<dyn Signer> = match &row.key_uri {
+            Some(uri) => Box::new(Pkcs11Signer::open(&uri.parse()?)?),
+            None => {
+                let key_bytes = unseal(
+                    &row.sealed_key,
+                    &row.slug,
+                    passphrase,
+                    &format!("dojang-issuer-key:{}", row.slug),
+                )?;
+                Box::new(SecretKey::from_bytes(Algorithm::Es256, &key_bytes)?)
+            }
+        };
+        let url = did.with_fragment(&row.key_id);
+        Ok(SigningKey {
+            kid: url.to_string(),
+            url,
+            key_id: row.key_id.clone(),
+            key,
+            retired: row
+                .retired_keys
+                .iter()
+                .map(|k| multikey::decode(k))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// Its public key and the retired ones: what the issuer's own status lists may be signed
+    /// with.
+    fn every_public_key(&self) -> Vec<PublicKey> {
+        let mut keys = vec![self.key.public_key().clone()];
+        keys.extend(self.retired.iter().rev().cloned());
+        keys
+    }
+}
+
+/// Opens `sealed` (JSON) with `passphrase` for `purpose`.
+fn unseal(
+    sealed: &str,
+    slug: &str,
+    passphrase: &[u8],
+    purpose: &str,
+) -> Result<Zeroizing<Vec<u8>>, InternalError> {
+    let sealed: PassphraseSealed = serde_json::from_str(sealed)?;
+    sealed
+        .open(passphrase, purpose)
+        .map_err(|source| InternalError::Unseal {
+            slug: slug.to_owned(),
+            source,
+        })
+}
+
 impl Hosted {
     /// Unseals a stored issuer's key and data secret with the service's `passphrase`, and
     /// derives the keys the secret stands for.
     fn open(row: IssuerRow, passphrase: &[u8]) -> Result<Self, InternalError> {
-        let open = |sealed: &str, purpose: String| -> Result<Zeroizing<Vec<u8>>, InternalError> {
-            let sealed: PassphraseSealed = serde_json::from_str(sealed)?;
-            sealed
-                .open(passphrase, &purpose)
-                .map_err(|source| InternalError::Unseal {
-                    slug: row.slug.clone(),
-                    source,
-                })
-        };
-        let key: Box<dyn Signer> = match &row.key_uri {
-            Some(uri) => Box::new(Pkcs11Signer::open(&uri.parse()?)?),
-            None => {
-                let key_bytes = open(&row.sealed_key, format!("dojang-issuer-key:{}", row.slug))?;
-                Box::new(SecretKey::from_bytes(Algorithm::Es256, &key_bytes)?)
-            }
-        };
-        let secret = open(
-            &row.sealed_secret,
-            format!("dojang-issuer-secret:{}", row.slug),
-        )?;
         let did = Did::parse(&row.did)?;
+        let signing = SigningKey::open(&row, &did, passphrase)?;
+        let secret = unseal(
+            &row.sealed_secret,
+            &row.slug,
+            passphrase,
+            &format!("dojang-issuer-secret:{}", row.slug),
+        )?;
         Ok(Hosted {
-            kid: did.with_fragment("key-1").to_string(),
             slug: row.slug,
             name: row.name,
             did,
-            key,
+            signing: RwLock::new(signing),
             pepper: derive(row.key_derivation, &secret, b"dojang-subject-ref\n")?,
             key_derivation: row.key_derivation,
             claims_key: SealKey::from_bytes(&derive(

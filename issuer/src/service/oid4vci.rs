@@ -281,11 +281,12 @@ impl IssuerService {
     /// JWT VC Issuer Metadata for `slug` (SD-JWT VC, served at
     /// `/.well-known/jwt-vc-issuer/issuers/<slug>`): its identifier and its current signing key
     /// as a JWK, under the `kid` its credentials name (the key's DID URL).
-    pub fn jwt_vc_issuer(&self, slug: &str) -> Result<Value, AdminError> {
+    pub async fn jwt_vc_issuer(&self, slug: &str) -> Result<Value, AdminError> {
         let hosted = self.hosted(slug)?;
-        let key = hosted.key.public_key();
+        let signing = hosted.signing.read().await;
+        let key = signing.key.public_key();
         let jwk = Jwk {
-            kid: Some(hosted.kid.clone()),
+            kid: Some(signing.kid.clone()),
             alg: Some(key.algorithm().jose_name().to_owned()),
             use_: Some("sig".into()),
             ..Jwk::from_public_key(key)

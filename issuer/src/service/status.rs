@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use dojang_core::{Lang, b64};
 
-use super::{AdminError, Hosted, InternalError, IssuerService, Operator, new_id};
+use super::{AdminError, Hosted, InternalError, IssuerService, Operator, SigningKey, new_id};
 use crate::db::{CredentialRow, ListRow, StatusTx, StoreError};
 use crate::ledger::LedgerError;
 
@@ -136,6 +136,7 @@ async fn locked_status(
 /// A status change in progress: who asks, for which credential, on which list.
 struct Pending<'a> {
     hosted: &'a Hosted,
+    signing: &'a SigningKey,
     operator: &'a Operator,
     record: &'a CredentialRow,
     capacity: u64,
@@ -296,6 +297,7 @@ impl IssuerService {
     pub(super) async fn next_index(
         &self,
         hosted: &Hosted,
+        signing: &SigningKey,
         now: i64,
     ) -> Result<(String, u64), AdminError> {
         let mut allocators = self.inner.allocators.lock().await;
@@ -324,8 +326,9 @@ impl IssuerService {
             version: 1,
         };
         // Publish the empty list first, so every status URI resolves from the start.
-        let token = self.status_token(hosted, &list.list_id, list.capacity, &[], now)?;
-        self.publish(hosted, &list.list_id, 1, token, now).await?;
+        let token = self.status_token(hosted, signing, &list.list_id, list.capacity, &[], now)?;
+        self.publish(hosted, signing, &list.list_id, 1, token, now)
+            .await?;
         self.inner.db.insert_list(&hosted.slug, &list, now).await?;
         let mut allocator = IndexAllocator::new(list.capacity as usize);
         let index = allocator
@@ -339,13 +342,14 @@ impl IssuerService {
     fn status_token(
         &self,
         hosted: &Hosted,
+        signing: &SigningKey,
         list_id: &str,
         capacity: u64,
         states: &[(u64, CredentialStatus)],
         now: i64,
     ) -> Result<SignedList, InternalError> {
         let list = status_list(capacity, states)?;
-        self.sign_status_list(hosted, list_id, &list, now)
+        self.sign_status_list(hosted, signing, list_id, &list, now)
     }
 
     /// The list signed in both forms: the `statuslist+jwt` and its CWT form, which mdocs'
@@ -353,6 +357,7 @@ impl IssuerService {
     fn sign_status_list(
         &self,
         hosted: &Hosted,
+        signing: &SigningKey,
         list_id: &str,
         list: &TokenStatusList,
         now: i64,
@@ -373,13 +378,13 @@ impl IssuerService {
                 iat: now,
                 exp: None,
                 ttl: Some(STATUS_LIST_TTL),
-                kid: hosted.kid.clone(),
+                kid: signing.kid.clone(),
             },
             list,
-            &hosted.key,
+            &signing.key,
         )?;
         Ok(SignedList {
-            token: tsl::sign_token(&claims, Some(&hosted.kid), &hosted.key)?,
+            token: tsl::sign_token(&claims, Some(&signing.kid), &signing.key)?,
             cwt: b64::encode(cwt),
         })
     }
@@ -391,6 +396,7 @@ impl IssuerService {
     async fn publish(
         &self,
         hosted: &Hosted,
+        signing: &SigningKey,
         list_id: &str,
         version: u64,
         signed: SignedList,
@@ -404,8 +410,8 @@ impl IssuerService {
             token: token.clone(),
             cwt: Some(signed.cwt),
         };
-        let kid = hosted.did.with_fragment("key-1");
-        let entry = Entry::sign(&operation, &hosted.key, &kid).map_err(InternalError::from)?;
+        let entry =
+            Entry::sign(&operation, &signing.key, &signing.url).map_err(InternalError::from)?;
         match self.registry().submit(entry).await {
             Ok(index) => Ok(index),
             // A registry that answers a repeated entry with `replayed` rather than its index:
@@ -413,7 +419,7 @@ impl IssuerService {
             Err(refused) if refused.code() == Some("replayed") => {
                 match self
                     .registry()
-                    .status_list(list_id, hosted.key.public_key(), now)
+                    .status_list(list_id, &signing.every_public_key(), now)
                     .await?
                 {
                     Some(held) if held.version == version && held.token == token => Ok(held.index),
@@ -462,6 +468,8 @@ impl IssuerService {
             .find(|l| l.list_id == record.list_id)
             .map(|l| l.capacity)
             .ok_or(AdminError::NotFound)?;
+        // Held to the end: a rotation waits for the change, whose entry its key signs.
+        let signing = hosted.signing.read().await;
         let mut tx = db.begin_status_change(&record.list_id).await?;
         // Checked again under the list's lock: a change that got there first (a revocation
         // above all) is not overwritten.
@@ -471,9 +479,9 @@ impl IssuerService {
             .ok_or_else(|| cannot(action, current))?;
         tx.set_status(credential_id, next).await?;
         let states = tx.states(&record.list_id).await?;
-        let token = self.status_token(hosted, &record.list_id, capacity, &states, now)?;
+        let token = self.status_token(hosted, &signing, &record.list_id, capacity, &states, now)?;
         let status = match self
-            .publish(hosted, &record.list_id, tx.version, token, now)
+            .publish(hosted, &signing, &record.list_id, tx.version, token, now)
             .await
         {
             Ok(_) => next,
@@ -481,6 +489,7 @@ impl IssuerService {
                 tx.set_status(credential_id, current).await?;
                 let change = Pending {
                     hosted,
+                    signing: &signing,
                     operator,
                     record: &record,
                     capacity,
@@ -534,6 +543,7 @@ impl IssuerService {
     ) -> Result<Settled, AdminError> {
         let Pending {
             hosted,
+            signing,
             operator,
             record,
             capacity,
@@ -543,7 +553,7 @@ impl IssuerService {
         let list_id = &record.list_id;
         let Some(published) = self
             .registry()
-            .status_list(list_id, hosted.key.public_key(), now)
+            .status_list(list_id, &signing.every_public_key(), now)
             .await?
             .filter(|p| p.version >= tx.version)
         else {
@@ -572,8 +582,8 @@ impl IssuerService {
         let republished = ours.as_bytes() != theirs.as_bytes();
         if republished {
             tx.raise_version(list_id, published.version + 1).await?;
-            let token = self.sign_status_list(hosted, list_id, &ours, now)?;
-            self.publish(hosted, list_id, tx.version, token, now)
+            let token = self.sign_status_list(hosted, signing, list_id, &ours, now)?;
+            self.publish(hosted, signing, list_id, tx.version, token, now)
                 .await?;
         } else {
             tx.raise_version(list_id, published.version).await?;

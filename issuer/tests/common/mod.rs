@@ -174,13 +174,8 @@ async fn build(
         .unwrap();
         tokens.insert(slug.to_owned(), token);
     }
-    let mut config = IssuerConfig::new(
-        &database_url,
-        PUBLIC_URL,
-        LedgerView::http(registry_api.unwrap_or(&registry_url), &registry_url),
-        zeroize::Zeroizing::new("issuer passphrase".into()),
-    );
-    config.kdf = KdfParams::INSECURE_FOR_TESTS;
+    let mut config = config(&database_url, &registry_url);
+    config.registry = LedgerView::http(registry_api.unwrap_or(&registry_url), &registry_url);
     let service = IssuerService::open(config).await.unwrap();
     let router = dojang_issuer::http::app(service.clone());
     Some(World {
@@ -194,6 +189,37 @@ async fn build(
         _dir: dir,
         _db: guard,
     })
+}
+
+/// The tests' issuer configuration: the database at `database_url`, the registry at
+/// `registry_url`.
+pub fn config(database_url: &str, registry_url: &str) -> IssuerConfig {
+    let mut config = IssuerConfig::new(
+        database_url,
+        PUBLIC_URL,
+        LedgerView::http(registry_url, registry_url),
+        zeroize::Zeroizing::new("issuer passphrase".into()),
+    );
+    config.kdf = KdfParams::INSECURE_FOR_TESTS;
+    config
+}
+
+/// The signing key `row` stores: opened on its token, or unsealed with the tests' passphrase.
+pub fn issuer_key(row: &dojang_issuer::db::IssuerRow) -> Box<dyn dojang_core::key::Signer> {
+    match &row.key_uri {
+        Some(uri) => Box::new(dojang_pkcs11::Pkcs11Signer::open(&uri.parse().unwrap()).unwrap()),
+        None => {
+            let sealed: dojang_core::seal::PassphraseSealed =
+                serde_json::from_str(&row.sealed_key).unwrap();
+            let secret = sealed
+                .open(
+                    b"issuer passphrase",
+                    &format!("dojang-issuer-key:{}", row.slug),
+                )
+                .unwrap();
+            Box::new(SecretKey::from_bytes(Algorithm::Es256, &secret).unwrap())
+        }
+    }
 }
 
 pub struct Answer {
