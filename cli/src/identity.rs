@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use clap::{Subcommand, ValueEnum};
 use dojang_core::did::{self, Did};
 use dojang_core::jwk::Jwk;
-use dojang_core::key::{Algorithm, SecretKey};
+use dojang_core::key::{Algorithm, SecretKey, Signer};
 
 #[derive(Clone, Copy, ValueEnum)]
 pub(crate) enum AlgArg {
@@ -143,6 +143,39 @@ pub(crate) fn read_secret_key(path: &Path) -> anyhow::Result<SecretKey> {
     read_jwk(path)?
         .to_secret_key()
         .with_context(|| format!("{} is not a usable private key", path.display()))
+}
+
+/// A signing key named on the command line: a private JWK file, or a key in an HSM as a PKCS#11
+/// URI (`pkcs11:token=…;object=…`; the PIN from `DOJANG_PKCS11_PIN`, `DOJANG_PKCS11_PIN_FILE`
+/// or the URI's `pin-source`).
+#[derive(Clone, Debug)]
+pub(crate) enum KeyArg {
+    File(PathBuf),
+    Hsm(dojang_pkcs11::KeyUri),
+}
+
+impl std::str::FromStr for KeyArg {
+    type Err = dojang_pkcs11::UriError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.starts_with("pkcs11:") {
+            true => text.parse().map(KeyArg::Hsm),
+            false => Ok(KeyArg::File(PathBuf::from(text))),
+        }
+    }
+}
+
+impl KeyArg {
+    /// The key, opened. A key on a token is made there first when `make` names an algorithm
+    /// and the token has none under that label.
+    pub(crate) fn open(&self, make: Option<Algorithm>) -> anyhow::Result<Box<dyn Signer>> {
+        use dojang_pkcs11::Pkcs11Signer;
+        Ok(match (self, make) {
+            (KeyArg::File(path), _) => Box::new(read_secret_key(path)?),
+            (KeyArg::Hsm(uri), Some(alg)) => Box::new(Pkcs11Signer::open_or_generate(uri, alg)?),
+            (KeyArg::Hsm(uri), None) => Box::new(Pkcs11Signer::open(uri)?),
+        })
+    }
 }
 
 /// Writes secret material readable by the owner only, never replacing a file unless asked.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use dojang_core::key::{Algorithm, SecretKey};
+use dojang_core::key::{Algorithm, SecretKey, Signer};
 use dojang_core::seal::{KdfParams, PassphraseSealed};
 use dojang_ledger::bundle::{self, TrustAnchor, VerifiedBundle, decode_hashes};
 use dojang_ledger::checkpoint::SignedCheckpoint;
@@ -21,7 +21,7 @@ use dojang_registry::admission::Admission;
 use dojang_registry::service::{Registry, RegistryConfig, WitnessConfig};
 use dojang_registry::witness::Witness;
 
-use crate::identity::read_secret_key;
+use crate::identity::KeyArg;
 
 #[derive(Subcommand)]
 pub(crate) enum RegistryCommand {
@@ -82,9 +82,10 @@ pub(crate) enum RegistryCommand {
         /// The registry's base URL.
         #[arg(long, default_value = "http://127.0.0.1:8070")]
         url: String,
-        /// The root authority's key (Ed25519 or P-256 private JWK).
+        /// The root authority's key: a private JWK file (Ed25519 or P-256), or a PKCS#11 URI
+        /// (an Ed25519 key made on the token if it has none under that label).
         #[arg(long)]
-        key: PathBuf,
+        key: KeyArg,
         /// The log's origin (must match the registry's).
         #[arg(long, default_value = "registry.dojang.local/log")]
         origin: String,
@@ -94,18 +95,19 @@ pub(crate) enum RegistryCommand {
         /// The registry's base URL.
         #[arg(long, default_value = "http://127.0.0.1:8070")]
         url: String,
-        /// The DID's key (private JWK).
+        /// The DID's key: a private JWK file, or a PKCS#11 URI (a P-256 key made on the
+        /// token if it has none under that label).
         #[arg(long)]
-        key: PathBuf,
+        key: KeyArg,
     },
     /// Accredit an issuer for credential types (signed by the root authority or a delegator).
     Accredit {
         /// The registry's base URL.
         #[arg(long, default_value = "http://127.0.0.1:8070")]
         url: String,
-        /// The grantor's key (private JWK).
+        /// The grantor's key: a private JWK file, or a PKCS#11 URI.
         #[arg(long)]
-        key: PathBuf,
+        key: KeyArg,
         /// The issuer's DID.
         #[arg(long)]
         subject: String,
@@ -175,6 +177,11 @@ pub(crate) struct WitnessArgs {
     /// Verifier keys of the logs to follow (`<origin>+<id>+<key>`).
     #[arg(long = "log", required = true)]
     logs: Vec<String>,
+    /// The cosigning key in an HSM, as a PKCS#11 URI (Ed25519, made on the token if absent;
+    /// PIN as for the registry's keys). Without it: a key sealed in the data directory. A
+    /// witness keeps its key: logs and verifiers pin it.
+    #[arg(long, env = "DOJANG_WITNESS_KEY")]
+    key: Option<dojang_pkcs11::KeyUri>,
 }
 
 fn parse_witness(text: &str) -> Result<WitnessConfig, String> {
@@ -215,14 +222,19 @@ pub(crate) fn run(command: RegistryCommand) -> anyhow::Result<ExitCode> {
                 proof,
             } => verify_consistency(&anchor, &old, &new, &proof),
             RegistryCommand::Genesis { url, key, origin } => {
-                create_did(&url, &key, |document| Operation::Genesis {
+                let key = key.open(Some(Algorithm::EdDsa))?;
+                create_did(&url, key.as_ref(), |document| Operation::Genesis {
                     origin,
                     document,
                 })
                 .await
             }
             RegistryCommand::CreateDid { url, key } => {
-                create_did(&url, &key, |document| Operation::DidCreate { document }).await
+                let key = key.open(Some(Algorithm::Es256))?;
+                create_did(&url, key.as_ref(), |document| Operation::DidCreate {
+                    document,
+                })
+                .await
             }
             RegistryCommand::Accredit {
                 url,
@@ -232,8 +244,8 @@ pub(crate) fn run(command: RegistryCommand) -> anyhow::Result<ExitCode> {
                 types,
                 delegable,
             } => {
-                let key = read_secret_key(&key)?;
-                let (document, kid) = document_for(&key);
+                let key = key.open(None)?;
+                let (document, kid) = document_for(key.as_ref());
                 let operation = Operation::Grant {
                     grantor: document.id.clone(),
                     subject: dojang_core::Did::parse(&subject)?,
@@ -242,30 +254,29 @@ pub(crate) fn run(command: RegistryCommand) -> anyhow::Result<ExitCode> {
                     delegable,
                     at: crate::now(),
                 };
-                submit(&url, Entry::sign(&operation, &key, &kid)?).await?;
+                submit(&url, Entry::sign(&operation, key.as_ref(), &kid)?).await?;
                 Ok(ExitCode::SUCCESS)
             }
         }
     })
 }
 
-/// Appends the operation `create` makes of the did:dojang document of the key in `key_file`
-/// (a genesis or a `did.create`), signed by that key; prints the DID.
+/// Appends the operation `create` makes of the did:dojang document of `key` (a genesis or a
+/// `did.create`), signed by that key; prints the DID.
 async fn create_did(
     url: &str,
-    key_file: &Path,
+    key: &dyn Signer,
     create: impl FnOnce(dojang_core::DidDocument) -> Operation,
 ) -> anyhow::Result<ExitCode> {
-    let key = read_secret_key(key_file)?;
-    let (document, kid) = document_for(&key);
+    let (document, kid) = document_for(key);
     let did = document.id.clone();
-    submit(url, Entry::sign(&create(document), &key, &kid)?).await?;
+    submit(url, Entry::sign(&create(document), key, &kid)?).await?;
     println!("{did}");
     Ok(ExitCode::SUCCESS)
 }
 
 /// The did:dojang document dojang's tools create for a key: one key, every relationship.
-pub(crate) fn document_for(key: &SecretKey) -> (dojang_core::DidDocument, dojang_core::DidUrl) {
+pub(crate) fn document_for(key: &dyn Signer) -> (dojang_core::DidDocument, dojang_core::DidUrl) {
     first_key_document(key.public_key(), EVERY_RELATIONSHIP)
 }
 
@@ -318,8 +329,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
 async fn witness(args: WitnessArgs) -> anyhow::Result<ExitCode> {
     crate::init_logs();
     let url = crate::setup::database_url(&args.data_dir, None, "witness.db")?;
-    let passphrase = crate::setup::passphrase(&args.data_dir)?;
-    let key = witness_key(&args.data_dir, &passphrase)?;
+    let key: Box<dyn Signer> = match &args.key {
+        Some(uri) => Box::new(dojang_pkcs11::Pkcs11Signer::open_or_generate(
+            uri,
+            Algorithm::EdDsa,
+        )?),
+        None => Box::new(witness_key(
+            &args.data_dir,
+            &crate::setup::passphrase(&args.data_dir)?,
+        )?),
+    };
     let logs = args
         .logs
         .iter()

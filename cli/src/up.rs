@@ -12,7 +12,7 @@ use anyhow::Context as _;
 use axum::Router;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use dojang_core::key::{Algorithm, SecretKey};
+use dojang_core::key::{Algorithm, SecretKey, Signer};
 use dojang_core::seal::{KdfParams, PassphraseSealed};
 use dojang_issuer::db::Db;
 use dojang_issuer::service::{NewIssuer, create_issuer};
@@ -74,6 +74,13 @@ pub(crate) struct UpArgs {
     /// The TLS certificate's private key (PEM); implies `--tls`.
     #[arg(long, env = "DOJANG_TLS_KEY", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Every signing key of the platform in an HSM: a PKCS#11 URI naming the token
+    /// (`pkcs11:token=dojang?module-path=…`; the PIN from `DOJANG_PKCS11_PIN` or
+    /// `DOJANG_PKCS11_PIN_FILE`). The root authority, IACA, registry, witness and issuer keys
+    /// are made there on first start. The data directory keeps the choice: give it on the first
+    /// start; later starts use the token recorded.
+    #[arg(long, env = "DOJANG_KEYS", value_parser = dojang_pkcs11::KeyUri::token)]
+    keys: Option<dojang_pkcs11::KeyUri>,
 }
 
 /// What a platform starts with, besides where it listens.
@@ -86,6 +93,8 @@ pub(crate) struct Options {
     pub(crate) issuers: IssuerPolicy,
     /// Serve HTTPS with this certificate.
     pub(crate) tls: Option<crate::tls::Tls>,
+    /// The HSM token holding every key, instead of keys sealed in the data directory.
+    pub(crate) keys: Option<dojang_pkcs11::KeyUri>,
 }
 
 impl Options {
@@ -99,6 +108,7 @@ impl Options {
             admission: Admission::default(),
             issuers: IssuerPolicy::default(),
             tls: None,
+            keys: None,
         }
     }
 }
@@ -113,6 +123,7 @@ struct ConfigFile {
     public_url: Option<String>,
     open_appends_per_minute: Option<u32>,
     issuers: Option<Issuers>,
+    keys: Option<String>,
 }
 
 impl UpArgs {
@@ -151,6 +162,13 @@ impl UpArgs {
                 .issuers
                 .or(file.issuers)
                 .map_or(defaults.issuers, IssuerPolicy::from),
+            keys: match (self.keys, file.keys) {
+                (Some(keys), _) => Some(keys),
+                (None, Some(text)) => Some(
+                    dojang_pkcs11::KeyUri::token(&text).context("reading `keys` in the config")?,
+                ),
+                (None, None) => None,
+            },
             ..defaults
         };
         let public_url = options.public_url.clone();
@@ -197,6 +215,9 @@ pub(crate) struct Platform {
     shutdown: tokio::sync::watch::Sender<bool>,
     /// When serving HTTPS: the certificate's SHA-256 fingerprint and where it is.
     pub(crate) tls_certificate: Option<(String, PathBuf)>,
+    registry: Registry,
+    /// Certifies issuers' rotated keys.
+    authority: Arc<RootAuthority>,
 }
 
 /// The in-process witness's name.
@@ -219,6 +240,7 @@ impl Platform {
             admission,
             issuers: issuer_policy,
             tls,
+            keys,
         } = options;
         let data_dir = data_dir.as_path();
         let local = listener.local_addr()?;
@@ -241,9 +263,10 @@ impl Platform {
         std::fs::create_dir_all(data_dir)
             .with_context(|| format!("creating {}", data_dir.display()))?;
         let passphrase = crate::setup::passphrase(data_dir)?;
+        let keys = KeyStore::open(data_dir, keys, &passphrase, kdf)?;
         // A witness on the same port, standing in for another agency's: its key sealed in the
-        // data directory, its record of what it cosigned in its own SQLite file.
-        let witness_key = || crate::registry::witness_key(data_dir, &passphrase);
+        // data directory or on the token, its record of what it cosigned in its own SQLite file.
+        let witness_key = || keys.witness();
         let witness_verifier = NoteSigner::new(WITNESS_NAME, TYPE_COSIGNATURE, witness_key()?)?
             .verifier()
             .clone();
@@ -262,8 +285,8 @@ impl Platform {
                 key: witness_verifier,
             }],
             min_witnesses: 0,
-            log_key: None,
-            bundle_key: None,
+            log_key: keys.on_token("dojang-log"),
+            bundle_key: keys.on_token("dojang-bundle"),
         })
         .await?;
         let witness = Witness::open(
@@ -274,7 +297,7 @@ impl Platform {
         )
         .await?;
         let issuer_db_url = crate::setup::database_url(data_dir, database_url, "issuer.db")?;
-        seed(data_dir, &registry, &issuer_db_url, &passphrase, &base, kdf).await?;
+        let authority = Arc::new(seed(&keys, &registry, &issuer_db_url, &passphrase, &base).await?);
 
         let mut config = IssuerConfig::new(
             &issuer_db_url,
@@ -395,6 +418,8 @@ impl Platform {
             server,
             shutdown,
             tls_certificate,
+            registry,
+            authority,
         })
     }
 
@@ -476,24 +501,120 @@ async fn api_docs() -> axum::Json<serde_json::Value> {
     }))
 }
 
+/// Where the platform's own signing keys are: sealed in the data directory under its
+/// passphrase, or all on one HSM token.
+struct KeyStore<'a> {
+    data_dir: &'a Path,
+    passphrase: &'a Zeroizing<String>,
+    kdf: KdfParams,
+    token: Option<dojang_pkcs11::KeyUri>,
+}
+
+/// The file recording which token a data directory's keys are on.
+const KEYS_FILE: &str = "keys.pkcs11";
+
+impl<'a> KeyStore<'a> {
+    /// The data directory's keys: on the token it recorded, or `given` on first start, or
+    /// sealed. A platform keeps its keys (the log's and the root authority's are pinned by
+    /// every verifier): another token, or a token for keys sealed already, is refused.
+    fn open(
+        data_dir: &'a Path,
+        given: Option<dojang_pkcs11::KeyUri>,
+        passphrase: &'a Zeroizing<String>,
+        kdf: KdfParams,
+    ) -> anyhow::Result<Self> {
+        let path = data_dir.join(KEYS_FILE);
+        let recorded = match std::fs::read_to_string(&path) {
+            Ok(text) => Some(dojang_pkcs11::KeyUri::token(text.trim())?),
+            Err(_) => None,
+        };
+        let token = match (given, recorded) {
+            (Some(given), Some(recorded)) if given.to_string() != recorded.to_string() => {
+                anyhow::bail!(
+                    "이 데이터 디렉터리의 키는 {recorded}에 있습니다 / this data directory's keys \
+                     are on {recorded}, not {given}: a platform keeps its keys"
+                )
+            }
+            (Some(given), None) => {
+                if data_dir.join(ROOT_FILE).exists() {
+                    anyhow::bail!(
+                        "이 데이터 디렉터리의 키는 봉인되어 있습니다 / this data directory's keys \
+                         are sealed in it: a platform keeps its keys (start without --keys, or \
+                         use --keys with a new data directory)"
+                    );
+                }
+                crate::identity::write_secret(&path, &given.to_string(), false)?;
+                Some(given)
+            }
+            (_, recorded) => recorded,
+        };
+        Ok(KeyStore {
+            data_dir,
+            passphrase,
+            kdf,
+            token,
+        })
+    }
+
+    /// The key labelled `label` on the token, when the keys are on one.
+    fn on_token(&self, label: &str) -> Option<dojang_pkcs11::KeyUri> {
+        self.token.as_ref().map(|token| token.object(label))
+    }
+
+    /// A key of the platform (`label`, `alg`): on the token, else sealed in `file` for
+    /// `purpose`. Made on first start.
+    fn key(
+        &self,
+        label: &str,
+        (file, purpose): (&str, &str),
+        alg: Algorithm,
+    ) -> anyhow::Result<Box<dyn Signer>> {
+        Ok(match self.on_token(label) {
+            Some(uri) => Box::new(dojang_pkcs11::Pkcs11Signer::open_or_generate(&uri, alg)?),
+            None => Box::new(sealed_key(
+                self.data_dir,
+                file,
+                (purpose, alg),
+                self.passphrase,
+                self.kdf,
+            )?),
+        })
+    }
+
+    /// The in-process witness's key.
+    fn witness(&self) -> anyhow::Result<Box<dyn Signer>> {
+        Ok(match self.on_token("dojang-witness") {
+            Some(uri) => Box::new(dojang_pkcs11::Pkcs11Signer::open_or_generate(
+                &uri,
+                Algorithm::EdDsa,
+            )?),
+            None => Box::new(crate::registry::witness_key(
+                self.data_dir,
+                self.passphrase,
+            )?),
+        })
+    }
+}
+
+/// The root authority's key file, when sealed in the data directory.
+const ROOT_FILE: &str = "root-authority.sealed.json";
+
 /// First start: the root authority's genesis; every start: each type's issuer exists, has a
-/// DID on the ledger and is accredited for its types.
+/// DID on the ledger and is accredited for its types, and the root authority's certificates
+/// are published. Returns the root authority, which certifies rotated keys later.
 async fn seed(
-    data_dir: &Path,
+    keys: &KeyStore<'_>,
     registry: &Registry,
     issuer_db_url: &str,
     passphrase: &Zeroizing<String>,
     base: &str,
-    kdf: KdfParams,
-) -> anyhow::Result<()> {
-    let root = sealed_key(
-        data_dir,
-        "root-authority.sealed.json",
-        (ROOT_PURPOSE, Algorithm::EdDsa),
-        passphrase,
-        kdf,
+) -> anyhow::Result<RootAuthority> {
+    let root = keys.key(
+        "dojang-root-authority",
+        (ROOT_FILE, ROOT_PURPOSE),
+        Algorithm::EdDsa,
     )?;
-    let (document, root_kid) = crate::registry::document_for(&root);
+    let (document, root_kid) = crate::registry::document_for(root.as_ref());
     let root_did = root_kid.did.clone();
     if registry.size().await? == 0 {
         let genesis = Operation::Genesis {
@@ -501,7 +622,7 @@ async fn seed(
             document,
         };
         registry
-            .submit(Entry::sign(&genesis, &root, &root_kid)?)
+            .submit(Entry::sign(&genesis, root.as_ref(), &root_kid)?)
             .await?;
         tracing::info!(did = %root_did, "root authority created");
     }
@@ -527,15 +648,16 @@ async fn seed(
         let did = match existing.iter().find(|row| row.slug == *slug) {
             Some(row) => dojang_core::Did::parse(&row.did)?,
             None => {
+                let key = keys.on_token(&format!("dojang-issuer-{slug}"));
                 let did = create_issuer(
                     &db,
                     &ledger,
                     passphrase,
-                    kdf,
+                    keys.kdf,
                     NewIssuer {
                         slug,
                         name,
-                        key: None,
+                        key: key.as_ref(),
                     },
                     crate::now(),
                 )
@@ -567,46 +689,49 @@ async fn seed(
                 at: crate::now(),
             };
             registry
-                .submit(Entry::sign(&grant, &root, &root_kid)?)
+                .submit(Entry::sign(&grant, root.as_ref(), &root_kid)?)
                 .await?;
         }
     }
-    let iaca_key = sealed_key(
-        data_dir,
-        "iaca.sealed.json",
-        (IACA_PURPOSE, Algorithm::Es256),
-        passphrase,
-        kdf,
-    )?;
-    let publisher = Publisher {
-        registry,
-        root: &root,
-        root_kid: &root_kid,
+    let authority = RootAuthority {
+        root,
+        root_kid,
+        iaca: keys.key(
+            "dojang-iaca",
+            ("iaca.sealed.json", IACA_PURPOSE),
+            Algorithm::Es256,
+        )?,
+        base: base.to_owned(),
     };
-    publisher.certificates(&iaca_key, base).await
+    authority.certificates(registry).await?;
+    Ok(authority)
 }
 
 /// The root authority's key for its issuing-authority root (IACA) certificate.
 const IACA_PURPOSE: &str = "dojang-up-iaca";
 
-/// The root authority publishing on the ledger.
-struct Publisher<'a> {
-    registry: &'a Registry,
-    root: &'a SecretKey,
-    root_kid: &'a dojang_core::DidUrl,
+/// The root authority, publishing on the ledger: its key, and its IACA key.
+struct RootAuthority {
+    root: Box<dyn Signer>,
+    root_kid: dojang_core::DidUrl,
+    iaca: Box<dyn Signer>,
+    /// The platform's base URL (the certificates name the registry under it).
+    base: String,
 }
 
-impl Publisher<'_> {
-    async fn submit(&self, operation: &Operation) -> anyhow::Result<()> {
-        self.registry
-            .submit(Entry::sign(operation, self.root, self.root_kid)?)
+impl RootAuthority {
+    async fn submit(&self, registry: &Registry, operation: &Operation) -> anyhow::Result<()> {
+        registry
+            .submit(Entry::sign(operation, self.root.as_ref(), &self.root_kid)?)
             .await?;
         Ok(())
     }
 
-    /// The root authority's IACA certificate, and a document signer's certificate for each
-    /// accredited issuer's current signing key (ISO 18013-5 Annex B), each published once.
-    async fn certificates(&self, iaca_key: &SecretKey, base: &str) -> anyhow::Result<()> {
+    /// Its IACA certificate, and a document signer's certificate for each accredited issuer's
+    /// current ES256 key (ISO 18013-5 Annex B), each published once: on every start, and
+    /// after an issuer rotates its key.
+    async fn certificates(&self, registry: &Registry) -> anyhow::Result<()> {
+        let (base, iaca_key) = (&self.base, self.iaca.as_ref());
         let authority = dojang_mdoc::Authority {
             common_name: "dojang root authority IACA",
             country: "KR",
@@ -621,23 +746,26 @@ impl Publisher<'_> {
             })
         };
         // The state's guard is dropped before publishing (which takes it again).
-        let existing = published(&*self.registry.state().await);
+        let existing = published(&*registry.state().await);
         let iaca = match existing {
             Some(der) => der,
             None => {
                 let der = dojang_mdoc::iaca_certificate(&authority, iaca_key, now - 60, 3650)?;
-                self.submit(&Operation::CertificatePublish {
-                    authority: self.root_kid.did.clone(),
-                    subject: None,
-                    certificate: dojang_core::b64::encode(&der),
-                    at: now,
-                })
+                self.submit(
+                    registry,
+                    &Operation::CertificatePublish {
+                        authority: self.root_kid.did.clone(),
+                        subject: None,
+                        certificate: dojang_core::b64::encode(&der),
+                        at: now,
+                    },
+                )
                 .await?;
                 der
             }
         };
         let wanted: Vec<(dojang_core::Did, dojang_core::PublicKey)> = {
-            let state = self.registry.state().await;
+            let state = registry.state().await;
             state
                 .accredited_issuers()
                 .into_iter()
@@ -671,12 +799,15 @@ impl Publisher<'_> {
                     days: 365,
                 },
             )?;
-            self.submit(&Operation::CertificatePublish {
-                authority: self.root_kid.did.clone(),
-                subject: Some(did),
-                certificate: dojang_core::b64::encode(&der),
-                at: now,
-            })
+            self.submit(
+                registry,
+                &Operation::CertificatePublish {
+                    authority: self.root_kid.did.clone(),
+                    subject: Some(did),
+                    certificate: dojang_core::b64::encode(&der),
+                    at: now,
+                },
+            )
             .await?;
         }
         Ok(())
@@ -770,9 +901,20 @@ pub(crate) fn run(args: UpArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Audit anchoring and housekeeping for the issuers; bundle refresh for the verifier page.
+/// Audit anchoring, housekeeping and rotated keys for the issuers; certificates for rotated
+/// keys; bundle refresh for the verifier page.
 fn spawn_background(platform: &Platform) {
     crate::issuer::spawn_background(platform.issuers.clone(), Duration::from_secs(60));
+    let (authority, registry) = (platform.authority.clone(), platform.registry.clone());
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(crate::issuer::KEY_RELOAD_INTERVAL);
+        loop {
+            tick.tick().await;
+            if let Err(e) = authority.certificates(&registry).await {
+                tracing::warn!(error = %e, "certifying issuers' keys failed; will retry");
+            }
+        }
+    });
     let verifier = platform.verifier.clone();
     let trust_problem = platform.trust_problem.clone();
     tokio::spawn(async move {

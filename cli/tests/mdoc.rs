@@ -9,64 +9,13 @@
 mod common;
 
 use base64::Engine as _;
-use common::spawn;
+use common::{Up, now, spawn};
 use dojang_core::key::Algorithm;
 use dojang_core::seal::KdfParams;
 use dojang_core::status::token::TokenStatus;
 use dojang_core::{Jwk, b64};
-use dojang_wallet::{Wallet, openid4vp, receive};
+use dojang_wallet::{Wallet, receive};
 use serde_json::{Value, json};
-
-struct Up {
-    http: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-impl Up {
-    async fn send(&self, request: reqwest::RequestBuilder) -> Value {
-        let response = request.bearer_auth(&self.token).send().await.unwrap();
-        let status = response.status();
-        let body: Value = response.json().await.unwrap();
-        assert!(status.is_success(), "{status}: {body}");
-        body
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        self.send(self.http.get(format!("{}{path}", self.base)))
-            .await
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Value {
-        self.send(self.http.post(format!("{}{path}", self.base)).json(&body))
-            .await
-    }
-
-    /// Asks the verifier service for the mobile ID's family name and age flag in `format`, and
-    /// answers with the wallet: the verdict.
-    async fn present(&self, wallet: &Wallet, format: &str) -> Value {
-        let request = self
-            .post(
-                "/verifier/api/oid4vp/requests",
-                json!({"type": "mobile-id", "claims": ["family_name", "age_over_19"], "format": format}),
-            )
-            .await;
-        let scanned = openid4vp::request_from_text(request["uri"].as_str().unwrap()).unwrap();
-        let found = openid4vp::matches(wallet, &scanned).await.unwrap();
-        // What the citizen is shown: the two claims, whichever format answers.
-        assert_eq!(found[0].mdoc, format == "mso_mdoc");
-        assert_eq!(found[0].claim_pointers(), ["/family_name", "/age_over_19"]);
-        openid4vp::respond(wallet, &self.http, &scanned, &found, now())
-            .await
-            .unwrap();
-        let state = request["state"].as_str().unwrap();
-        let result = self
-            .get(&format!("/verifier/api/oid4vp/requests/{state}"))
-            .await;
-        assert_eq!(result["status"], "answered", "{result}");
-        result["verdicts"][0].clone()
-    }
-}
 
 /// The statuses of `reference` in its list's CWT form, checked with the issuer's `key`.
 async fn cwt_status(
@@ -85,10 +34,6 @@ async fn cwt_status(
     let (claims, list) = dojang_mdoc::read_status_list_cwt(&cwt, key, 1 << 20).unwrap();
     assert_eq!(claims.sub, reference.uri);
     list.status(reference.idx as usize).unwrap()
-}
-
-fn now() -> i64 {
-    dojang_core::clock::unix_now()
 }
 
 #[tokio::test]

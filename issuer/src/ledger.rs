@@ -17,6 +17,8 @@ use tokio::sync::Mutex;
 
 /// How long the list of accredited issuers, and the published certificates, are cached.
 const ACCREDITATION_TTL: Duration = Duration::from_secs(30);
+/// How old the cached certificates must be before a key they lack is looked up again.
+const MISS_RETRY: Duration = Duration::from_secs(5);
 
 /// Why a registry call failed.
 #[derive(Debug, thiserror::Error)]
@@ -106,7 +108,8 @@ impl LedgerView {
 
     /// The DER of the unrevoked document-signer certificate the root authority published for
     /// `did`'s key `key`, valid at `now`. The published certificates are cached for 30 s, like
-    /// accreditation: issuing stays one registry call away at most.
+    /// accreditation: issuing stays one registry call away at most. A key the cache has no
+    /// certificate for (a key just rotated) is looked up again once the cache is 5 s old.
     pub async fn document_signer(
         &self,
         did: &Did,
@@ -114,25 +117,30 @@ impl LedgerView {
         now: i64,
     ) -> Result<Option<Vec<u8>>, LedgerError> {
         let mut cache = self.certificates.lock().await;
-        let fresh = matches!(&*cache, Some((at, _)) if at.elapsed() < ACCREDITATION_TTL);
-        if !fresh {
+        let age = |cache: &Option<(Instant, _)>| cache.as_ref().map(|(at, _)| at.elapsed());
+        if age(&cache).is_none_or(|age| age >= ACCREDITATION_TTL) {
             *cache = Some((Instant::now(), self.ledger.certificates().await?));
         }
-        let list = cache
-            .as_ref()
-            .map(|(_, list)| list.as_slice())
-            .unwrap_or_default();
-        Ok(list
-            .iter()
-            .filter(|c| {
-                !c.is_root && c.revoked.is_none() && c.subject.as_deref() == Some(did.as_str())
-            })
-            .filter_map(|c| dojang_core::b64::decode(&c.der).ok())
-            .find(|der| {
-                dojang_mdoc::Certificate::from_der(der).is_ok_and(|cert| {
-                    cert.valid_at(now) && cert.public_key.as_slice() == key.as_bytes()
+        let find = |list: &[api::Certificate]| {
+            list.iter()
+                .filter(|c| {
+                    !c.is_root && c.revoked.is_none() && c.subject.as_deref() == Some(did.as_str())
                 })
-            }))
+                .filter_map(|c| dojang_core::b64::decode(&c.der).ok())
+                .find(|der| {
+                    dojang_mdoc::Certificate::from_der(der).is_ok_and(|cert| {
+                        cert.valid_at(now) && cert.public_key.as_slice() == key.as_bytes()
+                    })
+                })
+        };
+        let found = cache.as_ref().and_then(|(_, list)| find(list));
+        if found.is_some() || age(&cache).is_some_and(|age| age < MISS_RETRY) {
+            return Ok(found);
+        }
+        let list = self.ledger.certificates().await?;
+        let found = find(&list);
+        *cache = Some((Instant::now(), list));
+        Ok(found)
     }
 
     /// `did` as the registry resolves it now; `None` if it has no such DID.
@@ -173,7 +181,7 @@ impl LedgerView {
         }
         let (_, list) = verified
             .unwrap_or(Err(StatusListError::Malformed {
-                reason: "no key of this issuer to verify it with".into(),
+                reason: "no key of this issuer to verify it with",
             }))
             .map_err(unverified)?;
         Ok(Some(PublishedList {

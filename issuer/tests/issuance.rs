@@ -1240,9 +1240,12 @@ async fn rotation_story(world: &World, new_key: Option<&dojang_pkcs11::KeyUri>) 
         }
     };
     let old_key = common::issuer_key(&row(&db).await);
-    let stale = dojang_issuer::IssuerService::open(common::config(&world.database_url, &world.registry_url))
-        .await
-        .unwrap();
+    let stale = dojang_issuer::IssuerService::open(common::config(
+        &world.database_url,
+        &world.registry_url,
+    ))
+    .await
+    .unwrap();
 
     let rotated = world.service.rotate_key(slug, new_key).await.unwrap();
     assert_eq!(rotated.previous_kid, format!("{did}#key-1"));
@@ -1276,8 +1279,8 @@ async fn rotation_story(world: &World, new_key: Option<&dojang_pkcs11::KeyUri>) 
         .unwrap()
         .sign(old_key.as_ref(), &format!("{did}#key-1"))
         .unwrap();
-    let refused = vc::verify(&forged, &LedgerKeys(&state), &VerifyOptions::at(now() + 2))
-        .unwrap_err();
+    let refused =
+        vc::verify(&forged, &LedgerKeys(&state), &VerifyOptions::at(now() + 2)).unwrap_err();
     assert!(
         matches!(
             refused,
@@ -1316,7 +1319,12 @@ async fn rotation_story(world: &World, new_key: Option<&dojang_pkcs11::KeyUri>) 
     );
     assert_eq!(row(&db).await.key_id, "key-2");
     assert_eq!(
-        world.registry.state().await.assertion_key_at(&did, None, u64::MAX).unwrap(),
+        world
+            .registry
+            .state()
+            .await
+            .assertion_key_at(&did, None, u64::MAX)
+            .unwrap(),
         rotated.public_key
     );
     assert_eq!(stale.reload_keys().await.unwrap(), vec![slug.to_owned()]);

@@ -971,9 +971,12 @@ impl LedgerState {
         from_ms: u64,
         to_ms: u64,
     ) -> Result<&VerificationMethod, KeyHistoryError> {
-        let record = self.dids.get(did).ok_or_else(|| KeyHistoryError::UnknownDid {
-            did: did.to_string(),
-        })?;
+        let record = self
+            .dids
+            .get(did)
+            .ok_or_else(|| KeyHistoryError::UnknownDid {
+                did: did.to_string(),
+            })?;
         // Just before each change within the interval, the version it replaced was in force.
         let before_changes = record
             .versions

@@ -227,6 +227,15 @@ impl Pkcs11Signer {
         Pkcs11Signer::open(uri)
     }
 
+    /// Opens the key `uri` names, first making it (as [`Pkcs11Signer::generate`]) if the token
+    /// has none under that label: how a service takes its key on its first start.
+    pub fn open_or_generate(uri: &KeyUri, alg: Algorithm) -> Result<Self, Pkcs11Error> {
+        match Pkcs11Signer::open(uri) {
+            Err(Pkcs11Error::NoKey(_)) => Pkcs11Signer::generate(uri, alg),
+            opened => opened,
+        }
+    }
+
     /// The key's URI.
     pub fn uri(&self) -> &KeyUri {
         &self.uri

@@ -7,7 +7,6 @@
 
 use std::path::Path;
 
-use cryptoki::object::{Attribute, AttributeType, ObjectClass};
 use dojang_core::key::{Algorithm, Signer, Verifier as _};
 use dojang_pkcs11::{Pkcs11Error, Pkcs11Signer};
 use dojang_testkit::hsm::softhsm;

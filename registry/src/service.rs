@@ -15,7 +15,7 @@ use dojang_core::clock::unix_now_ms;
 use dojang_core::did::Did;
 use dojang_core::key::{Algorithm, SecretKey, Signer};
 use dojang_core::seal::{KdfParams, PassphraseSealed};
-use dojang_pkcs11::{KeyUri, Pkcs11Error, Pkcs11Signer};
+use dojang_pkcs11::{KeyUri, Pkcs11Signer};
 use tokio::sync::{RwLock, mpsc, oneshot};
 use zeroize::Zeroizing;
 
@@ -460,11 +460,8 @@ async fn load_key(
     let stored = match (store.sealed_key(name).await?, uri) {
         (Some(stored), _) => stored,
         (None, Some(uri)) => {
-            let signer = match Pkcs11Signer::open(uri) {
-                Err(Pkcs11Error::NoKey(_)) => Pkcs11Signer::generate(uri, Algorithm::EdDsa),
-                opened => opened,
-            }
-            .map_err(|e| keys(&e))?;
+            let signer =
+                Pkcs11Signer::open_or_generate(uri, Algorithm::EdDsa).map_err(|e| keys(&e))?;
             drop(signer);
             store.put_sealed_key(name, &uri.to_string()).await?
         }

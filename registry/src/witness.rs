@@ -29,7 +29,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use dojang_core::key::SecretKey;
+use dojang_core::key::Signer;
 
 use crate::store::{Store, StoreError};
 use dojang_ledger::bundle::decode_hashes;
@@ -100,12 +100,12 @@ pub struct Witness {
 }
 
 impl Witness {
-    /// A witness named `name` with `key`, following the logs whose checkpoint keys are `logs`
+    /// A witness named `name` with `key` (sealed, or on an HSM), following the logs whose checkpoint keys are `logs`
     /// (a log's origin is its key name).
     pub async fn open(
         database_url: &str,
         name: &str,
-        key: SecretKey,
+        key: impl Signer + 'static,
         logs: Vec<NoteVerifier>,
     ) -> Result<Self, WitnessError> {
         let signer = NoteSigner::new(name, TYPE_COSIGNATURE, key)

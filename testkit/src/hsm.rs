@@ -102,15 +102,19 @@ impl Hsm {
         label
     }
 
-    /// The URI of key `object` on `token`, with the module and the PIN file.
-    pub fn uri(&self, token: &str, object: &str) -> KeyUri {
-        format!(
-            "pkcs11:token={token};object={object}?module-path={}&pin-source=file:{}",
+    /// The URI of `token`, with the module and the PIN file.
+    pub fn token_uri(&self, token: &str) -> KeyUri {
+        KeyUri::token(&format!(
+            "pkcs11:token={token}?module-path={}&pin-source=file:{}",
             self.module.display(),
             self.pin_file.display()
-        )
-        .parse()
+        ))
         .unwrap()
+    }
+
+    /// The URI of key `object` on `token`, with the module and the PIN file.
+    pub fn uri(&self, token: &str, object: &str) -> KeyUri {
+        self.token_uri(token).object(object)
     }
 
     /// Sets `token`'s user PIN as its security officer: with another PIN, every user session

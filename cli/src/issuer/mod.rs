@@ -107,6 +107,22 @@ pub(crate) enum IssuerCommand {
         #[arg(long)]
         key: Option<dojang_pkcs11::KeyUri>,
     },
+    /// Rotate an issuer's signing key: a new key (on the HSM with `--key`, else sealed), the
+    /// DID update on the registry signed by the current key, then signing with the new one.
+    /// Credentials signed before still verify by the DID's key history. A running `dojang
+    /// issuer serve` (or `dojang up`) on the same database switches within 10 seconds;
+    /// rotating while it is stopped leaves no such window.
+    RotateKey {
+        #[command(flatten)]
+        common: Common,
+        /// The issuer's slug.
+        #[arg(long)]
+        slug: String,
+        /// The new key in an HSM, as a PKCS#11 URI under a new label (made there if absent;
+        /// PIN as for `init`). Without it: a new key, sealed in the database.
+        #[arg(long)]
+        key: Option<dojang_pkcs11::KeyUri>,
+    },
     /// Create an operator API token for an issuer (printed once).
     Operator {
         #[command(flatten)]
@@ -246,6 +262,17 @@ pub(crate) fn run(command: IssuerCommand) -> anyhow::Result<ExitCode> {
                 eprintln!("issuer `{slug}` registered; ask the root authority to accredit {did}");
                 Ok(ExitCode::SUCCESS)
             }
+            IssuerCommand::RotateKey { common, slug, key } => {
+                let service = common.service("http://127.0.0.1:8080", false).await?;
+                let rotated = service.rotate_key(&slug, key.as_ref()).await?;
+                println!("{}", rotated.kid);
+                eprintln!(
+                    "issuer `{slug}` signs with {} from now on (was {}); ask the root authority \
+                     to certify the new key for mdocs",
+                    rotated.kid, rotated.previous_kid
+                );
+                Ok(ExitCode::SUCCESS)
+            }
             IssuerCommand::Operator {
                 common,
                 issuer,
@@ -280,8 +307,22 @@ pub(crate) fn run(command: IssuerCommand) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Anchors the audit trail and sweeps expired offers, nonces and tokens, every `interval`.
+/// How often a running service looks for a key another process rotated.
+pub(crate) const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Anchors the audit trail and sweeps expired offers, nonces and tokens, every `interval`;
+/// loads rotated keys every [`KEY_RELOAD_INTERVAL`].
 pub(crate) fn spawn_background(service: IssuerService, interval: Duration) {
+    let reloading = service.clone();
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(KEY_RELOAD_INTERVAL);
+        loop {
+            ticker.tick().await;
+            if let Err(e) = reloading.reload_keys().await {
+                tracing::warn!(error = %e, "loading rotated issuer keys failed; will retry");
+            }
+        }
+    });
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(interval);
         loop {

@@ -6,6 +6,8 @@ use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, Output, Stdio};
 
 pub use dojang_testkit::postgres::TestDatabase;
+use dojang_wallet::{Wallet, openid4vp};
+use serde_json::{Value, json};
 
 pub fn dojang(args: &[&str]) -> Output {
     dojang_with(args, &[])
@@ -90,4 +92,61 @@ pub fn free_port() -> u16 {
 /// A fresh PostgreSQL database, dropped with this value (`None`, saying so, without one).
 pub async fn postgres_database(purpose: &str) -> Option<TestDatabase> {
     dojang_testkit::postgres::fresh_database(purpose).await
+}
+
+/// A `dojang up` as its console and a wallet reach it.
+pub struct Up {
+    pub http: reqwest::Client,
+    pub base: String,
+    /// The demo token.
+    pub token: String,
+}
+
+impl Up {
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Value {
+        let response = request.bearer_auth(&self.token).send().await.unwrap();
+        let status = response.status();
+        let body: Value = response.json().await.unwrap();
+        assert!(status.is_success(), "{status}: {body}");
+        body
+    }
+
+    pub async fn get(&self, path: &str) -> Value {
+        self.send(self.http.get(format!("{}{path}", self.base)))
+            .await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Value {
+        self.send(self.http.post(format!("{}{path}", self.base)).json(&body))
+            .await
+    }
+
+    /// Asks the verifier service for the mobile ID's family name and age flag in `format`, and
+    /// answers with the wallet: the verdict.
+    pub async fn present(&self, wallet: &Wallet, format: &str) -> Value {
+        let request = self
+            .post(
+                "/verifier/api/oid4vp/requests",
+                json!({"type": "mobile-id", "claims": ["family_name", "age_over_19"], "format": format}),
+            )
+            .await;
+        let scanned = openid4vp::request_from_text(request["uri"].as_str().unwrap()).unwrap();
+        let found = openid4vp::matches(wallet, &scanned).await.unwrap();
+        // What the citizen is shown: the two claims, whichever format answers.
+        assert_eq!(found[0].mdoc, format == "mso_mdoc");
+        assert_eq!(found[0].claim_pointers(), ["/family_name", "/age_over_19"]);
+        openid4vp::respond(wallet, &self.http, &scanned, &found, now())
+            .await
+            .unwrap();
+        let state = request["state"].as_str().unwrap();
+        let result = self
+            .get(&format!("/verifier/api/oid4vp/requests/{state}"))
+            .await;
+        assert_eq!(result["status"], "answered", "{result}");
+        result["verdicts"][0].clone()
+    }
+}
+
+pub fn now() -> i64 {
+    dojang_core::clock::unix_now()
 }

@@ -10,7 +10,7 @@ use dojang_core::multikey;
 use dojang_core::seal::{KdfParams, PassphraseSealed};
 use dojang_ledger::did::{EVERY_RELATIONSHIP, FIRST_KEY, dojang_document, first_key_document};
 use dojang_ledger::entry::{Entry, Operation};
-use dojang_pkcs11::{KeyUri, Pkcs11Error, Pkcs11Signer};
+use dojang_pkcs11::{KeyUri, Pkcs11Signer};
 use zeroize::Zeroizing;
 
 use super::{
@@ -134,10 +134,7 @@ fn make_key(
 ) -> Result<MadeKey, InternalError> {
     Ok(match key {
         Some(uri) => {
-            let signer = match Pkcs11Signer::open(uri) {
-                Err(Pkcs11Error::NoKey(_)) => Pkcs11Signer::generate(uri, Algorithm::Es256),
-                opened => opened,
-            }?;
+            let signer = Pkcs11Signer::open_or_generate(uri, Algorithm::Es256)?;
             MadeKey {
                 signer: Box::new(signer),
                 sealed_key: String::new(),
