@@ -153,6 +153,7 @@ pub(crate) fn error_body(error: &RegistryError) -> (StatusCode, ErrorBody) {
         RegistryError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
         RegistryError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
         RegistryError::Stopped => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+        RegistryError::KeyUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "key_unavailable"),
         RegistryError::Store(_) | RegistryError::Keys(_) => {
             (StatusCode::INTERNAL_SERVER_ERROR, "internal")
         }

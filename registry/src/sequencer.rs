@@ -86,9 +86,18 @@ impl Sequencer {
         let mut state = shared.state.write().await;
         let result = self.append(&mut state, batch).await;
         if let Err((error, waiting)) = result {
-            tracing::error!(%error, "append batch failed; reloading state");
+            let source = match &error {
+                RegistryError::KeyUnavailable(source) => source.as_str(),
+                _ => "",
+            };
+            tracing::error!(%error, %source, "append batch failed; reloading state");
             for reply in waiting {
-                let _ = reply.send(Err(RegistryError::Stopped));
+                let _ = reply.send(Err(match &error {
+                    RegistryError::KeyUnavailable(source) => {
+                        RegistryError::KeyUnavailable(source.clone())
+                    }
+                    _ => RegistryError::Stopped,
+                }));
             }
             self.stale = true;
         }
@@ -226,7 +235,7 @@ impl Sequencer {
                 root,
             };
             let signed = SignedCheckpoint::sign(checkpoint, &self.signer)
-                .map_err(|e| RegistryError::Keys(e.to_string()))?;
+                .map_err(|e| RegistryError::KeyUnavailable(e.to_string()))?;
             tx.insert_checkpoint(size, &signed.to_text(), (unix_now_ms() / 1000) as i64)
                 .await?;
             tx.commit(size, last_ts).await?;

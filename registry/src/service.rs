@@ -58,6 +58,14 @@ pub enum RegistryError {
     /// The registry's keys could not be opened (wrong passphrase?).
     #[error("registry keys: {0}")]
     Keys(String),
+    /// A signature the registry's log or bundle key (on an HSM) could not make: nothing was
+    /// appended. The token's error is logged, not shown.
+    #[error(
+        "레지스트리의 서명 키(HSM)를 쓸 수 없어 아무것도 기록되지 않았습니다. 토큰이 돌아오면 다시 \
+         시도하세요 / the registry's signing key (HSM) is unavailable, so nothing was appended; \
+         try again once the token is back"
+    )]
+    KeyUnavailable(String),
     /// The sequencer has stopped (shutting down).
     #[error("the registry is shutting down")]
     Stopped,
@@ -292,9 +300,10 @@ impl Registry {
             entries,
             since,
         };
-        bundle
-            .sign(&self.shared.bundle_key)
-            .map_err(|e| RegistryError::Keys(e.to_string()))
+        bundle.sign(&self.shared.bundle_key).map_err(|e| {
+            tracing::error!(error = %e, "the bundle key could not sign");
+            RegistryError::KeyUnavailable(e.to_string())
+        })
     }
 
     /// The ledger state as this process last applied it (no database read). Reads that answer
