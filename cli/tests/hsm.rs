@@ -225,3 +225,126 @@ async fn every_key_of_the_platform_on_one_token_issuance_verification_and_rotati
         assert!(!stderr.contains(dojang_testkit::hsm::USER_PIN), "{stderr}");
     }
 }
+
+/// The services run apart, each given its key on the token by flag: the registry's log and
+/// bundle keys, the root authority's (genesis, accreditation), the issuer's, the witness's.
+#[test]
+fn separate_services_take_their_keys_on_the_token_by_flag() {
+    let Some(hsm) = dojang_testkit::hsm::softhsm() else {
+        return;
+    };
+    let token = hsm.token("services");
+    let key = |label: &str| hsm.uri(&token, label).to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let (_registry, registry) = spawn(&[
+        "registry",
+        "serve",
+        "--data-dir",
+        &p("registry"),
+        "--listen",
+        "127.0.0.1:0",
+        "--log-key",
+        &key("log"),
+        "--bundle-key",
+        &key("bundle"),
+    ]);
+    let root = common::ok(&[
+        "registry",
+        "genesis",
+        "--url",
+        &registry,
+        "--key",
+        &key("root"),
+    ]);
+    let root_key = Pkcs11Signer::open(&hsm.uri(&token, "root")).unwrap();
+    assert_eq!(
+        root.trim(),
+        dojang_ledger::did::dojang_did(root_key.public_key()).as_str()
+    );
+    let env = [("DOJANG_PASSPHRASE", "test")];
+    let did = common::ok_with(
+        &[
+            "issuer",
+            "init",
+            "--data-dir",
+            &p("issuer"),
+            "--registry",
+            &registry,
+            "--slug",
+            "seoul",
+            "--name",
+            "Seoul",
+            "--key",
+            &key("seoul"),
+        ],
+        &env,
+    );
+    common::ok(&[
+        "registry",
+        "accredit",
+        "--url",
+        &registry,
+        "--key",
+        &key("root"),
+        "--subject",
+        did.trim(),
+        "--name",
+        "Seoul",
+        "--types",
+        "citizen-card",
+    ]);
+    let exported = common::ok(&[
+        "registry",
+        "bundle",
+        "--url",
+        &registry,
+        "--out",
+        &p("bundle.jwt"),
+    ]);
+    assert!(exported.contains("1 accredited issuer"), "{exported}");
+    for label in ["log", "bundle", "root", "seoul"] {
+        hsm.key_stays_on_token(&token, label)
+            .unwrap_or_else(|e| panic!("{label}: {e}"));
+    }
+
+    // A witness whose cosigning key is on the token announces that key.
+    let anchor: Value =
+        serde_json::from_str(&std::fs::read_to_string(p("bundle.anchor.json")).unwrap()).unwrap();
+    let mut witness = std::process::Command::new(env!("CARGO_BIN_EXE_dojang"))
+        .args([
+            "registry",
+            "witness",
+            "--data-dir",
+            &p("witness"),
+            "--listen",
+            "127.0.0.1:0",
+            "--name",
+            "witness.example",
+            "--log",
+            anchor["log_key"].as_str().unwrap(),
+            "--key",
+            &key("witness"),
+        ])
+        .env("DOJANG_PASSPHRASE", "test")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut banner = String::new();
+    let mut out = std::io::BufReader::new(witness.stdout.take().unwrap());
+    for _ in 0..2 {
+        std::io::BufRead::read_line(&mut out, &mut banner).unwrap();
+    }
+    let _ = witness.kill();
+    let _ = witness.wait();
+    let witness_key = Pkcs11Signer::open(&hsm.uri(&token, "witness")).unwrap();
+    let expected = dojang_ledger::note::NoteVerifier::new(
+        "witness.example",
+        dojang_ledger::note::TYPE_COSIGNATURE,
+        witness_key.public_key().clone(),
+    )
+    .unwrap();
+    assert!(banner.contains(&expected.to_string()), "{banner}");
+    assert!(!dir.path().join("witness").join("witness.key").exists());
+}
