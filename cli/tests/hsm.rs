@@ -9,13 +9,12 @@
 
 mod common;
 
-use common::{Up, dojang_with, now, spawn};
+use common::{Up, dojang_with, spawn};
 use dojang_core::b64;
-use dojang_core::key::{Algorithm, Signer as _};
-use dojang_core::seal::KdfParams;
+use dojang_core::key::Signer as _;
 use dojang_pkcs11::Pkcs11Signer;
 use dojang_wallet::{Wallet, receive};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// Every key `dojang up --keys` keeps on the token.
 const LABELS: [&str; 9] = [
@@ -30,37 +29,16 @@ const LABELS: [&str; 9] = [
     "dojang-issuer-keis",
 ];
 
-/// A citizen's new wallet holding a mobile ID issued now, in every format.
+/// A citizen's new wallet holding a mobile ID issued now, in every format, and the `kid` its
+/// SD-JWT VC names.
 async fn citizen_with_mobile_id(up: &Up, dir: &std::path::Path, name: &str) -> (Wallet, String) {
-    let claims = dojang_schemas::Catalog::builtin()
-        .get("mobile-id")
-        .unwrap()
-        .example()
-        .clone();
-    let offer = up
-        .post(
-            "/console/api/offers",
-            json!({"type": "mobile-id", "claims": claims}),
-        )
-        .await;
+    let offer = up.mobile_id_offer().await;
     let parsed = receive::offer_from_text(&up.http, offer["uri"].as_str().unwrap())
         .await
         .unwrap();
-    let wallet = Wallet::create(
-        &dir.join(format!("{name}.db")),
-        b"citizen",
-        KdfParams::INSECURE_FOR_TESTS,
-    )
-    .await
-    .unwrap();
-    let options = receive::ReceiveOptions {
-        tx_code: offer["tx_code"].as_str(),
-        alg: Algorithm::Es256,
-        now: now(),
-    };
-    let held = receive::receive(&wallet, &up.http, &parsed, options)
-        .await
-        .unwrap();
+    let (wallet, held) = up
+        .receive(&dir.join(format!("{name}.db")), &offer, &parsed)
+        .await;
     assert!(held.sd_jwt.is_some() && held.compact.is_some() && held.mdoc.is_some());
     let sd_jwt = held.sd_jwt.unwrap();
     let header = sd_jwt.split('.').next().unwrap();

@@ -9,12 +9,10 @@
 mod common;
 
 use base64::Engine as _;
-use common::{Up, now, spawn};
-use dojang_core::key::Algorithm;
-use dojang_core::seal::KdfParams;
+use common::{Up, spawn};
 use dojang_core::status::token::TokenStatus;
 use dojang_core::{Jwk, b64};
-use dojang_wallet::{Wallet, receive};
+use dojang_wallet::receive;
 use serde_json::{Value, json};
 
 /// The statuses of `reference` in its list's CWT form, checked with the issuer's `key`.
@@ -55,17 +53,11 @@ async fn the_mobile_id_is_issued_in_three_formats_and_its_mdoc_presented_over_op
     };
 
     // The issuer offers all three formats of the mobile ID in one offer.
-    let claims = dojang_schemas::Catalog::builtin()
+    let offer = up.mobile_id_offer().await;
+    let offer_claims = dojang_schemas::Catalog::builtin()
         .get("mobile-id")
         .unwrap()
-        .example()
-        .clone();
-    let offer = up
-        .post(
-            "/console/api/offers",
-            json!({"type": "mobile-id", "claims": claims}),
-        )
-        .await;
+        .example();
     let uri = offer["uri"].as_str().unwrap();
     let parsed = receive::offer_from_text(&up.http, uri).await.unwrap();
     assert_eq!(
@@ -83,21 +75,9 @@ async fn the_mobile_id_is_issued_in_three_formats_and_its_mdoc_presented_over_op
         json!([-7])
     );
 
-    let wallet = Wallet::create(
-        &dir.path().join("wallet.db"),
-        b"citizen",
-        KdfParams::INSECURE_FOR_TESTS,
-    )
-    .await
-    .unwrap();
-    let options = receive::ReceiveOptions {
-        tx_code: offer["tx_code"].as_str(),
-        alg: Algorithm::Es256,
-        now: now(),
-    };
-    let held = receive::receive(&wallet, &up.http, &parsed, options)
-        .await
-        .unwrap();
+    let (wallet, held) = up
+        .receive(&dir.path().join("wallet.db"), &offer, &parsed)
+        .await;
     assert!(held.sd_jwt.is_some() && held.compact.is_some() && held.mdoc.is_some());
     assert_eq!(
         held.summary().formats,
@@ -167,7 +147,7 @@ async fn the_mobile_id_is_issued_in_three_formats_and_its_mdoc_presented_over_op
     let mut names: Vec<&String> = disclosed.keys().collect();
     names.sort();
     assert_eq!(names, ["age_over_19", "family_name"], "{verdict}");
-    assert_eq!(disclosed["family_name"], claims["family_name"]);
+    assert_eq!(disclosed["family_name"], offer_claims["family_name"]);
 
     // A request for the mdoc of a type that has none is refused with its own code.
     let refused = up

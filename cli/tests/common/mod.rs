@@ -147,6 +147,48 @@ impl Up {
     }
 }
 
+impl Up {
+    /// A mobile ID offer from the console, of the type's example claims.
+    pub async fn mobile_id_offer(&self) -> Value {
+        let claims = dojang_schemas::Catalog::builtin()
+            .get("mobile-id")
+            .unwrap()
+            .example()
+            .clone();
+        self.post(
+            "/console/api/offers",
+            json!({"type": "mobile-id", "claims": claims}),
+        )
+        .await
+    }
+
+    /// A citizen's new wallet at `path` (an ES256 holder key), holding what `offer` (parsed as
+    /// `parsed`) gives.
+    pub async fn receive(
+        &self,
+        path: &std::path::Path,
+        offer: &Value,
+        parsed: &dojang_core::oid4vci::CredentialOffer,
+    ) -> (Wallet, dojang_wallet::StoredCredential) {
+        let wallet = Wallet::create(
+            path,
+            b"citizen",
+            dojang_core::seal::KdfParams::INSECURE_FOR_TESTS,
+        )
+        .await
+        .unwrap();
+        let options = dojang_wallet::receive::ReceiveOptions {
+            tx_code: offer["tx_code"].as_str(),
+            alg: dojang_core::key::Algorithm::Es256,
+            now: now(),
+        };
+        let held = dojang_wallet::receive::receive(&wallet, &self.http, parsed, options)
+            .await
+            .unwrap();
+        (wallet, held)
+    }
+}
+
 pub fn now() -> i64 {
     dojang_core::clock::unix_now()
 }
