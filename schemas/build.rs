@@ -15,7 +15,10 @@ const FILES: [&str; 4] = [
 ];
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("types");
+    // Read when the script runs, not when it was compiled: one compiled script serves every
+    // checkout sharing a target directory.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest_dir).join("types");
     println!("cargo:rerun-if-changed={}", root.display());
     let mut names: Vec<String> = std::fs::read_dir(&root)
         .expect("schemas/types exists")

@@ -28,10 +28,34 @@ pub(crate) struct BenchArgs {
     /// Only run benchmarks whose name contains this.
     #[arg(long)]
     filter: Option<String>,
+    /// `national`: only the national-scale figures — the trust state of 51 million citizens
+    /// holding the four types (≈1,560 status lists), and the log at 10 million entries. Builds
+    /// them once (minutes), keeping them in `--data-dir`. With `--quick`, a tenth of the scale.
+    #[arg(long, value_enum)]
+    scale: Option<ScaleArg>,
+    /// Share of status entries revoked at national scale, 0 to 1.
+    #[arg(long, default_value_t = 0.01)]
+    revoked: f64,
+    /// Where the national-scale ledgers are kept between runs.
+    #[arg(long, default_value = "dojang-bench-data")]
+    data_dir: std::path::PathBuf,
+    /// (Internal) load this bundle in this process and print its load time and memory.
+    #[arg(long, hide = true, requires = "anchor")]
+    load_bundle: Option<std::path::PathBuf>,
+    /// (Internal) the anchor for `--load-bundle`.
+    #[arg(long, hide = true)]
+    anchor: Option<std::path::PathBuf>,
+}
+
+/// The scales `dojang bench` runs at.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ScaleArg {
+    National,
 }
 
 mod hsm;
 mod issuer;
+mod national;
 mod qr;
 mod registry;
 mod verifier;
@@ -185,6 +209,23 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    if let (Some(bundle), Some(anchor)) = (&args.load_bundle, &args.anchor) {
+        national::load_in_this_process(&bench, bundle, anchor)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(ScaleArg::National) = args.scale {
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&args.revoked),
+            "--revoked is a share, from 0 to 1"
+        );
+        let scale = national::Scale {
+            revoked: args.revoked,
+            data_dir: args.data_dir,
+        };
+        runtime.block_on(national::run(&bench, &scale))?;
+        runtime.block_on(registry::proofs_at_scale(&bench, &scale.data_dir))?;
+        return Ok(ExitCode::SUCCESS);
+    }
 
     let mut ssi_kb_es256 = None;
     for alg in Algorithm::ALL {

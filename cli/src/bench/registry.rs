@@ -15,7 +15,7 @@ use rand::{Rng, SeedableRng};
 
 use super::{Bench, Unit};
 
-fn config(url: &str) -> RegistryConfig {
+pub(super) fn config(url: &str) -> RegistryConfig {
     RegistryConfig {
         kdf: KdfParams::INSECURE_FOR_TESTS,
         ..RegistryConfig::new(url, "bench.dojang.local/log", "bench")
@@ -78,17 +78,109 @@ async fn appends_per_second(url: &str, count: usize) -> anyhow::Result<f64> {
 }
 
 /// A log of `size` leaves whose tree nodes are written directly (no entries): all that proof
-/// generation reads.
-async fn tree_of(url: &str, size: u64) -> anyhow::Result<(Registry, MemoryTree)> {
-    let store = Store::open(url).await?;
+/// generation reads. Kept at `url` when it is a database this was done to before (`built`
+/// says so); the tree is rebuilt in memory either way, for the roots and proofs to check.
+async fn tree_of(url: &str, size: u64, built: bool) -> anyhow::Result<(Registry, MemoryTree)> {
     let mut tree = MemoryTree::new();
     for i in 0..size {
         tree.push_hash(merkle::leaf_hash(&i.to_be_bytes()));
     }
-    let mut tx = store.begin_append().await?;
-    tx.insert_nodes(&tree.nodes().collect::<Vec<_>>()).await?;
-    tx.commit(size, 0).await?;
+    if !built {
+        let store = Store::open(url).await?;
+        let mut tx = store.begin_append().await?;
+        tx.insert_nodes(&tree.nodes().collect::<Vec<_>>()).await?;
+        tx.commit(size, 0).await?;
+    }
     Ok((Registry::open(config(url)).await?, tree))
+}
+
+/// Proof production and checking in a log of `size` leaves on `url`, printed with `tag`.
+async fn proofs(bench: &Bench, url: &str, size: u64, tag: &str, built: bool) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let (registry, tree) = tree_of(url, size, built).await?;
+    eprintln!(
+        "({} a {size}-leaf tree in {:.1} s)",
+        if built { "read" } else { "built" },
+        started.elapsed().as_secs_f64()
+    );
+    let root = tree.root_at(size);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+    let indices: Vec<u64> = (0..256).map(|_| rng.gen_range(0..size)).collect();
+    bench
+        .time_each(
+            &format!("registry_proof_inclusion_{tag}"),
+            Unit::Millis,
+            &indices,
+            |i| {
+                let registry = registry.clone();
+                async move { registry.inclusion_proof(i, size).await.map(|_| ()) }
+            },
+        )
+        .await?;
+    let mut proofs = Vec::new();
+    for &i in &indices[..16] {
+        proofs.push((i, registry.inclusion_proof(i, size).await?));
+    }
+    bench
+        .time_each(
+            &format!("registry_proof_consistency_{tag}"),
+            Unit::Millis,
+            &indices,
+            |i| {
+                let registry = registry.clone();
+                async move { registry.consistency_proof(i.max(1), size).await.map(|_| ()) }
+            },
+        )
+        .await?;
+    bench.time(
+        &format!("registry_proof_verify_inclusion_{tag}"),
+        Unit::Micros,
+        |n| {
+            for k in 0..n {
+                let (i, proof) = &proofs[k as usize % proofs.len()];
+                let leaf = merkle::leaf_hash(&i.to_be_bytes());
+                black_box(merkle::verify_inclusion(*i, size, &leaf, proof, &root).is_ok());
+            }
+        },
+    );
+    let old = size * 2 / 3 + 1;
+    let consistency = tree.consistency_proof(old, size)?;
+    let old_root = tree.root_at(old);
+    bench.time(
+        &format!("registry_proof_verify_consistency_{tag}"),
+        Unit::Micros,
+        |n| {
+            for _ in 0..n {
+                black_box(
+                    merkle::verify_consistency(old, size, &old_root, &root, &consistency).is_ok(),
+                );
+            }
+        },
+    );
+    Ok(())
+}
+
+/// Proofs in a log of 10 million leaves (with `--quick`, 1 million), kept in `data_dir`.
+pub(super) async fn proofs_at_scale(
+    bench: &Bench,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<()> {
+    let (size, tag) = if bench.quick {
+        (1 << 20, "1m")
+    } else {
+        (10_000_000, "10m")
+    };
+    let dir = data_dir.join(format!("log-{tag}"));
+    std::fs::create_dir_all(&dir)?;
+    let marker = dir.join("built");
+    let built = marker.exists();
+    let url = format!("sqlite://{}", dir.join("registry.db").display());
+    if !built {
+        let _ = std::fs::remove_file(dir.join("registry.db"));
+    }
+    proofs(bench, &url, size, tag, built).await?;
+    std::fs::write(marker, "")?;
+    Ok(())
 }
 
 pub(super) async fn run(bench: &Bench) -> anyhow::Result<()> {
@@ -114,56 +206,8 @@ pub(super) async fn run(bench: &Bench) -> anyhow::Result<()> {
     if !bench.wanted("registry_proof") {
         return Ok(());
     }
-    let size: u64 = 1 << 20;
     let url = format!("sqlite://{}", dir.path().join("proofs.db").display());
-    let started = Instant::now();
-    let (registry, tree) = tree_of(&url, size).await?;
-    eprintln!(
-        "(built a {size}-leaf tree in {:.1} s)",
-        started.elapsed().as_secs_f64()
-    );
-    let root = tree.root_at(size);
-    let mut rng = rand::rngs::StdRng::seed_from_u64(3);
-    let indices: Vec<u64> = (0..256).map(|_| rng.gen_range(0..size)).collect();
-    bench
-        .time_each("registry_proof_inclusion_1m", Unit::Millis, &indices, |i| {
-            let registry = registry.clone();
-            async move { registry.inclusion_proof(i, size).await.map(|_| ()) }
-        })
-        .await?;
-    let mut proofs = Vec::new();
-    for &i in &indices[..16] {
-        proofs.push((i, registry.inclusion_proof(i, size).await?));
-    }
-    bench
-        .time_each(
-            "registry_proof_consistency_1m",
-            Unit::Millis,
-            &indices,
-            |i| {
-                let registry = registry.clone();
-                async move { registry.consistency_proof(i.max(1), size).await.map(|_| ()) }
-            },
-        )
-        .await?;
-    bench.time("registry_proof_verify_inclusion_1m", Unit::Micros, |n| {
-        for k in 0..n {
-            let (i, proof) = &proofs[k as usize % proofs.len()];
-            let leaf = merkle::leaf_hash(&i.to_be_bytes());
-            black_box(merkle::verify_inclusion(*i, size, &leaf, proof, &root).is_ok());
-        }
-    });
-    let old = 700_001;
-    let consistency = tree.consistency_proof(old, size)?;
-    let old_root = tree.root_at(old);
-    bench.time("registry_proof_verify_consistency_1m", Unit::Micros, |n| {
-        for _ in 0..n {
-            black_box(
-                merkle::verify_consistency(old, size, &old_root, &root, &consistency).is_ok(),
-            );
-        }
-    });
-    Ok(())
+    proofs(bench, &url, 1 << 20, "1m", false).await
 }
 
 /// A fresh database on `DOJANG_TEST_POSTGRES_URL`, if set: its URL, the admin URL, its name.
