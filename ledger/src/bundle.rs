@@ -216,7 +216,7 @@ pub fn verify(bundle: &str, anchor: &TrustAnchor) -> Result<VerifiedBundle, Bund
             reason: "a delta bundle needs the bundle it extends".into(),
         });
     }
-    let mut state = LedgerState::new();
+    let mut state = LedgerState::for_bundle();
     apply_entries(&mut state, &document.entries, &signed.checkpoint)?;
     Ok(VerifiedBundle {
         checkpoint: signed.checkpoint,
@@ -256,7 +256,7 @@ impl VerifiedBundle {
         )
         .map_err(|_| BundleError::Fork)?;
         let mut state = if since.full {
-            LedgerState::new()
+            LedgerState::for_bundle()
         } else {
             self.state.clone()
         };

@@ -217,9 +217,16 @@ fn decode_list(
             record.timestamp_ms,
         )
         .map_err(|e| bad(&e))?;
-    // Expiry is judged at verification time, not at load.
-    let (claims, list) =
-        token::verify_token(&record.token, &key, &record.uri, i64::MIN).map_err(|e| bad(&e))?;
+    // Expiry is judged at verification time, not at load. The bundle's replay left the token's
+    // signature and size to here (`LedgerState::for_bundle`): the ledger's bound applies.
+    let (claims, list) = token::verify_token_within(
+        &record.token,
+        &key,
+        &record.uri,
+        i64::MIN,
+        dojang_ledger::state::MAX_STATUS_LIST_BYTES,
+    )
+    .map_err(|e| bad(&e))?;
     Ok((list, claims.exp))
 }
 

@@ -392,8 +392,9 @@ pub(super) async fn run(bench: &Bench, scale: &Scale) -> anyhow::Result<()> {
     println!("national_bundle_bytes: {:.2} MB", bundle.len() as f64 / 1e6);
     let size_before = registry.size().await?;
     let work = tempfile::tempdir()?;
-    let bundle_path = work.path().join("bundle.jwt");
-    let anchor_path = work.path().join("anchor.json");
+    // Kept beside the ledger, for loading elsewhere (a phone, a profiler).
+    let bundle_path = dir.join("bundle.jwt");
+    let anchor_path = dir.join("anchor.json");
     std::fs::write(&bundle_path, &bundle)?;
     std::fs::write(&anchor_path, serde_json::to_string(&anchor)?)?;
     let mut child = std::process::Command::new(std::env::current_exe()?);

@@ -244,6 +244,17 @@ pub fn verify_token(
     uri: &str,
     now: i64,
 ) -> Result<(StatusListTokenClaims, TokenStatusList), StatusListError> {
+    verify_token_within(token, key, uri, now, super::MAX_LIST_BYTES)
+}
+
+/// [`verify_token`], inflating the list to at most `max` bytes.
+pub fn verify_token_within(
+    token: &str,
+    key: &PublicKey,
+    uri: &str,
+    now: i64,
+    max: usize,
+) -> Result<(StatusListTokenClaims, TokenStatusList), StatusListError> {
     let jws = Jws::parse(token)?;
     jws.expect_type(JWT_TYP, &[])?;
     jws.verify(key)?;
@@ -259,7 +270,7 @@ pub fn verify_token(
     {
         return Err(StatusListError::Expired { exp });
     }
-    let list = TokenStatusList::decode(&claims.status_list)?;
+    let list = TokenStatusList::decode_within(&claims.status_list, max)?;
     Ok((claims, list))
 }
 

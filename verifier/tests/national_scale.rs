@@ -1,0 +1,235 @@
+//! The national trust state at reduced scale — 40 status lists, 4,096 credentials on each —
+//! as a verifier loads it: lists read lazily (each token's own signature and size checked on
+//! first use, not at load, see `LedgerState::for_bundle`) give every credential the very status
+//! the registry's fully checked state gives it. A list tampered with in the bundle is refused; a
+//! list dropped from it leaves its credentials unknown, never valid; and a token whose own
+//! signature fails is caught when first read.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Actor, Ledger, now};
+use dojang_core::jws::Jws;
+use dojang_core::key::Algorithm;
+use dojang_core::status::StatusListReference;
+use dojang_core::status::token::{self, TokenStatus};
+use dojang_ledger::bundle::{BundleError, TrustBundle, VerifiedBundle};
+use dojang_ledger::entry::{Leaf, Operation};
+use dojang_verifier::trust::{StatusLookup, Trust};
+use rand::{Rng, SeedableRng};
+
+const LISTS_PER_ISSUER: usize = 20;
+const CREDENTIALS_PER_LIST: usize = 4_096;
+
+fn list_id(issuer: &Actor, n: usize) -> String {
+    format!("{}-{n}", issuer.did.as_str().replace(':', "-"))
+}
+
+fn uri(issuer: &Actor, n: usize) -> String {
+    format!(
+        "https://registry.example/status-lists/{}",
+        list_id(issuer, n)
+    )
+}
+
+/// Every credential: its issuer, its status reference and the status it was given.
+type Credentials = Vec<(String, StatusListReference, TokenStatus)>;
+
+/// Two issuers with 20 lists each; on every list 4,096 credentials, 10 % revoked and 2 %
+/// suspended.
+async fn national_in_small(ledger: &Ledger) -> (Vec<Actor>, Credentials) {
+    let issuers = vec![
+        ledger
+            .issuer(Algorithm::Es256, "Seoul", &["citizen-card"])
+            .await,
+        ledger
+            .issuer(Algorithm::EdDsa, "HRD Korea", &["national-qualification"])
+            .await,
+    ];
+    let mut rng = rand::rngs::StdRng::seed_from_u64(40);
+    let mut credentials = Vec::new();
+    for issuer in &issuers {
+        for n in 0..LISTS_PER_ISSUER {
+            let mut statuses = Vec::new();
+            for idx in rand::seq::index::sample(&mut rng, 131_072, CREDENTIALS_PER_LIST) {
+                let status = match rng.gen_range(0..100) {
+                    0..10 => TokenStatus::Invalid,
+                    10..12 => TokenStatus::Suspended,
+                    _ => TokenStatus::Valid,
+                };
+                statuses.push((idx, status));
+                credentials.push((
+                    issuer.did.to_string(),
+                    StatusListReference {
+                        idx: idx as u64,
+                        uri: uri(issuer, n),
+                    },
+                    status,
+                ));
+            }
+            ledger
+                .submit(issuer.sign(&Operation::StatusPublish {
+                    issuer: issuer.did.clone(),
+                    list_id: list_id(issuer, n),
+                    version: 1,
+                    token: issuer.status_token_with(&uri(issuer, n), &statuses, now()),
+                    cwt: None,
+                }))
+                .await;
+        }
+    }
+    (issuers, credentials)
+}
+
+/// The bundle's document, changed by `edit` and signed again with the registry's bundle key:
+/// what a registry (or a thief of its key) could send, proofs and all.
+async fn resigned(ledger: &Ledger, edit: impl FnOnce(&mut TrustBundle)) -> String {
+    let bundle = ledger.registry.bundle(None).await.unwrap();
+    let mut document: TrustBundle = Jws::parse_limited(&bundle, usize::MAX)
+        .unwrap()
+        .payload_json()
+        .unwrap();
+    edit(&mut document);
+    document.sign(ledger.registry.bundle_key()).unwrap()
+}
+
+/// The position in the bundle of the entry publishing `list_id`.
+fn position_of(document: &TrustBundle, list_id: &str) -> usize {
+    document
+        .entries
+        .iter()
+        .position(|e| {
+            use base64::Engine as _;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(&e.leaf)
+                .unwrap();
+            let leaf = Leaf::decode(&bytes).unwrap();
+            let payload: serde_json::Value =
+                Jws::parse(&leaf.entry).unwrap().payload_json().unwrap();
+            payload["list_id"] == list_id
+        })
+        .unwrap()
+}
+
+#[tokio::test]
+async fn lazy_lists_give_the_registrys_statuses_and_tampering_is_refused() {
+    let ledger = Ledger::new().await;
+    let (issuers, credentials) = national_in_small(&ledger).await;
+    let anchor = ledger.registry.trust_anchor();
+    let trust = ledger.trust().await;
+    assert_eq!(trust.decoded_status_lists(), 0, "nothing inflated at load");
+
+    // The registry's own state checked every token at admission; read its lists eagerly.
+    let eager: std::collections::HashMap<String, token::TokenStatusList> = {
+        let state = ledger.registry.state().await;
+        state
+            .status_lists()
+            .map(|record| {
+                let key = state
+                    .assertion_key_at(&record.issuer, None, u64::MAX)
+                    .unwrap();
+                let (_, list) =
+                    token::verify_token(&record.token, &key, &record.uri, now()).unwrap();
+                (record.uri.clone(), list)
+            })
+            .collect()
+    };
+    for (issuer, reference, given) in &credentials {
+        let lazy = trust.status(issuer, reference, now());
+        assert_eq!(lazy, StatusLookup::Known(*given), "{reference:?}");
+        assert_eq!(
+            eager[&reference.uri]
+                .status(reference.idx as usize)
+                .unwrap(),
+            *given
+        );
+    }
+    assert_eq!(trust.decoded_status_lists(), 2 * LISTS_PER_ISSUER);
+
+    // A list tampered with: one character of its entry changed, the bundle signed again.
+    let target = list_id(&issuers[0], 7);
+    let tampered = resigned(&ledger, |document| {
+        let at = position_of(document, &target);
+        let leaf = &mut document.entries[at].leaf;
+        let middle = leaf.len() / 2;
+        let flipped = if &leaf[middle..=middle] == "A" {
+            "B"
+        } else {
+            "A"
+        };
+        leaf.replace_range(middle..=middle, flipped);
+    })
+    .await;
+    assert!(
+        matches!(
+            Trust::load(&tampered, anchor.clone()),
+            Err(BundleError::Proof { .. } | BundleError::Malformed { .. })
+        ),
+        "a tampered list is refused"
+    );
+
+    // A list dropped: its credentials are not known, so never accepted as valid.
+    let dropped = resigned(&ledger, |document| {
+        let at = position_of(document, &target);
+        document.entries.remove(at);
+    })
+    .await;
+    let without = Trust::load(&dropped, anchor.clone()).unwrap();
+    for (issuer, reference, _) in credentials
+        .iter()
+        .filter(|c| c.1.uri == uri(&issuers[0], 7))
+    {
+        assert_eq!(
+            without.status(issuer, reference, now()),
+            StatusLookup::Missing
+        );
+    }
+
+    // An entry the issuer signed over a token whose own signature fails (the registry refuses
+    // it at admission; a bundle's replay defers the check): caught when the list is first read.
+    let bundle = ledger.registry.bundle(None).await.unwrap();
+    let VerifiedBundle {
+        checkpoint,
+        witnesses,
+        exported_at,
+        mut state,
+    } = dojang_ledger::bundle::verify(&bundle, &anchor).unwrap();
+    let seoul = &issuers[0];
+    let good = seoul.status_token_with(&uri(seoul, 99), &[(5, TokenStatus::Invalid)], now());
+    let (signing_input, signature) = good.rsplit_once('.').unwrap();
+    let forged_signature = if signature.starts_with('A') { "B" } else { "A" };
+    let forged = format!("{signing_input}.{forged_signature}{}", &signature[1..]);
+    let leaf = Leaf {
+        timestamp_ms: (now() as u64 + 1) * 1000,
+        entry: seoul.sign(&Operation::StatusPublish {
+            issuer: seoul.did.clone(),
+            list_id: list_id(seoul, 99),
+            version: 1,
+            token: forged,
+            cwt: None,
+        }),
+    };
+    state.apply(checkpoint.size, &leaf).unwrap();
+    let trust = Trust::from_verified(
+        anchor,
+        VerifiedBundle {
+            checkpoint,
+            witnesses,
+            exported_at,
+            state,
+        },
+    );
+    let reference = StatusListReference {
+        idx: 5,
+        uri: uri(seoul, 99),
+    };
+    assert!(
+        matches!(
+            trust.status(seoul.did.as_str(), &reference, now()),
+            StatusLookup::Unavailable(why) if why.contains("signature")
+        ),
+        "{:?}",
+        trust.status(seoul.did.as_str(), &reference, now())
+    );
+}
