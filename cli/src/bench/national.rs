@@ -390,6 +390,13 @@ pub(super) async fn run(bench: &Bench, scale: &Scale) -> anyhow::Result<()> {
     let anchor = registry.trust_anchor();
     let bundle = registry.bundle(None).await?;
     println!("national_bundle_bytes: {:.2} MB", bundle.len() as f64 / 1e6);
+    if bundle.len() > dojang_ledger::bundle::MAX_BUNDLE_LEN {
+        println!(
+            "national_bundle_load_ms: refused (over the {} MiB a verifier reads)",
+            dojang_ledger::bundle::MAX_BUNDLE_LEN >> 20
+        );
+        return Ok(());
+    }
     let size_before = registry.size().await?;
     let work = tempfile::tempdir()?;
     // Kept beside the ledger, for loading elsewhere (a phone, a profiler).
