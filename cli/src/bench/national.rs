@@ -131,29 +131,6 @@ fn publication(
     Ok(Entry::sign(&operation, key, kid)?)
 }
 
-/// Submits `entries` through 16 concurrent submitters.
-async fn submit_all(registry: &Registry, entries: Vec<String>) -> anyhow::Result<()> {
-    let queue = std::sync::Arc::new(tokio::sync::Mutex::new(entries));
-    let workers: Vec<_> = (0..16)
-        .map(|_| {
-            let (registry, queue) = (registry.clone(), queue.clone());
-            tokio::spawn(async move {
-                loop {
-                    let Some(entry) = queue.lock().await.pop() else {
-                        break;
-                    };
-                    registry.submit(entry).await?;
-                }
-                Ok::<_, dojang_registry::service::RegistryError>(())
-            })
-        })
-        .collect();
-    for worker in workers {
-        worker.await??;
-    }
-    Ok(())
-}
-
 /// The keys of a built ledger, kept beside it (a benchmark's throwaway keys).
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Keys {
@@ -233,7 +210,7 @@ async fn build(dir: &Path, revoked: f64, lists_per_type: usize) -> anyhow::Resul
             let list = built_list(&issuer.type_id, n, revoked)?;
             entries.push(publication(issuer, &issuer.key, &kid, (n, 1), &list, now)?);
         }
-        submit_all(&registry, entries).await?;
+        super::registry::submit_all(&registry, entries, 16).await?;
     }
     drop(registry);
     let keys = Keys {
@@ -318,7 +295,7 @@ async fn a_day(registry: &Registry, built: &Built, revoked: f64) -> anyhow::Resu
         };
         entries.push(publication(issuer, key, kid, (n, 2), &list, now)?);
     }
-    submit_all(registry, entries).await
+    super::registry::submit_all(registry, entries, 16).await
 }
 
 /// Resident memory of this process, MB.

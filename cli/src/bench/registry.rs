@@ -54,12 +54,21 @@ async fn appends_per_second(url: &str, count: usize) -> anyhow::Result<f64> {
             )
         })
         .collect::<Result<_, _>>()?;
-    let queue = std::sync::Arc::new(tokio::sync::Mutex::new(entries));
     let start = Instant::now();
-    let workers: Vec<_> = (0..64)
+    submit_all(&registry, entries, 64).await?;
+    Ok(count as f64 / start.elapsed().as_secs_f64())
+}
+
+/// Submits `entries` to `registry` through `workers` concurrent submitters.
+pub(super) async fn submit_all(
+    registry: &Registry,
+    entries: Vec<String>,
+    workers: usize,
+) -> anyhow::Result<()> {
+    let queue = std::sync::Arc::new(tokio::sync::Mutex::new(entries));
+    let workers: Vec<_> = (0..workers)
         .map(|_| {
-            let registry = registry.clone();
-            let queue = queue.clone();
+            let (registry, queue) = (registry.clone(), queue.clone());
             tokio::spawn(async move {
                 loop {
                     let Some(entry) = queue.lock().await.pop() else {
@@ -74,7 +83,7 @@ async fn appends_per_second(url: &str, count: usize) -> anyhow::Result<f64> {
     for worker in workers {
         worker.await??;
     }
-    Ok(count as f64 / start.elapsed().as_secs_f64())
+    Ok(())
 }
 
 /// A log of `size` leaves whose tree nodes are written directly (no entries): all that proof
