@@ -1110,7 +1110,23 @@ impl LedgerState {
     /// publication of each list a trust DID owns, and every certificate published or revoked. What a trust bundle carries: it grows with
     /// accredited issuers, their key rotations and their lists, never with open appends.
     pub fn trust_indices(&self) -> Vec<u64> {
+        self.trust_indices_for(None)
+    }
+
+    /// [`LedgerState::trust_indices`] for a verifier that checks only `types`: the status lists
+    /// carried are those of issuers ever granted one of them (a list holds whatever its issuer
+    /// issued); every DID operation, grant and certificate is still carried, so accreditation
+    /// and key history replay whole. A credential on a list left out is never found valid: its
+    /// status is unknown to that verifier.
+    pub fn trust_indices_for(&self, types: Option<&[String]>) -> Vec<u64> {
         let dids = self.trust_dids();
+        let wanted = |issuer: &Did| {
+            types.is_none_or(|types| {
+                self.grants
+                    .iter()
+                    .any(|g| &g.subject == issuer && g.types.iter().any(|t| types.contains(t)))
+            })
+        };
         let mut indices: Vec<u64> = dids
             .keys()
             .filter_map(|did| self.dids.get(*did))
@@ -1129,7 +1145,7 @@ impl LedgerState {
             .chain(
                 self.lists
                     .values()
-                    .filter(|l| dids.contains_key(&l.issuer))
+                    .filter(|l| dids.contains_key(&l.issuer) && wanted(&l.issuer))
                     .map(|l| l.index),
             )
             .chain(self.certificates.iter().flat_map(|c| {

@@ -507,7 +507,13 @@ pub struct BundleQuery {
     /// The checkpoint size the caller holds: return only what is newer, with a consistency
     /// proof.
     since: Option<u64>,
+    /// Only the status lists of issuers accredited for these credential types (comma-separated
+    /// type ids): a verifier that checks a few types carries a fraction of the lists.
+    types: Option<String>,
 }
+
+/// Type ids a bundle may be filtered by, at most.
+const MAX_BUNDLE_TYPES: usize = 32;
 
 /// The signed trust bundle (compact JWS, `dojang-bundle+jwt`).
 #[utoipa::path(get, path = "/bundle", params(BundleQuery),
@@ -516,7 +522,17 @@ async fn bundle(
     State(registry): State<Registry>,
     Query(q): Query<BundleQuery>,
 ) -> ApiResult<Response> {
-    let bundle = registry.bundle(q.since).await?;
+    let types: Option<Vec<String>> = q
+        .types
+        .map(|t| t.split(',').map(str::trim).map(str::to_owned).collect());
+    if let Some(types) = &types
+        && (types.len() > MAX_BUNDLE_TYPES || types.iter().any(|t| t.is_empty() || t.len() > 64))
+    {
+        return Err(bad_request(
+            "types: 1 to 32 type ids of at most 64 characters",
+        ));
+    }
+    let bundle = registry.bundle_for(q.since, types.as_deref()).await?;
     Ok(([(header::CONTENT_TYPE, "application/jwt")], bundle).into_response())
 }
 

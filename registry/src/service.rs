@@ -253,6 +253,17 @@ impl Registry {
     /// `since`, a delta holding only those added after that size, with a consistency proof
     /// from it — or, when an issuer joined trust with older history, all of them (`full`).
     pub async fn bundle(&self, since: Option<u64>) -> Result<String, RegistryError> {
+        self.bundle_for(since, None).await
+    }
+
+    /// [`Registry::bundle`] for a verifier that checks only `types`: the status lists of other
+    /// issuers left out (see [`LedgerState::trust_indices_for`]); every entry still proven
+    /// against the checkpoint.
+    pub async fn bundle_for(
+        &self,
+        since: Option<u64>,
+        types: Option<&[String]>,
+    ) -> Result<String, RegistryError> {
         // One committed log size for everything: the state caught up to the database's head,
         // the indices taken from it, and the checkpoint, proofs and leaves read at that size
         // (committed entries and checkpoints never change, so the lock is not held for them).
@@ -268,7 +279,7 @@ impl Registry {
                 .into());
             }
             let full = since.is_none() || state.trust_joined_with_history(from);
-            let mut indices = state.trust_indices();
+            let mut indices = state.trust_indices_for(types);
             if !full {
                 indices.retain(|&i| i >= from);
             }

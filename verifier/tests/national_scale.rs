@@ -3,7 +3,8 @@
 //! first use, not at load, see `LedgerState::for_bundle`) give every credential the very status
 //! the registry's fully checked state gives it. A list tampered with in the bundle is refused; a
 //! list dropped from it leaves its credentials unknown, never valid; and a token whose own
-//! signature fails is caught when first read.
+//! signature fails is caught when first read. A bundle filtered to one type gives the same
+//! statuses for that type's credentials, and none for the others'.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -146,6 +147,60 @@ async fn lazy_lists_give_the_registrys_statuses_and_tampering_is_refused() {
         );
     }
     assert_eq!(trust.decoded_status_lists(), 2 * LISTS_PER_ISSUER);
+
+    // A verifier that checks citizen cards only: the other issuer's lists are left out of its
+    // bundle (every entry still proven), and it knows exactly the same statuses for the rest.
+    let citizen_cards = ledger
+        .registry
+        .bundle_for(None, Some(&["citizen-card".to_owned()]))
+        .await
+        .unwrap();
+    let filtered = Trust::load(&citizen_cards, anchor.clone()).unwrap();
+    for (issuer, reference, given) in &credentials {
+        let expected = match issuer == issuers[0].did.as_str() {
+            true => StatusLookup::Known(*given),
+            false => StatusLookup::Missing,
+        };
+        assert_eq!(filtered.status(issuer, reference, now()), expected);
+    }
+    assert_eq!(
+        filtered.state().accredited_issuers().len(),
+        2,
+        "accreditation whole"
+    );
+    let full = ledger.registry.bundle(None).await.unwrap();
+    assert!(
+        citizen_cards.len() * 3 < full.len() * 2,
+        "about half the bytes"
+    );
+
+    // Over HTTP: `?types=`, bounded.
+    {
+        use axum::body::Body;
+        use axum::http::{Request, StatusCode};
+        use tower::ServiceExt as _;
+        let app = dojang_registry::http::app(ledger.registry.clone());
+        let get = |query: String| {
+            app.clone().oneshot(
+                Request::get(format!("/bundle?{query}"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+        };
+        let answer = get("types=citizen-card".into()).await.unwrap();
+        assert_eq!(answer.status(), StatusCode::OK);
+        let body = axum::body::to_bytes(answer.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let over_http = Trust::load(std::str::from_utf8(&body).unwrap(), anchor.clone()).unwrap();
+        assert_eq!(
+            over_http.state().status_lists().count(),
+            filtered.state().status_lists().count()
+        );
+        let many = vec!["t"; 33].join(",");
+        let refused = get(format!("types={many}")).await.unwrap();
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    }
 
     // A list tampered with: one character of its entry changed, the bundle signed again.
     let target = list_id(&issuers[0], 7);

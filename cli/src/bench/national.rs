@@ -395,6 +395,25 @@ pub(super) async fn run(bench: &Bench, scale: &Scale) -> anyhow::Result<()> {
         status.success(),
         "loading the bundle in its own process failed"
     );
+    // A verifier that checks one type takes its issuer's lists only.
+    let one_type = [built.issuers[0].type_id.clone()];
+    let filtered = registry.bundle_for(None, Some(&one_type)).await?;
+    println!(
+        "national_bundle_one_type_bytes: {:.2} MB ({} only)",
+        filtered.len() as f64 / 1e6,
+        one_type[0]
+    );
+    let mut times = Vec::new();
+    for _ in 0..if bench.quick { 3 } else { 7 } {
+        let started = Instant::now();
+        drop(Trust::load(&filtered, anchor.clone())?);
+        times.push(started.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "national_bundle_one_type_load_ms: {:.1} ms",
+        times[times.len() / 2] * 1e3
+    );
 
     let mut trust = Trust::load(&bundle, anchor.clone())?;
     let now = crate::now();
