@@ -1350,6 +1350,23 @@ async fn an_hsm_key_is_rotated_to_a_new_hsm_key_on_sqlite_and_postgresql() {
             continue;
         };
         rotation_story(&world, Some(&hsm.uri(&token, "mois-2"))).await;
+        // Rotating to the key already signing is refused, and changes nothing.
+        let same = world
+            .service
+            .rotate_key("mois", Some(&hsm.uri(&token, "mois-2")))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&same, dojang_issuer::service::AdminError::BadRequest(m) if m.contains("the new key is the current key")),
+            "{same:?}"
+        );
+        let metadata = world.service.jwt_vc_issuer("mois").await.unwrap();
+        assert!(
+            metadata["jwks"]["keys"][0]["kid"]
+                .as_str()
+                .unwrap()
+                .ends_with("#key-2")
+        );
         // The new key was made on the token, never to leave it.
         hsm.key_stays_on_token(&token, "mois-2").unwrap();
     }

@@ -529,7 +529,7 @@ async fn bundle(
         && (types.len() > MAX_BUNDLE_TYPES || types.iter().any(|t| t.is_empty() || t.len() > 64))
     {
         return Err(bad_request(
-            "types: 1 to 32 type ids of at most 64 characters",
+            "types: 유형 ID 1~32개, 각 64자 이하 / 1 to 32 type ids of at most 64 characters",
         ));
     }
     let bundle = registry.bundle_for(q.since, types.as_deref()).await?;

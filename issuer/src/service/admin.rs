@@ -282,7 +282,11 @@ impl IssuerService {
             .is_some_and(|k| k == public_key);
         if !published {
             let prev = current.metadata.latest_operation.ok_or_else(|| {
-                AdminError::Conflict("the registry did not say the DID's latest operation".into())
+                AdminError::Conflict(
+                    "레지스트리가 DID의 마지막 작업을 알려 주지 않았습니다 / the registry did not \
+                     say the DID's latest operation"
+                        .into(),
+                )
             })?;
             let update = Operation::DidUpdate { prev, document };
             let entry =
