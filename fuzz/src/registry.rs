@@ -1,8 +1,6 @@
 //! The registry's offline part: signed notes and checkpoints, trust bundles and deltas, and
 //! ledger replay.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use dojang_core::jws::JwsHeader;
 use dojang_ledger::bundle::{self, BUNDLE_TYP, BundleEntry, Since, TrustBundle};
 use dojang_ledger::checkpoint::{self, Checkpoint, SignedCheckpoint};
@@ -174,15 +172,13 @@ fn sign_document(document: &[u8]) -> Option<String> {
 
 /// Mode 2 of [`trust_bundle`]; whether the bundle (and so the delta) was accepted.
 fn extend(document: &[u8]) -> Option<bool> {
-    let document = serde_json::from_slice::<TrustBundle>(document).ok()?;
+    let document = TrustBundle::from_payload(document).ok()?;
     let world = world();
     let base = world.tree.size();
     let mut tree: MemoryTree = world.tree.clone();
     let mut leaves: Vec<Vec<u8>> = world.leaves.iter().map(Leaf::encode).collect();
     for entry in document.entries.iter().take(32) {
-        let leaf = STANDARD
-            .decode(&entry.leaf)
-            .unwrap_or_else(|_| entry.leaf.clone().into_bytes());
+        let leaf = entry.leaf.clone();
         tree.push(&leaf);
         leaves.push(leaf);
     }
@@ -191,8 +187,8 @@ fn extend(document: &[u8]) -> Option<bool> {
     let with_proof = |index: u64| -> Option<BundleEntry> {
         Some(BundleEntry {
             index,
-            leaf: STANDARD.encode(&leaves[index as usize]),
-            proof: bundle::encode_hashes(&tree.inclusion_proof(index, size).ok()?),
+            leaf: leaves[index as usize].clone(),
+            proof: bundle::proof_bytes(&tree.inclusion_proof(index, size).ok()?),
         })
     };
     let old: Option<Vec<BundleEntry>> = world
@@ -216,7 +212,7 @@ fn extend(document: &[u8]) -> Option<bool> {
         entries: if full_delta { all } else { new },
         since: Some(Since {
             size: base,
-            proof: bundle::encode_hashes(&consistency),
+            proof: bundle::proof_bytes(&consistency),
             full: full_delta,
         }),
         ..full.clone()

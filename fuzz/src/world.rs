@@ -10,8 +10,6 @@
 
 use std::sync::LazyLock;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use dojang_core::compact::{self, Binding, Challenge, HeldCompact};
 use dojang_core::did::{Did, DidDocument, DidUrl, Relationship};
 use dojang_core::key::{Algorithm, PublicKey, SecretKey, Signer};
@@ -262,6 +260,7 @@ impl World {
             checkpoint: sign_checkpoint(&log, &witness, ORIGIN, size, tree.root_at(size))
                 .expect("a valid origin"),
             entries,
+            lists: Vec::new(),
             since: None,
         };
         let bundle = document.sign(&bundle_key).expect("in-memory signing");
@@ -512,8 +511,8 @@ fn entry_with_proof(leaves: &[Leaf], tree: &MemoryTree, index: u64, size: u64) -
     let leaf = &leaves[index as usize];
     BundleEntry {
         index,
-        leaf: STANDARD.encode(leaf.encode()),
-        proof: bundle::encode_hashes(
+        leaf: leaf.encode(),
+        proof: bundle::proof_bytes(
             &tree
                 .inclusion_proof(index, size)
                 .expect("index in the tree"),

@@ -12,8 +12,6 @@
 
 use std::path::PathBuf;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use dojang_core::compact::{self, ChallengeRequest};
 use dojang_core::did::Did;
 use dojang_core::jwk::Jwk;
@@ -526,7 +524,7 @@ fn note_seeds(world: &World) {
 /// The bundle document inside a bundle JWS.
 fn document(bundle: &str) -> TrustBundle {
     let payload = bundle.split('.').nth(1).unwrap();
-    serde_json::from_slice(&b64::decode(payload).unwrap()).unwrap()
+    TrustBundle::from_payload(&b64::decode(payload).unwrap()).unwrap()
 }
 
 /// Signed entries that extend the world's log: a new list version, a withdrawal, an audit.
@@ -575,7 +573,7 @@ fn bundle_seeds(world: &World) {
     write(
         "trust_bundle",
         "document.bin",
-        seed(1, &serde_json::to_vec(&full).unwrap()),
+        seed(1, &full.to_payload()),
     );
     let empty_delta = TrustBundle {
         entries: Vec::new(),
@@ -589,13 +587,13 @@ fn bundle_seeds(world: &World) {
     write(
         "trust_bundle",
         "empty-delta.bin",
-        seed(1, &serde_json::to_vec(&empty_delta).unwrap()),
+        seed(1, &empty_delta.to_payload()),
     );
     let entries = extension(world)
         .iter()
         .map(|leaf| dojang_ledger::bundle::BundleEntry {
             index: 0,
-            leaf: STANDARD.encode(leaf.encode()),
+            leaf: leaf.encode(),
             proof: Vec::new(),
         })
         .collect();
@@ -607,7 +605,7 @@ fn bundle_seeds(world: &World) {
     write(
         "trust_bundle",
         "extend.bin",
-        seed(2, &serde_json::to_vec(&extended).unwrap()),
+        seed(2, &extended.to_payload()),
     );
     let extended = TrustBundle {
         since: Some(Since {
@@ -620,7 +618,7 @@ fn bundle_seeds(world: &World) {
     write(
         "trust_bundle",
         "extend-full-delta.bin",
-        seed(2, &serde_json::to_vec(&extended).unwrap()),
+        seed(2, &extended.to_payload()),
     );
 }
 

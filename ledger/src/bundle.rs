@@ -17,20 +17,26 @@
 //! is replayed afresh — still only after the consistency proof): a registry that forked the log cannot
 //! produce one, and [`VerifiedBundle::apply_delta`] refuses it, keeping the old state.
 
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use dojang_core::did::Did;
+use dojang_core::status::token::TokenStatusList;
 use dojang_core::jws::{self, Jws, JwsError, JwsHeader};
 use dojang_core::key::{PublicKey, SignError, Signer};
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::{Checkpoint, CheckpointError, SignedCheckpoint};
 use crate::entry::{EntryError, Leaf};
+use crate::lists::{self, Patch};
 use crate::merkle::{self, Hash, ProofError};
 use crate::note::NoteVerifier;
 use crate::state::LedgerState;
 
 /// The bundle format identifier.
-pub const FORMAT: &str = "dojang-trust-bundle/1";
+pub const FORMAT: &str = "dojang-trust-bundle/2";
 /// The `typ` of a bundle JWS.
 pub const BUNDLE_TYP: &str = "dojang-bundle+jwt";
 /// The largest bundle a verifier opens (its own limit, not the generic JWS input limit).
@@ -67,6 +73,14 @@ pub enum BundleError {
     /// The delta does not extend the checkpoint held: the log was forked or rewritten.
     #[error("the new checkpoint is not a consistent extension of the one held (fork)")]
     Fork,
+    /// An issuer's lists do not match its `status.root`: one left out, added or altered.
+    #[error("status lists of `{issuer}`: {reason}")]
+    Lists {
+        /// The issuer.
+        issuer: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// An entry breaks the ledger's rules.
     #[error("entry {index}: {error}")]
     Entry {
@@ -100,10 +114,12 @@ pub struct TrustAnchor {
 pub struct BundleEntry {
     /// Log index.
     pub index: u64,
-    /// The leaf bytes, base64.
-    pub leaf: String,
-    /// Inclusion proof against the bundle's checkpoint, base64 hashes.
-    pub proof: Vec<String>,
+    /// The leaf bytes.
+    #[serde(with = "serde_bytes")]
+    pub leaf: Vec<u8>,
+    /// Inclusion proof against the bundle's checkpoint: its hashes, 32 bytes each, in order.
+    #[serde(with = "serde_bytes")]
+    pub proof: Vec<u8>,
 }
 
 /// The base of a delta bundle.
@@ -111,15 +127,49 @@ pub struct BundleEntry {
 pub struct Since {
     /// The checkpoint size the delta extends.
     pub size: u64,
-    /// Consistency proof from `size` to the bundle's checkpoint, base64 hashes.
-    pub proof: Vec<String>,
+    /// Consistency proof from `size` to the bundle's checkpoint, 32-byte hashes in order.
+    #[serde(with = "serde_bytes")]
+    pub proof: Vec<u8>,
     /// The entries are the whole trust state, not only what is newer than `size` (an issuer
     /// joined trust with history from before it); the verifier replays them afresh.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub full: bool,
 }
 
-/// The bundle document.
+/// One issuer's lists under its latest `status.root` (an entry of the bundle).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuerLists {
+    /// The issuer's DID.
+    pub issuer: String,
+    /// Lists carried: whole, or by digest alone when a newer publication of the list is among
+    /// the bundle's entries. In a delta, only lists the verifier did not hold.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lists: Vec<BundleList>,
+    /// A delta's changes to the lists the verifier holds ([`Patch`]), by position among the
+    /// issuer's lists sorted by id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "serde_bytes")]
+    pub patch: Vec<u8>,
+}
+
+/// A status list beside its issuer's root.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleList {
+    /// The list id.
+    pub list_id: String,
+    /// The list URI.
+    pub uri: String,
+    /// The digest the root covers ([`lists::list_digest`]).
+    #[serde(with = "serde_bytes")]
+    pub digest: Vec<u8>,
+    /// Bits per entry.
+    pub bits: u32,
+    /// The list, zlib-compressed; absent when carried by digest alone.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "serde_bytes")]
+    pub zlib: Option<Vec<u8>>,
+}
+
+/// The bundle document: the JWS payload, in CBOR (byte strings stay bytes — base64 once, in the
+/// JWS, not nested).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TrustBundle {
     /// [`FORMAT`].
@@ -132,18 +182,78 @@ pub struct TrustBundle {
     pub checkpoint: String,
     /// Entries, in log order.
     pub entries: Vec<BundleEntry>,
+    /// Status lists under their issuers' roots.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lists: Vec<IssuerLists>,
     /// Present on a delta bundle.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<Since>,
 }
 
 impl TrustBundle {
+    /// The JWS payload.
+    pub fn to_payload(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        // Serializing owned strings, numbers and bytes into a Vec cannot fail.
+        #[allow(clippy::expect_used)]
+        ciborium::into_writer(self, &mut out).expect("bundles serialize");
+        out
+    }
+
+    /// Reads a JWS payload (no signature is checked here).
+    pub fn from_payload(payload: &[u8]) -> Result<Self, BundleError> {
+        ciborium::from_reader(payload).map_err(|e| BundleError::Malformed {
+            reason: format!("bundle document: {e}"),
+        })
+    }
+
     /// Signs the bundle with the registry's bundle key.
     pub fn sign(&self, signer: &dyn Signer) -> Result<String, SignError> {
-        // A derived Serialize over strings and numbers cannot fail.
-        #[allow(clippy::expect_used)]
-        let payload = serde_json::to_vec(self).expect("bundles serialize");
-        jws::sign(JwsHeader::new(Some(BUNDLE_TYP), None), &payload, signer)
+        jws::sign(
+            JwsHeader::new(Some(BUNDLE_TYP), None),
+            &self.to_payload(),
+            signer,
+        )
+    }
+}
+
+/// A status list the bundle carried beside its issuer's root, checked against the root by its
+/// digest: its bits are checked against that digest when first decoded.
+#[derive(Debug, Clone)]
+pub struct CarriedList {
+    /// The list id.
+    pub list_id: String,
+    /// The issuer.
+    pub issuer: Did,
+    /// The list URI.
+    pub uri: String,
+    /// The log index of the root it was checked against.
+    pub index: u64,
+    /// Its digest under that root.
+    pub digest: lists::Digest,
+    form: Arc<CarriedForm>,
+}
+
+#[derive(Debug)]
+enum CarriedForm {
+    Compressed { bits: u32, zlib: Vec<u8> },
+    Decoded(TokenStatusList),
+}
+
+impl CarriedList {
+    /// The list, inflated (within [`crate::state::MAX_STATUS_LIST_BYTES`]) and checked against
+    /// the digest its issuer's root covers.
+    pub fn decode(&self) -> Result<TokenStatusList, String> {
+        match &*self.form {
+            CarriedForm::Decoded(list) => Ok(list.clone()),
+            CarriedForm::Compressed { bits, zlib } => {
+                let list = lists::inflate(*bits, zlib)?;
+                if lists::list_digest(&list) != self.digest {
+                    return Err("the list's bytes are not those its issuer's root covers".into());
+                }
+                Ok(list)
+            }
+        }
     }
 }
 
@@ -158,6 +268,9 @@ pub struct VerifiedBundle {
     pub exported_at: i64,
     /// The ledger state.
     pub state: LedgerState,
+    /// Status lists carried under their issuers' roots, by list id (a newer publication of the
+    /// same list among the state's lists supersedes one).
+    pub lists: HashMap<String, CarriedList>,
 }
 
 struct Anchor {
@@ -193,9 +306,7 @@ impl Anchor {
         jws.expect_type(BUNDLE_TYP, &[])
             .map_err(BundleError::Signature)?;
         jws.verify(&self.bundle).map_err(BundleError::Signature)?;
-        let document: TrustBundle = jws.payload_json().map_err(|e| BundleError::Malformed {
-            reason: e.to_string(),
-        })?;
+        let document = TrustBundle::from_payload(jws.payload())?;
         if document.format != FORMAT {
             return Err(BundleError::Malformed {
                 reason: format!("unknown format `{}`", document.format),
@@ -218,11 +329,14 @@ pub fn verify(bundle: &str, anchor: &TrustAnchor) -> Result<VerifiedBundle, Bund
     }
     let mut state = LedgerState::for_bundle();
     apply_entries(&mut state, &document.entries, &signed.checkpoint)?;
+    let mut lists = HashMap::new();
+    take_lists(&state, &document.lists, None, &mut lists)?;
     Ok(VerifiedBundle {
         checkpoint: signed.checkpoint,
         witnesses,
         exported_at: document.exported_at,
         state,
+        lists,
     })
 }
 
@@ -245,8 +359,7 @@ impl VerifiedBundle {
                 ),
             });
         }
-        let proof =
-            decode_hashes(&since.proof).map_err(|reason| BundleError::Malformed { reason })?;
+        let proof = hashes(&since.proof)?;
         merkle::verify_consistency(
             self.checkpoint.size,
             signed.checkpoint.size,
@@ -255,20 +368,208 @@ impl VerifiedBundle {
             &proof,
         )
         .map_err(|_| BundleError::Fork)?;
-        let mut state = if since.full {
-            LedgerState::for_bundle()
+        let (mut state, mut lists, held) = if since.full {
+            (LedgerState::for_bundle(), HashMap::new(), None)
         } else {
-            self.state.clone()
+            (self.state.clone(), self.lists.clone(), Some(Held { bundle: self, size: since.size }))
         };
         apply_entries(&mut state, &document.entries, &signed.checkpoint)?;
+        take_lists(&state, &document.lists, held, &mut lists)?;
         *self = VerifiedBundle {
             checkpoint: signed.checkpoint,
             witnesses,
             exported_at: document.exported_at,
             state,
+            lists,
         };
         Ok(())
     }
+}
+
+/// What a verifier held before a delta.
+struct Held<'a> {
+    bundle: &'a VerifiedBundle,
+    /// The size the delta extends.
+    size: u64,
+}
+
+impl Held<'_> {
+    /// The lists of `issuer` the verifier held, by id: the newer of the one carried under a
+    /// root and the one published as a token.
+    fn lists(&self, issuer: &Did) -> BTreeMap<String, HeldList> {
+        let mut held: BTreeMap<String, HeldList> = self
+            .bundle
+            .lists
+            .values()
+            .filter(|l| &l.issuer == issuer)
+            .map(|l| (l.list_id.clone(), HeldList::Carried(l.clone())))
+            .collect();
+        for record in self.bundle.state.issuer_lists(issuer) {
+            if held
+                .get(&record.list_id)
+                .is_none_or(|h| matches!(h, HeldList::Carried(c) if c.index < record.index))
+            {
+                held.insert(
+                    record.list_id.clone(),
+                    HeldList::Token {
+                        uri: record.uri.clone(),
+                        token: record.token.clone(),
+                    },
+                );
+            }
+        }
+        held
+    }
+}
+
+enum HeldList {
+    Carried(CarriedList),
+    Token { uri: String, token: String },
+}
+
+impl HeldList {
+    fn uri(&self) -> &str {
+        match self {
+            HeldList::Carried(c) => &c.uri,
+            HeldList::Token { uri, .. } => uri,
+        }
+    }
+
+    fn decode(&self) -> Result<TokenStatusList, String> {
+        match self {
+            HeldList::Carried(c) => c.decode(),
+            HeldList::Token { token, .. } => lists::token_bits(token),
+        }
+    }
+
+    fn digest(&self) -> Result<lists::Digest, String> {
+        match self {
+            HeldList::Carried(c) => Ok(c.digest),
+            HeldList::Token { .. } => self.decode().map(|l| lists::list_digest(&l)),
+        }
+    }
+}
+
+/// Checks each issuer's lists against its latest `status.root` in `state` and keeps them in
+/// `carried`. A full bundle's lists are taken as carried; a delta's are the lists it adds, its
+/// patches applied to those `held`, and the rest held unchanged — the root over all of them
+/// must be the issuer's.
+fn take_lists(
+    state: &LedgerState,
+    groups: &[IssuerLists],
+    held: Option<Held<'_>>,
+    carried: &mut HashMap<String, CarriedList>,
+) -> Result<(), BundleError> {
+    let mut seen = std::collections::HashSet::new();
+    for group in groups {
+        let refused = |reason: &str| BundleError::Lists {
+            issuer: group.issuer.clone(),
+            reason: reason.to_owned(),
+        };
+        let issuer = Did::parse(&group.issuer).map_err(|_| refused("not a DID"))?;
+        if !seen.insert(issuer.clone()) {
+            return Err(refused("carried twice"));
+        }
+        let root = state
+            .status_root(&issuer)
+            .ok_or_else(|| refused("lists without the issuer's root"))?;
+        if held.as_ref().is_some_and(|h| root.index < h.size) {
+            return Err(refused("lists for a root the verifier already holds"));
+        }
+        if group.lists.len() as u64 > root.lists {
+            return Err(refused("more lists than the root covers"));
+        }
+        // Every list of the issuer under the new root, by id: (uri, digest, what it is now).
+        let mut all: BTreeMap<String, (String, lists::Digest, Option<CarriedForm>)> =
+            BTreeMap::new();
+        for list in &group.lists {
+            let digest = lists::Digest::try_from(list.digest.as_slice())
+                .map_err(|_| refused("a digest is not 32 bytes"))?;
+            let form = list.zlib.as_ref().map(|zlib| CarriedForm::Compressed {
+                bits: list.bits,
+                zlib: zlib.clone(),
+            });
+            if all
+                .insert(list.list_id.clone(), (list.uri.clone(), digest, form))
+                .is_some()
+            {
+                return Err(refused("a list carried twice"));
+            }
+        }
+        let held_lists = match &held {
+            Some(held) => held.lists(&issuer),
+            None => BTreeMap::new(),
+        };
+        let mut unchanged = Vec::new();
+        for (id, list) in &held_lists {
+            if !all.contains_key(id) {
+                let digest = list.digest().map_err(|e| refused(&e))?;
+                all.insert(id.clone(), (list.uri().to_owned(), digest, None));
+                unchanged.push(id.clone());
+            }
+        }
+        if all.len() as u64 != root.lists {
+            return Err(refused("the lists are not exactly those the root covers"));
+        }
+        let patch = Patch::decode(&group.patch).map_err(|e| refused(&e))?;
+        let ids: Vec<String> = all.keys().cloned().collect();
+        for (position, changes) in &patch.lists {
+            let id = ids
+                .get(*position)
+                .ok_or_else(|| refused("a patch names no list"))?;
+            let base = held_lists
+                .get(id)
+                .filter(|_| unchanged.contains(id))
+                .ok_or_else(|| refused("a patch changes a list the verifier does not hold"))?;
+            let mut list = base.decode().map_err(|e| refused(&e))?;
+            Patch::apply(&mut list, changes).map_err(|e| refused(&e))?;
+            if let Some(entry) = all.get_mut(id) {
+                entry.1 = lists::list_digest(&list);
+                entry.2 = Some(CarriedForm::Decoded(list));
+            }
+        }
+        let computed = lists::status_root(all.iter().map(|(id, (uri, d, _))| (id.as_str(), uri.as_str(), d)));
+        if computed != root.root {
+            return Err(refused("the lists are not those the issuer's root covers"));
+        }
+        for (id, (uri, digest, form)) in all {
+            match form {
+                Some(form) => {
+                    carried.insert(
+                        id.clone(),
+                        CarriedList {
+                            list_id: id,
+                            issuer: issuer.clone(),
+                            uri,
+                            index: root.index,
+                            digest,
+                            form: Arc::new(form),
+                        },
+                    );
+                }
+                // Carried by digest: a newer publication among the entries serves it.
+                None if group.lists.iter().any(|l| l.list_id == id) => {
+                    carried.remove(&id);
+                }
+                None => {}
+            }
+        }
+    }
+    if let Some(held) = &held {
+        // An issuer that committed to new lists, whose lists the verifier holds, must have them
+        // brought up to date: otherwise the next patch would apply to the wrong lists.
+        for (issuer, root) in state.status_roots() {
+            let holds = held.bundle.lists.values().any(|l| &l.issuer == issuer)
+                || !held.bundle.state.issuer_lists(issuer).is_empty();
+            if root.index >= held.size && holds && !seen.contains(issuer) {
+                return Err(BundleError::Lists {
+                    issuer: issuer.to_string(),
+                    reason: "the delta leaves out the lists of a new root".into(),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 fn apply_entries(
@@ -278,27 +579,44 @@ fn apply_entries(
 ) -> Result<(), BundleError> {
     for entry in entries {
         let index = entry.index;
-        let bytes = STANDARD
-            .decode(&entry.leaf)
-            .map_err(|_| BundleError::Malformed {
-                reason: format!("entry {index}: leaf is not base64"),
-            })?;
-        let proof =
-            decode_hashes(&entry.proof).map_err(|reason| BundleError::Malformed { reason })?;
+        let proof = hashes(&entry.proof)?;
         merkle::verify_inclusion(
             index,
             checkpoint.size,
-            &merkle::leaf_hash(&bytes),
+            &merkle::leaf_hash(&entry.leaf),
             &proof,
             &checkpoint.root,
         )
         .map_err(|error| BundleError::Proof { index, error })?;
-        let leaf = Leaf::decode(&bytes).map_err(|error| BundleError::Entry { index, error })?;
+        let leaf =
+            Leaf::decode(&entry.leaf).map_err(|error| BundleError::Entry { index, error })?;
         state
             .apply(index, &leaf)
             .map_err(|error| BundleError::Entry { index, error })?;
     }
     Ok(())
+}
+
+/// Concatenated 32-byte hashes → hashes.
+fn hashes(bytes: &[u8]) -> Result<Vec<Hash>, BundleError> {
+    if bytes.len() % 32 != 0 {
+        return Err(BundleError::Malformed {
+            reason: "a proof is not a sequence of 32-byte hashes".into(),
+        });
+    }
+    Ok(bytes
+        .chunks_exact(32)
+        .map(|chunk| {
+            let mut hash = [0u8; 32];
+            hash.copy_from_slice(chunk);
+            hash
+        })
+        .collect())
+}
+
+/// Hashes → concatenated bytes, as a bundle carries a proof.
+pub fn proof_bytes(hashes: &[Hash]) -> Vec<u8> {
+    hashes.concat()
 }
 
 /// base64 hashes → hashes.

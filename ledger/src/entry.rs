@@ -191,6 +191,21 @@ pub enum Operation {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         cwt: Option<String>,
     },
+    /// Commits to every status list the issuer has published, at their latest versions, by one
+    /// digest (see [`crate::lists`]): what lets a trust bundle carry an issuer's lists as bare
+    /// compressed bits, and a delta carry only the entries that changed — each checked against
+    /// this root. The registry accepts it only if it is the root of the lists it holds.
+    #[serde(rename = "status.root")]
+    StatusRoot {
+        /// The issuer.
+        issuer: Did,
+        /// Strictly increasing, per issuer.
+        version: u64,
+        /// How many lists it covers: all the issuer's.
+        lists: u64,
+        /// The root, base64url (see [`crate::lists::status_root`]).
+        root: String,
+    },
     /// Publishes an X.509 certificate (DER, base64url): the root authority's issuing-authority
     /// root (IACA), or a document signer's certificate for an accredited issuer's key (ISO
     /// 18013-5 Annex B), so offline verifiers check mdoc and `x5c` chains from the bundle.
@@ -243,6 +258,7 @@ impl Operation {
             Operation::Grant { .. } => "accreditation.grant",
             Operation::Withdraw { .. } => "accreditation.withdraw",
             Operation::StatusPublish { .. } => "status.publish",
+            Operation::StatusRoot { .. } => "status.root",
             Operation::CertificatePublish { .. } => "certificate.publish",
             Operation::CertificateRevoke { .. } => "certificate.revoke",
             Operation::Audit { .. } => "audit",
@@ -257,7 +273,9 @@ impl Operation {
             | Operation::DidUpdate { document, .. } => &document.id,
             Operation::DidDeactivate { did, .. } => did,
             Operation::Grant { grantor, .. } | Operation::Withdraw { grantor, .. } => grantor,
-            Operation::StatusPublish { issuer, .. } | Operation::Audit { issuer, .. } => issuer,
+            Operation::StatusPublish { issuer, .. }
+            | Operation::StatusRoot { issuer, .. }
+            | Operation::Audit { issuer, .. } => issuer,
             Operation::CertificatePublish { authority, .. }
             | Operation::CertificateRevoke { authority, .. } => authority,
         }

@@ -10,6 +10,7 @@
 //!   accreditation of issuers for credential types, status list publications, audit events;
 //! - [`state`]: what those entries define, applied by the same code in the registry and every
 //!   verifier;
+//! - [`lists`]: issuers' roots over their status lists, and the patches deltas carry;
 //! - [`bundle`]: the signed trust bundle verifiers carry offline, and its deltas;
 //! - [`api`]: the registry's API as types, and the [`api::Ledger`] trait issuers and verifiers
 //!   reach it through; with feature `client`, `client::RegistryClient` speaks it over HTTP.
@@ -24,6 +25,7 @@ pub mod checkpoint;
 pub mod client;
 pub mod did;
 pub mod entry;
+pub mod lists;
 pub mod merkle;
 pub mod note;
 pub mod state;

@@ -15,6 +15,7 @@
 //! | `accreditation.grant` | `assertionMethod` | the grantor | grantor is root, or holds a delegable grant for every type |
 //! | `accreditation.withdraw` | `assertionMethod` | the grantor | grantor made the grant, or is root |
 //! | `status.publish` | `assertionMethod` | the issuer | the issuer holds or held a grant; list owned by the issuer; version increases; token signed by the issuer; at most [`MAX_STATUS_LIST_BYTES`] decoded |
+//! | `status.root` | `assertionMethod` | the issuer | version increases; the root of exactly the issuer's latest lists ([`crate::lists`]) |
 //! | `certificate.publish` | `assertionMethod` | the root authority | an IACA root: self-signed CA, new; a document signer's: issued by a published, unrevoked IACA, for a key in the accredited subject's current DID document |
 //! | `certificate.revoke` | `assertionMethod` | the root authority | published, not yet revoked |
 //! | `audit` | `assertionMethod` | the issuer | counts only |
@@ -126,6 +127,24 @@ pub struct StatusListRecord {
     /// The same list in its CWT form (`application/statuslist+cwt`, base64url), when the issuer
     /// published one.
     pub cwt: Option<String>,
+    /// The decoded list's digest ([`crate::lists::list_digest`]), once known: at admission and
+    /// restore on the registry; a bundle's replay leaves it to first use.
+    #[serde(skip)]
+    pub digest: Option<Hash>,
+}
+
+/// An issuer's latest `status.root`.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusRootRecord {
+    /// Its log index.
+    pub index: u64,
+    /// The issuer's root version.
+    pub version: u64,
+    /// How many lists it covers.
+    pub lists: u64,
+    /// The root.
+    #[serde(skip)]
+    pub root: Hash,
 }
 
 /// A published certificate.
@@ -214,6 +233,7 @@ pub struct LedgerState {
     grants: Vec<Grant>,
     lists: HashMap<String, StatusListRecord>,
     certificates: Vec<CertificateRecord>,
+    roots: HashMap<Did, StatusRootRecord>,
     /// Replaying a bundle: a status list's token is authenticated by the entry's signature and
     /// checked where it is used (see [`LedgerState::for_bundle`]).
     deferred_lists: bool,
@@ -444,16 +464,18 @@ impl LedgerState {
                 {
                     return Err(list_error("list ids are 1 to 128 of [A-Za-z0-9._-]"));
                 }
-                let uri = if self.deferred_lists {
-                    self.status_token_subject(issuer, token)
-                        .map_err(list_error)?
+                let (uri, digest) = if self.deferred_lists {
+                    let uri = self
+                        .status_token_subject(issuer, token)
+                        .map_err(list_error)?;
+                    (uri, None)
                 } else {
                     let (uri, key, list) =
                         self.check_status_token(issuer, token).map_err(list_error)?;
                     if let Some(cwt) = cwt {
                         check_status_cwt(cwt, &key, &uri, &list).map_err(list_error)?;
                     }
-                    uri
+                    (uri, Some(crate::lists::list_digest(&list)))
                 };
                 match self.lists.get(list_id) {
                     Some(existing) if &existing.issuer != issuer => {
@@ -482,9 +504,68 @@ impl LedgerState {
                         timestamp_ms: time,
                         token: token.clone(),
                         cwt: cwt.clone(),
+                        digest,
                     },
                 );
                 Ok(applied("status.publish", list_id))
+            }
+            Operation::StatusRoot {
+                issuer,
+                version,
+                lists,
+                root,
+            } => {
+                self.verify_as(
+                    entry,
+                    issuer,
+                    Relationship::AssertionMethod,
+                    "commit to status lists",
+                )?;
+                let refused = |reason| EntryError::StatusList {
+                    list_id: "*".into(),
+                    reason,
+                };
+                let root = b64::decode(root)
+                    .ok()
+                    .and_then(|r| Hash::try_from(r).ok())
+                    .ok_or(refused("a root is 32 bytes of base64url"))?;
+                if !self.grants.iter().any(|g| &g.subject == issuer) {
+                    return Err(refused("only accredited issuers publish status lists"));
+                }
+                if self.roots.get(issuer).is_some_and(|r| r.version >= *version) {
+                    return Err(refused("root version must increase (replayed or stale)"));
+                }
+                // On a bundle's replay the lists are checked against the root by the bundle
+                // (`crate::bundle`), from the digests it carries.
+                if !self.deferred_lists {
+                    let held = self.issuer_lists(issuer);
+                    if held.len() as u64 != *lists {
+                        return Err(refused("the root must cover every list the issuer published"));
+                    }
+                    let digests = held
+                        .iter()
+                        .map(|l| l.digest.map(|d| (l.list_id.as_str(), l.uri.as_str(), d)))
+                        .collect::<Option<Vec<_>>>()
+                        .ok_or(refused("a list's digest is unknown"))?;
+                    let expected = crate::lists::status_root(
+                        digests.iter().map(|(id, uri, d)| (*id, *uri, d)),
+                    );
+                    if expected != root {
+                        return Err(refused(
+                            "the root is not the root of the issuer's published lists",
+                        ));
+                    }
+                }
+                self.roots.insert(
+                    issuer.clone(),
+                    StatusRootRecord {
+                        index,
+                        version: *version,
+                        lists: *lists,
+                        root,
+                    },
+                );
+                Ok(applied("status.root", issuer.as_str()))
             }
             Operation::CertificatePublish {
                 authority,
@@ -1039,8 +1120,58 @@ impl LedgerState {
 
     /// Restores a status list from a trusted projection (the registry's own database), without
     /// replaying its publication.
-    pub fn restore_status_list(&mut self, record: StatusListRecord) {
+    pub fn restore_status_list(&mut self, mut record: StatusListRecord) {
+        if record.digest.is_none() {
+            record.digest = crate::lists::token_bits(&record.token)
+                .ok()
+                .map(|list| crate::lists::list_digest(&list));
+        }
         self.lists.insert(record.list_id.clone(), record);
+    }
+
+    /// Restores an issuer's `status.root` from the log without checking it against the lists
+    /// (it was checked when appended; the lists restored may be newer).
+    pub fn restore_status_root(&mut self, index: u64, leaf: &Leaf) -> Result<(), EntryError> {
+        let entry = Entry::parse(&leaf.entry)?;
+        if let Operation::StatusRoot {
+            issuer,
+            version,
+            lists,
+            root,
+        } = entry.operation()
+        {
+            let root = b64::decode(root)
+                .ok()
+                .and_then(|r| Hash::try_from(r).ok())
+                .ok_or_else(malformed_root)?;
+            self.roots.insert(
+                issuer.clone(),
+                StatusRootRecord {
+                    index,
+                    version: *version,
+                    lists: *lists,
+                    root,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// An issuer's latest `status.root`.
+    pub fn status_root(&self, issuer: &Did) -> Option<&StatusRootRecord> {
+        self.roots.get(issuer)
+    }
+
+    /// Every issuer's latest `status.root`.
+    pub fn status_roots(&self) -> impl Iterator<Item = (&Did, &StatusRootRecord)> {
+        self.roots.iter()
+    }
+
+    /// The issuer's lists, by id.
+    pub fn issuer_lists(&self, issuer: &Did) -> Vec<&StatusListRecord> {
+        let mut lists: Vec<_> = self.lists.values().filter(|l| &l.issuer == issuer).collect();
+        lists.sort_unstable_by(|a, b| a.list_id.cmp(&b.list_id));
+        lists
     }
 
     /// Restores the log position after a partial replay (entries not affecting state skipped).
@@ -1106,8 +1237,9 @@ impl LedgerState {
     }
 
     /// The log indices of the entries that define trust, ascending: every operation on a
-    /// trust DID (see [`LedgerState::trust_dids`]), every grant and withdrawal, the latest
-    /// publication of each list a trust DID owns, and every certificate published or revoked. What a trust bundle carries: it grows with
+    /// trust DID (see [`LedgerState::trust_dids`]), every grant and withdrawal, each issuer's
+    /// latest `status.root` and the latest publication of each list a trust DID owns that no
+    /// root covers yet (those under a root travel as bits beside it), and every certificate published or revoked. What a trust bundle carries: it grows with
     /// accredited issuers, their key rotations and their lists, never with open appends.
     pub fn trust_indices(&self) -> Vec<u64> {
         self.trust_indices_for(None)
@@ -1120,13 +1252,7 @@ impl LedgerState {
     /// status is unknown to that verifier.
     pub fn trust_indices_for(&self, types: Option<&[String]>) -> Vec<u64> {
         let dids = self.trust_dids();
-        let wanted = |issuer: &Did| {
-            types.is_none_or(|types| {
-                self.grants
-                    .iter()
-                    .any(|g| &g.subject == issuer && g.types.iter().any(|t| types.contains(t)))
-            })
-        };
+        let wanted = |issuer: &Did| self.ever_accredited_for(issuer, types);
         let mut indices: Vec<u64> = dids
             .keys()
             .filter_map(|did| self.dids.get(*did))
@@ -1146,7 +1272,15 @@ impl LedgerState {
                 self.lists
                     .values()
                     .filter(|l| dids.contains_key(&l.issuer) && wanted(&l.issuer))
+                    // A list its issuer's root covers travels as bits beside the root.
+                    .filter(|l| self.roots.get(&l.issuer).is_none_or(|r| l.index > r.index))
                     .map(|l| l.index),
+            )
+            .chain(
+                self.roots
+                    .iter()
+                    .filter(|(issuer, _)| dids.contains_key(issuer) && wanted(issuer))
+                    .map(|(_, r)| r.index),
             )
             .chain(self.certificates.iter().flat_map(|c| {
                 std::iter::once(c.index).chain(c.revoked.as_ref().map(|(index, _)| *index))
@@ -1155,6 +1289,14 @@ impl LedgerState {
         indices.sort_unstable();
         indices.dedup();
         indices
+    }
+
+    /// Whether `issuer` was ever granted one of `types` (any type, for `None`): whose lists a
+    /// verifier checking those types carries.
+    pub fn ever_accredited_for(&self, issuer: &Did, types: Option<&[String]>) -> bool {
+        self.grants.iter().any(|g| {
+            &g.subject == issuer && types.is_none_or(|types| g.types.iter().any(|t| types.contains(t)))
+        })
     }
 
     /// Whether a DID joined trust at or after `size` with operations from before it: a delta
@@ -1168,6 +1310,12 @@ impl LedgerState {
                     .and_then(|r| r.versions.first())
                     .is_some_and(|v| v.index < size)
         })
+    }
+}
+
+fn malformed_root() -> EntryError {
+    EntryError::Malformed {
+        reason: "a status root is 32 bytes of base64url".into(),
     }
 }
 

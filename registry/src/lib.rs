@@ -12,6 +12,7 @@
 pub mod admission;
 mod cosign;
 pub mod http;
+mod lists;
 mod local;
 mod sequencer;
 pub mod service;

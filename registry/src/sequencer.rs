@@ -19,7 +19,7 @@ use dojang_ledger::note::NoteSigner;
 use dojang_ledger::state::LedgerState;
 
 /// Rebuilds the ledger state: DID and accreditation entries are replayed (and re-verified);
-/// status lists come from their projection table.
+/// status lists come from their projection table, and each issuer's roots after them.
 pub(crate) async fn rebuild_state(store: &Store, size: u64) -> Result<LedgerState, RegistryError> {
     let mut state = LedgerState::new();
     for stored in store.state_entries(size).await? {
@@ -27,6 +27,9 @@ pub(crate) async fn rebuild_state(store: &Store, size: u64) -> Result<LedgerStat
     }
     for record in store.status_lists().await? {
         state.restore_status_list(record);
+    }
+    for stored in store.op_entries("status.root", size).await? {
+        state.restore_status_root(stored.index, &stored.leaf())?;
     }
     state.restore_position(size, store.head().await?.1);
     Ok(state)

@@ -19,11 +19,10 @@ use dojang_pkcs11::{KeyUri, Pkcs11Signer};
 use tokio::sync::{RwLock, mpsc, oneshot};
 use zeroize::Zeroizing;
 
-use base64::Engine as _;
 
 use crate::sequencer::Sequencer;
 use crate::store::{Store, StoreError};
-use dojang_ledger::bundle::{BundleEntry, Since, TrustAnchor, TrustBundle, encode_hashes};
+use dojang_ledger::bundle::{BundleEntry, Since, TrustAnchor, TrustBundle, proof_bytes};
 use dojang_ledger::checkpoint::SignedCheckpoint;
 use dojang_ledger::entry::{EntryError, Leaf};
 use dojang_ledger::merkle::{self, Hash, Plan, ProofError};
@@ -267,7 +266,7 @@ impl Registry {
         // One committed log size for everything: the state caught up to the database's head,
         // the indices taken from it, and the checkpoint, proofs and leaves read at that size
         // (committed entries and checkpoints never change, so the lock is not held for them).
-        let (size, indices, full) = {
+        let (size, indices, full, plans) = {
             let state = self.current_state().await?;
             let size = state.next_index();
             let from = since.unwrap_or(0);
@@ -283,22 +282,24 @@ impl Registry {
             if !full {
                 indices.retain(|&i| i >= from);
             }
-            (size, indices, full)
+            let base = (!full).then_some(from);
+            (size, indices, full, crate::lists::plan(&state, types, base))
         };
+        let lists = crate::lists::carried(self.store(), plans, (!full).then_some(since.unwrap_or(0))).await?;
         let checkpoint = self.checkpoint_at(size).await?;
         let mut entries = Vec::with_capacity(indices.len());
         for index in indices {
             let leaf = self.leaf(index).await?;
             entries.push(BundleEntry {
                 index,
-                leaf: base64::engine::general_purpose::STANDARD.encode(leaf.encode()),
-                proof: encode_hashes(&self.inclusion_proof(index, size).await?),
+                leaf: leaf.encode(),
+                proof: proof_bytes(&self.inclusion_proof(index, size).await?),
             });
         }
         let since = match since {
             Some(base) => Some(Since {
                 size: base,
-                proof: encode_hashes(&self.consistency_proof(base, size).await?),
+                proof: proof_bytes(&self.consistency_proof(base, size).await?),
                 full,
             }),
             None => None,
@@ -309,6 +310,7 @@ impl Registry {
             exported_at: (unix_now_ms() / 1000) as i64,
             checkpoint: checkpoint.to_text(),
             entries,
+            lists,
             since,
         };
         bundle.sign(&self.shared.bundle_key).map_err(|e| {

@@ -120,12 +120,12 @@ impl Store {
         .collect()
     }
 
-    /// The entries that define DIDs and accreditation (everything but status publications and
-    /// audit events), in order: what the ledger state is rebuilt from.
+    /// The entries that define DIDs and accreditation (everything but status publications,
+    /// status roots and audit events), in order: what the ledger state is rebuilt from.
     pub async fn state_entries(&self, below: u64) -> Result<Vec<StoredEntry>, StoreError> {
         sqlx::query(
             "SELECT idx, ts, entry FROM registry_entries \
-             WHERE op NOT IN ('status.publish', 'audit') AND idx < $1 ORDER BY idx",
+             WHERE op NOT IN ('status.publish', 'status.root', 'audit') AND idx < $1 ORDER BY idx",
         )
         .bind(int(below))
         .fetch_all(&self.pool)
@@ -133,6 +133,37 @@ impl Store {
         .iter()
         .map(stored_entry)
         .collect()
+    }
+
+    /// The entries of one operation below `below`, in order.
+    pub async fn op_entries(&self, op: &str, below: u64) -> Result<Vec<StoredEntry>, StoreError> {
+        sqlx::query("SELECT idx, ts, entry FROM registry_entries WHERE op = $1 AND idx < $2 ORDER BY idx")
+            .bind(op)
+            .bind(int(below))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(stored_entry)
+            .collect()
+    }
+
+    /// The latest publication of a status list below `below`.
+    pub async fn publication_below(
+        &self,
+        list_id: &str,
+        below: u64,
+    ) -> Result<Option<StoredEntry>, StoreError> {
+        sqlx::query(
+            "SELECT idx, ts, entry FROM registry_entries \
+             WHERE subject = $1 AND op = 'status.publish' AND idx < $2 ORDER BY idx DESC LIMIT 1",
+        )
+        .bind(list_id)
+        .bind(int(below))
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(stored_entry)
+        .transpose()
     }
 
     /// The index of the leaf with this leaf hash.
@@ -264,6 +295,7 @@ impl Store {
                     timestamp_ms: uint(row, "ts")?,
                     token: row.try_get("token")?,
                     cwt: row.try_get("cwt")?,
+                    digest: None,
                 })
             })
             .collect()

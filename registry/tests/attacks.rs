@@ -68,7 +68,7 @@ async fn seeded(registry: &Registry) -> (Actor, Actor) {
 
 fn bundle_document(bundle: &str) -> TrustBundle {
     let payload = bundle.split('.').nth(1).unwrap();
-    serde_json::from_slice(&dojang_core::b64::decode(payload).unwrap()).unwrap()
+    TrustBundle::from_payload(&dojang_core::b64::decode(payload).unwrap()).unwrap()
 }
 
 fn status_of(verified: &VerifiedBundle, index: usize) -> TokenStatus {

@@ -101,7 +101,7 @@ async fn full_bundle_verifies_offline_and_carries_trust() {
     assert_eq!(verified.state.status_list("seoul-1").unwrap().version, 1);
     // Audit entries carry no trust: they are not in the bundle.
     let (_, payload, _) = split(&text);
-    let document: TrustBundle = serde_json::from_slice(&payload).unwrap();
+    let document = TrustBundle::from_payload(&payload).unwrap();
     assert_eq!(
         document.entries.iter().map(|e| e.index).collect::<Vec<_>>(),
         [0, 1, 2, 3]
@@ -129,7 +129,7 @@ async fn tampered_bundles_are_refused() {
     let anchor = w.registry.trust_anchor();
     let text = w.registry.bundle(None).await.unwrap();
     let (_, payload, _) = split(&text);
-    let document: TrustBundle = serde_json::from_slice(&payload).unwrap();
+    let document = TrustBundle::from_payload(&payload).unwrap();
 
     // Signed by another key.
     let stranger = SecretKey::generate(Algorithm::EdDsa).unwrap();
@@ -232,7 +232,7 @@ async fn deltas_update_state_and_forks_are_refused() {
 
     let delta = w.registry.bundle(Some(base)).await.unwrap();
     let (_, payload, _) = split(&delta);
-    let document: TrustBundle = serde_json::from_slice(&payload).unwrap();
+    let document = TrustBundle::from_payload(&payload).unwrap();
     assert_eq!(
         document.entries.len(),
         2,
@@ -314,7 +314,7 @@ async fn a_fork_signed_with_the_real_log_key_is_refused() {
     }
     let honest = registry.bundle(Some(held.checkpoint.size)).await.unwrap();
     let (_, payload, _) = split(&honest);
-    let mut document: TrustBundle = serde_json::from_slice(&payload).unwrap();
+    let mut document = TrustBundle::from_payload(&payload).unwrap();
     // The operator signs, with the real log key, a checkpoint whose root is not an extension.
     let signer = dojang_testkit::registry::log_signer(&url, ORIGIN).await;
     let mut checkpoint = dojang_ledger::checkpoint::SignedCheckpoint::verify(

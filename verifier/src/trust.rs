@@ -11,7 +11,7 @@ use dojang_core::sd_jwt::{IssuerKeyError, IssuerKeyResolver};
 use dojang_core::status::StatusListReference;
 use dojang_core::status::token::{self, TokenStatus, TokenStatusList};
 use dojang_core::verdict::Freshness;
-use dojang_ledger::bundle::{self, BundleError, TrustAnchor, VerifiedBundle};
+use dojang_ledger::bundle::{self, BundleError, CarriedList, TrustAnchor, VerifiedBundle};
 use dojang_ledger::state::{LedgerState, StatusListRecord};
 
 use crate::{DecodedKeys, ledger_key};
@@ -30,18 +30,27 @@ pub struct Trust {
     roots: Vec<dojang_mdoc::Certificate>,
 }
 
-/// One issuer's status list as the bundle carries it: its latest published token, decoded on
-/// first use (a bundle's replay has already bounded its size, see
-/// [`dojang_ledger::state::MAX_STATUS_LIST_BYTES`]). Shared between copies of the trust, so
-/// a list decoded once stays decoded across deltas that do not republish it.
+/// One issuer's status list as the bundle carries it — its latest published token, or its bits
+/// beside the issuer's root — decoded on first use (a bundle's replay has already bounded a
+/// token's size, see [`dojang_ledger::state::MAX_STATUS_LIST_BYTES`]; carried bits inflate no
+/// further). Shared between copies of the trust, so a list decoded once stays decoded across
+/// deltas that do not change it.
 #[derive(Debug)]
 struct HeldList {
-    list_id: String,
-    /// The log index of the publication held.
+    /// The log index of the publication, or of the root, held.
     index: u64,
     issuer: Did,
-    /// The decoded list and the token's own expiry, or why the token could not be used.
+    source: Source,
+    /// The decoded list and the token's own expiry, or why the list could not be used.
     decoded: OnceLock<Result<(TokenStatusList, Option<i64>), String>>,
+}
+
+#[derive(Debug)]
+enum Source {
+    /// The latest publication of this list id, in the state.
+    Token(String),
+    /// Carried beside its issuer's root, checked against its digest when decoded.
+    Carried(CarriedList),
 }
 
 /// A credential's status as the bundle knows it.
@@ -86,25 +95,36 @@ impl Trust {
         Ok(())
     }
 
-    /// Indexes the status lists (kept as they were where the publication held is still the
-    /// latest) and decodes the keys once, for verification to look up.
+    /// Indexes the status lists — the newer of a published token and bits carried under a root,
+    /// kept as they were where that is still what the bundle holds — and decodes the keys once,
+    /// for verification to look up.
     fn index(&mut self) {
         let state = &self.bundle.state;
-        self.lists = state
+        let published = state
             .status_lists()
-            .map(|record| {
-                let held = match self.lists.get(&record.uri) {
-                    Some(held) if held.index == record.index => held.clone(),
-                    _ => Arc::new(HeldList {
-                        list_id: record.list_id.clone(),
-                        index: record.index,
-                        issuer: record.issuer.clone(),
-                        decoded: OnceLock::new(),
-                    }),
-                };
-                (record.uri.clone(), held)
-            })
-            .collect();
+            .map(|r| (&r.uri, r.index, &r.issuer, Source::Token(r.list_id.clone())));
+        let carried = self
+            .bundle
+            .lists
+            .values()
+            .map(|l| (&l.uri, l.index, &l.issuer, Source::Carried(l.clone())));
+        let mut lists: HashMap<String, Arc<HeldList>> = HashMap::new();
+        for (uri, index, issuer, source) in published.chain(carried) {
+            if lists.get(uri).is_some_and(|held| held.index >= index) {
+                continue;
+            }
+            let held = match self.lists.get(uri) {
+                Some(held) if held.index == index => held.clone(),
+                _ => Arc::new(HeldList {
+                    index,
+                    issuer: issuer.clone(),
+                    source,
+                    decoded: OnceLock::new(),
+                }),
+            };
+            lists.insert(uri.clone(), held);
+        }
+        self.lists = lists;
         self.keys = state
             .dids()
             .flat_map(|(_, record)| &record.versions)
@@ -170,13 +190,19 @@ impl Trust {
         if held.issuer.as_str() != issuer {
             return unavailable("the credential's status list belongs to another issuer".into());
         }
-        let decoded = held.decoded.get_or_init(|| {
-            let record = self
-                .state()
-                .status_list(&held.list_id)
-                .filter(|record| record.index == held.index)
-                .ok_or_else(|| "the bundle no longer holds the list".to_owned())?;
-            decode_list(self.state(), record)
+        let decoded = held.decoded.get_or_init(|| match &held.source {
+            Source::Token(list_id) => {
+                let record = self
+                    .state()
+                    .status_list(list_id)
+                    .filter(|record| record.index == held.index)
+                    .ok_or_else(|| "the bundle no longer holds the list".to_owned())?;
+                decode_list(self.state(), record)
+            }
+            Source::Carried(list) => list
+                .decode()
+                .map(|list| (list, None))
+                .map_err(|e| format!("the issuer's status list as the bundle carries it: {e}")),
         });
         let (list, exp) = match decoded {
             Ok(decoded) => decoded,

@@ -610,5 +610,5 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 
 fn bundle_document(jws: &str) -> TrustBundle {
     let payload = jws.split('.').nth(1).unwrap();
-    serde_json::from_slice(&dojang_core::b64::decode(payload).unwrap()).unwrap()
+    TrustBundle::from_payload(&dojang_core::b64::decode(payload).unwrap()).unwrap()
 }

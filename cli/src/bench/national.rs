@@ -131,6 +131,32 @@ fn publication(
     Ok(Entry::sign(&operation, key, kid)?)
 }
 
+/// `issuer`'s `status.root` over its lists `0..lists` as `list(n)` gives them.
+fn root_entry(
+    issuer: &Issuer,
+    (key, kid): (&dyn Signer, &DidUrl),
+    version: u64,
+    lists: usize,
+    mut list: impl FnMut(usize) -> anyhow::Result<TokenStatusList>,
+) -> anyhow::Result<String> {
+    let mut covered = Vec::with_capacity(lists);
+    for n in 0..lists {
+        let id = list_id(&issuer.type_id, n);
+        let uri = format!("{STATUS_BASE}/{id}");
+        covered.push((id, uri, dojang_ledger::lists::list_digest(&list(n)?)));
+    }
+    let root = dojang_ledger::lists::status_root(
+        covered.iter().map(|(id, uri, d)| (id.as_str(), uri.as_str(), d)),
+    );
+    let operation = Operation::StatusRoot {
+        issuer: issuer.did.clone(),
+        version,
+        lists: lists as u64,
+        root: dojang_core::b64::encode(root),
+    };
+    Ok(Entry::sign(&operation, key, kid)?)
+}
+
 /// The keys of a built ledger, kept beside it (a benchmark's throwaway keys).
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Keys {
@@ -211,6 +237,10 @@ async fn build(dir: &Path, revoked: f64, lists_per_type: usize) -> anyhow::Resul
             entries.push(publication(issuer, &issuer.key, &kid, (n, 1), &list, now)?);
         }
         super::registry::submit_all(&registry, entries, 16).await?;
+        let root = root_entry(issuer, (&issuer.key, &kid), 1, lists_per_type, |n| {
+            built_list(&issuer.type_id, n, revoked)
+        })?;
+        registry.submit(root).await?;
     }
     drop(registry);
     let keys = Keys {
@@ -281,21 +311,35 @@ async fn a_day(registry: &Registry, built: &Built, revoked: f64) -> anyhow::Resu
             .await?;
         rotated.push((key, issuer.kid("key-2")));
     }
-    let mut entries = Vec::with_capacity(changed.len());
-    for ((i, n), indices) in changed {
-        let issuer = &built.issuers[i];
-        let mut list = built_list(&issuer.type_id, n, revoked)?;
-        for index in indices {
+    let the_day = |i: usize, n: usize| -> anyhow::Result<TokenStatusList> {
+        let mut list = built_list(&built.issuers[i].type_id, n, revoked)?;
+        for &index in changed.get(&(i, n)).into_iter().flatten() {
             list.set(index, TokenStatus::Invalid)?;
         }
-        let first = issuer.kid(dojang_ledger::did::FIRST_KEY);
-        let (key, kid): (&dyn Signer, &DidUrl) = match rotated.get(i) {
-            Some((key, kid)) => (key, kid),
-            None => (&issuer.key, &first),
-        };
-        entries.push(publication(issuer, key, kid, (n, 2), &list, now)?);
+        Ok(list)
+    };
+    let signer = |i: usize| -> (&dyn Signer, DidUrl) {
+        match rotated.get(i) {
+            Some((key, kid)) => (key, kid.clone()),
+            None => (
+                &built.issuers[i].key,
+                built.issuers[i].kid(dojang_ledger::did::FIRST_KEY),
+            ),
+        }
+    };
+    let mut entries = Vec::with_capacity(changed.len());
+    for &(i, n) in changed.keys() {
+        let (key, kid) = signer(i);
+        entries.push(publication(&built.issuers[i], key, &kid, (n, 2), &the_day(i, n)?, now)?);
     }
-    super::registry::submit_all(registry, entries, 16).await
+    super::registry::submit_all(registry, entries, 16).await?;
+    // Each issuer commits to its day's lists.
+    for (i, issuer) in built.issuers.iter().enumerate() {
+        let (key, kid) = signer(i);
+        let root = root_entry(issuer, (key, &kid), 2, built.lists_per_type, |n| the_day(i, n))?;
+        registry.submit(root).await?;
+    }
+    Ok(())
 }
 
 /// The median, in milliseconds, of what `run` reports it took, over 7 runs (3 with `--quick`).
@@ -361,7 +405,7 @@ pub(super) async fn run(bench: &Bench, scale: &Scale) -> anyhow::Result<()> {
     let citizens = if bench.quick { CITIZENS / 10 } else { CITIZENS };
     let lists_per_type = citizens.div_ceil(LIST_ENTRIES as u64) as usize;
     let dir = scale.data_dir.join(format!(
-        "national-{}-{}ppm",
+        "national-v2-{}-{}ppm",
         lists_per_type,
         (scale.revoked * 1e6).round() as u64
     ));
