@@ -805,3 +805,75 @@ fn a_status_lists_cwt_form_is_the_same_list_signed_by_the_same_key() {
     assert_eq!(claims.sub, uri);
     assert_eq!(list.status(5).unwrap(), TokenStatus::Invalid);
 }
+
+#[test]
+fn status_root_rules() {
+    let (root, seoul, mut log) = actors();
+    let uri = |n: u32| format!("https://registry.example/status-lists/seoul-{n}");
+    let publish = |n: u32, version: u64, revoked: &[usize]| {
+        seoul.sign(&Operation::StatusPublish {
+            issuer: seoul.did.clone(),
+            list_id: format!("seoul-{n}"),
+            version,
+            token: seoul.status_token(&uri(n), revoked),
+            cwt: None,
+        })
+    };
+    let digest = |revoked: &[usize]| {
+        let mut list = TokenStatusList::new(2, 131_072).unwrap();
+        for &i in revoked {
+            list.set(i, TokenStatus::Invalid).unwrap();
+        }
+        dojang_ledger::lists::list_digest(&list)
+    };
+    let commit = |version: u64, lists: &[(u32, &[usize])]| {
+        let covered: Vec<(String, String, _)> = lists
+            .iter()
+            .map(|(n, revoked)| (format!("seoul-{n}"), uri(*n), digest(revoked)))
+            .collect();
+        let root = dojang_ledger::lists::status_root(
+            covered.iter().map(|(id, uri, d)| (id.as_str(), uri.as_str(), d)),
+        );
+        seoul.sign(&Operation::StatusRoot {
+            issuer: seoul.did.clone(),
+            version,
+            lists: lists.len() as u64,
+            root: dojang_core::b64::encode(root),
+        })
+    };
+    let refused = |result: Result<_, EntryError>, why: &str| {
+        assert!(
+            matches!(&result, Err(EntryError::StatusList { reason, .. }) if reason.contains(why)),
+            "{why}: {result:?}"
+        );
+    };
+    refused(log.append(commit(1, &[])), "accredited");
+    log.append(grant(&root, &seoul, "Seoul", &["citizen-card"], false))
+        .unwrap();
+    log.append(publish(1, 1, &[3])).unwrap();
+    log.append(publish(2, 1, &[])).unwrap();
+    // The root of other statuses, of a list left out, of a list too many: refused.
+    refused(log.append(commit(1, &[(1, &[4]), (2, &[])])), "not the root");
+    refused(log.append(commit(1, &[(1, &[3])])), "every list");
+    refused(
+        log.append(commit(1, &[(1, &[3]), (2, &[]), (3, &[])])),
+        "every list",
+    );
+    let first = commit(1, &[(1, &[3]), (2, &[])]);
+    log.append(first.clone()).unwrap();
+    assert_eq!(log.state.status_root(&seoul.did).unwrap().version, 1);
+    // Replayed, or stale after a change.
+    refused(log.append(first), "version");
+    log.append(publish(2, 2, &[9])).unwrap();
+    refused(log.append(commit(2, &[(1, &[3]), (2, &[])])), "not the root");
+    log.append(commit(2, &[(1, &[3]), (2, &[9])])).unwrap();
+    // Signed by someone else's key.
+    let stranger = Actor::new(Algorithm::Es256);
+    let forged = stranger.sign(&Operation::StatusRoot {
+        issuer: seoul.did.clone(),
+        version: 3,
+        lists: 2,
+        root: dojang_core::b64::encode([0u8; 32]),
+    });
+    assert!(log.append(forged).is_err());
+}

@@ -280,3 +280,264 @@ async fn lazy_lists_give_the_registrys_statuses_and_tampering_is_refused() {
         trust.status(seoul.did.as_str(), &reference, now())
     );
 }
+
+/// `issuer`'s `status.root` at `version` over the lists the registry holds for it.
+async fn commit(ledger: &Ledger, issuer: &Actor, version: u64) {
+    let (lists, root) = {
+        let state = ledger.registry.state().await;
+        let lists = state.issuer_lists(&issuer.did);
+        let root = dojang_ledger::lists::status_root(
+            lists
+                .iter()
+                .map(|l| (l.list_id.as_str(), l.uri.as_str(), l.digest.as_ref().unwrap())),
+        );
+        (lists.len() as u64, root)
+    };
+    ledger
+        .submit(issuer.sign(&Operation::StatusRoot {
+            issuer: issuer.did.clone(),
+            version,
+            lists,
+            root: dojang_core::b64::encode(root),
+        }))
+        .await;
+}
+
+/// Republishes list `n` of `issuer` at `version` with the statuses `credentials` give it.
+async fn republish(
+    ledger: &Ledger,
+    issuer: &Actor,
+    n: usize,
+    version: u64,
+    credentials: &Credentials,
+) {
+    let statuses: Vec<(usize, TokenStatus)> = credentials
+        .iter()
+        .filter(|c| c.1.uri == uri(issuer, n))
+        .map(|c| (c.1.idx as usize, c.2))
+        .collect();
+    ledger
+        .submit(issuer.sign(&Operation::StatusPublish {
+            issuer: issuer.did.clone(),
+            list_id: list_id(issuer, n),
+            version,
+            token: issuer.status_token_with(&uri(issuer, n), &statuses, now()),
+            cwt: None,
+        }))
+        .await;
+}
+
+fn assert_statuses(trust: &Trust, credentials: &Credentials) {
+    for (issuer, reference, given) in credentials {
+        assert_eq!(
+            trust.status(issuer, reference, now()),
+            StatusLookup::Known(*given),
+            "{reference:?}"
+        );
+    }
+}
+
+/// The bundle's document as the registry signed it.
+fn document(bundle: &str) -> TrustBundle {
+    TrustBundle::from_payload(Jws::parse_limited(bundle, usize::MAX).unwrap().payload()).unwrap()
+}
+
+#[tokio::test]
+async fn lists_under_roots_and_their_deltas_give_the_same_statuses_and_refuse_tampering() {
+    let ledger = Ledger::new().await;
+    let (issuers, mut credentials) = national_in_small(&ledger).await;
+    let anchor = ledger.registry.trust_anchor();
+    let before_roots = ledger.registry.bundle(None).await.unwrap();
+    for issuer in &issuers {
+        commit(&ledger, issuer, 1).await;
+    }
+
+    // The full bundle: each issuer's lists as bits beside its root, no publication entries.
+    let bundle = ledger.registry.bundle(None).await.unwrap();
+    let carried = document(&bundle);
+    assert_eq!(carried.lists.len(), 2);
+    assert!(carried.lists.iter().all(|g| g.lists.len() == LISTS_PER_ISSUER + 1
+        && g.lists.iter().all(|l| l.zlib.is_some())));
+    assert!(
+        bundle.len() * 2 < before_roots.len(),
+        "{} bytes against {} as tokens",
+        bundle.len(),
+        before_roots.len()
+    );
+    let trust = Trust::load(&bundle, anchor.clone()).unwrap();
+    assert_eq!(trust.decoded_status_lists(), 0, "nothing inflated at load");
+    assert_statuses(&trust, &credentials);
+
+    // Filtered to one type: the other issuer's lists left out, its credentials unknown.
+    let filtered = ledger
+        .registry
+        .bundle_for(None, Some(&["citizen-card".to_owned()]))
+        .await
+        .unwrap();
+    assert_eq!(document(&filtered).lists.len(), 1);
+    let filtered = Trust::load(&filtered, anchor.clone()).unwrap();
+    for (issuer, reference, given) in &credentials {
+        let expected = match issuer == issuers[0].did.as_str() {
+            true => StatusLookup::Known(*given),
+            false => StatusLookup::Missing,
+        };
+        assert_eq!(filtered.status(issuer, reference, now()), expected);
+    }
+
+    // Tampering, each in a bundle signed again with the registry's key.
+    let target = list_id(&issuers[0], 7);
+    let edit = |edit: &dyn Fn(&mut TrustBundle)| {
+        let mut document = carried.clone();
+        edit(&mut document);
+        document.sign(ledger.registry.bundle_key()).unwrap()
+    };
+    let list_of = |document: &mut TrustBundle| -> (usize, usize) {
+        let group = document
+            .lists
+            .iter()
+            .position(|g| g.issuer == issuers[0].did.as_str())
+            .unwrap();
+        let at = document.lists[group]
+            .lists
+            .iter()
+            .position(|l| l.list_id == target)
+            .unwrap();
+        (group, at)
+    };
+    // A list's bits altered, its digest kept: the root holds, the list is refused when read.
+    let altered = edit(&|document| {
+        let (g, at) = list_of(document);
+        let mut list = dojang_ledger::lists::inflate(2, document.lists[g].lists[at].zlib.as_ref().unwrap()).unwrap();
+        let flip = match list.status(11).unwrap() {
+            TokenStatus::Invalid => TokenStatus::Valid,
+            _ => TokenStatus::Invalid,
+        };
+        list.set(11, flip).unwrap();
+        document.lists[g].lists[at].zlib = Some(list.compress());
+    });
+    let with_altered = Trust::load(&altered, anchor.clone()).unwrap();
+    for (issuer, reference, given) in &credentials {
+        let seen = with_altered.status(issuer, reference, now());
+        if reference.uri == uri(&issuers[0], 7) {
+            assert!(
+                matches!(&seen, StatusLookup::Unavailable(why) if why.contains("root")),
+                "{seen:?}"
+            );
+        } else {
+            assert_eq!(seen, StatusLookup::Known(*given));
+        }
+    }
+    // A digest changed to match altered bits, a list dropped, a list added: refused at load.
+    let redigested = edit(&|document| {
+        let (g, at) = list_of(document);
+        document.lists[g].lists[at].digest[0] ^= 1;
+    });
+    let dropped = edit(&|document| {
+        let (g, at) = list_of(document);
+        document.lists[g].lists.remove(at);
+    });
+    let added = edit(&|document| {
+        let (g, at) = list_of(document);
+        let mut extra = document.lists[g].lists[at].clone();
+        extra.list_id.push_str("-copy");
+        document.lists[g].lists.push(extra);
+    });
+    for (name, bundle) in [("digest", redigested), ("dropped", dropped), ("added", added)] {
+        assert!(
+            matches!(Trust::load(&bundle, anchor.clone()), Err(BundleError::Lists { .. })),
+            "{name}"
+        );
+    }
+    // An issuer's lists left out whole: its credentials unknown, never valid.
+    let without = Trust::load(
+        &edit(&|document| document.lists.retain(|g| g.issuer != issuers[0].did.as_str())),
+        anchor.clone(),
+    )
+    .unwrap();
+    assert!(credentials.iter().filter(|c| c.0 == issuers[0].did.as_str()).all(
+        |(issuer, reference, _)| without.status(issuer, reference, now()) == StatusLookup::Missing
+    ));
+
+    // A day: revocations on six lists of Seoul and one of HRD Korea, a new list, new roots, and
+    // one list republished after its root.
+    let size = trust.size();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(41);
+    let mut changed = std::collections::BTreeSet::new();
+    for credential in credentials.iter_mut() {
+        let on = |i: usize, n: usize| credential.1.uri == uri(&issuers[i], n);
+        if ((0..6).any(|n| on(0, n)) || on(1, 3)) && rng.gen_range(0..20) == 0 {
+            credential.2 = match credential.2 {
+                TokenStatus::Valid => TokenStatus::Invalid,
+                TokenStatus::Suspended => TokenStatus::Valid,
+                other => other,
+            };
+            changed.insert(credential.1.uri.clone());
+        }
+    }
+    assert_eq!(changed.len(), 7);
+    for n in 0..6 {
+        republish(&ledger, &issuers[0], n, 2, &credentials).await;
+    }
+    republish(&ledger, &issuers[1], 3, 2, &credentials).await;
+    let new_list = (
+        issuers[0].did.to_string(),
+        StatusListReference {
+            idx: 9,
+            uri: uri(&issuers[0], LISTS_PER_ISSUER),
+        },
+        TokenStatus::Invalid,
+    );
+    credentials.push(new_list);
+    republish(&ledger, &issuers[0], LISTS_PER_ISSUER, 1, &credentials).await;
+    commit(&ledger, &issuers[0], 2).await;
+    commit(&ledger, &issuers[1], 2).await;
+    let late = credentials
+        .iter_mut()
+        .find(|c| c.1.uri == uri(&issuers[1], 4) && c.2 == TokenStatus::Valid)
+        .unwrap();
+    late.2 = TokenStatus::Invalid;
+    republish(&ledger, &issuers[1], 4, 2, &credentials).await;
+
+    let delta = ledger.registry.bundle(Some(size)).await.unwrap();
+    let patch_of = document(&delta);
+    assert!(patch_of.lists.iter().all(|g| !g.patch.is_empty()));
+    assert_eq!(
+        patch_of.lists.iter().map(|g| g.lists.len()).sum::<usize>(),
+        2,
+        "carried whole or by digest: only the new list and the one republished after its root"
+    );
+    assert!(delta.len() * 4 < bundle.len(), "{} of {}", delta.len(), bundle.len());
+    let mut updated = trust.clone();
+    updated.update(&delta).unwrap();
+    assert_statuses(&updated, &credentials);
+    assert_statuses(
+        &Trust::load(&ledger.registry.bundle(None).await.unwrap(), anchor.clone()).unwrap(),
+        &credentials,
+    );
+
+    // A delta whose patch changes one more entry, or leaves an issuer's lists out: refused,
+    // the trust held unchanged.
+    let forged_patch = {
+        let mut document = patch_of.clone();
+        let group = &mut document.lists[0];
+        let mut patch = dojang_ledger::lists::Patch::decode(&group.patch).unwrap();
+        let changes = &mut patch.lists[0].1;
+        let free = (0..131_072)
+            .find(|i| changes.iter().all(|(c, _)| c != i))
+            .unwrap();
+        changes.push((free, TokenStatus::Invalid.value()));
+        changes.sort_unstable();
+        group.patch = patch.encode();
+        document.sign(ledger.registry.bundle_key()).unwrap()
+    };
+    let left_out = {
+        let mut document = patch_of.clone();
+        document.lists.remove(0);
+        document.sign(ledger.registry.bundle_key()).unwrap()
+    };
+    for forged in [forged_patch, left_out] {
+        let mut held = trust.clone();
+        assert!(matches!(held.update(&forged), Err(BundleError::Lists { .. })));
+        assert_eq!(held.size(), size);
+    }
+}
