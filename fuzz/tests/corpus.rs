@@ -570,11 +570,7 @@ fn bundle_seeds(world: &World) {
         seed(0, world.bundle.as_bytes()),
     );
     let full = document(&world.bundle);
-    write(
-        "trust_bundle",
-        "document.bin",
-        seed(1, &full.to_payload()),
-    );
+    write("trust_bundle", "document.bin", seed(1, &full.to_payload()));
     let empty_delta = TrustBundle {
         entries: Vec::new(),
         since: Some(Since {

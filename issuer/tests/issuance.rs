@@ -1371,3 +1371,62 @@ async fn an_hsm_key_is_rotated_to_a_new_hsm_key_on_sqlite_and_postgresql() {
         hsm.key_stays_on_token(&token, "mois-2").unwrap();
     }
 }
+
+/// An issuer commits its changed lists by a `status.root`; a verifier's bundle then carries
+/// them as bits beside the root, and its delta only the entries a revocation changed.
+#[tokio::test]
+async fn changed_lists_are_committed_and_verifiers_read_them_beside_the_root() {
+    let world = world(false).await.unwrap();
+    let holder = SecretKey::generate(Algorithm::Es256).unwrap();
+    let (offer, tx) = world.offer("mois", "mobile-id", true).await;
+    let credential = world.redeem(&offer, tx.as_deref(), &holder).await;
+    let committed = world.service.commit_status_lists(now()).await.unwrap();
+    assert_eq!(committed, vec!["mois".to_owned()]);
+    assert!(
+        world
+            .service
+            .commit_status_lists(now())
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing changed, nothing committed"
+    );
+
+    let anchor = world.registry.trust_anchor();
+    let trust =
+        dojang_verifier::Trust::load(&world.registry.bundle(None).await.unwrap(), anchor).unwrap();
+    let state = world.registry.state().await.clone();
+    let verified = vc::verify(&credential, &LedgerKeys(&state), &VerifyOptions::at(now())).unwrap();
+    let reference = verified.status.unwrap();
+    let list_id = reference.uri.rsplit('/').next().unwrap().to_owned();
+    assert!(
+        trust.state().status_list(&list_id).is_none(),
+        "carried beside the root, not as an entry"
+    );
+    let seen = |trust: &dojang_verifier::Trust| trust.status(&verified.issuer, &reference, now());
+    assert_eq!(
+        seen(&trust),
+        dojang_verifier::trust::StatusLookup::Known(TokenStatus::Valid)
+    );
+
+    let id = credential_id(&world, "mois").await;
+    assert_eq!(
+        change(&world, "mois", &id, "revoke", "stolen").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        world.service.commit_status_lists(now()).await.unwrap(),
+        vec!["mois".to_owned()]
+    );
+    let delta = world.registry.bundle(Some(trust.size())).await.unwrap();
+    let mut updated = trust.clone();
+    updated.update(&delta).unwrap();
+    assert_eq!(
+        seen(&updated),
+        dojang_verifier::trust::StatusLookup::Known(TokenStatus::Invalid)
+    );
+    assert!(
+        updated.state().status_list(&list_id).is_none(),
+        "patched beside the new root"
+    );
+}

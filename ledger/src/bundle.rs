@@ -23,9 +23,9 @@ use std::sync::Arc;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use dojang_core::did::Did;
-use dojang_core::status::token::TokenStatusList;
 use dojang_core::jws::{self, Jws, JwsError, JwsHeader};
 use dojang_core::key::{PublicKey, SignError, Signer};
+use dojang_core::status::token::TokenStatusList;
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::{Checkpoint, CheckpointError, SignedCheckpoint};
@@ -371,7 +371,14 @@ impl VerifiedBundle {
         let (mut state, mut lists, held) = if since.full {
             (LedgerState::for_bundle(), HashMap::new(), None)
         } else {
-            (self.state.clone(), self.lists.clone(), Some(Held { bundle: self, size: since.size }))
+            (
+                self.state.clone(),
+                self.lists.clone(),
+                Some(Held {
+                    bundle: self,
+                    size: since.size,
+                }),
+            )
         };
         apply_entries(&mut state, &document.entries, &signed.checkpoint)?;
         take_lists(&state, &document.lists, held, &mut lists)?;
@@ -528,7 +535,10 @@ fn take_lists(
                 entry.2 = Some(CarriedForm::Decoded(list));
             }
         }
-        let computed = lists::status_root(all.iter().map(|(id, (uri, d, _))| (id.as_str(), uri.as_str(), d)));
+        let computed = lists::status_root(
+            all.iter()
+                .map(|(id, (uri, d, _))| (id.as_str(), uri.as_str(), d)),
+        );
         if computed != root.root {
             return Err(refused("the lists are not those the issuer's root covers"));
         }

@@ -532,7 +532,11 @@ impl LedgerState {
                 if !self.grants.iter().any(|g| &g.subject == issuer) {
                     return Err(refused("only accredited issuers publish status lists"));
                 }
-                if self.roots.get(issuer).is_some_and(|r| r.version >= *version) {
+                if self
+                    .roots
+                    .get(issuer)
+                    .is_some_and(|r| r.version >= *version)
+                {
                     return Err(refused("root version must increase (replayed or stale)"));
                 }
                 // On a bundle's replay the lists are checked against the root by the bundle
@@ -540,7 +544,9 @@ impl LedgerState {
                 if !self.deferred_lists {
                     let held = self.issuer_lists(issuer);
                     if held.len() as u64 != *lists {
-                        return Err(refused("the root must cover every list the issuer published"));
+                        return Err(refused(
+                            "the root must cover every list the issuer published",
+                        ));
                     }
                     let digests = held
                         .iter()
@@ -1169,7 +1175,11 @@ impl LedgerState {
 
     /// The issuer's lists, by id.
     pub fn issuer_lists(&self, issuer: &Did) -> Vec<&StatusListRecord> {
-        let mut lists: Vec<_> = self.lists.values().filter(|l| &l.issuer == issuer).collect();
+        let mut lists: Vec<_> = self
+            .lists
+            .values()
+            .filter(|l| &l.issuer == issuer)
+            .collect();
         lists.sort_unstable_by(|a, b| a.list_id.cmp(&b.list_id));
         lists
     }
@@ -1295,7 +1305,8 @@ impl LedgerState {
     /// verifier checking those types carries.
     pub fn ever_accredited_for(&self, issuer: &Did, types: Option<&[String]>) -> bool {
         self.grants.iter().any(|g| {
-            &g.subject == issuer && types.is_none_or(|types| g.types.iter().any(|t| types.contains(t)))
+            &g.subject == issuer
+                && types.is_none_or(|types| g.types.iter().any(|t| types.contains(t)))
         })
     }
 

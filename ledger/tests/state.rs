@@ -832,7 +832,9 @@ fn status_root_rules() {
             .map(|(n, revoked)| (format!("seoul-{n}"), uri(*n), digest(revoked)))
             .collect();
         let root = dojang_ledger::lists::status_root(
-            covered.iter().map(|(id, uri, d)| (id.as_str(), uri.as_str(), d)),
+            covered
+                .iter()
+                .map(|(id, uri, d)| (id.as_str(), uri.as_str(), d)),
         );
         seoul.sign(&Operation::StatusRoot {
             issuer: seoul.did.clone(),
@@ -853,7 +855,10 @@ fn status_root_rules() {
     log.append(publish(1, 1, &[3])).unwrap();
     log.append(publish(2, 1, &[])).unwrap();
     // The root of other statuses, of a list left out, of a list too many: refused.
-    refused(log.append(commit(1, &[(1, &[4]), (2, &[])])), "not the root");
+    refused(
+        log.append(commit(1, &[(1, &[4]), (2, &[])])),
+        "not the root",
+    );
     refused(log.append(commit(1, &[(1, &[3])])), "every list");
     refused(
         log.append(commit(1, &[(1, &[3]), (2, &[]), (3, &[])])),
@@ -865,7 +870,10 @@ fn status_root_rules() {
     // Replayed, or stale after a change.
     refused(log.append(first), "version");
     log.append(publish(2, 2, &[9])).unwrap();
-    refused(log.append(commit(2, &[(1, &[3]), (2, &[])])), "not the root");
+    refused(
+        log.append(commit(2, &[(1, &[3]), (2, &[])])),
+        "not the root",
+    );
     log.append(commit(2, &[(1, &[3]), (2, &[9])])).unwrap();
     // Signed by someone else's key.
     let stranger = Actor::new(Algorithm::Es256);

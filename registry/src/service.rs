@@ -19,7 +19,6 @@ use dojang_pkcs11::{KeyUri, Pkcs11Signer};
 use tokio::sync::{RwLock, mpsc, oneshot};
 use zeroize::Zeroizing;
 
-
 use crate::sequencer::Sequencer;
 use crate::store::{Store, StoreError};
 use dojang_ledger::bundle::{BundleEntry, Since, TrustAnchor, TrustBundle, proof_bytes};
@@ -285,7 +284,9 @@ impl Registry {
             let base = (!full).then_some(from);
             (size, indices, full, crate::lists::plan(&state, types, base))
         };
-        let lists = crate::lists::carried(self.store(), plans, (!full).then_some(since.unwrap_or(0))).await?;
+        let lists =
+            crate::lists::carried(self.store(), plans, (!full).then_some(since.unwrap_or(0)))
+                .await?;
         let checkpoint = self.checkpoint_at(size).await?;
         let mut entries = Vec::with_capacity(indices.len());
         for index in indices {

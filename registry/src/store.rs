@@ -137,14 +137,16 @@ impl Store {
 
     /// The entries of one operation below `below`, in order.
     pub async fn op_entries(&self, op: &str, below: u64) -> Result<Vec<StoredEntry>, StoreError> {
-        sqlx::query("SELECT idx, ts, entry FROM registry_entries WHERE op = $1 AND idx < $2 ORDER BY idx")
-            .bind(op)
-            .bind(int(below))
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(stored_entry)
-            .collect()
+        sqlx::query(
+            "SELECT idx, ts, entry FROM registry_entries WHERE op = $1 AND idx < $2 ORDER BY idx",
+        )
+        .bind(op)
+        .bind(int(below))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(stored_entry)
+        .collect()
     }
 
     /// The latest publication of a status list below `below`.

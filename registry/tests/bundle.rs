@@ -343,11 +343,13 @@ async fn commit(registry: &Registry, issuer: &Actor, version: u64) {
     let (lists, root) = {
         let state = registry.state().await;
         let lists = state.issuer_lists(&issuer.did);
-        let root = dojang_ledger::lists::status_root(
-            lists
-                .iter()
-                .map(|l| (l.list_id.as_str(), l.uri.as_str(), l.digest.as_ref().unwrap())),
-        );
+        let root = dojang_ledger::lists::status_root(lists.iter().map(|l| {
+            (
+                l.list_id.as_str(),
+                l.uri.as_str(),
+                l.digest.as_ref().unwrap(),
+            )
+        }));
         (lists.len() as u64, root)
     };
     let entry = issuer.sign(&Operation::StatusRoot {

@@ -286,11 +286,13 @@ async fn commit(ledger: &Ledger, issuer: &Actor, version: u64) {
     let (lists, root) = {
         let state = ledger.registry.state().await;
         let lists = state.issuer_lists(&issuer.did);
-        let root = dojang_ledger::lists::status_root(
-            lists
-                .iter()
-                .map(|l| (l.list_id.as_str(), l.uri.as_str(), l.digest.as_ref().unwrap())),
-        );
+        let root = dojang_ledger::lists::status_root(lists.iter().map(|l| {
+            (
+                l.list_id.as_str(),
+                l.uri.as_str(),
+                l.digest.as_ref().unwrap(),
+            )
+        }));
         (lists.len() as u64, root)
     };
     ledger
@@ -356,8 +358,13 @@ async fn lists_under_roots_and_their_deltas_give_the_same_statuses_and_refuse_ta
     let bundle = ledger.registry.bundle(None).await.unwrap();
     let carried = document(&bundle);
     assert_eq!(carried.lists.len(), 2);
-    assert!(carried.lists.iter().all(|g| g.lists.len() == LISTS_PER_ISSUER + 1
-        && g.lists.iter().all(|l| l.zlib.is_some())));
+    assert!(
+        carried
+            .lists
+            .iter()
+            .all(|g| g.lists.len() == LISTS_PER_ISSUER + 1
+                && g.lists.iter().all(|l| l.zlib.is_some()))
+    );
     assert!(
         bundle.len() * 2 < before_roots.len(),
         "{} bytes against {} as tokens",
@@ -407,7 +414,9 @@ async fn lists_under_roots_and_their_deltas_give_the_same_statuses_and_refuse_ta
     // A list's bits altered, its digest kept: the root holds, the list is refused when read.
     let altered = edit(&|document| {
         let (g, at) = list_of(document);
-        let mut list = dojang_ledger::lists::inflate(2, document.lists[g].lists[at].zlib.as_ref().unwrap()).unwrap();
+        let mut list =
+            dojang_ledger::lists::inflate(2, document.lists[g].lists[at].zlib.as_ref().unwrap())
+                .unwrap();
         let flip = match list.status(11).unwrap() {
             TokenStatus::Invalid => TokenStatus::Valid,
             _ => TokenStatus::Invalid,
@@ -442,21 +451,38 @@ async fn lists_under_roots_and_their_deltas_give_the_same_statuses_and_refuse_ta
         extra.list_id.push_str("-copy");
         document.lists[g].lists.push(extra);
     });
-    for (name, bundle) in [("digest", redigested), ("dropped", dropped), ("added", added)] {
+    for (name, bundle) in [
+        ("digest", redigested),
+        ("dropped", dropped),
+        ("added", added),
+    ] {
         assert!(
-            matches!(Trust::load(&bundle, anchor.clone()), Err(BundleError::Lists { .. })),
+            matches!(
+                Trust::load(&bundle, anchor.clone()),
+                Err(BundleError::Lists { .. })
+            ),
             "{name}"
         );
     }
     // An issuer's lists left out whole: its credentials unknown, never valid.
     let without = Trust::load(
-        &edit(&|document| document.lists.retain(|g| g.issuer != issuers[0].did.as_str())),
+        &edit(&|document| {
+            document
+                .lists
+                .retain(|g| g.issuer != issuers[0].did.as_str())
+        }),
         anchor.clone(),
     )
     .unwrap();
-    assert!(credentials.iter().filter(|c| c.0 == issuers[0].did.as_str()).all(
-        |(issuer, reference, _)| without.status(issuer, reference, now()) == StatusLookup::Missing
-    ));
+    assert!(
+        credentials
+            .iter()
+            .filter(|c| c.0 == issuers[0].did.as_str())
+            .all(
+                |(issuer, reference, _)| without.status(issuer, reference, now())
+                    == StatusLookup::Missing
+            )
+    );
 
     // A day: revocations on six lists of Seoul and one of HRD Korea, a new list, new roots, and
     // one list republished after its root.
@@ -506,7 +532,12 @@ async fn lists_under_roots_and_their_deltas_give_the_same_statuses_and_refuse_ta
         2,
         "carried whole or by digest: only the new list and the one republished after its root"
     );
-    assert!(delta.len() * 4 < bundle.len(), "{} of {}", delta.len(), bundle.len());
+    assert!(
+        delta.len() * 4 < bundle.len(),
+        "{} of {}",
+        delta.len(),
+        bundle.len()
+    );
     let mut updated = trust.clone();
     updated.update(&delta).unwrap();
     assert_statuses(&updated, &credentials);
@@ -537,7 +568,10 @@ async fn lists_under_roots_and_their_deltas_give_the_same_statuses_and_refuse_ta
     };
     for forged in [forged_patch, left_out] {
         let mut held = trust.clone();
-        assert!(matches!(held.update(&forged), Err(BundleError::Lists { .. })));
+        assert!(matches!(
+            held.update(&forged),
+            Err(BundleError::Lists { .. })
+        ));
         assert_eq!(held.size(), size);
     }
 }

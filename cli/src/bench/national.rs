@@ -146,7 +146,9 @@ fn root_entry(
         covered.push((id, uri, dojang_ledger::lists::list_digest(&list(n)?)));
     }
     let root = dojang_ledger::lists::status_root(
-        covered.iter().map(|(id, uri, d)| (id.as_str(), uri.as_str(), d)),
+        covered
+            .iter()
+            .map(|(id, uri, d)| (id.as_str(), uri.as_str(), d)),
     );
     let operation = Operation::StatusRoot {
         issuer: issuer.did.clone(),
@@ -330,13 +332,22 @@ async fn a_day(registry: &Registry, built: &Built, revoked: f64) -> anyhow::Resu
     let mut entries = Vec::with_capacity(changed.len());
     for &(i, n) in changed.keys() {
         let (key, kid) = signer(i);
-        entries.push(publication(&built.issuers[i], key, &kid, (n, 2), &the_day(i, n)?, now)?);
+        entries.push(publication(
+            &built.issuers[i],
+            key,
+            &kid,
+            (n, 2),
+            &the_day(i, n)?,
+            now,
+        )?);
     }
     super::registry::submit_all(registry, entries, 16).await?;
     // Each issuer commits to its day's lists.
     for (i, issuer) in built.issuers.iter().enumerate() {
         let (key, kid) = signer(i);
-        let root = root_entry(issuer, (key, &kid), 2, built.lists_per_type, |n| the_day(i, n))?;
+        let root = root_entry(issuer, (key, &kid), 2, built.lists_per_type, |n| {
+            the_day(i, n)
+        })?;
         registry.submit(root).await?;
     }
     Ok(())

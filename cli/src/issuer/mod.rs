@@ -310,7 +310,8 @@ pub(crate) fn run(command: IssuerCommand) -> anyhow::Result<ExitCode> {
 /// How often a running service looks for a key another process rotated.
 pub(crate) const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(10);
 
-/// Anchors the audit trail and sweeps expired offers, nonces and tokens, every `interval`;
+/// Anchors the audit trail, sweeps expired offers, nonces and tokens, and commits changed
+/// status lists by a `status.root`, every `interval`;
 /// loads rotated keys every [`KEY_RELOAD_INTERVAL`].
 pub(crate) fn spawn_background(service: IssuerService, interval: Duration) {
     let reloading = service.clone();
@@ -332,6 +333,9 @@ pub(crate) fn spawn_background(service: IssuerService, interval: Duration) {
             }
             if let Err(e) = service.housekeeping(crate::now()).await {
                 tracing::warn!(error = %e, "housekeeping failed");
+            }
+            if let Err(e) = service.commit_status_lists(crate::now()).await {
+                tracing::warn!(error = %e, "committing status lists failed; will retry");
             }
         }
     });

@@ -104,6 +104,8 @@ struct Hosted {
     claims_key: SealKey,
     /// Authenticates the stateless access tokens and nonces this issuer hands out.
     mac_key: aws_lc_rs::hmac::Key,
+    /// What its last `status.root` covered (see `IssuerService::commit_status_lists`).
+    committed: Mutex<status::Committed>,
 }
 
 /// A hosted issuer's signing key: sealed in the database and opened here, or in an HSM.
@@ -192,6 +194,7 @@ impl Hosted {
             name: row.name,
             did,
             signing: RwLock::new(signing),
+            committed: Mutex::default(),
             pepper: derive(row.key_derivation, &secret, b"dojang-subject-ref\n")?,
             key_derivation: row.key_derivation,
             claims_key: SealKey::from_bytes(&derive(

@@ -8,7 +8,7 @@
 //! back — its list is adopted (a revocation on either side stands) and the change made on top
 //! of it, so a revocation is never undone by a later change.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use dojang_core::status::IndexAllocator;
 use dojang_core::status::token::{
@@ -72,6 +72,15 @@ impl CredentialStatus {
             CredentialStatus::Suspended => TokenStatus::Suspended,
         }
     }
+}
+
+/// What an issuer's last `status.root` covered: each list's version, and the digests of the
+/// versions seen (so a commitment reads back only the lists that changed).
+#[derive(Debug, Default)]
+pub(super) struct Committed {
+    versions: BTreeMap<String, u64>,
+    digests: HashMap<String, (u64, dojang_ledger::lists::Digest)>,
+    root_version: u64,
 }
 
 /// A status change.
@@ -428,6 +437,88 @@ impl IssuerService {
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Commits each hosted issuer's status lists by one `status.root` entry when they changed
+    /// since its last one — what lets trust bundles carry the lists as bare bits and deltas only
+    /// the entries that changed ([`dojang_ledger::lists`]). Each list's digest is taken from the
+    /// version the registry holds, its token checked against the issuer's own keys, at the
+    /// version this database published. An issuer whose lists move meanwhile (a revocation
+    /// between reading and appending: the registry refuses a root that is not of its lists) is
+    /// committed on a later call. Returns the slugs committed.
+    pub async fn commit_status_lists(&self, now: i64) -> Result<Vec<String>, AdminError> {
+        let mut committed = Vec::new();
+        for hosted in self.inner.issuers.values() {
+            let mut memo = hosted.committed.lock().await;
+            let rows = self.inner.db.lists(&hosted.slug).await?;
+            let versions: BTreeMap<String, u64> = rows
+                .iter()
+                .map(|l| (l.list_id.clone(), l.version))
+                .collect();
+            if rows.is_empty() || versions == memo.versions {
+                continue;
+            }
+            let signing = hosted.signing.read().await;
+            let keys = signing.every_public_key();
+            let mut covered = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let digest = match memo.digests.get(&row.list_id) {
+                    Some(&(version, digest)) if version == row.version => digest,
+                    _ => {
+                        let held = self
+                            .registry()
+                            .status_list(&row.list_id, &keys, now)
+                            .await?
+                            .filter(|held| held.version == row.version);
+                        let Some(held) = held else {
+                            tracing::warn!(slug = %hosted.slug, list_id = %row.list_id,
+                                "the registry does not hold this list at the version published; \
+                                 its issuer's lists are committed later");
+                            covered.clear();
+                            break;
+                        };
+                        let digest = dojang_ledger::lists::list_digest(&held.list);
+                        memo.digests
+                            .insert(row.list_id.clone(), (row.version, digest));
+                        digest
+                    }
+                };
+                covered.push((
+                    row.list_id.clone(),
+                    self.registry().status_list_uri(&row.list_id),
+                    digest,
+                ));
+            }
+            if covered.is_empty() {
+                continue;
+            }
+            let root = dojang_ledger::lists::status_root(
+                covered
+                    .iter()
+                    .map(|(id, uri, d)| (id.as_str(), uri.as_str(), d)),
+            );
+            let version = dojang_core::clock::unix_now_ms().max(memo.root_version + 1);
+            let operation = Operation::StatusRoot {
+                issuer: hosted.did.clone(),
+                version,
+                lists: covered.len() as u64,
+                root: b64::encode(root),
+            };
+            let entry =
+                Entry::sign(&operation, &signing.key, &signing.url).map_err(InternalError::from)?;
+            match self.registry().submit(entry).await {
+                Ok(_) => {
+                    memo.versions = versions;
+                    memo.root_version = version;
+                    committed.push(hosted.slug.clone());
+                }
+                Err(refused) if refused.code() == Some("status_list") => {
+                    tracing::info!(slug = %hosted.slug, "lists changed while committing; will retry");
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(committed)
     }
 
     /// Revokes, suspends or unsuspends a credential, and publishes the new status list. If the
