@@ -179,6 +179,12 @@ pub(super) async fn run(bench: &Bench, ssi_kb_es256: Option<f64>) -> anyhow::Res
             })
             .context("measured")?;
         println!("verify_qr_{tag}_per_core: {:.0} /s", 1.0 / seconds);
+        // DESIGN.md §8: a verdict costs at most 1.05 × its two signature checks.
+        ratio(
+            &format!("verify_qr_{tag}_over_two_signatures"),
+            Some(seconds),
+            floor.map(|f| 2.0 * f),
+        );
         if alg == Algorithm::Es256 {
             ratio(
                 "ssi_sdjwt_over_dojang_verify_qr_es256",

@@ -740,3 +740,46 @@ fn forge_binding(held: &HeldCompact, thief: &SecretKey, at: i64) -> Vec<u8> {
 }
 
 use token::Disclosure;
+
+#[test]
+fn holder_keys_are_written_uncompressed_and_read_either_way() {
+    let key = SecretKey::generate(Algorithm::Es256).unwrap();
+    let public = key.public_key();
+    let written = token::cose_key(public);
+    let y = written
+        .get(&Value::int(-3))
+        .and_then(Value::as_bytes)
+        .unwrap();
+    assert_eq!(y, &public.as_bytes()[33..], "y itself, not its sign");
+    assert_eq!(token::from_cose_key(&written).unwrap(), *public);
+    // A compressed point, as wallets before this profile revision wrote it.
+    let compact = public.to_compact_bytes();
+    let compressed = Value::Map(vec![
+        (Value::int(1), Value::int(2)),
+        (Value::int(-1), Value::int(1)),
+        (Value::int(-2), Value::Bytes(compact[1..].to_vec())),
+        (Value::int(-3), Value::Bool(compact[0] == 0x03)),
+    ]);
+    assert_eq!(token::from_cose_key(&compressed).unwrap(), *public);
+    // The wrong sign names another point: never the holder's key.
+    let flipped = Value::Map(vec![
+        (Value::int(1), Value::int(2)),
+        (Value::int(-1), Value::int(1)),
+        (Value::int(-2), Value::Bytes(compact[1..].to_vec())),
+        (Value::int(-3), Value::Bool(compact[0] != 0x03)),
+    ]);
+    assert_ne!(token::from_cose_key(&flipped).unwrap(), *public);
+    // A y that is not on the curve with that x.
+    let mut off_curve = public.as_bytes()[33..].to_vec();
+    off_curve[31] ^= 1;
+    let off = Value::Map(vec![
+        (Value::int(1), Value::int(2)),
+        (Value::int(-1), Value::int(1)),
+        (
+            Value::int(-2),
+            Value::Bytes(public.as_bytes()[1..33].to_vec()),
+        ),
+        (Value::int(-3), Value::Bytes(off_curve)),
+    ]);
+    assert!(token::from_cose_key(&off).is_err());
+}
