@@ -32,7 +32,7 @@ mod verify;
 
 pub use issue::issue;
 pub use present::{Binding, Challenge, HeldCompact};
-pub use verify::{VerifiedCompact, VerifyOptions, verify};
+pub use verify::{Signatures, VerifiedCompact, VerifyOptions, signatures, verify};
 
 use crate::key::{KeyError, SignError};
 use crate::sd_jwt::IssuerKeyError;

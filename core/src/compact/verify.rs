@@ -70,32 +70,7 @@ pub fn verify(
     keys: &dyn IssuerKeyResolver,
     options: &VerifyOptions<'_>,
 ) -> Result<VerifiedCompact, CompactError> {
-    if presentation.len() > MAX_PRESENTATION_LEN {
-        return Err(CompactError::TooLarge {
-            len: presentation.len(),
-            max: MAX_PRESENTATION_LEN,
-        });
-    }
-    let value =
-        cbor::decode(presentation).map_err(|e| CompactError::malformed("presentation", e))?;
-    let mut binding = Sign1::from_value(value, "presentation")?;
-    binding.require_typ(TYP_PRESENTATION, "compact presentation")?;
-    binding.algorithm()?;
-    let Value::Map(header) = &mut binding.protected else {
-        return Err(CompactError::malformed(
-            "presentation",
-            "no protected header",
-        ));
-    };
-    let kcwt = header
-        .iter()
-        .position(|(k, _)| *k == Value::int(token::KCWT))
-        .map(|i| header.swap_remove(i).1)
-        .ok_or_else(|| CompactError::malformed("presentation", "no credential (kcwt)"))?;
-
-    let credential = Sign1::from_value(kcwt, "credential")?;
-    credential.require_typ(TYP_CREDENTIAL, "compact credential")?;
-    credential.algorithm()?;
+    let (binding, credential) = open(presentation)?;
     let claims = Claims::parse(&credential.payload)?;
     let kid = credential
         .protected
@@ -166,4 +141,65 @@ pub fn verify(
         holder_key: claims.holder_key,
         presented_at,
     })
+}
+
+/// A presentation's binding and the credential inside it, structure and algorithms checked.
+fn open(presentation: &[u8]) -> Result<(Sign1, Sign1), CompactError> {
+    if presentation.len() > MAX_PRESENTATION_LEN {
+        return Err(CompactError::TooLarge {
+            len: presentation.len(),
+            max: MAX_PRESENTATION_LEN,
+        });
+    }
+    let value =
+        cbor::decode(presentation).map_err(|e| CompactError::malformed("presentation", e))?;
+    let mut binding = Sign1::from_value(value, "presentation")?;
+    binding.require_typ(TYP_PRESENTATION, "compact presentation")?;
+    binding.algorithm()?;
+    let Value::Map(header) = &mut binding.protected else {
+        return Err(CompactError::malformed(
+            "presentation",
+            "no protected header",
+        ));
+    };
+    let kcwt = header
+        .iter()
+        .position(|(k, _)| *k == Value::int(token::KCWT))
+        .map(|i| header.swap_remove(i).1)
+        .ok_or_else(|| CompactError::malformed("presentation", "no credential (kcwt)"))?;
+
+    let credential = Sign1::from_value(kcwt, "credential")?;
+    credential.require_typ(TYP_CREDENTIAL, "compact credential")?;
+    credential.algorithm()?;
+    Ok((binding, credential))
+}
+
+/// The two signatures a presentation carries, each as `(signed bytes, signature)`: the issuer's
+/// over the credential and the holder's over the binding, with the holder's key — the floor a
+/// verdict's cost is measured against (`dojang bench`). Nothing is verified.
+pub fn signatures(presentation: &[u8]) -> Result<Signatures, CompactError> {
+    let (binding, credential) = open(presentation)?;
+    let claims = Claims::parse(&credential.payload)?;
+    let part = |sign1: &Sign1| {
+        (
+            Sign1::to_be_signed(&sign1.protected_bytes, &sign1.payload),
+            sign1.signature.clone(),
+        )
+    };
+    Ok(Signatures {
+        issuer: part(&credential),
+        holder: part(&binding),
+        holder_key: claims.holder_key,
+    })
+}
+
+/// See [`signatures`].
+#[derive(Debug, Clone)]
+pub struct Signatures {
+    /// The credential's signed bytes and the issuer's signature.
+    pub issuer: (Vec<u8>, Vec<u8>),
+    /// The binding's signed bytes and the holder's signature.
+    pub holder: (Vec<u8>, Vec<u8>),
+    /// The holder's key from the credential's `cnf`.
+    pub holder_key: PublicKey,
 }
