@@ -428,7 +428,7 @@ pub(crate) async fn fetch_bundle(url: &str) -> anyhow::Result<(TrustAnchor, Stri
         .await
         .with_context(|| format!("fetching the trust anchor of the registry at {url}"))?;
     let bundle = client
-        .bundle(None)
+        .bundle(None, None)
         .await
         .with_context(|| format!("fetching the bundle of the registry at {url}"))?;
     Ok((anchor, bundle))

@@ -62,6 +62,17 @@ pub(crate) struct ServeArgs {
     /// Which issuers the page and the API accept (the page shows the choice).
     #[arg(long, value_enum, default_value_t = Issuers::Accredited, env = "DOJANG_VERIFIER_ISSUERS")]
     issuers: Issuers,
+    /// Only the credential types this counter checks (comma-separated type ids, at most 32): the
+    /// bundle carries only their issuers' status lists — a fraction of the national lists — and
+    /// a credential of another type is never found valid (its status is unknown here).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        requires = "registry",
+        conflicts_with = "bundle",
+        env = "DOJANG_VERIFIER_TYPES"
+    )]
+    types: Option<Vec<String>>,
 }
 
 /// Which issuers a verdict accepts; every format follows the same rule.
@@ -114,7 +125,17 @@ async fn serve_async(args: ServeArgs) -> anyhow::Result<ExitCode> {
         max_bundle_age: args.max_age.0,
         min_witnesses: args.min_witnesses,
     };
-    let service = VerifierService::new(config, trust).with_issuer_policy(args.issuers.into());
+    let service = match args.types {
+        // The bundle held and every delta asked with the same types.
+        Some(types) => {
+            let service = VerifierService::without_trust(config, trust.anchor().clone())
+                .with_issuer_policy(args.issuers.into())
+                .checking_types(types);
+            service.refresh().await?;
+            service
+        }
+        None => VerifierService::new(config, trust).with_issuer_policy(args.issuers.into()),
+    };
     if let (Some(_), Some(every)) = (&args.registry, args.refresh.0.filter(|&s| s > 0)) {
         let service = service.clone();
         tokio::spawn(async move {

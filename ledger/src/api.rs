@@ -212,8 +212,15 @@ pub trait Ledger: Send + Sync {
     /// The latest version of a status list, if it was ever published.
     fn status_list<'a>(&'a self, list_id: &'a str) -> LedgerFuture<'a, Option<StatusList>>;
 
-    /// The signed trust bundle, or with `since`, the delta from that checkpoint size.
-    fn bundle(&self, since: Option<u64>) -> LedgerFuture<'_, String>;
+    /// The signed trust bundle, or with `since`, the delta from that checkpoint size; with
+    /// `types`, carrying only the status lists of issuers accredited for those credential types
+    /// (a verifier that checks a few types; a delta must be asked with the same types as the
+    /// bundle it extends).
+    fn bundle<'a>(
+        &'a self,
+        since: Option<u64>,
+        types: Option<&'a [String]>,
+    ) -> LedgerFuture<'a, String>;
 
     /// A `did:dojang` as it is now; `None` if the log has no such DID.
     fn did<'a>(&'a self, did: &'a str) -> LedgerFuture<'a, Option<ResolvedDid>>;

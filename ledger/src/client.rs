@@ -135,12 +135,28 @@ impl RegistryClient {
         }
     }
 
-    /// The signed trust bundle, or with `since`, the delta from that checkpoint size. Reads
-    /// no more than [`MAX_BUNDLE_LEN`] bytes, however much the registry sends.
-    pub async fn bundle(&self, since: Option<u64>) -> Result<String, LedgerError> {
-        let url = match since {
-            Some(since) => format!("{}/bundle?since={since}", self.base),
-            None => format!("{}/bundle", self.base),
+    /// The signed trust bundle, or with `since`, the delta from that checkpoint size; with
+    /// `types`, only the status lists of those types' issuers. Reads no more than
+    /// [`MAX_BUNDLE_LEN`] bytes, however much the registry sends.
+    pub async fn bundle(
+        &self,
+        since: Option<u64>,
+        types: Option<&[String]>,
+    ) -> Result<String, LedgerError> {
+        let mut query = Vec::new();
+        if let Some(since) = since {
+            query.push(format!("since={since}"));
+        }
+        if let Some(types) = types {
+            let types = types.join(",");
+            query.push(format!(
+                "types={}",
+                utf8_percent_encode(&types, PATH_SEGMENT)
+            ));
+        }
+        let url = match query.is_empty() {
+            true => format!("{}/bundle", self.base),
+            false => format!("{}/bundle?{}", self.base, query.join("&")),
         };
         let request = self.http.get(url).timeout(BUNDLE_TIMEOUT);
         let bytes = self.bounded(request, MAX_BUNDLE_LEN).await?;
@@ -234,8 +250,12 @@ impl Ledger for RegistryClient {
         Box::pin(RegistryClient::status_list(self, list_id))
     }
 
-    fn bundle(&self, since: Option<u64>) -> LedgerFuture<'_, String> {
-        Box::pin(RegistryClient::bundle(self, since))
+    fn bundle<'a>(
+        &'a self,
+        since: Option<u64>,
+        types: Option<&'a [String]>,
+    ) -> LedgerFuture<'a, String> {
+        Box::pin(RegistryClient::bundle(self, since, types))
     }
 
     fn did<'a>(&'a self, did: &'a str) -> LedgerFuture<'a, Option<ResolvedDid>> {

@@ -145,7 +145,7 @@ impl OfflineVerifier {
         let since = self.held().size();
         let delta = on_runtime(async move {
             RegistryClient::new(&registry_url)
-                .bundle(Some(since))
+                .bundle(Some(since), None)
                 .await
                 .map_err(|e| {
                     crate::error::variant!(

@@ -144,8 +144,16 @@ impl Ledger for Registry {
         })
     }
 
-    fn bundle(&self, since: Option<u64>) -> LedgerFuture<'_, String> {
-        Box::pin(async move { Registry::bundle(self, since).await.map_err(refused) })
+    fn bundle<'a>(
+        &'a self,
+        since: Option<u64>,
+        types: Option<&'a [String]>,
+    ) -> LedgerFuture<'a, String> {
+        Box::pin(async move {
+            Registry::bundle_for(self, since, types)
+                .await
+                .map_err(refused)
+        })
     }
 
     fn did<'a>(&'a self, did: &'a str) -> LedgerFuture<'a, Option<api::ResolvedDid>> {

@@ -103,10 +103,30 @@ async fn in_process_and_over_http_the_registry_answers_alike() {
 
     // Bundles from either verify against the registry's anchor, at the same checkpoint.
     let anchor = registry.trust_anchor();
-    let from_http = bundle::verify(&http.bundle(None).await.unwrap(), &anchor).unwrap();
-    let from_local = bundle::verify(&local.bundle(None).await.unwrap(), &anchor).unwrap();
+    let from_http = bundle::verify(&http.bundle(None, None).await.unwrap(), &anchor).unwrap();
+    let from_local = bundle::verify(&local.bundle(None, None).await.unwrap(), &anchor).unwrap();
     assert_eq!(from_http.checkpoint, from_local.checkpoint);
     assert_eq!(from_http.checkpoint.size, 4);
+    // Filtered by type, through the client's query and in process alike: another type's
+    // verifier gets no list, this type's gets Seoul's.
+    let lists = |bundle: &str| {
+        bundle::verify(bundle, &anchor)
+            .unwrap()
+            .state
+            .status_lists()
+            .count()
+    };
+    for (types, expected) in [
+        (["citizen-card".to_owned()], 1),
+        (["job-badge".to_owned()], 0),
+    ] {
+        let over_http = http.bundle(None, Some(&types)).await.unwrap();
+        let in_process = local.bundle(None, Some(&types)).await.unwrap();
+        assert_eq!(
+            (lists(&over_http), lists(&in_process)),
+            (expected, expected)
+        );
+    }
 }
 
 #[tokio::test]
@@ -114,7 +134,7 @@ async fn the_client_stops_reading_past_what_an_answer_may_be() {
     let endless =
         axum::Router::new().route("/bundle", get(|| async { "x".repeat(MAX_BUNDLE_LEN + 1) }));
     let client = RegistryClient::new(&serve(endless).await);
-    match client.bundle(None).await {
+    match client.bundle(None, None).await {
         Err(LedgerError::Malformed { reason }) => assert!(reason.contains("larger than")),
         other => panic!("expected a refusal of the oversized bundle, got {other:?}"),
     }

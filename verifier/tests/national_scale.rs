@@ -575,3 +575,82 @@ async fn lists_under_roots_and_their_deltas_give_the_same_statuses_and_refuse_ta
         assert_eq!(held.size(), size);
     }
 }
+
+/// A counter that checks job badges only: its service asks for bundles and deltas filtered to
+/// that type, sees a revocation through the issuer's new root, and holds no other issuer's
+/// lists — while another type's issuer commits to new lists too.
+#[tokio::test]
+async fn a_verifier_checking_one_type_follows_its_issuers_roots_through_filtered_deltas() {
+    use dojang_core::compact;
+    use dojang_verifier::service::{VerifierConfig, VerifierService};
+    let ledger = Ledger::new().await;
+    let seoul = ledger
+        .issuer(Algorithm::Es256, "Seoul", &["job-badge"])
+        .await;
+    let busan = ledger
+        .issuer(Algorithm::Es256, "Busan", &["citizen-card"])
+        .await;
+    for issuer in [&seoul, &busan] {
+        commit(&ledger, issuer, 1).await;
+    }
+    let config = VerifierConfig {
+        public_url: "https://counter.example".into(),
+        audience: "counter-1.example".into(),
+        registry_url: None,
+        max_bundle_age: Some(86_400),
+        min_witnesses: 0,
+    };
+    let service = VerifierService::without_trust(config, ledger.registry.trust_anchor())
+        .with_ledger(std::sync::Arc::new(ledger.registry.clone()))
+        .checking_types(vec!["job-badge".into()]);
+    service.refresh().await.unwrap();
+    let holder = dojang_core::key::SecretKey::generate(Algorithm::Es256).unwrap();
+    let badge = common::issue(&seoul, "job-badge", &holder, 5);
+    let judge = |service: &VerifierService| {
+        let shown = compact::to_qr_text(&common::present(&badge, &holder, now()));
+        service.verify(shown.as_bytes(), None, now()).unwrap()
+    };
+    assert!(judge(&service).is_accepted());
+    // A phone that loaded the filtered bundle and refreshes with unfiltered deltas (the SDK's
+    // `refresh`): the lists it never took stay out, unknown; its own type's are followed.
+    let anchor = ledger.registry.trust_anchor();
+    let only_badges = ["job-badge".to_owned()];
+    let mut phone = Trust::load(
+        &ledger
+            .registry
+            .bundle_for(None, Some(&only_badges))
+            .await
+            .unwrap(),
+        anchor,
+    )
+    .unwrap();
+
+    ledger
+        .publish(&seoul, 2, &[(5, TokenStatus::Invalid)])
+        .await;
+    commit(&ledger, &seoul, 2).await;
+    ledger
+        .publish(&busan, 2, &[(9, TokenStatus::Invalid)])
+        .await;
+    commit(&ledger, &busan, 2).await;
+    service.refresh().await.unwrap();
+    let verdict = judge(&service);
+    assert!(!verdict.is_accepted());
+    assert_eq!(verdict.reasons[0].code.as_str(), "revoked", "{verdict:?}");
+
+    phone
+        .update(&ledger.registry.bundle(Some(phone.size())).await.unwrap())
+        .unwrap();
+    let at = |issuer: &Actor, idx: u64| StatusListReference {
+        idx,
+        uri: common::status_uri(issuer),
+    };
+    assert_eq!(
+        phone.status(seoul.did.as_str(), &at(&seoul, 5), now()),
+        StatusLookup::Known(TokenStatus::Invalid)
+    );
+    assert_eq!(
+        phone.status(busan.did.as_str(), &at(&busan, 9), now()),
+        StatusLookup::Missing
+    );
+}

@@ -189,12 +189,24 @@ pub(super) async fn run(bench: &Bench, ssi_kb_es256: Option<f64>) -> anyhow::Res
         );
         let signed = compact::signatures(&presentation)?;
         let (issuer_key, holder_key) = (key.public_key(), &signed.holder_key);
-        let own = bench.time(&format!("signature_verify_{tag}_qr_pair"), Unit::Micros, |n| {
-            for _ in 0..n {
-                black_box(issuer_key.verify(&signed.issuer.0, &signed.issuer.1).is_ok());
-                black_box(holder_key.verify(&signed.holder.0, &signed.holder.1).is_ok());
-            }
-        });
+        let own = bench.time(
+            &format!("signature_verify_{tag}_qr_pair"),
+            Unit::Micros,
+            |n| {
+                for _ in 0..n {
+                    black_box(
+                        issuer_key
+                            .verify(&signed.issuer.0, &signed.issuer.1)
+                            .is_ok(),
+                    );
+                    black_box(
+                        holder_key
+                            .verify(&signed.holder.0, &signed.holder.1)
+                            .is_ok(),
+                    );
+                }
+            },
+        );
         ratio(
             &format!("verify_qr_{tag}_over_its_two_signatures"),
             Some(seconds),

@@ -122,6 +122,8 @@ pub struct VerifierService {
     uploads: Arc<Semaphore>,
     /// Which issuers are accepted.
     issuers: IssuerPolicy,
+    /// The credential types whose status lists the bundle carries; `None`: every type.
+    types: Option<Arc<[String]>>,
 }
 
 struct Inner {
@@ -260,6 +262,7 @@ impl VerifierService {
             checks: Arc::new(Semaphore::new(cpus * CHECKS_PER_CPU)),
             uploads: Arc::new(Semaphore::new(cpus * CHECKS_PER_CPU * UPLOADS_PER_CHECK)),
             issuers: IssuerPolicy::default(),
+            types: None,
         }
     }
 
@@ -277,6 +280,18 @@ impl VerifierService {
     #[must_use]
     pub fn with_issuer_policy(self, issuers: IssuerPolicy) -> Self {
         VerifierService { issuers, ..self }
+    }
+
+    /// Refreshes a bundle carrying only the status lists of issuers accredited for `types`
+    /// (`GET /bundle?types=`): a verifier that checks a few credential types holds a fraction of
+    /// the national lists. A credential of another type is never found valid: its status is
+    /// unknown to this verifier. Every DID, accreditation and certificate is still carried.
+    #[must_use]
+    pub fn checking_types(self, types: Vec<String>) -> Self {
+        VerifierService {
+            types: Some(types.into()),
+            ..self
+        }
     }
 
     /// At most `limit` verifications at once (default: [`CHECKS_PER_CPU`] per CPU), and

@@ -22,7 +22,7 @@ impl VerifierService {
         let held = self.inner.trust.load_full();
         let since = held.as_ref().map(|trust| trust.size());
         // Over HTTP, read no more than a bundle may be (`RegistryClient::bundle`).
-        let bundle = ledger.bundle(since).await?;
+        let bundle = ledger.bundle(since, self.types.as_deref()).await?;
         let anchor = self.inner.anchor.clone();
         // Proofs, signatures and status lists: CPU work, on a copy, off the async threads.
         let next = tokio::task::spawn_blocking(move || match held {
