@@ -1,21 +1,30 @@
 //! The signed trust bundle: what an offline verifier carries (ARCHITECTURE.md, "The registry").
 //!
 //! A bundle is a compact JWS (`typ: dojang-bundle+jwt`, EdDSA, the registry's bundle key)
-//! over a [`TrustBundle`]: the latest checkpoint with witness cosignatures, and the log entries
-//! that define trust — genesis, every accreditation grant and withdrawal, every operation on a
-//! DID that holds or gave an accreditation, and the latest publication of each of their status
-//! lists — each with its inclusion proof against that checkpoint. DIDs nobody accredited are
-//! left out: `did.create` is open to anyone, so a bundle that carried every DID could be grown
-//! past any verifier's limit by strangers. A bundle grows only by authorised acts (grants, an
-//! accredited issuer's key rotations and lists) and is bounded by [`MAX_BUNDLE_LEN`]. The verifier checks all of it against a pinned [`TrustAnchor`], then replays the
-//! entries through the same [`LedgerState`] the registry runs, so it knows issuers, key
-//! histories, accreditations and revocations exactly as the log says.
+//! over a [`TrustBundle`] in CBOR (leaves, proofs and lists are byte strings, base64'd once by
+//! the JWS): the latest checkpoint with witness cosignatures, and the log entries that define
+//! trust — genesis, every accreditation grant and withdrawal, every operation on a DID that
+//! holds or gave an accreditation, each issuer's latest `status.root`, and the latest
+//! publication of each status list no root covers yet — each with its inclusion proof against
+//! that checkpoint. Beside each root, the issuer's lists as zlib bits with the digests the root
+//! covers ([`IssuerLists`], [`crate::lists`]): the root is checked over the digests at load,
+//! each list's bits against its digest when first decoded ([`CarriedList::decode`]).
+//!
+//! DIDs nobody accredited are left out: `did.create` is open to anyone, so a bundle that
+//! carried every DID could be grown past any verifier's limit by strangers. A bundle grows only
+//! by authorised acts (grants, an accredited issuer's key rotations and lists) and is bounded by
+//! [`MAX_BUNDLE_LEN`]. The verifier checks all of it against a pinned [`TrustAnchor`], then
+//! replays the entries through the same [`LedgerState`] the registry runs, so it knows issuers,
+//! key histories, accreditations and revocations exactly as the log says.
 //!
 //! A *delta* bundle carries only entries added since a size the verifier holds, plus a
 //! consistency proof from its checkpoint to the new one (when an issuer joined trust with
 //! history from before that size, the delta carries the whole trust state, marked `full`, and
-//! is replayed afresh — still only after the consistency proof): a registry that forked the log cannot
-//! produce one, and [`VerifiedBundle::apply_delta`] refuses it, keeping the old state.
+//! is replayed afresh — still only after the consistency proof): a registry that forked the log
+//! cannot produce one, and [`VerifiedBundle::apply_delta`] refuses it, keeping the old state.
+//! For an issuer with a new root, a delta carries only the entries that changed in the lists
+//! the verifier holds ([`Patch`]) and the lists it did not hold; the new root must be the root
+//! of the lists that result.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
