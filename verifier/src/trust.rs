@@ -170,6 +170,37 @@ impl Trust {
         }
     }
 
+    /// Decodes every status list the bundle holds now, each checked (a token's signature, or
+    /// carried bits against their root's digest), rather than on first use: for a server that
+    /// would rather spend the time at refresh. Returns how many lists could not be used.
+    pub fn decode_all_status_lists(&self) -> usize {
+        self.lists
+            .values()
+            .filter(|held| self.decode(held).is_err())
+            .count()
+    }
+
+    /// A held list decoded, once.
+    fn decode<'a>(
+        &self,
+        held: &'a HeldList,
+    ) -> &'a Result<(TokenStatusList, Option<i64>), String> {
+        held.decoded.get_or_init(|| match &held.source {
+            Source::Token(list_id) => {
+                let record = self
+                    .state()
+                    .status_list(list_id)
+                    .filter(|record| record.index == held.index)
+                    .ok_or_else(|| "the bundle no longer holds the list".to_owned())?;
+                decode_list(self.state(), record)
+            }
+            Source::Carried(list) => list
+                .decode()
+                .map(|list| (list, None))
+                .map_err(|e| format!("the issuer's status list as the bundle carries it: {e}")),
+        })
+    }
+
     /// How many of the bundle's status lists are held decoded: those a credential was checked
     /// on since their latest publication (each at most
     /// [`dojang_ledger::state::MAX_STATUS_LIST_BYTES`]).
@@ -190,20 +221,7 @@ impl Trust {
         if held.issuer.as_str() != issuer {
             return unavailable("the credential's status list belongs to another issuer".into());
         }
-        let decoded = held.decoded.get_or_init(|| match &held.source {
-            Source::Token(list_id) => {
-                let record = self
-                    .state()
-                    .status_list(list_id)
-                    .filter(|record| record.index == held.index)
-                    .ok_or_else(|| "the bundle no longer holds the list".to_owned())?;
-                decode_list(self.state(), record)
-            }
-            Source::Carried(list) => list
-                .decode()
-                .map(|list| (list, None))
-                .map_err(|e| format!("the issuer's status list as the bundle carries it: {e}")),
-        });
+        let decoded = self.decode(held);
         let (list, exp) = match decoded {
             Ok(decoded) => decoded,
             Err(why) => return unavailable(why.clone()),

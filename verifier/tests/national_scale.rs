@@ -425,6 +425,13 @@ async fn lists_under_roots_and_their_deltas_give_the_same_statuses_and_refuse_ta
         document.lists[g].lists[at].zlib = Some(list.compress());
     });
     let with_altered = Trust::load(&altered, anchor.clone()).unwrap();
+    assert_eq!(
+        Trust::load(&altered, anchor.clone())
+            .unwrap()
+            .decode_all_status_lists(),
+        1,
+        "checked all at once: the one altered list"
+    );
     for (issuer, reference, given) in &credentials {
         let seen = with_altered.status(issuer, reference, now());
         if reference.uri == uri(&issuers[0], 7) {
