@@ -221,6 +221,24 @@ pub struct Applied {
     pub subject: String,
 }
 
+impl StatusRootRecord {
+    fn new(index: u64, version: u64, lists: u64, root: &str) -> Result<Self, EntryError> {
+        let root = b64::decode(root)
+            .ok()
+            .and_then(|r| Hash::try_from(r).ok())
+            .ok_or_else(|| EntryError::StatusList {
+                list_id: "*".into(),
+                reason: "a root is 32 bytes of base64url",
+            })?;
+        Ok(StatusRootRecord {
+            index,
+            version,
+            lists,
+            root,
+        })
+    }
+}
+
 /// The state derived from the log.
 #[derive(Debug, Clone, Default)]
 pub struct LedgerState {
@@ -525,10 +543,7 @@ impl LedgerState {
                     list_id: "*".into(),
                     reason,
                 };
-                let root = b64::decode(root)
-                    .ok()
-                    .and_then(|r| Hash::try_from(r).ok())
-                    .ok_or(refused("a root is 32 bytes of base64url"))?;
+                let record = StatusRootRecord::new(index, *version, *lists, root)?;
                 if !self.grants.iter().any(|g| &g.subject == issuer) {
                     return Err(refused("only accredited issuers publish status lists"));
                 }
@@ -556,21 +571,13 @@ impl LedgerState {
                     let expected = crate::lists::status_root(
                         digests.iter().map(|(id, uri, d)| (*id, *uri, d)),
                     );
-                    if expected != root {
+                    if expected != record.root {
                         return Err(refused(
                             "the root is not the root of the issuer's published lists",
                         ));
                     }
                 }
-                self.roots.insert(
-                    issuer.clone(),
-                    StatusRootRecord {
-                        index,
-                        version: *version,
-                        lists: *lists,
-                        root,
-                    },
-                );
+                self.roots.insert(issuer.clone(), record);
                 Ok(applied("status.root", issuer.as_str()))
             }
             Operation::CertificatePublish {
@@ -1146,19 +1153,8 @@ impl LedgerState {
             root,
         } = entry.operation()
         {
-            let root = b64::decode(root)
-                .ok()
-                .and_then(|r| Hash::try_from(r).ok())
-                .ok_or_else(malformed_root)?;
-            self.roots.insert(
-                issuer.clone(),
-                StatusRootRecord {
-                    index,
-                    version: *version,
-                    lists: *lists,
-                    root,
-                },
-            );
+            let record = StatusRootRecord::new(index, *version, *lists, root)?;
+            self.roots.insert(issuer.clone(), record);
         }
         Ok(())
     }
@@ -1321,12 +1317,6 @@ impl LedgerState {
                     .and_then(|r| r.versions.first())
                     .is_some_and(|v| v.index < size)
         })
-    }
-}
-
-fn malformed_root() -> EntryError {
-    EntryError::Malformed {
-        reason: "a status root is 32 bytes of base64url".into(),
     }
 }
 

@@ -338,26 +338,9 @@ async fn a_fork_signed_with_the_real_log_key_is_refused() {
     assert!(held.checkpoint.size > size);
 }
 
-/// Seoul's `status.root` over the lists the registry holds for it.
+/// `issuer`'s `status.root` over the lists the registry holds for it.
 async fn commit(registry: &Registry, issuer: &Actor, version: u64) {
-    let (lists, root) = {
-        let state = registry.state().await;
-        let lists = state.issuer_lists(&issuer.did);
-        let root = dojang_ledger::lists::status_root(lists.iter().map(|l| {
-            (
-                l.list_id.as_str(),
-                l.uri.as_str(),
-                l.digest.as_ref().unwrap(),
-            )
-        }));
-        (lists.len() as u64, root)
-    };
-    let entry = issuer.sign(&Operation::StatusRoot {
-        issuer: issuer.did.clone(),
-        version,
-        lists,
-        root: dojang_core::b64::encode(root),
-    });
+    let entry = issuer.status_root(&*registry.state().await, version);
     registry.submit(entry).await.unwrap();
 }
 

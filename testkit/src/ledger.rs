@@ -66,6 +66,26 @@ impl Actor {
         })
     }
 
+    /// This party's `status.root` at `version` over the lists `state` (a registry's, which
+    /// knows each list's digest) holds for it.
+    #[allow(clippy::unwrap_used)]
+    pub fn status_root(&self, state: &LedgerState, version: u64) -> String {
+        let lists = state.issuer_lists(&self.did);
+        let root = dojang_ledger::lists::status_root(lists.iter().map(|l| {
+            (
+                l.list_id.as_str(),
+                l.uri.as_str(),
+                l.digest.as_ref().unwrap(),
+            )
+        }));
+        self.sign(&Operation::StatusRoot {
+            issuer: self.did.clone(),
+            version,
+            lists: lists.len() as u64,
+            root: b64::encode(root),
+        })
+    }
+
     /// This party's status list for `uri` (2 bits, 131,072 entries) with `statuses` set,
     /// issued at `iat`, as a signed `statuslist+jwt`.
     #[allow(clippy::unwrap_used)]

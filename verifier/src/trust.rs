@@ -181,10 +181,7 @@ impl Trust {
     }
 
     /// A held list decoded, once.
-    fn decode<'a>(
-        &self,
-        held: &'a HeldList,
-    ) -> &'a Result<(TokenStatusList, Option<i64>), String> {
+    fn decode<'a>(&self, held: &'a HeldList) -> &'a Result<(TokenStatusList, Option<i64>), String> {
         held.decoded.get_or_init(|| match &held.source {
             Source::Token(list_id) => {
                 let record = self

@@ -283,26 +283,8 @@ async fn lazy_lists_give_the_registrys_statuses_and_tampering_is_refused() {
 
 /// `issuer`'s `status.root` at `version` over the lists the registry holds for it.
 async fn commit(ledger: &Ledger, issuer: &Actor, version: u64) {
-    let (lists, root) = {
-        let state = ledger.registry.state().await;
-        let lists = state.issuer_lists(&issuer.did);
-        let root = dojang_ledger::lists::status_root(lists.iter().map(|l| {
-            (
-                l.list_id.as_str(),
-                l.uri.as_str(),
-                l.digest.as_ref().unwrap(),
-            )
-        }));
-        (lists.len() as u64, root)
-    };
-    ledger
-        .submit(issuer.sign(&Operation::StatusRoot {
-            issuer: issuer.did.clone(),
-            version,
-            lists,
-            root: dojang_core::b64::encode(root),
-        }))
-        .await;
+    let entry = issuer.status_root(&*ledger.registry.state().await, version);
+    ledger.submit(entry).await;
 }
 
 /// Republishes list `n` of `issuer` at `version` with the statuses `credentials` give it.
