@@ -135,6 +135,8 @@ pub(crate) fn inflate(
     if out.len() > max {
         return Err(StatusListError::TooLarge { max });
     }
+    // `read_to_end` doubles as it reads: a verifier keeps thousands of these lists decoded.
+    out.shrink_to_fit();
     Ok(out)
 }
 
