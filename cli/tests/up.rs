@@ -287,12 +287,11 @@ async fn open_did_creations_leave_the_bundle_alone_and_up_restarts() {
         let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(bundle.split('.').nth(1).unwrap())
             .unwrap();
-        let doc: serde_json::Value = serde_json::from_slice(&payload).unwrap();
-        doc["entries"]
-            .as_array()
+        dojang_ledger::bundle::TrustBundle::from_payload(&payload)
             .unwrap()
+            .entries
             .iter()
-            .map(|e| e["index"].as_u64().unwrap())
+            .map(|e| e.index)
             .collect()
     };
     let before = {
