@@ -501,6 +501,15 @@ fn take_lists(
         for list in &group.lists {
             let digest = lists::Digest::try_from(list.digest.as_slice())
                 .map_err(|_| refused("a digest is not 32 bytes"))?;
+            // Carried by digest alone: a publication newer than the root, among the entries,
+            // must serve it — never an older one, nor nothing.
+            if list.zlib.is_none()
+                && state
+                    .status_list(&list.list_id)
+                    .is_none_or(|r| r.index < root.index || r.uri != list.uri)
+            {
+                return Err(refused("a list carried by digest has no newer publication"));
+            }
             let form = list.zlib.as_ref().map(|zlib| CarriedForm::Compressed {
                 bits: list.bits,
                 zlib: zlib.clone(),
@@ -516,12 +525,12 @@ fn take_lists(
             Some(held) => held.lists(&issuer),
             None => BTreeMap::new(),
         };
-        let mut unchanged = Vec::new();
+        let mut unchanged = std::collections::BTreeSet::new();
         for (id, list) in &held_lists {
             if !all.contains_key(id) {
                 let digest = list.digest().map_err(|e| refused(&e))?;
                 all.insert(id.clone(), (list.uri().to_owned(), digest, None));
-                unchanged.push(id.clone());
+                unchanged.insert(id.clone());
             }
         }
         if all.len() as u64 != root.lists {

@@ -65,7 +65,8 @@ pub fn inflate(bits: u32, zlib: &[u8]) -> Result<TokenStatusList, String> {
 ///
 /// Binary, for each changed list in ascending order of its position among the issuer's lists
 /// sorted by id: `position gap` (varint: the position for the first list, then the distance
-/// from the previous one less one), `groups` (u8), and per group `status` (u8), `count` (varint)
+/// from the previous one less one), `groups` (varint, 1–256), and per group `status` (u8),
+/// `count` (varint, ≥ 1)
 /// and `count` index gaps (varint: the first index, then distances less one). At the national
 /// day's ≈ 13 changes per list, ≈ 2.3 bytes a change.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -100,7 +101,7 @@ impl Patch {
                     None => groups.push((value, vec![index])),
                 }
             }
-            out.push(groups.len() as u8);
+            put_varint(&mut out, groups.len());
             for (value, indices) in groups {
                 out.push(value);
                 put_varint(&mut out, indices.len());
@@ -122,13 +123,18 @@ impl Patch {
         while !bytes.is_empty() {
             let position = ungap(previous, take_varint(&mut bytes)?)?;
             previous = Some(position);
-            let groups = take_byte(&mut bytes)?;
+            // Each list and each group changes something: a patch costs a verifier work only
+            // in proportion to its bytes.
+            let groups = take_varint(&mut bytes)?;
+            if groups == 0 || groups > 256 {
+                return Err("a patched list changes 1 to 256 statuses".into());
+            }
             let mut changes = Vec::new();
             for _ in 0..groups {
                 let value = take_byte(&mut bytes)?;
                 let count = take_varint(&mut bytes)?;
-                if count > bytes.len() {
-                    return Err("a patch counts more changes than it holds".into());
+                if count == 0 || count > bytes.len() {
+                    return Err("a patch group holds 1 to its length changes".into());
                 }
                 let mut last: Option<usize> = None;
                 for _ in 0..count {
@@ -264,10 +270,22 @@ mod tests {
     }
 
     #[test]
+    fn an_eight_bit_list_may_change_to_every_status() {
+        let changes: Vec<(usize, u8)> = (0..=255u8).map(|v| (usize::from(v), v)).collect();
+        let patch = Patch {
+            lists: vec![(0, changes)],
+        };
+        assert_eq!(Patch::decode(&patch.encode()).unwrap(), patch);
+    }
+
+    #[test]
     fn hostile_patches_are_refused_not_trusted() {
         assert!(Patch::decode(&[0, 1, 1, 0xff, 0xff, 0xff, 0x7f]).is_err());
         assert!(Patch::decode(&[0x80; 8]).is_err());
         assert!(Patch::decode(&[0, 2, 1]).is_err());
+        // A list or a group that changes nothing.
+        assert!(Patch::decode(&[0, 0]).is_err());
+        assert!(Patch::decode(&[0, 1, 1, 0]).is_err());
         let mut list = TokenStatusList::new(2, 131_072).unwrap();
         assert!(Patch::apply(&mut list, &[(131_072, 1)]).is_err());
     }

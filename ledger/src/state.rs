@@ -1306,6 +1306,17 @@ impl LedgerState {
         })
     }
 
+    /// Whether an issuer was granted one of `types` at or after `size`: a verifier whose bundle
+    /// was filtered to those types did not take that issuer's older lists, so its delta must
+    /// carry the whole state.
+    pub fn granted_since(&self, size: u64, types: Option<&[String]>) -> bool {
+        types.is_some_and(|types| {
+            self.grants
+                .iter()
+                .any(|g| g.index >= size && g.types.iter().any(|t| types.contains(t)))
+        })
+    }
+
     /// Whether a DID joined trust at or after `size` with operations from before it: a delta
     /// from `size` cannot carry that history in log order, so the verifier needs it whole.
     pub fn trust_joined_with_history(&self, size: u64) -> bool {

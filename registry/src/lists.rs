@@ -105,9 +105,19 @@ pub(crate) async fn carried(
                     Some(since) => match publication_below(store, &list.list_id, since).await? {
                         None => group.lists.push(whole(Some(at_root.zlib.clone()))),
                         Some(base) => {
-                            let base = read(&base)?.inflate().map_err(corrupt)?;
-                            let now = at_root.inflate().map_err(corrupt)?;
-                            if let Some(changes) = Patch::diff(&base, &now) {
+                            let base = read(&base)?;
+                            let (old, now) = (
+                                base.inflate().map_err(corrupt)?,
+                                at_root.inflate().map_err(corrupt)?,
+                            );
+                            // Entries change in place; a list that grew, changed width or
+                            // moved is sent whole.
+                            if base.uri != at_root.uri
+                                || old.bits() != now.bits()
+                                || old.len() != now.len()
+                            {
+                                group.lists.push(whole(Some(at_root.zlib.clone())));
+                            } else if let Some(changes) = Patch::diff(&old, &now) {
                                 patch.lists.push((position, changes));
                             }
                         }

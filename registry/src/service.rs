@@ -276,7 +276,9 @@ impl Registry {
                 }
                 .into());
             }
-            let full = since.is_none() || state.trust_joined_with_history(from);
+            let full = since.is_none()
+                || state.trust_joined_with_history(from)
+                || state.granted_since(from, types);
             let mut indices = state.trust_indices_for(types);
             if !full {
                 indices.retain(|&i| i >= from);

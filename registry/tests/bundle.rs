@@ -392,6 +392,42 @@ async fn roots_survive_a_restart(url: &str) {
     let list = held.decode().unwrap();
     assert_eq!(list.status(6).unwrap(), TokenStatus::Invalid);
     assert_eq!(list.status(7).unwrap(), TokenStatus::Valid);
+
+    // The list grows to twice its length: entries cannot be patched in place, so the delta
+    // carries it whole, and the verifier follows.
+    let size = verified.checkpoint.size;
+    let mut grown = TokenStatusList::new(2, 262_144).unwrap();
+    grown.set(200_000, TokenStatus::Invalid).unwrap();
+    let claims = dojang_core::status::token::StatusListTokenClaims {
+        sub: URI.into(),
+        iat: 1_800_000_000,
+        exp: None,
+        ttl: None,
+        status_list: grown.encode(),
+        extra: Default::default(),
+    };
+    let kid = seoul.kid(dojang_ledger::did::FIRST_KEY).to_string();
+    let token = dojang_core::status::token::sign_token(&claims, Some(&kid), &seoul.key).unwrap();
+    registry
+        .submit(seoul.sign(&Operation::StatusPublish {
+            issuer: seoul.did.clone(),
+            list_id: "seoul-1".into(),
+            version: 4,
+            token,
+            cwt: None,
+        }))
+        .await
+        .unwrap();
+    commit(&registry, &seoul, 3).await;
+    let delta = registry.bundle(Some(size)).await.unwrap();
+    let payload = dojang_core::b64::decode(delta.split('.').nth(1).unwrap()).unwrap();
+    let document = TrustBundle::from_payload(&payload).unwrap();
+    assert!(document.lists[0].patch.is_empty());
+    assert!(document.lists[0].lists[0].zlib.is_some(), "sent whole");
+    verified.apply_delta(&delta, &anchor).unwrap();
+    let list = verified.lists["seoul-1"].decode().unwrap();
+    assert_eq!(list.len(), 262_144);
+    assert_eq!(list.status(200_000).unwrap(), TokenStatus::Invalid);
 }
 
 #[tokio::test]

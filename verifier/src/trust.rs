@@ -100,8 +100,15 @@ impl Trust {
     /// for verification to look up.
     fn index(&mut self) {
         let state = &self.bundle.state;
+        // A publication older than its issuer's latest root is superseded by the list the root
+        // covers: carried beside it, or — if the bundle did not carry the issuer's lists — unknown.
         let published = state
             .status_lists()
+            .filter(|r| {
+                state
+                    .status_root(&r.issuer)
+                    .is_none_or(|root| r.index > root.index)
+            })
             .map(|r| (&r.uri, r.index, &r.issuer, Source::Token(r.list_id.clone())));
         let carried = self
             .bundle

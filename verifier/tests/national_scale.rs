@@ -440,10 +440,16 @@ async fn lists_under_roots_and_their_deltas_give_the_same_statuses_and_refuse_ta
         extra.list_id.push_str("-copy");
         document.lists[g].lists.push(extra);
     });
+    // Carried by digest alone, as if a newer publication served it: there is none.
+    let by_digest = edit(&|document| {
+        let (g, at) = list_of(document);
+        document.lists[g].lists[at].zlib = None;
+    });
     for (name, bundle) in [
         ("digest", redigested),
         ("dropped", dropped),
         ("added", added),
+        ("by digest", by_digest),
     ] {
         assert!(
             matches!(
@@ -451,6 +457,50 @@ async fn lists_under_roots_and_their_deltas_give_the_same_statuses_and_refuse_ta
                 Err(BundleError::Lists { .. })
             ),
             "{name}"
+        );
+    }
+    // The list's older publication put back among the entries (a real entry, proven) and the
+    // issuer's lists left out: the root supersedes it — unknown, never the old statuses.
+    let stale = {
+        let index = ledger
+            .registry
+            .state()
+            .await
+            .status_list(&target)
+            .unwrap()
+            .index;
+        let size = trust.size();
+        let leaf = ledger.registry.leaf(index).await.unwrap().encode();
+        let proof = dojang_ledger::bundle::proof_bytes(
+            &ledger.registry.inclusion_proof(index, size).await.unwrap(),
+        );
+        edit(&|document| {
+            document
+                .lists
+                .retain(|g| g.issuer != issuers[0].did.as_str());
+            let at = document.entries.partition_point(|e| e.index < index);
+            document.entries.insert(
+                at,
+                dojang_ledger::bundle::BundleEntry {
+                    index,
+                    leaf: leaf.clone(),
+                    proof: proof.clone(),
+                },
+            );
+        })
+    };
+    let with_stale = Trust::load(&stale, anchor.clone()).unwrap();
+    assert!(
+        with_stale.state().status_list(&target).is_some(),
+        "the entry replayed"
+    );
+    for (issuer, reference, _) in credentials
+        .iter()
+        .filter(|c| c.1.uri == uri(&issuers[0], 7))
+    {
+        assert_eq!(
+            with_stale.status(issuer, reference, now()),
+            StatusLookup::Missing
         );
     }
     // An issuer's lists left out whole: its credentials unknown, never valid.
@@ -642,4 +692,13 @@ async fn a_verifier_checking_one_type_follows_its_issuers_roots_through_filtered
         phone.status(busan.did.as_str(), &at(&busan, 9), now()),
         StatusLookup::Missing
     );
+
+    // Busan is accredited for job badges too: the counter's next delta carries the whole state
+    // (its older lists were never taken), and Busan's badges are judged by their lists.
+    ledger.grant(&busan, "Busan", &["job-badge"]).await;
+    service.refresh().await.unwrap();
+    let busan_badge = common::issue(&busan, "job-badge", &holder, 9);
+    let shown = compact::to_qr_text(&common::present(&busan_badge, &holder, now()));
+    let verdict = service.verify(shown.as_bytes(), None, now()).unwrap();
+    assert_eq!(verdict.reasons[0].code.as_str(), "revoked", "{verdict:?}");
 }

@@ -742,25 +742,31 @@ fn forge_binding(held: &HeldCompact, thief: &SecretKey, at: i64) -> Vec<u8> {
 use token::Disclosure;
 
 #[test]
-fn holder_keys_are_written_uncompressed_and_read_either_way() {
+fn holder_keys_are_written_compressed_and_read_either_way() {
     let key = SecretKey::generate(Algorithm::Es256).unwrap();
     let public = key.public_key();
     let written = token::cose_key(public);
-    let y = written
-        .get(&Value::int(-3))
-        .and_then(Value::as_bytes)
-        .unwrap();
-    assert_eq!(y, &public.as_bytes()[33..], "y itself, not its sign");
-    assert_eq!(token::from_cose_key(&written).unwrap(), *public);
-    // A compressed point, as wallets before this profile revision wrote it.
     let compact = public.to_compact_bytes();
-    let compressed = Value::Map(vec![
+    assert_eq!(
+        written.get(&Value::int(-3)),
+        Some(&Value::Bool(compact[0] == 0x03)),
+        "the sign of y, not y"
+    );
+    assert_eq!(token::from_cose_key(&written).unwrap(), *public);
+    // Uncompressed, as other wallets may write it.
+    let uncompressed = Value::Map(vec![
         (Value::int(1), Value::int(2)),
         (Value::int(-1), Value::int(1)),
-        (Value::int(-2), Value::Bytes(compact[1..].to_vec())),
-        (Value::int(-3), Value::Bool(compact[0] == 0x03)),
+        (
+            Value::int(-2),
+            Value::Bytes(public.as_bytes()[1..33].to_vec()),
+        ),
+        (
+            Value::int(-3),
+            Value::Bytes(public.as_bytes()[33..].to_vec()),
+        ),
     ]);
-    assert_eq!(token::from_cose_key(&compressed).unwrap(), *public);
+    assert_eq!(token::from_cose_key(&uncompressed).unwrap(), *public);
     // The wrong sign names another point: never the holder's key.
     let flipped = Value::Map(vec![
         (Value::int(1), Value::int(2)),

@@ -136,28 +136,26 @@ impl Sign1 {
     }
 }
 
-/// A holder key as a COSE_Key: EC2 P-256 with both coordinates, or OKP Ed25519. The point is
-/// not compressed: recovering `y` from its sign is a square root in the field — the largest
-/// share of a verdict's own work after its two signatures — for 32 bytes of payload.
+/// A holder key as a COSE_Key: EC2 P-256 with the point compressed (`y` as its sign bit), or
+/// OKP Ed25519.
 pub(crate) fn cose_key(key: &PublicKey) -> Value {
-    let raw = key.as_bytes();
+    let compact = key.to_compact_bytes();
     match key.algorithm() {
         Algorithm::Es256 => Value::Map(vec![
             (Value::int(1), Value::int(2)),
             (Value::int(-1), Value::int(1)),
-            (Value::int(-2), Value::Bytes(raw[1..33].to_vec())),
-            (Value::int(-3), Value::Bytes(raw[33..].to_vec())),
+            (Value::int(-2), Value::Bytes(compact[1..].to_vec())),
+            (Value::int(-3), Value::Bool(compact[0] == 0x03)),
         ]),
         Algorithm::EdDsa => Value::Map(vec![
             (Value::int(1), Value::int(1)),
             (Value::int(-1), Value::int(6)),
-            (Value::int(-2), Value::Bytes(raw.to_vec())),
+            (Value::int(-2), Value::Bytes(compact)),
         ]),
     }
 }
 
-/// Reads a COSE_Key written by [`cose_key`] (a compressed EC2 point, `y` as its sign, is
-/// accepted too).
+/// Reads a COSE_Key written by [`cose_key`] (an uncompressed EC2 `y` is accepted too).
 pub(crate) fn from_cose_key(value: &Value) -> Result<PublicKey, CompactError> {
     let invalid = |reason: &str| CompactError::InvalidClaim {
         claim: "cnf".into(),
