@@ -458,8 +458,8 @@ impl IssuerService {
             if rows.is_empty() || versions == memo.versions {
                 continue;
             }
-            let signing = hosted.signing.read().await;
-            let keys = signing.every_public_key();
+            // The key is held only to sign and append, not across the reads below.
+            let keys = hosted.signing.read().await.every_public_key();
             let mut covered = Vec::with_capacity(rows.len());
             for row in &rows {
                 let digest = match memo.digests.get(&row.list_id) {
@@ -498,6 +498,7 @@ impl IssuerService {
                     .map(|(id, uri, d)| (id.as_str(), uri.as_str(), d)),
             );
             let version = dojang_core::clock::unix_now_ms().max(memo.root_version + 1);
+            let signing = hosted.signing.read().await;
             let operation = Operation::StatusRoot {
                 issuer: hosted.did.clone(),
                 version,
