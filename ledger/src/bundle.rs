@@ -464,6 +464,22 @@ impl HeldList {
             HeldList::Token { .. } => self.decode().map(|l| lists::list_digest(&l)),
         }
     }
+
+    /// What a list held as a token becomes under a new root that covers it unchanged: its bits,
+    /// carried (a publication older than its issuer's root is no longer used). `None` for a list
+    /// already carried, which stays as it is.
+    fn carried_form(&self) -> Result<Option<CarriedForm>, String> {
+        match self {
+            HeldList::Carried(_) => Ok(None),
+            HeldList::Token { token, .. } => {
+                let list = lists::TokenList::read(token)?;
+                Ok(Some(CarriedForm::Compressed {
+                    bits: list.bits,
+                    zlib: list.zlib,
+                }))
+            }
+        }
+    }
 }
 
 /// Checks each issuer's lists against its latest `status.root` in `state` and keeps them in
@@ -529,7 +545,8 @@ fn take_lists(
         for (id, list) in &held_lists {
             if !all.contains_key(id) {
                 let digest = list.digest().map_err(|e| refused(&e))?;
-                all.insert(id.clone(), (list.uri().to_owned(), digest, None));
+                let form = list.carried_form().map_err(|e| refused(&e))?;
+                all.insert(id.clone(), (list.uri().to_owned(), digest, form));
                 unchanged.insert(id.clone());
             }
         }
@@ -580,11 +597,12 @@ fn take_lists(
                         },
                     );
                 }
+                // Held and carried already: it stays.
+                None if unchanged.contains(&id) => {}
                 // Carried by digest: a newer publication among the entries serves it.
-                None if group.lists.iter().any(|l| l.list_id == id) => {
+                None => {
                     carried.remove(&id);
                 }
-                None => {}
             }
         }
     }

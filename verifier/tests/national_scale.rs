@@ -584,6 +584,15 @@ async fn lists_under_roots_and_their_deltas_give_the_same_statuses_and_refuse_ta
         &Trust::load(&ledger.registry.bundle(None).await.unwrap(), anchor.clone()).unwrap(),
         &credentials,
     );
+    // A new root covering, unchanged, the list the verifier holds as a publication: the list
+    // is now carried under the root (a publication older than the root is not used), statuses
+    // the same.
+    let held = updated.size();
+    commit(&ledger, &issuers[1], 3).await;
+    let mut next = updated.clone();
+    next.update(&ledger.registry.bundle(Some(held)).await.unwrap())
+        .unwrap();
+    assert_statuses(&next, &credentials);
 
     // A delta whose patch changes one more entry, or leaves an issuer's lists out: refused,
     // the trust held unchanged.
