@@ -28,7 +28,7 @@ pub(crate) async fn rebuild_state(store: &Store, size: u64) -> Result<LedgerStat
     for record in store.status_lists().await? {
         state.restore_status_list(record);
     }
-    for stored in store.op_entries("status.root", size).await? {
+    for stored in store.latest_roots(size).await? {
         state.restore_status_root(stored.index, &stored.leaf())?;
     }
     state.restore_position(size, store.head().await?.1);

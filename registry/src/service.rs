@@ -265,7 +265,7 @@ impl Registry {
         // One committed log size for everything: the state caught up to the database's head,
         // the indices taken from it, and the checkpoint, proofs and leaves read at that size
         // (committed entries and checkpoints never change, so the lock is not held for them).
-        let (size, indices, full, plans) = {
+        let (size, indices, full, held, plans) = {
             let state = self.current_state().await?;
             let size = state.next_index();
             let from = since.unwrap_or(0);
@@ -283,12 +283,17 @@ impl Registry {
             if !full {
                 indices.retain(|&i| i >= from);
             }
-            let base = (!full).then_some(from);
-            (size, indices, full, crate::lists::plan(&state, types, base))
+            // What the verifier holds, for the lists: nothing on a full bundle.
+            let held = (!full).then_some(from);
+            (
+                size,
+                indices,
+                full,
+                held,
+                crate::lists::plan(&state, types, held),
+            )
         };
-        let lists =
-            crate::lists::carried(self.store(), plans, (!full).then_some(since.unwrap_or(0)))
-                .await?;
+        let lists = crate::lists::carried(self.store(), plans, held).await?;
         let checkpoint = self.checkpoint_at(size).await?;
         let mut entries = Vec::with_capacity(indices.len());
         for index in indices {

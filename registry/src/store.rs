@@ -135,12 +135,14 @@ impl Store {
         .collect()
     }
 
-    /// The entries of one operation below `below`, in order.
-    pub async fn op_entries(&self, op: &str, below: u64) -> Result<Vec<StoredEntry>, StoreError> {
+    /// Each issuer's latest `status.root` below `below`, in log order: what a rebuilt state
+    /// takes (an issuer commits every few minutes; only the last one counts).
+    pub async fn latest_roots(&self, below: u64) -> Result<Vec<StoredEntry>, StoreError> {
         sqlx::query(
-            "SELECT idx, ts, entry FROM registry_entries WHERE op = $1 AND idx < $2 ORDER BY idx",
+            "SELECT idx, ts, entry FROM registry_entries WHERE idx IN \
+             (SELECT MAX(idx) FROM registry_entries WHERE op = 'status.root' AND idx < $1 \
+              GROUP BY subject) ORDER BY idx",
         )
-        .bind(op)
         .bind(int(below))
         .fetch_all(&self.pool)
         .await?

@@ -357,10 +357,13 @@ async fn roots_survive_a_restart(url: &str) {
         .submit(grant(&root, &seoul, "Seoul", &["citizen-card"], false))
         .await
         .unwrap();
-    publish(&registry, &seoul, 1, &[4]).await;
+    publish(&registry, &seoul, 1, &[3]).await;
     commit(&registry, &seoul, 1).await;
+    // The latest of an issuer's roots is the one a restarted registry takes.
+    publish(&registry, &seoul, 2, &[4]).await;
+    commit(&registry, &seoul, 2).await;
     // Republished after its root: the bundle carries that list by digest beside the entry.
-    publish(&registry, &seoul, 2, &[4, 5]).await;
+    publish(&registry, &seoul, 3, &[4, 5]).await;
     let anchor = registry.trust_anchor();
     let before = registry.bundle(None).await.unwrap();
     drop(registry);
@@ -375,12 +378,12 @@ async fn roots_survive_a_restart(url: &str) {
     assert_eq!(lists(&after)[0].lists[0].zlib, None, "carried by digest");
     let mut verified = bundle::verify(&after, &anchor).unwrap();
     let size = verified.checkpoint.size;
-    publish(&registry, &seoul, 3, &[4, 5, 6]).await;
-    commit(&registry, &seoul, 2).await;
+    publish(&registry, &seoul, 4, &[4, 5, 6]).await;
+    commit(&registry, &seoul, 3).await;
     // A commitment that is not the root of the lists held is refused, nothing appended.
     let stale = seoul.sign(&Operation::StatusRoot {
         issuer: seoul.did.clone(),
-        version: 3,
+        version: 4,
         lists: 1,
         root: dojang_core::b64::encode([7u8; 32]),
     });
@@ -412,13 +415,13 @@ async fn roots_survive_a_restart(url: &str) {
         .submit(seoul.sign(&Operation::StatusPublish {
             issuer: seoul.did.clone(),
             list_id: "seoul-1".into(),
-            version: 4,
+            version: 5,
             token,
             cwt: None,
         }))
         .await
         .unwrap();
-    commit(&registry, &seoul, 3).await;
+    commit(&registry, &seoul, 4).await;
     let delta = registry.bundle(Some(size)).await.unwrap();
     let payload = dojang_core::b64::decode(delta.split('.').nth(1).unwrap()).unwrap();
     let document = TrustBundle::from_payload(&payload).unwrap();
