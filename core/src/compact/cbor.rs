@@ -12,15 +12,16 @@ use serde_json::{Map, Number, Value as Json};
 /// Deepest nesting accepted.
 pub(crate) const MAX_DEPTH: usize = 16;
 
-/// One CBOR data item.
+/// One CBOR data item. Byte and text strings borrow: a decoded item points into the bytes it
+/// was read from, and an item to encode into the data it is built from.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Value {
+pub(crate) enum Value<'a> {
     /// Major types 0 and 1: -2^64 ..= 2^64-1.
     Int(i128),
-    Bytes(Vec<u8>),
-    Text(String),
-    Array(Vec<Value>),
-    Map(Vec<(Value, Value)>),
+    Bytes(&'a [u8]),
+    Text(&'a str),
+    Array(Vec<Value<'a>>),
+    Map(Vec<(Value<'a>, Value<'a>)>),
     Bool(bool),
     Null,
     /// Simple values other than false, true and null.
@@ -28,13 +29,9 @@ pub(crate) enum Value {
     Float(f64),
 }
 
-impl Value {
-    pub(crate) fn int(v: impl Into<i128>) -> Value {
+impl<'a> Value<'a> {
+    pub(crate) fn int(v: impl Into<i128>) -> Self {
         Value::Int(v.into())
-    }
-
-    pub(crate) fn text(s: &str) -> Value {
-        Value::Text(s.to_owned())
     }
 
     pub(crate) fn as_i64(&self) -> Option<i64> {
@@ -51,14 +48,14 @@ impl Value {
         }
     }
 
-    pub(crate) fn as_text(&self) -> Option<&str> {
+    pub(crate) fn as_text(&self) -> Option<&'a str> {
         match self {
             Value::Text(s) => Some(s),
             _ => None,
         }
     }
 
-    pub(crate) fn as_bytes(&self) -> Option<&[u8]> {
+    pub(crate) fn as_bytes(&self) -> Option<&'a [u8]> {
         match self {
             Value::Bytes(b) => Some(b),
             _ => None,
@@ -66,7 +63,7 @@ impl Value {
     }
 
     /// The value of `key` in a map.
-    pub(crate) fn get(&self, key: &Value) -> Option<&Value> {
+    pub(crate) fn get(&self, key: &Value<'_>) -> Option<&Value<'a>> {
         match self {
             Value::Map(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
             _ => None,
@@ -79,7 +76,7 @@ impl Value {
         out
     }
 
-    fn encode_into(&self, out: &mut Vec<u8>) {
+    pub(crate) fn encode_into(&self, out: &mut Vec<u8>) {
         match self {
             Value::Int(i) if *i >= 0 => head(out, 0, *i as u64),
             Value::Int(i) => head(out, 1, (-1 - *i) as u64),
@@ -136,7 +133,7 @@ fn head(out: &mut Vec<u8>, major: u8, arg: u64) {
 }
 
 /// Decodes exactly one item filling `bytes`.
-pub(crate) fn decode(bytes: &[u8]) -> Result<Value, String> {
+pub(crate) fn decode(bytes: &[u8]) -> Result<Value<'_>, String> {
     let mut reader = Reader { bytes, at: 0 };
     let value = reader.item(0)?;
     if reader.at != bytes.len() {
@@ -150,8 +147,8 @@ struct Reader<'a> {
     at: usize,
 }
 
-impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Result<&[u8], String> {
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
         let end = self
             .at
             .checked_add(n)
@@ -187,7 +184,7 @@ impl Reader<'_> {
             .ok_or_else(|| format!("declared length {len} exceeds the input"))
     }
 
-    fn item(&mut self, depth: usize) -> Result<Value, String> {
+    fn item(&mut self, depth: usize) -> Result<Value<'a>, String> {
         if depth > MAX_DEPTH {
             return Err(format!("nested more than {MAX_DEPTH} deep"));
         }
@@ -198,12 +195,12 @@ impl Reader<'_> {
             1 => Value::Int(-1 - i128::from(self.argument(info)?)),
             2 => {
                 let len = self.length(info, 1)?;
-                Value::Bytes(self.take(len)?.to_vec())
+                Value::Bytes(self.take(len)?)
             }
             3 => {
                 let len = self.length(info, 1)?;
                 let text = std::str::from_utf8(self.take(len)?).map_err(|_| "text is not UTF-8")?;
-                Value::Text(text.to_owned())
+                Value::Text(text)
             }
             4 => {
                 let len = self.length(info, 1)?;
@@ -215,7 +212,7 @@ impl Reader<'_> {
             }
             5 => {
                 let len = self.length(info, 2)?;
-                let mut entries: Vec<(Value, Value)> = Vec::with_capacity(len);
+                let mut entries: Vec<(Value<'a>, Value<'a>)> = Vec::with_capacity(len);
                 for _ in 0..len {
                     let key = self.item(depth + 1)?;
                     if entries.iter().any(|(k, _)| *k == key) {
@@ -270,7 +267,7 @@ fn f16(half: u16) -> f64 {
 }
 
 /// A JSON claim value as CBOR.
-pub(crate) fn from_json(value: &Json) -> Value {
+pub(crate) fn from_json(value: &Json) -> Value<'_> {
     match value {
         Json::Null => Value::Null,
         Json::Bool(b) => Value::Bool(*b),
@@ -279,11 +276,11 @@ pub(crate) fn from_json(value: &Json) -> Value {
             (None, Some(u)) => Value::int(u),
             _ => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
         },
-        Json::String(s) => Value::text(s),
+        Json::String(s) => Value::Text(s),
         Json::Array(items) => Value::Array(items.iter().map(from_json).collect()),
         Json::Object(map) => Value::Map(
             map.iter()
-                .map(|(k, v)| (Value::text(k), from_json(v)))
+                .map(|(k, v)| (Value::Text(k), from_json(v)))
                 .collect(),
         ),
     }
@@ -291,7 +288,7 @@ pub(crate) fn from_json(value: &Json) -> Value {
 
 /// A CBOR claim value as JSON: text keys only, no byte strings or simple values, finite
 /// numbers that JSON can carry.
-pub(crate) fn to_json(value: &Value) -> Result<Json, String> {
+pub(crate) fn to_json(value: &Value<'_>) -> Result<Json, String> {
     Ok(match value {
         Value::Null => Json::Null,
         Value::Bool(b) => Json::Bool(*b),
@@ -307,7 +304,7 @@ pub(crate) fn to_json(value: &Value) -> Result<Json, String> {
         Value::Float(f) => {
             Json::Number(Number::from_f64(*f).ok_or("a non-finite number in a claim")?)
         }
-        Value::Text(s) => Json::String(s.clone()),
+        Value::Text(s) => Json::String((*s).to_owned()),
         Value::Array(items) => Json::Array(items.iter().map(to_json).collect::<Result<_, _>>()?),
         Value::Map(entries) => {
             let mut map = Map::new();
@@ -315,7 +312,7 @@ pub(crate) fn to_json(value: &Value) -> Result<Json, String> {
                 let Value::Text(k) = k else {
                     return Err("a claim object key that is not text".into());
                 };
-                map.insert(k.clone(), to_json(v)?);
+                map.insert((*k).to_owned(), to_json(v)?);
             }
             Json::Object(map)
         }
@@ -340,8 +337,8 @@ mod tests {
             ("1bffffffffffffffff", Value::Int(u64::MAX.into())),
             ("3bffffffffffffffff", Value::Int(-(1i128 << 64))),
             ("20", Value::int(-1)),
-            ("6449455446", Value::text("IETF")),
-            ("4401020304", Value::Bytes(vec![1, 2, 3, 4])),
+            ("6449455446", Value::Text("IETF")),
+            ("4401020304", Value::Bytes(&[1, 2, 3, 4])),
             ("f0", Value::Simple(16)),
             ("f8ff", Value::Simple(255)),
             (
@@ -399,7 +396,7 @@ mod tests {
             to_json(&decode(&from_json(&json).encode()).unwrap()).unwrap(),
             json
         );
-        assert!(to_json(&Value::Bytes(vec![1])).is_err());
+        assert!(to_json(&Value::Bytes(&[1])).is_err());
         assert!(to_json(&Value::Map(vec![(Value::int(1), Value::Null)])).is_err());
         assert!(to_json(&Value::Int(-(1i128 << 64))).is_err());
     }

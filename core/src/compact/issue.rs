@@ -41,7 +41,7 @@ pub fn issue(
     }
 
     let mut claims = vec![
-        (Value::int(token::ISS), Value::text(&draft.issuer)),
+        (Value::int(token::ISS), Value::Text(&draft.issuer)),
         (Value::int(token::IAT), Value::int(draft.issued_at)),
     ];
     // `nbf` equal to `iat` says nothing `iat` does not; it is left out to save bytes.
@@ -55,7 +55,7 @@ pub fn issue(
         Value::int(token::CNF),
         Value::Map(vec![(Value::int(1), token::cose_key(holder_key))]),
     ));
-    claims.push((Value::int(token::VCT), Value::text(&draft.vct)));
+    claims.push((Value::int(token::VCT), Value::Text(&draft.vct)));
     if let Some(status) = &draft.status {
         claims.push((Value::int(token::STATUS), token::status_value(status)));
     }
@@ -71,7 +71,7 @@ pub fn issue(
                 .map_err(|_| unissuable("the random generator failed".into()))?;
             disclosures.push(Disclosure::new(&salt, name, value));
         } else {
-            claims.push((Value::text(name), super::cbor::from_json(value)));
+            claims.push((Value::Text(name), super::cbor::from_json(value)));
         }
     }
     if disclosures.len() != concealed.len() {
@@ -83,7 +83,7 @@ pub fn issue(
     if !digests.is_empty() {
         claims.push((
             Value::Simple(token::REDACTED_CLAIM_KEYS),
-            Value::Array(digests.iter().map(|d| Value::Bytes(d.to_vec())).collect()),
+            Value::Array(digests.iter().map(|d| Value::Bytes(d)).collect()),
         ));
     }
 
@@ -93,10 +93,7 @@ pub fn issue(
             Value::int(token::ALG),
             Value::int(signer.algorithm().cose_id()),
         ),
-        (
-            Value::int(token::KID),
-            Value::Bytes(kid.as_bytes().to_vec()),
-        ),
+        (Value::int(token::KID), Value::Bytes(kid.as_bytes())),
         (Value::int(token::TYP), Value::int(TYP_CREDENTIAL)),
     ])
     .encode();
@@ -104,19 +101,14 @@ pub fn issue(
     let signature = signer.sign(&Sign1::to_be_signed(&protected, &payload))?;
     let unprotected = Value::Map(vec![(
         Value::int(token::SD_CLAIMS),
-        Value::Array(
-            disclosures
-                .into_iter()
-                .map(|d| Value::Bytes(d.bytes))
-                .collect(),
-        ),
+        Value::Array(disclosures.iter().map(|d| Value::Bytes(&d.bytes)).collect()),
     )]);
     Ok(Sign1 {
-        protected_bytes: protected,
+        protected_bytes: protected.into(),
         protected: Value::Null,
         unprotected,
-        payload,
-        signature,
+        payload: payload.into(),
+        signature: signature.into(),
     }
     .to_value()
     .encode())

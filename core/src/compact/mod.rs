@@ -247,11 +247,11 @@ impl ChallengeRequest {
         let map = cbor::Value::Map(vec![
             (
                 cbor::Value::int(token::AUD),
-                cbor::Value::text(&self.audience),
+                cbor::Value::Text(&self.audience),
             ),
             (
                 cbor::Value::int(token::CNONCE),
-                cbor::Value::Bytes(self.nonce.clone()),
+                cbor::Value::Bytes(&self.nonce),
             ),
         ]);
         format!("{CHALLENGE_PREFIX}{}", base45::encode(map.encode()))

@@ -1,5 +1,7 @@
 //! The holder's side: reading a compact credential and presenting chosen claims.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value as Json};
 
 use super::cbor::{self, Value};
@@ -10,7 +12,8 @@ use crate::status::StatusListReference;
 
 /// A compact credential as its holder keeps it: every disclosure present.
 pub struct HeldCompact {
-    pub(super) sign1: Sign1,
+    /// The credential: its parts, with no disclosures (see `disclosures`).
+    pub(super) sign1: Sign1<'static>,
     claims: Claims,
     pub(super) disclosures: Vec<Disclosure>,
     revealed: Map<String, Json>,
@@ -49,11 +52,26 @@ impl HeldCompact {
         let sign1 = Sign1::from_value(value, "credential")?;
         sign1.require_typ(TYP_CREDENTIAL, "compact credential")?;
         sign1.algorithm()?;
-        let claims = Claims::parse(&sign1.payload)?;
-        let (revealed, disclosures) =
-            token::reveal(&claims, token::disclosures(&sign1.unprotected)?)?;
+        let mut claims = Claims::parse(&sign1.payload)?;
+        let mut revealed = std::mem::take(&mut claims.visible);
+        let carried = token::disclosures(&sign1.unprotected)?;
+        let names = token::reveal(&mut revealed, &claims.digests, &carried)?;
+        let disclosures = carried
+            .into_iter()
+            .zip(names)
+            .map(|(bytes, name)| Disclosure {
+                bytes: bytes.to_vec(),
+                name,
+            })
+            .collect();
         Ok(HeldCompact {
-            sign1,
+            sign1: Sign1 {
+                protected_bytes: Cow::Owned(sign1.protected_bytes.into_owned()),
+                protected: Value::Null,
+                unprotected: Value::Map(Vec::new()),
+                payload: Cow::Owned(sign1.payload.into_owned()),
+                signature: Cow::Owned(sign1.signature.into_owned()),
+            },
             claims,
             disclosures,
             revealed,
@@ -136,13 +154,10 @@ impl HeldCompact {
         binding: &Binding<'_>,
         holder: &dyn Signer,
     ) -> Result<Vec<u8>, CompactError> {
-        let chosen = disclosures.into_iter().map(Value::Bytes).collect();
+        let chosen = disclosures.iter().map(|d| Value::Bytes(d)).collect();
         let credential = Sign1 {
-            protected_bytes: self.sign1.protected_bytes.clone(),
-            protected: Value::Null,
             unprotected: Value::Map(vec![(Value::int(token::SD_CLAIMS), Value::Array(chosen))]),
-            payload: self.sign1.payload.clone(),
-            signature: self.sign1.signature.clone(),
+            ..self.sign1.clone()
         };
         let protected = Value::Map(vec![
             (
@@ -155,20 +170,17 @@ impl HeldCompact {
         .encode();
         let mut claims = vec![(Value::int(token::IAT), Value::int(binding.at))];
         if let Some(challenge) = binding.challenge {
-            claims.push((Value::int(token::AUD), Value::text(challenge.audience)));
-            claims.push((
-                Value::int(token::CNONCE),
-                Value::Bytes(challenge.nonce.to_vec()),
-            ));
+            claims.push((Value::int(token::AUD), Value::Text(challenge.audience)));
+            claims.push((Value::int(token::CNONCE), Value::Bytes(challenge.nonce)));
         }
         let payload = Value::Map(claims).encode();
         let signature = holder.sign(&Sign1::to_be_signed(&protected, &payload))?;
         Ok(Sign1 {
-            protected_bytes: protected,
+            protected_bytes: Cow::Owned(protected),
             protected: Value::Null,
             unprotected: Value::Map(Vec::new()),
-            payload,
-            signature,
+            payload: Cow::Owned(payload),
+            signature: Cow::Owned(signature),
         }
         .to_value()
         .encode())

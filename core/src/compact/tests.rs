@@ -194,10 +194,15 @@ fn tampering_with_the_issuer_part_is_caught() {
 
     // The issuer's signature is checked before anything in the payload is believed, and the
     // holder's signature covers the whole credential: flipping one payload byte breaks one.
-    let mut tampered = held.sign1.payload.clone();
+    let mut tampered = held.sign1.payload.to_vec();
     let at = tampered.len() - 3;
     tampered[at] ^= 1;
-    let forged = repackage(&held, &keys, |c| c.payload = tampered.clone(), &["name"]);
+    let forged = repackage(
+        &held,
+        &keys,
+        |c| c.payload = tampered.clone().into(),
+        &["name"],
+    );
     assert!(matches!(
         check(&forged, &keys),
         Err(CompactError::SignatureInvalid)
@@ -212,6 +217,7 @@ fn tampering_with_the_issuer_part_is_caught() {
             c.signature = other
                 .sign(&Sign1::to_be_signed(&c.protected_bytes, &c.payload))
                 .unwrap()
+                .into()
         },
         &["name"],
     );
@@ -223,7 +229,7 @@ fn tampering_with_the_issuer_part_is_caught() {
     // A key the resolver says was not valid at issuance, and an unknown issuer.
     let other_kid = reissue(&keys, |protected, _| {
         protected.retain(|(k, _)| *k != Value::int(token::KID));
-        protected.push((Value::int(token::KID), Value::Bytes(b"key-0".to_vec())));
+        protected.push((Value::int(token::KID), Value::Bytes(b"key-0")));
     });
     let error = check(&other_kid, &keys).unwrap_err();
     assert!(matches!(
@@ -238,7 +244,7 @@ fn tampering_with_the_issuer_part_is_caught() {
         claims.retain(|(k, _)| *k != Value::int(token::ISS));
         claims.push((
             Value::int(token::ISS),
-            Value::text("did:dojang:someoneElse"),
+            Value::Text("did:dojang:someoneElse"),
         ));
     });
     assert_eq!(
@@ -266,7 +272,7 @@ fn tampering_with_the_issuer_part_is_caught() {
 
     // Claims outside the profile, even when properly signed.
     let with_sub = reissue(&keys, |_, claims| {
-        claims.push((Value::int(2), Value::text("subject")));
+        claims.push((Value::int(2), Value::Text("subject")));
     });
     assert!(matches!(
         check(&with_sub, &keys),
@@ -293,22 +299,16 @@ fn tampered_injected_and_repeated_disclosures_are_caught() {
     changed.bytes = {
         let mut value = cbor::decode(&name.bytes).unwrap();
         if let Value::Array(items) = &mut value {
-            items[1] = Value::text("Someone Else");
+            items[1] = Value::Text("Someone Else");
         }
         value.encode()
     };
     let with = |disclosures: Vec<Vec<u8>>| {
-        repackage(
-            &held,
-            &keys,
-            |c| {
-                c.unprotected = Value::Map(vec![(
-                    Value::int(token::SD_CLAIMS),
-                    Value::Array(disclosures.iter().cloned().map(Value::Bytes).collect()),
-                )]);
-            },
-            &[],
-        )
+        let binding = Binding {
+            at: NOW,
+            challenge: None,
+        };
+        held.bind(disclosures, &binding, &keys.holder).unwrap()
     };
     assert!(matches!(
         check(&with(vec![changed.bytes]), &keys),
@@ -342,9 +342,9 @@ fn tampered_injected_and_repeated_disclosures_are_caught() {
         |c| {
             let mut claims = cbor::decode(&c.payload).unwrap();
             if let Value::Map(entries) = &mut claims {
-                entries.push((Value::text("age_over_65"), Value::Bool(true)));
+                entries.push((Value::Text("age_over_65"), Value::Bool(true)));
             }
-            c.payload = claims.encode();
+            c.payload = claims.encode().into();
         },
         &[],
     );
@@ -361,25 +361,28 @@ fn tampered_injected_and_repeated_disclosures_are_caught() {
     let shadow = Disclosure::new(&[1; SALT_LEN], "issuing_office", &json!("Gangnam-gu"));
     let bytes = issue(&shadowing, &keys.issuer, "key-1").unwrap();
     let mut credential = Sign1::from_value(cbor::decode(&bytes).unwrap(), "credential").unwrap();
-    let mut claims = cbor::decode(&credential.payload).unwrap();
+    let payload = credential.payload.to_vec();
+    let mut claims = cbor::decode(&payload).unwrap();
+    let shadow_digest = shadow.digest();
     if let Value::Map(entries) = &mut claims {
         for (k, v) in entries.iter_mut() {
             if let (Value::Simple(token::REDACTED_CLAIM_KEYS), Value::Array(digests)) = (k, v) {
-                digests.push(Value::Bytes(shadow.digest().to_vec()));
+                digests.push(Value::Bytes(&shadow_digest));
             }
         }
     }
-    credential.payload = claims.encode();
+    credential.payload = claims.encode().into();
     credential.signature = keys
         .issuer
         .sign(&Sign1::to_be_signed(
             &credential.protected_bytes,
             &credential.payload,
         ))
-        .unwrap();
+        .unwrap()
+        .into();
     credential.unprotected = Value::Map(vec![(
         Value::int(token::SD_CLAIMS),
-        Value::Array(vec![Value::Bytes(shadow.bytes)]),
+        Value::Array(vec![Value::Bytes(&shadow.bytes)]),
     )]);
     let error = HeldCompact::parse(&credential.to_value().encode())
         .err()
@@ -665,14 +668,15 @@ fn repackage(
     let mut credential = Sign1::from_value(header[i].1.clone(), "c").unwrap();
     change(&mut credential);
     header[i].1 = credential.to_value();
-    binding.protected_bytes = Value::Map(header).encode();
+    binding.protected_bytes = Value::Map(header).encode().into();
     binding.signature = keys
         .holder
         .sign(&Sign1::to_be_signed(
             &binding.protected_bytes,
             &binding.payload,
         ))
-        .unwrap();
+        .unwrap()
+        .into();
     binding.to_value().encode()
 }
 
@@ -694,12 +698,13 @@ fn reissue(
                 unreachable!()
             };
             change(&mut protected, &mut claims);
-            c.protected_bytes = Value::Map(protected).encode();
-            c.payload = Value::Map(claims).encode();
+            c.protected_bytes = Value::Map(protected).encode().into();
+            c.payload = Value::Map(claims).encode().into();
             c.signature = keys
                 .issuer
                 .sign(&Sign1::to_be_signed(&c.protected_bytes, &c.payload))
-                .unwrap();
+                .unwrap()
+                .into();
         },
         &[],
     )
@@ -712,7 +717,7 @@ fn without_cnf_credential(keys: &Keys) -> Vec<u8> {
         unreachable!()
     };
     claims.retain(|(k, _)| *k != Value::int(token::CNF));
-    credential.payload = Value::Map(claims).encode();
+    credential.payload = Value::Map(claims).encode().into();
     credential.to_value().encode()
 }
 
@@ -729,11 +734,11 @@ fn forge_binding(held: &HeldCompact, thief: &SecretKey, at: i64) -> Vec<u8> {
         .sign(&Sign1::to_be_signed(&protected, &payload))
         .unwrap();
     Sign1 {
-        protected_bytes: protected,
+        protected_bytes: protected.into(),
         protected: Value::Null,
         unprotected: Value::Map(vec![]),
-        payload,
-        signature,
+        payload: payload.into(),
+        signature: signature.into(),
     }
     .to_value()
     .encode()
@@ -742,50 +747,52 @@ fn forge_binding(held: &HeldCompact, thief: &SecretKey, at: i64) -> Vec<u8> {
 use token::Disclosure;
 
 #[test]
-fn holder_keys_are_written_compressed_and_read_either_way() {
+fn holder_keys_are_written_uncompressed_and_read_either_way() {
     let key = SecretKey::generate(Algorithm::Es256).unwrap();
     let public = key.public_key();
+    let (x, y) = public.as_bytes()[1..].split_at(32);
     let written = token::cose_key(public);
-    let compact = public.to_compact_bytes();
+    assert_eq!(written.get(&Value::int(-2)), Some(&Value::Bytes(x)));
     assert_eq!(
         written.get(&Value::int(-3)),
-        Some(&Value::Bool(compact[0] == 0x03)),
-        "the sign of y, not y"
+        Some(&Value::Bytes(y)),
+        "y itself, not its sign"
     );
     assert_eq!(token::from_cose_key(&written).unwrap(), *public);
-    // Uncompressed, as other wallets may write it.
-    let uncompressed = Value::Map(vec![
-        (Value::int(1), Value::int(2)),
-        (Value::int(-1), Value::int(1)),
-        (
-            Value::int(-2),
-            Value::Bytes(public.as_bytes()[1..33].to_vec()),
-        ),
-        (
-            Value::int(-3),
-            Value::Bytes(public.as_bytes()[33..].to_vec()),
-        ),
-    ]);
-    assert_eq!(token::from_cose_key(&uncompressed).unwrap(), *public);
+    fn ec2<'a>(x: &'a [u8], y: Value<'a>) -> Value<'a> {
+        Value::Map(vec![
+            (Value::int(1), Value::int(2)),
+            (Value::int(-1), Value::int(1)),
+            (Value::int(-2), Value::Bytes(x)),
+            (Value::int(-3), y),
+        ])
+    }
+    // Compressed, as credentials issued before carry it, and as other wallets may write it.
+    let odd = y[31] & 1 == 1;
+    assert_eq!(
+        token::from_cose_key(&ec2(x, Value::Bool(odd))).unwrap(),
+        *public
+    );
     // The wrong sign names another point: never the holder's key.
-    let flipped = Value::Map(vec![
-        (Value::int(1), Value::int(2)),
-        (Value::int(-1), Value::int(1)),
-        (Value::int(-2), Value::Bytes(compact[1..].to_vec())),
-        (Value::int(-3), Value::Bool(compact[0] != 0x03)),
-    ]);
-    assert_ne!(token::from_cose_key(&flipped).unwrap(), *public);
-    // A y that is not on the curve with that x.
-    let mut off_curve = public.as_bytes()[33..].to_vec();
+    assert_ne!(
+        token::from_cose_key(&ec2(x, Value::Bool(!odd))).unwrap(),
+        *public
+    );
+    // A y that is not on the curve with that x, and coordinates of the wrong length.
+    let mut off_curve = y.to_vec();
     off_curve[31] ^= 1;
-    let off = Value::Map(vec![
-        (Value::int(1), Value::int(2)),
-        (Value::int(-1), Value::int(1)),
-        (
-            Value::int(-2),
-            Value::Bytes(public.as_bytes()[1..33].to_vec()),
-        ),
-        (Value::int(-3), Value::Bytes(off_curve)),
-    ]);
-    assert!(token::from_cose_key(&off).is_err());
+    for wrong in [
+        ec2(x, Value::Bytes(&off_curve)),
+        ec2(x, Value::Bytes(&y[1..])),
+        ec2(&x[1..], Value::Bytes(y)),
+        ec2(&x[1..], Value::Bool(odd)),
+    ] {
+        assert!(
+            matches!(
+                token::from_cose_key(&wrong),
+                Err(CompactError::InvalidClaim { .. } | CompactError::HolderKey(_))
+            ),
+            "{wrong:?}"
+        );
+    }
 }

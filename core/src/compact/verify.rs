@@ -71,7 +71,7 @@ pub fn verify(
     options: &VerifyOptions<'_>,
 ) -> Result<VerifiedCompact, CompactError> {
     let (binding, credential) = open(presentation)?;
-    let claims = Claims::parse(&credential.payload)?;
+    let mut claims = Claims::parse(&credential.payload)?;
     let kid = credential
         .protected
         .get(&Value::int(token::KID))
@@ -85,8 +85,12 @@ pub fn verify(
     )?;
     credential.verify(&issuer_key)?;
 
-    let (revealed, disclosed) =
-        token::reveal(&claims, token::disclosures(&credential.unprotected)?)?;
+    let mut revealed = std::mem::take(&mut claims.visible);
+    let disclosed = token::reveal(
+        &mut revealed,
+        &claims.digests,
+        &token::disclosures(&credential.unprotected)?,
+    )?;
     let now = options.now;
     if let Some(exp) = claims
         .valid_until
@@ -137,14 +141,14 @@ pub fn verify(
         valid_until: claims.valid_until,
         status: claims.status,
         claims: revealed,
-        disclosed: disclosed.into_iter().map(|d| d.name).collect(),
+        disclosed,
         holder_key: claims.holder_key,
         presented_at,
     })
 }
 
 /// A presentation's binding and the credential inside it, structure and algorithms checked.
-fn open(presentation: &[u8]) -> Result<(Sign1, Sign1), CompactError> {
+fn open(presentation: &[u8]) -> Result<(Sign1<'_>, Sign1<'_>), CompactError> {
     if presentation.len() > MAX_PRESENTATION_LEN {
         return Err(CompactError::TooLarge {
             len: presentation.len(),
@@ -183,7 +187,7 @@ pub fn signatures(presentation: &[u8]) -> Result<Signatures, CompactError> {
     let part = |sign1: &Sign1| {
         (
             Sign1::to_be_signed(&sign1.protected_bytes, &sign1.payload),
-            sign1.signature.clone(),
+            sign1.signature.to_vec(),
         )
     };
     Ok(Signatures {
