@@ -184,23 +184,17 @@ impl Cbor {
     }
 }
 
-/// A public key as the COSE_Key the compact profile writes (EC2 P-256 compressed, OKP
-/// Ed25519).
+/// A public key as the COSE_Key the compact profile writes (EC2 P-256 with both coordinates,
+/// OKP Ed25519).
 pub fn cose_key(out: &mut Cbor, key: &PublicKey) {
-    let compact = key.to_compact_bytes();
+    let raw = key.as_bytes();
     match key.algorithm() {
         Algorithm::Es256 => {
             out.map(4).int(1).int(2).int(-1).int(1).int(-2);
-            out.bytes(&compact[1..]).int(-3).bool(compact[0] == 0x03);
+            out.bytes(&raw[1..33]).int(-3).bytes(&raw[33..]);
         }
         Algorithm::EdDsa => {
-            out.map(3)
-                .int(1)
-                .int(1)
-                .int(-1)
-                .int(6)
-                .int(-2)
-                .bytes(&compact);
+            out.map(3).int(1).int(1).int(-1).int(6).int(-2).bytes(raw);
         }
     }
 }
