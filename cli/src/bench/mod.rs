@@ -110,25 +110,48 @@ impl Bench {
 
     /// Median seconds per operation; `batch(n)` performs the operation `n` times.
     fn measure(&self, mut batch: impl FnMut(u64)) -> f64 {
+        let iters = self.calibrate(&mut batch);
+        let mut per_op: Vec<f64> = (0..self.samples)
+            .map(|_| per_op(&mut batch, iters))
+            .collect();
+        per_op.sort_by(f64::total_cmp);
+        per_op[per_op.len() / 2]
+    }
+
+    /// How many operations make a sample.
+    fn calibrate(&self, batch: &mut impl FnMut(u64)) -> u64 {
         batch(1);
         let mut iters = 1u64;
         loop {
             let start = Instant::now();
             batch(iters);
             if start.elapsed() >= self.sample / 4 || iters >= 1 << 30 {
-                break;
+                return iters * 4;
             }
             iters *= 2;
         }
-        let mut per_op: Vec<f64> = (0..self.samples)
-            .map(|_| {
-                let start = Instant::now();
-                batch(iters * 4);
-                start.elapsed().as_secs_f64() / (iters * 4) as f64
-            })
+    }
+
+    /// The median ratio of `slower`'s time per operation to `faster`'s, their samples taken
+    /// in turn — on a shared machine the load changes from one second to the next, and taken
+    /// side by side both samples of a pair see the same load.
+    pub(super) fn ratio_side_by_side(
+        &self,
+        name: &str,
+        mut slower: impl FnMut(u64),
+        mut faster: impl FnMut(u64),
+    ) -> Option<f64> {
+        if !self.wanted(name) {
+            return None;
+        }
+        let (slow_iters, fast_iters) = (self.calibrate(&mut slower), self.calibrate(&mut faster));
+        let mut ratios: Vec<f64> = (0..self.samples)
+            .map(|_| per_op(&mut slower, slow_iters) / per_op(&mut faster, fast_iters))
             .collect();
-        per_op.sort_by(f64::total_cmp);
-        per_op[per_op.len() / 2]
+        ratios.sort_by(f64::total_cmp);
+        let ratio = ratios[ratios.len() / 2];
+        println!("{name}: {ratio:.3} x");
+        Some(ratio)
     }
 
     pub(super) fn time(&self, name: &str, unit: Unit, batch: impl FnMut(u64)) -> Option<f64> {
@@ -139,6 +162,13 @@ impl Bench {
         println!("{name}: {:.2} {}", seconds * unit.scale(), unit.name());
         Some(seconds)
     }
+}
+
+/// Seconds per operation over one batch of `iters`.
+fn per_op(batch: &mut impl FnMut(u64), iters: u64) -> f64 {
+    let start = Instant::now();
+    batch(iters);
+    start.elapsed().as_secs_f64() / iters as f64
 }
 
 #[derive(Clone, Copy)]

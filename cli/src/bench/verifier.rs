@@ -122,29 +122,32 @@ pub(super) async fn run(bench: &Bench, ssi_kb_es256: Option<f64>) -> anyhow::Res
         "the benchmark mdoc must be accepted: {:?}",
         verdict.reasons
     );
-    let verify_mdoc = bench.time("verify_mdoc_es256", Unit::Micros, |n| {
+    let verify_mdoc = |n| {
         for _ in 0..n {
             black_box(verifier.mdoc(presentation, transcript, &policy, now));
         }
-    });
+    };
+    bench.time("verify_mdoc_es256", Unit::Micros, verify_mdoc);
 
     for (alg, key, did, uri) in issuers {
         let tag = tag(alg);
         // The floor: a presentation carries two signatures (issuer, holder).
         let message = [7u8; 200];
         let signature = key.sign(&message)?;
-        let floor = bench.time(&format!("signature_verify_{tag}"), Unit::Micros, |n| {
+        let issuer_key = key.public_key();
+        let floor = |n| {
             for _ in 0..n {
-                black_box(key.public_key().verify(&message, &signature).is_ok());
+                black_box(issuer_key.verify(&message, &signature).is_ok());
             }
-        });
+        };
+        bench.time(&format!("signature_verify_{tag}"), Unit::Micros, floor);
         if alg == Algorithm::Es256 {
             // An mdoc verdict checks three ES256 signatures: the document signer's certificate,
             // the issuer's (issuerAuth) and the device's.
-            ratio(
+            bench.ratio_side_by_side(
                 "verify_mdoc_es256_over_three_signatures",
                 verify_mdoc,
-                floor.map(|f| 3.0 * f),
+                |n| floor(3 * n),
             );
         }
         let holder = SecretKey::generate(alg)?;
@@ -171,45 +174,47 @@ pub(super) async fn run(bench: &Bench, ssi_kb_es256: Option<f64>) -> anyhow::Res
             "the benchmark presentation must be accepted: {:?}",
             verdict.reasons
         );
+        let verify = |n| {
+            for _ in 0..n {
+                black_box(verifier.qr(&presentation, &policy, now));
+            }
+        };
         let seconds = bench
-            .time(&format!("verify_qr_{tag}"), Unit::Micros, |n| {
-                for _ in 0..n {
-                    black_box(verifier.qr(&presentation, &policy, now));
-                }
-            })
+            .time(&format!("verify_qr_{tag}"), Unit::Micros, verify)
             .context("measured")?;
         println!("verify_qr_{tag}_per_core: {:.0} /s", 1.0 / seconds);
         // DESIGN.md §8: a verdict costs at most 1.05 × its two signature checks — of 200-byte
         // messages, and of the very bytes this presentation's two signatures cover (their
-        // hashing is part of checking them).
-        ratio(
+        // hashing is part of checking them). Each ratio is of samples taken side by side.
+        bench.ratio_side_by_side(
             &format!("verify_qr_{tag}_over_two_signatures"),
-            Some(seconds),
-            floor.map(|f| 2.0 * f),
+            verify,
+            |n| floor(2 * n),
         );
         let signed = compact::signatures(&presentation)?;
-        let (issuer_key, holder_key) = (key.public_key(), &signed.holder_key);
-        let own = bench.time(
+        let holder_key = &signed.holder_key;
+        let own = |n| {
+            for _ in 0..n {
+                black_box(
+                    issuer_key
+                        .verify(&signed.issuer.0, &signed.issuer.1)
+                        .is_ok(),
+                );
+                black_box(
+                    holder_key
+                        .verify(&signed.holder.0, &signed.holder.1)
+                        .is_ok(),
+                );
+            }
+        };
+        bench.time(
             &format!("signature_verify_{tag}_qr_pair"),
             Unit::Micros,
-            |n| {
-                for _ in 0..n {
-                    black_box(
-                        issuer_key
-                            .verify(&signed.issuer.0, &signed.issuer.1)
-                            .is_ok(),
-                    );
-                    black_box(
-                        holder_key
-                            .verify(&signed.holder.0, &signed.holder.1)
-                            .is_ok(),
-                    );
-                }
-            },
+            own,
         );
-        ratio(
+        bench.ratio_side_by_side(
             &format!("verify_qr_{tag}_over_its_two_signatures"),
-            Some(seconds),
+            verify,
             own,
         );
         if alg == Algorithm::Es256 {

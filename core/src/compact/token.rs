@@ -66,7 +66,7 @@ impl<'a> Sign1<'a> {
         else {
             return Err(malformed("COSE_Sign1 elements have the wrong types"));
         };
-        let protected = cbor::decode(protected_bytes).map_err(|e| malformed(&e))?;
+        let protected = cbor::decode(protected_bytes).map_err(|e| malformed(&e.to_string()))?;
         if !matches!(protected, Value::Map(_)) {
             return Err(malformed("the protected header is not a map"));
         }
@@ -113,15 +113,15 @@ impl<'a> Sign1<'a> {
 
     /// The bytes signed (RFC 9052 §4.4, no external AAD).
     pub(crate) fn to_be_signed(protected: &[u8], payload: &[u8]) -> Vec<u8> {
-        // 11 bytes of context and empty AAD, and at most 9 for each length.
-        let mut out = Vec::with_capacity(protected.len() + payload.len() + 30);
-        Value::Array(vec![
-            Value::Text("Signature1"),
-            Value::Bytes(protected),
-            Value::Bytes(&[]),
-            Value::Bytes(payload),
-        ])
-        .encode_into(&mut out);
+        // `["Signature1", protected, h'', payload]`: 13 bytes besides the two and their
+        // lengths' heads (at most 9 bytes each).
+        let mut out = Vec::with_capacity(protected.len() + payload.len() + 31);
+        out.extend_from_slice(b"\x84\x6aSignature1");
+        cbor::head(&mut out, 2, protected.len() as u64);
+        out.extend_from_slice(protected);
+        out.push(0x40);
+        cbor::head(&mut out, 2, payload.len() as u64);
+        out.extend_from_slice(payload);
         out
     }
 
@@ -237,7 +237,7 @@ impl Claims {
         let mut digests: Vec<Digest> = Vec::new();
         for (key, value) in &entries {
             match key {
-                Value::Int(_) => match key.as_i64() {
+                Value::Uint(_) | Value::NegInt(_) => match key.as_i64() {
                     Some(ISS) => {
                         issuer = Some(value.as_text().ok_or_else(|| invalid("iss", "not text"))?)
                     }
@@ -292,15 +292,15 @@ impl Claims {
         }
         Ok(Claims {
             issuer: issuer
-                .ok_or(CompactError::MissingClaim { claim: "iss" })?
+                .ok_or_else(|| CompactError::MissingClaim { claim: "iss" })?
                 .to_owned(),
-            issued_at: issued_at.ok_or(CompactError::MissingClaim { claim: "iat" })?,
+            issued_at: issued_at.ok_or_else(|| CompactError::MissingClaim { claim: "iat" })?,
             valid_from,
             valid_until,
             vct: vct
-                .ok_or(CompactError::MissingClaim { claim: "vct" })?
+                .ok_or_else(|| CompactError::MissingClaim { claim: "vct" })?
                 .to_owned(),
-            holder_key: holder_key.ok_or(CompactError::MissingClaim { claim: "cnf" })?,
+            holder_key: holder_key.ok_or_else(|| CompactError::MissingClaim { claim: "cnf" })?,
             status: status_ref,
             visible,
             digests,
@@ -413,22 +413,25 @@ pub(crate) fn reveal(
     digests: &[Digest],
     disclosures: &[&[u8]],
 ) -> Result<Vec<String>, CompactError> {
-    let mut seen: Vec<Digest> = Vec::with_capacity(disclosures.len());
+    // Which of `digests` were disclosed, one bit each: `Claims::parse` allows at most
+    // `MAX_DISCLOSURES` of them.
+    const _: () = assert!(MAX_DISCLOSURES <= 64);
+    let mut seen = 0u64;
     let mut names = Vec::with_capacity(disclosures.len());
     for bytes in disclosures {
         let (name, value) = read_disclosure(bytes)?;
         let digest = digest(bytes);
-        if !digests.contains(&digest) {
+        let Some(at) = digests.iter().position(|d| *d == digest) else {
             return Err(CompactError::disclosure(format!(
                 "`{name}` is not one the issuer signed"
             )));
-        }
-        if seen.contains(&digest) {
+        };
+        if seen & (1 << at) != 0 {
             return Err(CompactError::disclosure(format!(
                 "`{name}` is disclosed twice"
             )));
         }
-        seen.push(digest);
+        seen |= 1 << at;
         if claims.contains_key(name) {
             return Err(CompactError::disclosure(format!(
                 "`{name}` collides with another claim"

@@ -77,7 +77,7 @@ pub fn verify(
         .get(&Value::int(token::KID))
         .and_then(Value::as_bytes)
         .and_then(|k| std::str::from_utf8(k).ok())
-        .ok_or(CompactError::MissingClaim { claim: "kid" })?;
+        .ok_or_else(|| CompactError::MissingClaim { claim: "kid" })?;
     let issuer_key = keys.issuer_key(
         Some(&claims.issuer),
         Some(&format!("#{kid}")),
@@ -111,7 +111,7 @@ pub fn verify(
     let presented_at = payload
         .get(&Value::int(token::IAT))
         .and_then(Value::as_i64)
-        .ok_or(CompactError::MissingClaim { claim: "iat" })?;
+        .ok_or_else(|| CompactError::MissingClaim { claim: "iat" })?;
     if presented_at < now - options.window - options.leeway || presented_at > now + options.leeway {
         return Err(CompactError::BindingExpired {
             at: presented_at,
