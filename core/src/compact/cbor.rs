@@ -120,8 +120,7 @@ impl<'a> Value<'a> {
     }
 }
 
-/// An item's initial byte and argument (RFC 8949 §3), in the shortest form.
-pub(crate) fn head(out: &mut Vec<u8>, major: u8, arg: u64) {
+fn head(out: &mut Vec<u8>, major: u8, arg: u64) {
     let major = major << 5;
     match arg {
         0..=23 => out.push(major | arg as u8),

@@ -796,18 +796,3 @@ fn holder_keys_are_written_uncompressed_and_read_either_way() {
         );
     }
 }
-
-#[test]
-fn the_signed_bytes_are_the_cose_sig_structure() {
-    for (protected, payload) in [(0, 0), (23, 24), (255, 256), (300, 70_000)] {
-        let (protected, payload) = (vec![1u8; protected], vec![2u8; payload]);
-        let expected = Value::Array(vec![
-            Value::Text("Signature1"),
-            Value::Bytes(&protected),
-            Value::Bytes(&[]),
-            Value::Bytes(&payload),
-        ])
-        .encode();
-        assert_eq!(Sign1::to_be_signed(&protected, &payload), expected);
-    }
-}

@@ -113,15 +113,15 @@ impl<'a> Sign1<'a> {
 
     /// The bytes signed (RFC 9052 §4.4, no external AAD).
     pub(crate) fn to_be_signed(protected: &[u8], payload: &[u8]) -> Vec<u8> {
-        // `["Signature1", protected, h'', payload]`: 13 bytes besides the two and their
-        // lengths' heads (at most 9 bytes each).
-        let mut out = Vec::with_capacity(protected.len() + payload.len() + 31);
-        out.extend_from_slice(b"\x84\x6aSignature1");
-        cbor::head(&mut out, 2, protected.len() as u64);
-        out.extend_from_slice(protected);
-        out.push(0x40);
-        cbor::head(&mut out, 2, payload.len() as u64);
-        out.extend_from_slice(payload);
+        // 11 bytes of context and empty AAD, and at most 9 for each length.
+        let mut out = Vec::with_capacity(protected.len() + payload.len() + 30);
+        Value::Array(vec![
+            Value::Text("Signature1"),
+            Value::Bytes(protected),
+            Value::Bytes(&[]),
+            Value::Bytes(payload),
+        ])
+        .encode_into(&mut out);
         out
     }
 
