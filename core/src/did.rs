@@ -409,9 +409,21 @@ impl DidDocument {
         }
     }
 
+    /// An (absolute or relative) id as its DID and fragment, compared without building strings:
+    /// every verification looks its issuer's key up.
+    fn parts<'s>(&'s self, id: &'s str) -> (&'s str, Option<&'s str>) {
+        match id.strip_prefix('#') {
+            Some(fragment) => (self.id.as_str(), Some(fragment)),
+            None => match id.split_once('#') {
+                Some((did, fragment)) => (did, Some(fragment)),
+                None => (id, None),
+            },
+        }
+    }
+
     /// Finds a verification method by (absolute or relative) id.
     pub fn verification_method(&self, id: &str) -> Option<&VerificationMethod> {
-        let id = self.absolute(id);
+        let id = self.parts(id);
         self.verification_method
             .iter()
             .chain(
@@ -428,7 +440,7 @@ impl DidDocument {
                     VerificationRelationship::Reference(_) => None,
                 }),
             )
-            .find(|m| self.absolute(&m.id) == id)
+            .find(|m| self.parts(&m.id) == id)
     }
 
     /// The ids of the methods authorised for `relationship`, absolute.
@@ -459,29 +471,8 @@ impl DidDocument {
         relationship: Relationship,
         kid: Option<&str>,
     ) -> Result<&VerificationMethod, DidError> {
-        let authorised = self.authorised_ids(relationship);
-        let id = match kid {
-            Some(kid) => {
-                let id = self.absolute(kid);
-                let (did, _) = id.split_once('#').unwrap_or((&id, ""));
-                if did != self.id.as_str() {
-                    return Err(DidError::ForeignVerificationMethod {
-                        id,
-                        did: self.id.to_string(),
-                    });
-                }
-                if !authorised.contains(&id) {
-                    return Err(match self.verification_method(&id) {
-                        Some(_) => DidError::NotAuthorised {
-                            id,
-                            relationship: relationship.name(),
-                        },
-                        None => DidError::VerificationMethodNotFound { id },
-                    });
-                }
-                id
-            }
-            None => match authorised.as_slice() {
+        let Some(kid) = kid else {
+            let id = match self.authorised_ids(relationship).as_slice() {
                 [only] => only.clone(),
                 [] => {
                     return Err(DidError::VerificationMethodNotFound {
@@ -493,10 +484,35 @@ impl DidDocument {
                         relationship: relationship.name(),
                     });
                 }
-            },
+            };
+            return self
+                .verification_method(&id)
+                .ok_or(DidError::VerificationMethodNotFound { id });
         };
-        self.verification_method(&id)
-            .ok_or(DidError::VerificationMethodNotFound { id })
+        let wanted = self.parts(kid);
+        if wanted.0 != self.id.as_str() {
+            return Err(DidError::ForeignVerificationMethod {
+                id: self.absolute(kid),
+                did: self.id.to_string(),
+            });
+        }
+        let authorised = self.relationship(relationship).iter().any(|r| {
+            let id = match r {
+                VerificationRelationship::Reference(id) => id,
+                VerificationRelationship::Embedded(m) => &m.id,
+            };
+            self.parts(id) == wanted
+        });
+        match (authorised, self.verification_method(kid)) {
+            (true, Some(method)) => Ok(method),
+            (false, Some(_)) => Err(DidError::NotAuthorised {
+                id: self.absolute(kid),
+                relationship: relationship.name(),
+            }),
+            (_, None) => Err(DidError::VerificationMethodNotFound {
+                id: self.absolute(kid),
+            }),
+        }
     }
 }
 

@@ -3,6 +3,11 @@
 //! checked against the bytes that remain before anything is allocated, and nothing after the
 //! item. Encoding uses the shortest argument form (RFC 8949 §4.2.1).
 //!
+//! Reading and writing are apart: [`read`] checks bytes once and gives an [`Item`] whose parts
+//! are read in place as asked — no tree is built, nothing copied or allocated, which is most of
+//! what reading a presentation costs beside its two signatures — and a [`Value`] is built to be
+//! written.
+//!
 //! Why not `ciborium::Value`: SD-CWT marks redacted claim digests with the simple value 59 as a
 //! map key, which `ciborium` 0.2 cannot represent, and the verifier's hot path wants one pass
 //! over a slice with no reader indirection.
@@ -12,8 +17,7 @@ use serde_json::{Map, Number, Value as Json};
 /// Deepest nesting accepted.
 pub(crate) const MAX_DEPTH: usize = 16;
 
-/// One CBOR data item. Byte and text strings borrow: a decoded item points into the bytes it
-/// was read from, and an item to encode into the data it is built from.
+/// A CBOR data item to write. Byte and text strings borrow the data it is built from.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Value<'a> {
     /// Major type 0: an unsigned integer.
@@ -38,43 +42,6 @@ impl<'a> Value<'a> {
         match u64::try_from(v) {
             Ok(u) => Value::Uint(u),
             Err(_) => Value::NegInt(u64::try_from(-1 - v).unwrap_or(u64::MAX)),
-        }
-    }
-
-    pub(crate) fn as_i64(&self) -> Option<i64> {
-        match self {
-            Value::Uint(u) => i64::try_from(*u).ok(),
-            Value::NegInt(n) => i64::try_from(*n).ok().map(|n| -1 - n),
-            _ => None,
-        }
-    }
-
-    pub(crate) fn as_u64(&self) -> Option<u64> {
-        match self {
-            Value::Uint(u) => Some(*u),
-            _ => None,
-        }
-    }
-
-    pub(crate) fn as_text(&self) -> Option<&'a str> {
-        match self {
-            Value::Text(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    pub(crate) fn as_bytes(&self) -> Option<&'a [u8]> {
-        match self {
-            Value::Bytes(b) => Some(b),
-            _ => None,
-        }
-    }
-
-    /// The value of `key` in a map.
-    pub(crate) fn get(&self, key: &Value<'_>) -> Option<&Value<'a>> {
-        match self {
-            Value::Map(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
-            _ => None,
         }
     }
 
@@ -169,16 +136,252 @@ pub(crate) enum CborError {
     Trailing(usize),
 }
 
-/// Decodes exactly one item filling `bytes`.
-pub(crate) fn decode(bytes: &[u8]) -> Result<Value<'_>, CborError> {
+/// Checks that `bytes` are exactly one item of the subset, and returns it to read.
+pub(crate) fn read(bytes: &[u8]) -> Result<Item<'_>, CborError> {
     let mut reader = Reader { bytes, at: 0 };
-    let value = reader.item(0)?;
+    reader.check(0)?;
     if reader.at != bytes.len() {
         return Err(CborError::Trailing(bytes.len() - reader.at));
     }
-    Ok(value)
+    Ok(Item { bytes })
 }
 
+/// Decodes exactly one item filling `bytes` into a tree (for tests that rewrite one).
+#[cfg(test)]
+pub(crate) fn decode(bytes: &[u8]) -> Result<Value<'_>, CborError> {
+    fn tree(item: Item<'_>) -> Value<'_> {
+        match item.kind() {
+            Some(Kind::Array(elements)) => Value::Array(elements.map(tree).collect()),
+            Some(Kind::Map(entries)) => {
+                Value::Map(entries.map(|(k, v)| (tree(k), tree(v))).collect())
+            }
+            Some(kind) => scalar(kind).unwrap_or(Value::Null),
+            None => Value::Null,
+        }
+    }
+    read(bytes).map(tree)
+}
+
+/// One item of the subset, checked whole by [`read`]. Its parts are read from its bytes as they
+/// are asked for: nothing is copied, nothing allocated — a verification's reading stays small
+/// beside its two signature checks (`dojang bench`).
+#[derive(Clone, Copy)]
+pub(crate) struct Item<'a> {
+    /// Exactly the item's encoding.
+    bytes: &'a [u8],
+}
+
+/// What an item is. An array or a map yields its elements as it is iterated.
+pub(crate) enum Kind<'a> {
+    Uint(u64),
+    NegInt(u64),
+    Bytes(&'a [u8]),
+    Text(&'a str),
+    Array(Elements<'a>),
+    Map(Entries<'a>),
+    Bool(bool),
+    Null,
+    Simple(u8),
+    Float(f64),
+}
+
+impl<'a> Item<'a> {
+    /// What the item is (`None` cannot happen: the item was checked).
+    pub(crate) fn kind(self) -> Option<Kind<'a>> {
+        self.reader().kind().ok()
+    }
+
+    pub(crate) fn as_i64(self) -> Option<i64> {
+        match self.kind()? {
+            Kind::Uint(u) => i64::try_from(u).ok(),
+            Kind::NegInt(n) => i64::try_from(n).ok().map(|n| -1 - n),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn as_u64(self) -> Option<u64> {
+        match self.kind()? {
+            Kind::Uint(u) => Some(u),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn as_text(self) -> Option<&'a str> {
+        match self.kind()? {
+            Kind::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn as_bytes(self) -> Option<&'a [u8]> {
+        match self.kind()? {
+            Kind::Bytes(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// An array's elements.
+    pub(crate) fn elements(self) -> Option<Elements<'a>> {
+        match self.kind()? {
+            Kind::Array(elements) => Some(elements),
+            _ => None,
+        }
+    }
+
+    /// A map's entries.
+    pub(crate) fn entries(self) -> Option<Entries<'a>> {
+        match self.kind()? {
+            Kind::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    /// The value of `key` in a map.
+    pub(crate) fn get(self, key: &Value<'_>) -> Option<Item<'a>> {
+        self.entries()?.find(|(k, _)| k.is(key)).map(|(_, v)| v)
+    }
+
+    /// Whether the item is the scalar `value` (an array or a map never is).
+    pub(crate) fn is(self, value: &Value<'_>) -> bool {
+        // Integer and string keys compared by their heads, without reading the whole item.
+        let mut reader = self.reader();
+        let Ok((initial, argument)) = reader.head() else {
+            return false;
+        };
+        let major = initial >> 5;
+        match *value {
+            Value::Uint(u) => major == 0 && argument == u,
+            Value::NegInt(n) => major == 1 && argument == n,
+            Value::Bytes(b) => major == 2 && reader.rest() == b,
+            Value::Text(t) => major == 3 && reader.rest() == t.as_bytes(),
+            _ => self.kind().and_then(scalar).is_some_and(|v| v == *value),
+        }
+    }
+
+    /// Whether two items are the same value, however their arguments are written.
+    fn same(self, other: Item<'_>) -> bool {
+        if self.bytes == other.bytes {
+            return true;
+        }
+        // Two scalars whose arguments are in their first byte are equal only if written alike.
+        let inline = |item: Item| {
+            item.bytes
+                .first()
+                .is_some_and(|&initial| initial & 0x1f < 24 && !matches!(initial >> 5, 4 | 5))
+        };
+        if inline(self) && inline(other) {
+            return false;
+        }
+        let (mut a, mut b) = (self.reader(), other.reader());
+        let (Ok((initial, x)), Ok((other_initial, y))) = (a.head(), b.head()) else {
+            return false;
+        };
+        let major = initial >> 5;
+        if major != other_initial >> 5 {
+            return false;
+        }
+        match major {
+            // Integers, and strings of one length with the same content.
+            0 | 1 => x == y,
+            2 | 3 => x == y && a.rest() == b.rest(),
+            4 | 5 if x != y => false,
+            _ => match (self.kind(), other.kind()) {
+                (Some(Kind::Array(a)), Some(Kind::Array(b))) => a.zip(b).all(|(x, y)| x.same(y)),
+                (Some(Kind::Map(a)), Some(Kind::Map(b))) => a
+                    .zip(b)
+                    .all(|((ka, va), (kb, vb))| ka.same(kb) && va.same(vb)),
+                (Some(a), Some(b)) => {
+                    matches!((scalar(a), scalar(b)), (Some(a), Some(b)) if a == b)
+                }
+                _ => false,
+            },
+        }
+    }
+
+    fn reader(self) -> Reader<'a> {
+        Reader {
+            bytes: self.bytes,
+            at: 0,
+        }
+    }
+}
+
+impl std::fmt::Debug for Item<'_> {
+    /// A scalar as its value, an array or a map by its size.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(value) = self.kind().and_then(scalar) {
+            return value.fmt(f);
+        }
+        match self.kind() {
+            Some(Kind::Array(elements)) => write!(f, "array of {}", elements.len()),
+            Some(Kind::Map(entries)) => write!(f, "map of {}", entries.left),
+            _ => f.write_str("?"),
+        }
+    }
+}
+
+/// A scalar kind as the value it is; `None` for an array or a map.
+fn scalar(kind: Kind<'_>) -> Option<Value<'_>> {
+    Some(match kind {
+        Kind::Uint(u) => Value::Uint(u),
+        Kind::NegInt(n) => Value::NegInt(n),
+        Kind::Bytes(b) => Value::Bytes(b),
+        Kind::Text(s) => Value::Text(s),
+        Kind::Bool(b) => Value::Bool(b),
+        Kind::Null => Value::Null,
+        Kind::Simple(n) => Value::Simple(n),
+        Kind::Float(f) => Value::Float(f),
+        Kind::Array(_) | Kind::Map(_) => return None,
+    })
+}
+
+/// An array's elements, read as iterated.
+#[derive(Clone, Copy)]
+pub(crate) struct Elements<'a> {
+    reader: Reader<'a>,
+    left: usize,
+}
+
+impl<'a> Iterator for Elements<'a> {
+    type Item = Item<'a>;
+
+    fn next(&mut self) -> Option<Item<'a>> {
+        self.left = self.left.checked_sub(1)?;
+        match self.left {
+            0 => self.reader.last_item(),
+            _ => self.reader.next_item(),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl ExactSizeIterator for Elements<'_> {}
+
+/// A map's entries, read as iterated.
+#[derive(Clone, Copy)]
+pub(crate) struct Entries<'a> {
+    reader: Reader<'a>,
+    left: usize,
+}
+
+impl<'a> Iterator for Entries<'a> {
+    type Item = (Item<'a>, Item<'a>);
+
+    fn next(&mut self) -> Option<(Item<'a>, Item<'a>)> {
+        self.left = self.left.checked_sub(1)?;
+        let key = self.reader.next_item()?;
+        let value = match self.left {
+            0 => self.reader.last_item(),
+            _ => self.reader.next_item(),
+        };
+        Some((key, value?))
+    }
+}
+
+#[derive(Clone, Copy)]
 struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
@@ -213,70 +416,151 @@ impl<'a> Reader<'a> {
     }
 
     /// A length that the remaining input can hold, at `unit` bytes per element at least.
-    fn length(&mut self, info: u8, unit: usize) -> Result<usize, CborError> {
-        let len = self.argument(info)?;
-        usize::try_from(len)
+    fn length(&self, argument: u64, unit: usize) -> Result<usize, CborError> {
+        usize::try_from(argument)
             .ok()
             .filter(|&n| n.saturating_mul(unit) <= self.remaining())
-            .ok_or(CborError::Length(len))
+            .ok_or(CborError::Length(argument))
     }
 
-    fn item(&mut self, depth: usize) -> Result<Value<'a>, CborError> {
+    /// Reads an item's head, refusing what the subset excludes: its initial byte, and its
+    /// argument — an integer, a length, a simple value, or a float's bits.
+    fn head(&mut self) -> Result<(u8, u64), CborError> {
+        let initial = self.take(1)?[0];
+        let (major, info) = (initial >> 5, initial & 0x1f);
+        let argument = match (major, info) {
+            (6, _) => return Err(CborError::Tag),
+            (7, 23) => return Err(CborError::Undefined),
+            (7, 24) => match self.take(1)?[0] {
+                n @ 32.. => u64::from(n),
+                n => return Err(CborError::ShortSimple(n)),
+            },
+            (7, 28..) => return Err(CborError::Break),
+            _ => self.argument(info)?,
+        };
+        Ok((initial, argument))
+    }
+
+    fn rest(&self) -> &'a [u8] {
+        &self.bytes[self.at..]
+    }
+
+    /// Reads an item's head, and a string's content: the reader is then past a scalar, and at
+    /// the first element of an array or a map.
+    fn kind(&mut self) -> Result<Kind<'a>, CborError> {
+        let (initial, argument) = self.head()?;
+        Ok(match initial >> 5 {
+            0 => Kind::Uint(argument),
+            1 => Kind::NegInt(argument),
+            2 => Kind::Bytes(self.take(self.length(argument, 1)?)?),
+            3 => {
+                let text = self.take(self.length(argument, 1)?)?;
+                Kind::Text(std::str::from_utf8(text).map_err(|_| CborError::NotUtf8)?)
+            }
+            4 => Kind::Array(Elements {
+                left: self.length(argument, 1)?,
+                reader: *self,
+            }),
+            5 => Kind::Map(Entries {
+                left: self.length(argument, 2)?,
+                reader: *self,
+            }),
+            // Major type 7: `head` let only these through, each argument of its width.
+            _ => match initial & 0x1f {
+                20 => Kind::Bool(false),
+                21 => Kind::Bool(true),
+                22 => Kind::Null,
+                25 => Kind::Float(f16(argument as u16)),
+                26 => Kind::Float(f64::from(f32::from_bits(argument as u32))),
+                27 => Kind::Float(f64::from_bits(argument)),
+                _ => Kind::Simple(argument as u8),
+            },
+        })
+    }
+
+    /// Checks one item of the subset, moving past it.
+    fn check(&mut self, depth: usize) -> Result<(), CborError> {
         if depth > MAX_DEPTH {
             return Err(CborError::TooDeep);
         }
-        let initial = self.take(1)?[0];
-        let (major, info) = (initial >> 5, initial & 0x1f);
-        Ok(match major {
-            0 => Value::Uint(self.argument(info)?),
-            1 => Value::NegInt(self.argument(info)?),
+        let (initial, argument) = self.head()?;
+        match initial >> 5 {
             2 => {
-                let len = self.length(info, 1)?;
-                Value::Bytes(self.take(len)?)
+                self.take(self.length(argument, 1)?)?;
             }
             3 => {
-                let len = self.length(info, 1)?;
-                let text = std::str::from_utf8(self.take(len)?).map_err(|_| CborError::NotUtf8)?;
-                Value::Text(text)
+                let text = self.take(self.length(argument, 1)?)?;
+                std::str::from_utf8(text).map_err(|_| CborError::NotUtf8)?;
             }
             4 => {
-                let len = self.length(info, 1)?;
-                let mut items = Vec::with_capacity(len);
-                for _ in 0..len {
-                    items.push(self.item(depth + 1)?);
+                for _ in 0..self.length(argument, 1)? {
+                    self.check(depth + 1)?;
                 }
-                Value::Array(items)
             }
             5 => {
-                let len = self.length(info, 2)?;
-                let mut entries: Vec<(Value<'a>, Value<'a>)> = Vec::with_capacity(len);
-                for _ in 0..len {
-                    let key = self.item(depth + 1)?;
-                    if entries.iter().any(|(k, _)| *k == key) {
+                // Where each key is, to compare the next with (most maps are small; past
+                // `spans`, the map is read again from its start).
+                let mut spans = [(0, 0); 24];
+                let first = *self;
+                for read in 0..self.length(argument, 2)? {
+                    let at = self.at;
+                    self.check(depth + 1)?;
+                    let key = Item {
+                        bytes: &self.bytes[at..self.at],
+                    };
+                    let duplicate = match spans.get(..read) {
+                        Some(earlier) => earlier.iter().any(|&(start, end)| {
+                            key.same(Item {
+                                bytes: &self.bytes[start..end],
+                            })
+                        }),
+                        None => {
+                            let mut earlier = first;
+                            (0..read).any(|_| {
+                                let k = earlier.next_item();
+                                earlier.skip().is_ok() && k.is_some_and(|k| k.same(key))
+                            })
+                        }
+                    };
+                    if duplicate {
                         return Err(CborError::DuplicateKey);
                     }
-                    let value = self.item(depth + 1)?;
-                    entries.push((key, value));
+                    if let Some(span) = spans.get_mut(read) {
+                        *span = (at, self.at);
+                    }
+                    self.check(depth + 1)?;
                 }
-                Value::Map(entries)
             }
-            6 => return Err(CborError::Tag),
-            _ => match info {
-                20 => Value::Bool(false),
-                21 => Value::Bool(true),
-                22 => Value::Null,
-                23 => return Err(CborError::Undefined),
-                0..=19 => Value::Simple(info),
-                24 => match self.take(1)?[0] {
-                    n @ 32.. => Value::Simple(n),
-                    n => return Err(CborError::ShortSimple(n)),
-                },
-                25 => Value::Float(f16(u16::from_be_bytes(fixed(self.take(2)?)))),
-                26 => Value::Float(f64::from(f32::from_be_bytes(fixed(self.take(4)?)))),
-                27 => Value::Float(f64::from_be_bytes(fixed(self.take(8)?))),
-                _ => return Err(CborError::Break),
-            },
-        })
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The next item of checked bytes, moving past it.
+    fn next_item(&mut self) -> Option<Item<'a>> {
+        let at = self.at;
+        self.skip().ok()?;
+        self.bytes.get(at..self.at).map(|bytes| Item { bytes })
+    }
+
+    /// The last element of a container: the rest of its bytes, read from an item's own (so the
+    /// container ends where they do), with no need to find where it ends.
+    fn last_item(&mut self) -> Option<Item<'a>> {
+        let bytes = self.rest();
+        self.at = self.bytes.len();
+        Some(Item { bytes })
+    }
+
+    /// Moves past one item of checked bytes.
+    fn skip(&mut self) -> Result<(), CborError> {
+        let (initial, argument) = self.head()?;
+        let n = usize::try_from(argument).map_err(|_| CborError::Length(argument))?;
+        match initial >> 5 {
+            2 | 3 => self.take(n).map(drop),
+            4 => (0..n).try_for_each(|_| self.skip()),
+            5 => (0..n).try_for_each(|_| self.skip().and_then(|()| self.skip())),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -325,33 +609,31 @@ pub(crate) fn from_json(value: &Json) -> Value<'_> {
 
 /// A CBOR claim value as JSON: text keys only, no byte strings or simple values, finite
 /// numbers that JSON can carry.
-pub(crate) fn to_json(value: &Value<'_>) -> Result<Json, String> {
-    Ok(match value {
-        Value::Null => Json::Null,
-        Value::Bool(b) => Json::Bool(*b),
-        Value::Uint(u) => Json::from(*u),
-        Value::NegInt(n) => match i64::try_from(*n) {
+pub(crate) fn to_json(item: Item<'_>) -> Result<Json, &'static str> {
+    Ok(match item.kind().ok_or("unreadable")? {
+        Kind::Null => Json::Null,
+        Kind::Bool(b) => Json::Bool(b),
+        Kind::Uint(u) => Json::from(u),
+        Kind::NegInt(n) => match i64::try_from(n) {
             Ok(n) => Json::from(-1 - n),
-            Err(_) => return Err("an integer beyond 64 bits".into()),
+            Err(_) => return Err("an integer beyond 64 bits"),
         },
-        Value::Float(f) => {
-            Json::Number(Number::from_f64(*f).ok_or("a non-finite number in a claim")?)
+        Kind::Float(f) => {
+            Json::Number(Number::from_f64(f).ok_or("a non-finite number in a claim")?)
         }
-        Value::Text(s) => Json::String((*s).to_owned()),
-        Value::Array(items) => Json::Array(items.iter().map(to_json).collect::<Result<_, _>>()?),
-        Value::Map(entries) => {
+        Kind::Text(s) => Json::String(s.to_owned()),
+        Kind::Array(elements) => Json::Array(elements.map(to_json).collect::<Result<_, _>>()?),
+        Kind::Map(entries) => {
             let mut map = Map::new();
             for (k, v) in entries {
-                let Value::Text(k) = k else {
-                    return Err("a claim object key that is not text".into());
+                let Some(k) = k.as_text() else {
+                    return Err("a claim object key that is not text");
                 };
-                map.insert((*k).to_owned(), to_json(v)?);
+                map.insert(k.to_owned(), to_json(v)?);
             }
             Json::Object(map)
         }
-        Value::Bytes(_) | Value::Simple(_) => {
-            return Err("a byte string or simple value in a claim".into());
-        }
+        Kind::Bytes(_) | Kind::Simple(_) => return Err("a byte string or simple value in a claim"),
     })
 }
 
@@ -447,16 +729,74 @@ mod tests {
     #[test]
     fn json_claims_round_trip() {
         let json = serde_json::json!({"a": [1, -2, 3.5, true, null, "x"], "b": {"c": u64::MAX}});
-        assert_eq!(
-            to_json(&decode(&from_json(&json).encode()).unwrap()).unwrap(),
-            json
-        );
-        assert!(to_json(&Value::Bytes(&[1])).is_err());
-        assert!(to_json(&Value::Map(vec![(Value::int(1), Value::Null)])).is_err());
-        assert!(to_json(&Value::NegInt(u64::MAX)).is_err());
+        let to_json = |value: Value| to_json(read(&value.encode()).unwrap());
+        assert_eq!(to_json(from_json(&json)).unwrap(), json);
+        assert!(to_json(Value::Bytes(&[1])).is_err());
+        assert!(to_json(Value::Map(vec![(Value::int(1), Value::Null)])).is_err());
+        assert!(to_json(Value::NegInt(u64::MAX)).is_err());
         assert_eq!(Value::int(-(1i128 << 64)), Value::NegInt(u64::MAX));
-        assert_eq!(Value::int(-1).as_i64(), Some(-1));
-        assert_eq!(Value::int(i64::MIN).as_i64(), Some(i64::MIN));
+        let int = |v: i64| read(&Value::int(v).encode()).unwrap().as_i64();
+        assert_eq!(int(-1), Some(-1));
+        assert_eq!(int(i64::MIN), Some(i64::MIN));
+    }
+
+    #[test]
+    fn items_are_read_in_place() {
+        // {1: "a", "k": [h'01', {2: true}], simple(59): null}
+        let value = Value::Map(vec![
+            (Value::int(1), Value::Text("a")),
+            (
+                Value::Text("k"),
+                Value::Array(vec![
+                    Value::Bytes(&[1]),
+                    Value::Map(vec![(Value::int(2), Value::Bool(true))]),
+                ]),
+            ),
+            (Value::Simple(59), Value::Null),
+        ]);
+        let encoded = value.encode();
+        let map = read(&encoded).unwrap();
+        assert_eq!(map.get(&Value::int(1)).and_then(Item::as_text), Some("a"));
+        let list = map.get(&Value::Text("k")).unwrap();
+        assert_eq!(format!("{list:?}"), "array of 2");
+        assert_eq!(format!("{map:?}"), "map of 3");
+        assert_eq!(format!("{:?}", map.get(&Value::int(1)).unwrap()), "Text(\"a\")");
+        let mut elements = list.elements().unwrap();
+        assert_eq!(elements.len(), 2);
+        assert_eq!(elements.next().and_then(Item::as_bytes), Some(&[1u8][..]));
+        let inner = elements.next().unwrap();
+        assert!(inner.get(&Value::int(2)).unwrap().is(&Value::Bool(true)));
+        assert!(elements.next().is_none());
+        assert!(map.get(&Value::Simple(59)).unwrap().is(&Value::Null));
+        assert!(map.get(&Value::int(2)).is_none());
+        assert!(list.entries().is_none() && map.elements().is_none());
+        assert_eq!(map.entries().unwrap().count(), 3);
+        assert_eq!(decode(&encoded).unwrap(), value);
+    }
+
+    #[test]
+    fn compound_keys_written_differently_are_still_duplicates() {
+        // {[1, 2]: 0, [1, 24 2]: 0}: the second key is the first with 2 in a longer form.
+        assert_eq!(
+            read(&hex_decode("a2820102008201180200")).err(),
+            Some(CborError::DuplicateKey)
+        );
+        // {{1: 2}: 0, {1: 3}: 0} and {[1, 2]: 0, [1, 2, 3]: 0} differ, and are accepted.
+        assert!(read(&hex_decode("a2a1010200a1010300")).is_ok());
+        assert!(read(&hex_decode("a2820102008301020300")).is_ok());
+        // Past the keys remembered by position, a map is read again: a duplicate is still seen.
+        let map = |keys: &[u64]| {
+            Value::Map(
+                keys.iter()
+                    .map(|&k| (Value::Uint(k), Value::Null))
+                    .collect(),
+            )
+            .encode()
+        };
+        let distinct: Vec<u64> = (0..40).collect();
+        assert!(read(&map(&distinct)).is_ok());
+        let repeated = [&distinct[..], &[3]].concat();
+        assert_eq!(read(&map(&repeated)).err(), Some(CborError::DuplicateKey));
     }
 
     fn hex_decode(hex: &str) -> Vec<u8> {

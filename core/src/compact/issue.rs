@@ -1,7 +1,7 @@
 //! Issuing a compact credential.
 
 use super::cbor::Value;
-use super::token::{self, Digest, Disclosure, Sign1};
+use super::token::{self, Digest, Disclosure, Sign1, Signed};
 use super::{CompactError, MAX_DISCLOSURES, SALT_LEN, TYP_CREDENTIAL};
 use crate::key::Signer;
 use crate::sd_jwt::vc::{REGISTERED, SdJwtVcDraft};
@@ -103,13 +103,11 @@ pub fn issue(
         Value::int(token::SD_CLAIMS),
         Value::Array(disclosures.iter().map(|d| Value::Bytes(&d.bytes)).collect()),
     )]);
-    Ok(Sign1 {
-        protected_bytes: protected.into(),
-        protected: Value::Null,
-        unprotected,
-        payload: payload.into(),
-        signature: signature.into(),
+    Ok(Signed {
+        protected_bytes: protected,
+        payload,
+        signature,
     }
-    .to_value()
+    .to_value(unprotected)
     .encode())
 }

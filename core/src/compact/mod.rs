@@ -270,13 +270,13 @@ impl ChallengeRequest {
             .strip_prefix(CHALLENGE_PREFIX)
             .ok_or(CompactError::UnknownPrefix)?;
         let bytes = base45::decode(body).map_err(|_| CompactError::Base45)?;
-        let map = cbor::decode(&bytes).map_err(|e| CompactError::malformed("challenge", e))?;
+        let map = cbor::read(&bytes).map_err(|e| CompactError::malformed("challenge", e))?;
         let audience = map
             .get(&cbor::Value::int(token::AUD))
-            .and_then(cbor::Value::as_text);
+            .and_then(cbor::Item::as_text);
         let nonce = map
             .get(&cbor::Value::int(token::CNONCE))
-            .and_then(cbor::Value::as_bytes);
+            .and_then(cbor::Item::as_bytes);
         match (audience, nonce) {
             (Some(audience), Some(nonce))
                 if !audience.is_empty() && (8..=64).contains(&nonce.len()) =>

@@ -1,19 +1,17 @@
 //! The holder's side: reading a compact credential and presenting chosen claims.
 
-use std::borrow::Cow;
-
 use serde_json::{Map, Value as Json};
 
 use super::cbor::{self, Value};
-use super::token::{self, Claims, Disclosure, Sign1};
+use super::token::{self, Claims, Disclosure, Sign1, Signed};
 use super::{CompactError, MAX_CREDENTIAL_LEN, TYP_CREDENTIAL, TYP_PRESENTATION};
 use crate::key::{PublicKey, Signer};
 use crate::status::StatusListReference;
 
 /// A compact credential as its holder keeps it: every disclosure present.
 pub struct HeldCompact {
-    /// The credential: its parts, with no disclosures (see `disclosures`).
-    pub(super) sign1: Sign1<'static>,
+    /// The credential's signed parts (its disclosures are `disclosures`).
+    pub(super) sign1: Signed,
     claims: Claims,
     pub(super) disclosures: Vec<Disclosure>,
     revealed: Map<String, Json>,
@@ -48,13 +46,13 @@ impl HeldCompact {
                 max: MAX_CREDENTIAL_LEN,
             });
         }
-        let value = cbor::decode(bytes).map_err(|e| CompactError::malformed("credential", e))?;
-        let sign1 = Sign1::from_value(value, "credential")?;
+        let item = cbor::read(bytes).map_err(|e| CompactError::malformed("credential", e))?;
+        let sign1 = Sign1::read(item, "credential")?;
         sign1.require_typ(TYP_CREDENTIAL, "compact credential")?;
         sign1.algorithm()?;
-        let mut claims = Claims::parse(&sign1.payload)?;
+        let mut claims = Claims::parse(sign1.payload)?;
         let mut revealed = std::mem::take(&mut claims.visible);
-        let carried = token::disclosures(&sign1.unprotected)?;
+        let carried = token::disclosures(sign1.unprotected)?;
         let names = token::reveal(&mut revealed, &claims.digests, &carried)?;
         let disclosures = carried
             .into_iter()
@@ -65,13 +63,7 @@ impl HeldCompact {
             })
             .collect();
         Ok(HeldCompact {
-            sign1: Sign1 {
-                protected_bytes: Cow::Owned(sign1.protected_bytes.into_owned()),
-                protected: Value::Null,
-                unprotected: Value::Map(Vec::new()),
-                payload: Cow::Owned(sign1.payload.into_owned()),
-                signature: Cow::Owned(sign1.signature.into_owned()),
-            },
+            sign1: sign1.to_signed(),
             claims,
             disclosures,
             revealed,
@@ -155,17 +147,17 @@ impl HeldCompact {
         holder: &dyn Signer,
     ) -> Result<Vec<u8>, CompactError> {
         let chosen = disclosures.iter().map(|d| Value::Bytes(d)).collect();
-        let credential = Sign1 {
-            unprotected: Value::Map(vec![(Value::int(token::SD_CLAIMS), Value::Array(chosen))]),
-            ..self.sign1.clone()
-        };
+        let credential = self.sign1.to_value(Value::Map(vec![(
+            Value::int(token::SD_CLAIMS),
+            Value::Array(chosen),
+        )]));
         let protected = Value::Map(vec![
             (
                 Value::int(token::ALG),
                 Value::int(holder.algorithm().cose_id()),
             ),
             (Value::int(token::TYP), Value::int(TYP_PRESENTATION)),
-            (Value::int(token::KCWT), credential.to_value()),
+            (Value::int(token::KCWT), credential),
         ])
         .encode();
         let mut claims = vec![(Value::int(token::IAT), Value::int(binding.at))];
@@ -175,14 +167,12 @@ impl HeldCompact {
         }
         let payload = Value::Map(claims).encode();
         let signature = holder.sign(&Sign1::to_be_signed(&protected, &payload))?;
-        Ok(Sign1 {
-            protected_bytes: Cow::Owned(protected),
-            protected: Value::Null,
-            unprotected: Value::Map(Vec::new()),
-            payload: Cow::Owned(payload),
-            signature: Cow::Owned(signature),
+        Ok(Signed {
+            protected_bytes: protected,
+            payload,
+            signature,
         }
-        .to_value()
+        .to_value(Value::Map(Vec::new()))
         .encode())
     }
 }

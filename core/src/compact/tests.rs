@@ -4,8 +4,8 @@
 
 use serde_json::{Map, Value as Json, json};
 
-use super::cbor::{self, Value};
-use super::token::{self, Sign1};
+use super::cbor::{self, Item, Value};
+use super::token::{self, Sign1, Signed};
 use super::*;
 use crate::key::{Algorithm, PublicKey, SecretKey, Signer};
 use crate::sd_jwt::vc::SdJwtVcDraft;
@@ -197,12 +197,7 @@ fn tampering_with_the_issuer_part_is_caught() {
     let mut tampered = held.sign1.payload.to_vec();
     let at = tampered.len() - 3;
     tampered[at] ^= 1;
-    let forged = repackage(
-        &held,
-        &keys,
-        |c| c.payload = tampered.clone().into(),
-        &["name"],
-    );
+    let forged = repackage(&held, &keys, |c| c.payload = tampered.clone(), &["name"]);
     assert!(matches!(
         check(&forged, &keys),
         Err(CompactError::SignatureInvalid)
@@ -217,7 +212,6 @@ fn tampering_with_the_issuer_part_is_caught() {
             c.signature = other
                 .sign(&Sign1::to_be_signed(&c.protected_bytes, &c.payload))
                 .unwrap()
-                .into()
         },
         &["name"],
     );
@@ -344,7 +338,7 @@ fn tampered_injected_and_repeated_disclosures_are_caught() {
             if let Value::Map(entries) = &mut claims {
                 entries.push((Value::Text("age_over_65"), Value::Bool(true)));
             }
-            c.payload = claims.encode().into();
+            c.payload = claims.encode();
         },
         &[],
     );
@@ -360,8 +354,8 @@ fn tampered_injected_and_repeated_disclosures_are_caught() {
         .insert("issuing_office".into(), json!("Mapo-gu"));
     let shadow = Disclosure::new(&[1; SALT_LEN], "issuing_office", &json!("Gangnam-gu"));
     let bytes = issue(&shadowing, &keys.issuer, "key-1").unwrap();
-    let mut credential = Sign1::from_value(cbor::decode(&bytes).unwrap(), "credential").unwrap();
-    let payload = credential.payload.to_vec();
+    let (mut credential, _) = parts(&bytes);
+    let payload = credential.payload.clone();
     let mut claims = cbor::decode(&payload).unwrap();
     let shadow_digest = shadow.digest();
     if let Value::Map(entries) = &mut claims {
@@ -371,20 +365,19 @@ fn tampered_injected_and_repeated_disclosures_are_caught() {
             }
         }
     }
-    credential.payload = claims.encode().into();
+    credential.payload = claims.encode();
     credential.signature = keys
         .issuer
         .sign(&Sign1::to_be_signed(
             &credential.protected_bytes,
             &credential.payload,
         ))
-        .unwrap()
-        .into();
-    credential.unprotected = Value::Map(vec![(
+        .unwrap();
+    let unprotected = Value::Map(vec![(
         Value::int(token::SD_CLAIMS),
         Value::Array(vec![Value::Bytes(&shadow.bytes)]),
     )]);
-    let error = HeldCompact::parse(&credential.to_value().encode())
+    let error = HeldCompact::parse(&credential.to_value(unprotected).encode())
         .err()
         .unwrap();
     assert!(error.to_string().contains("collides"), "{error}");
@@ -653,31 +646,43 @@ fn drafts_the_profile_cannot_express_are_refused() {
 fn repackage(
     held: &HeldCompact,
     keys: &Keys,
-    change: impl FnOnce(&mut Sign1),
+    change: impl FnOnce(&mut Signed),
     names: &[&str],
 ) -> Vec<u8> {
     let presentation = present_now(held, keys, names);
-    let mut binding = Sign1::from_value(cbor::decode(&presentation).unwrap(), "p").unwrap();
-    let Value::Map(mut header) = binding.protected.clone() else {
+    let (mut binding, _) = parts(&presentation);
+    let header_bytes = binding.protected_bytes.clone();
+    let Value::Map(mut header) = cbor::decode(&header_bytes).unwrap() else {
         unreachable!()
     };
     let i = header
         .iter()
         .position(|(k, _)| *k == Value::int(token::KCWT))
         .unwrap();
-    let mut credential = Sign1::from_value(header[i].1.clone(), "c").unwrap();
+    let kcwt = header[i].1.encode();
+    let (mut credential, unprotected) = parts(&kcwt);
     change(&mut credential);
-    header[i].1 = credential.to_value();
-    binding.protected_bytes = Value::Map(header).encode().into();
+    header[i].1 = credential.to_value(unprotected);
+    binding.protected_bytes = Value::Map(header).encode();
     binding.signature = keys
         .holder
         .sign(&Sign1::to_be_signed(
             &binding.protected_bytes,
             &binding.payload,
         ))
+        .unwrap();
+    binding.to_value(Value::Map(vec![])).encode()
+}
+
+/// A COSE_Sign1's signed parts, to change, and its unprotected header.
+fn parts(bytes: &[u8]) -> (Signed, Value<'_>) {
+    let signed = Sign1::read(cbor::read(bytes).unwrap(), "test")
         .unwrap()
-        .into();
-    binding.to_value().encode()
+        .to_signed();
+    let Value::Array(mut elements) = cbor::decode(bytes).unwrap() else {
+        unreachable!()
+    };
+    (signed, elements.swap_remove(1))
 }
 
 /// Issues with `change` applied to the protected header and the claims, properly signed by the
@@ -698,13 +703,12 @@ fn reissue(
                 unreachable!()
             };
             change(&mut protected, &mut claims);
-            c.protected_bytes = Value::Map(protected).encode().into();
-            c.payload = Value::Map(claims).encode().into();
+            c.protected_bytes = Value::Map(protected).encode();
+            c.payload = Value::Map(claims).encode();
             c.signature = keys
                 .issuer
                 .sign(&Sign1::to_be_signed(&c.protected_bytes, &c.payload))
-                .unwrap()
-                .into();
+                .unwrap();
         },
         &[],
     )
@@ -712,13 +716,13 @@ fn reissue(
 
 fn without_cnf_credential(keys: &Keys) -> Vec<u8> {
     let bytes = issue(&draft(keys), &keys.issuer, "key-1").unwrap();
-    let mut credential = Sign1::from_value(cbor::decode(&bytes).unwrap(), "c").unwrap();
+    let (mut credential, unprotected) = parts(&bytes);
     let Value::Map(mut claims) = cbor::decode(&credential.payload).unwrap() else {
         unreachable!()
     };
     claims.retain(|(k, _)| *k != Value::int(token::CNF));
-    credential.payload = Value::Map(claims).encode().into();
-    credential.to_value().encode()
+    credential.payload = Value::Map(claims).encode();
+    credential.to_value(unprotected).encode()
 }
 
 /// A presentation of `held` signed by `thief`, built by hand (the wallet refuses to).
@@ -726,21 +730,22 @@ fn forge_binding(held: &HeldCompact, thief: &SecretKey, at: i64) -> Vec<u8> {
     let protected = Value::Map(vec![
         (Value::int(token::ALG), Value::int(-7)),
         (Value::int(token::TYP), Value::int(TYP_PRESENTATION)),
-        (Value::int(token::KCWT), held.sign1.to_value()),
+        (
+            Value::int(token::KCWT),
+            held.sign1.to_value(Value::Map(vec![])),
+        ),
     ])
     .encode();
     let payload = Value::Map(vec![(Value::int(token::IAT), Value::int(at))]).encode();
     let signature = thief
         .sign(&Sign1::to_be_signed(&protected, &payload))
         .unwrap();
-    Sign1 {
-        protected_bytes: protected.into(),
-        protected: Value::Null,
-        unprotected: Value::Map(vec![]),
-        payload: payload.into(),
-        signature: signature.into(),
+    Signed {
+        protected_bytes: protected,
+        payload,
+        signature,
     }
-    .to_value()
+    .to_value(Value::Map(vec![]))
     .encode()
 }
 
@@ -751,14 +756,19 @@ fn holder_keys_are_written_uncompressed_and_read_either_way() {
     let key = SecretKey::generate(Algorithm::Es256).unwrap();
     let public = key.public_key();
     let (x, y) = public.as_bytes()[1..].split_at(32);
-    let written = token::cose_key(public);
-    assert_eq!(written.get(&Value::int(-2)), Some(&Value::Bytes(x)));
+    let encoded = token::cose_key(public).encode();
+    let written = cbor::read(&encoded).unwrap();
     assert_eq!(
-        written.get(&Value::int(-3)),
-        Some(&Value::Bytes(y)),
+        written.get(&Value::int(-2)).and_then(Item::as_bytes),
+        Some(x)
+    );
+    assert_eq!(
+        written.get(&Value::int(-3)).and_then(Item::as_bytes),
+        Some(y),
         "y itself, not its sign"
     );
-    assert_eq!(token::from_cose_key(&written).unwrap(), *public);
+    assert_eq!(token::from_cose_key(written).unwrap(), *public);
+    let from_cose_key = |value: &Value| token::from_cose_key(cbor::read(&value.encode()).unwrap());
     fn ec2<'a>(x: &'a [u8], y: Value<'a>) -> Value<'a> {
         Value::Map(vec![
             (Value::int(1), Value::int(2)),
@@ -769,15 +779,9 @@ fn holder_keys_are_written_uncompressed_and_read_either_way() {
     }
     // Compressed, as credentials issued before carry it, and as other wallets may write it.
     let odd = y[31] & 1 == 1;
-    assert_eq!(
-        token::from_cose_key(&ec2(x, Value::Bool(odd))).unwrap(),
-        *public
-    );
+    assert_eq!(from_cose_key(&ec2(x, Value::Bool(odd))).unwrap(), *public);
     // The wrong sign names another point: never the holder's key.
-    assert_ne!(
-        token::from_cose_key(&ec2(x, Value::Bool(!odd))).unwrap(),
-        *public
-    );
+    assert_ne!(from_cose_key(&ec2(x, Value::Bool(!odd))).unwrap(), *public);
     // A y that is not on the curve with that x, and coordinates of the wrong length.
     let mut off_curve = y.to_vec();
     off_curve[31] ^= 1;
@@ -789,7 +793,7 @@ fn holder_keys_are_written_uncompressed_and_read_either_way() {
     ] {
         assert!(
             matches!(
-                token::from_cose_key(&wrong),
+                from_cose_key(&wrong),
                 Err(CompactError::InvalidClaim { .. } | CompactError::HolderKey(_))
             ),
             "{wrong:?}"

@@ -1,11 +1,9 @@
 //! The COSE and CWT structures of the profile: COSE_Sign1, its protected header, the
 //! credential's claims set, COSE keys, and salted disclosures.
 
-use std::borrow::Cow;
-
 use serde_json::{Map, Value as Json};
 
-use super::cbor::{self, Value};
+use super::cbor::{self, Item, Kind, Value};
 use super::{CompactError, DIGEST_LEN, MAX_DISCLOSURES, SALT_LEN};
 use crate::key::{Algorithm, PublicKey};
 use crate::status::StatusListReference;
@@ -35,62 +33,86 @@ pub(crate) type Digest = [u8; DIGEST_LEN];
 /// `cnf` member holding a COSE key (RFC 8747).
 const COSE_KEY: i64 = 1;
 
-/// A COSE_Sign1, with the protected header's exact bytes kept for the signature. Read, it
-/// borrows the bytes it was read from; its parts may be replaced by owned bytes to build one.
-#[derive(Clone)]
+/// A COSE_Sign1 as read: its parts borrow the bytes read, the protected header's exact bytes
+/// kept for the signature.
 pub(crate) struct Sign1<'a> {
-    pub(crate) protected_bytes: Cow<'a, [u8]>,
-    pub(crate) protected: Value<'a>,
-    pub(crate) unprotected: Value<'a>,
-    pub(crate) payload: Cow<'a, [u8]>,
-    pub(crate) signature: Cow<'a, [u8]>,
+    pub(crate) protected_bytes: &'a [u8],
+    pub(crate) protected: Header<'a>,
+    pub(crate) unprotected: Item<'a>,
+    pub(crate) payload: &'a [u8],
+    pub(crate) signature: &'a [u8],
+}
+
+/// The protected header parameters of the profile, read in one pass.
+pub(crate) struct Header<'a> {
+    pub(crate) alg: Option<i64>,
+    pub(crate) typ: Option<u64>,
+    /// The issuer's key id (a credential's).
+    pub(crate) kid: Option<&'a [u8]>,
+    /// The credential a presentation carries.
+    pub(crate) kcwt: Option<Item<'a>>,
 }
 
 impl<'a> Sign1<'a> {
     /// Reads `[protected: bstr, unprotected: map, payload: bstr, signature: bstr]`.
-    pub(crate) fn from_value(value: Value<'a>, what: &'static str) -> Result<Self, CompactError> {
+    pub(crate) fn read(item: Item<'a>, what: &'static str) -> Result<Self, CompactError> {
         let malformed = |reason: &str| CompactError::malformed(what, reason);
-        let Value::Array(items) = value else {
+        let Some(mut elements) = item.elements() else {
             return Err(malformed("not a COSE_Sign1 array"));
         };
-        let Ok::<[Value; 4], _>([protected, unprotected, payload, signature]) = items.try_into()
-        else {
+        if elements.len() != 4 {
             return Err(malformed("a COSE_Sign1 has four elements"));
-        };
-        let (
-            Value::Bytes(protected_bytes),
-            Value::Map(_),
-            Value::Bytes(payload),
-            Value::Bytes(signature),
-        ) = (protected, &unprotected, payload, signature)
-        else {
+        }
+        let [protected_bytes, unprotected, payload, signature] = [(); 4].map(|_| elements.next());
+        let bytes = |item: Option<Item<'a>>| item.and_then(Item::as_bytes);
+        let (Some(protected_bytes), Some(unprotected), Some(payload), Some(signature)) = (
+            bytes(protected_bytes),
+            unprotected.filter(|u| u.entries().is_some()),
+            bytes(payload),
+            bytes(signature),
+        ) else {
             return Err(malformed("COSE_Sign1 elements have the wrong types"));
         };
-        let protected = cbor::decode(protected_bytes).map_err(|e| malformed(&e.to_string()))?;
-        if !matches!(protected, Value::Map(_)) {
+        let protected = cbor::read(protected_bytes).map_err(|e| malformed(&e.to_string()))?;
+        let Some(parameters) = protected.entries() else {
             return Err(malformed("the protected header is not a map"));
+        };
+        let mut header = Header {
+            alg: None,
+            typ: None,
+            kid: None,
+            kcwt: None,
+        };
+        for (label, value) in parameters {
+            match label.as_i64() {
+                Some(ALG) => header.alg = value.as_i64(),
+                Some(TYP) => header.typ = value.as_u64(),
+                Some(KID) => header.kid = value.as_bytes(),
+                Some(KCWT) => header.kcwt = Some(value),
+                _ => {}
+            }
         }
         Ok(Sign1 {
-            protected_bytes: Cow::Borrowed(protected_bytes),
-            protected,
+            protected_bytes,
+            protected: header,
             unprotected,
-            payload: Cow::Borrowed(payload),
-            signature: Cow::Borrowed(signature),
+            payload,
+            signature,
         })
     }
 
-    pub(crate) fn to_value(&self) -> Value<'_> {
-        Value::Array(vec![
-            Value::Bytes(&self.protected_bytes),
-            self.unprotected.clone(),
-            Value::Bytes(&self.payload),
-            Value::Bytes(&self.signature),
-        ])
+    /// The signed parts, owned.
+    pub(crate) fn to_signed(&self) -> Signed {
+        Signed {
+            protected_bytes: self.protected_bytes.to_vec(),
+            payload: self.payload.to_vec(),
+            signature: self.signature.to_vec(),
+        }
     }
 
     /// The `alg` of the protected header, if dojang accepts it.
     pub(crate) fn algorithm(&self) -> Result<Algorithm, CompactError> {
-        let alg = self.protected.get(&Value::int(ALG)).and_then(Value::as_i64);
+        let alg = self.protected.alg;
         alg.and_then(Algorithm::from_cose_id)
             .ok_or(CompactError::UnsupportedAlgorithm { alg })
     }
@@ -101,7 +123,7 @@ impl<'a> Sign1<'a> {
         expected: u64,
         name: &'static str,
     ) -> Result<(), CompactError> {
-        let found = self.protected.get(&Value::int(TYP)).and_then(Value::as_u64);
+        let found = self.protected.typ;
         match found == Some(expected) {
             true => Ok(()),
             false => Err(CompactError::UnexpectedType {
@@ -136,10 +158,30 @@ impl<'a> Sign1<'a> {
             });
         }
         key.verify(
-            &Self::to_be_signed(&self.protected_bytes, &self.payload),
-            &self.signature,
+            &Self::to_be_signed(self.protected_bytes, self.payload),
+            self.signature,
         )
         .map_err(|_| CompactError::SignatureInvalid)
+    }
+}
+
+/// A COSE_Sign1's signed parts, owned: to write one, or to keep a credential to present.
+#[derive(Clone)]
+pub(crate) struct Signed {
+    pub(crate) protected_bytes: Vec<u8>,
+    pub(crate) payload: Vec<u8>,
+    pub(crate) signature: Vec<u8>,
+}
+
+impl Signed {
+    /// The COSE_Sign1 with the header `unprotected`.
+    pub(crate) fn to_value<'v>(&'v self, unprotected: Value<'v>) -> Value<'v> {
+        Value::Array(vec![
+            Value::Bytes(&self.protected_bytes),
+            unprotected,
+            Value::Bytes(&self.payload),
+            Value::Bytes(&self.signature),
+        ])
     }
 }
 
@@ -166,28 +208,32 @@ pub(crate) fn cose_key(key: &PublicKey) -> Value<'_> {
 
 /// Reads a COSE_Key written by [`cose_key`] (a compressed EC2 point, `y` as its sign, is
 /// accepted too).
-pub(crate) fn from_cose_key(value: &Value<'_>) -> Result<PublicKey, CompactError> {
+pub(crate) fn from_cose_key(value: Item<'_>) -> Result<PublicKey, CompactError> {
     let invalid = |reason: &str| CompactError::InvalidClaim {
         claim: "cnf".into(),
         reason: reason.into(),
     };
-    let param = |label: i64| value.get(&Value::int(label));
-    let x = param(-2)
-        .and_then(Value::as_bytes)
-        .ok_or_else(|| invalid("no x"))?;
-    match (
-        param(1).and_then(Value::as_i64),
-        param(-1).and_then(Value::as_i64),
-    ) {
+    let (mut kty, mut crv, mut x, mut y) = (None, None, None, None);
+    for (label, param) in value.entries().into_iter().flatten() {
+        match label.as_i64() {
+            Some(1) => kty = param.as_i64(),
+            Some(-1) => crv = param.as_i64(),
+            Some(-2) => x = param.as_bytes(),
+            Some(-3) => y = param.kind(),
+            _ => {}
+        }
+    }
+    let x = x.ok_or_else(|| invalid("no x"))?;
+    match (kty, crv) {
         (Some(2), Some(1)) => {
             let mut point = [0u8; 65];
-            let point = match (param(-3), x.len()) {
-                (Some(Value::Bool(odd)), 32) => {
-                    point[0] = if *odd { 0x03 } else { 0x02 };
+            let point = match (y, x.len()) {
+                (Some(Kind::Bool(odd)), 32) => {
+                    point[0] = if odd { 0x03 } else { 0x02 };
                     point[1..33].copy_from_slice(x);
                     &point[..33]
                 }
-                (Some(Value::Bytes(y)), 32) if y.len() == 32 => {
+                (Some(Kind::Bytes(y)), 32) if y.len() == 32 => {
                     point[0] = 0x04;
                     point[1..33].copy_from_slice(x);
                     point[33..].copy_from_slice(y);
@@ -219,15 +265,15 @@ pub(crate) struct Claims {
 
 impl Claims {
     pub(crate) fn parse(payload: &[u8]) -> Result<Self, CompactError> {
-        let value = cbor::decode(payload).map_err(|e| CompactError::malformed("claims", e))?;
-        let Value::Map(entries) = value else {
+        let claims = cbor::read(payload).map_err(|e| CompactError::malformed("claims", e))?;
+        let Some(entries) = claims.entries() else {
             return Err(CompactError::malformed("claims", "not a map"));
         };
         let invalid = |claim: &str, reason: &str| CompactError::InvalidClaim {
             claim: claim.into(),
             reason: reason.into(),
         };
-        let time = |v: &Value, claim: &str| {
+        let time = |v: Item, claim: &str| {
             v.as_i64()
                 .ok_or_else(|| invalid(claim, "not an integer time"))
         };
@@ -235,9 +281,9 @@ impl Claims {
         let (mut valid_from, mut valid_until, mut status_ref) = (None, None, None);
         let mut visible = Map::new();
         let mut digests: Vec<Digest> = Vec::new();
-        for (key, value) in &entries {
-            match key {
-                Value::Uint(_) | Value::NegInt(_) => match key.as_i64() {
+        for (key, value) in entries {
+            match key.kind() {
+                Some(Kind::Uint(_) | Kind::NegInt(_)) => match key.as_i64() {
                     Some(ISS) => {
                         issuer = Some(value.as_text().ok_or_else(|| invalid("iss", "not text"))?)
                     }
@@ -257,8 +303,8 @@ impl Claims {
                     // Other registered claims (sub, cti…) are not part of the profile.
                     _ => return Err(invalid(&format!("{key:?}"), "not a claim of this profile")),
                 },
-                Value::Simple(REDACTED_CLAIM_KEYS) => {
-                    let Value::Array(listed) = value else {
+                Some(Kind::Simple(REDACTED_CLAIM_KEYS)) => {
+                    let Some(listed) = value.elements() else {
                         return Err(invalid("redacted_claim_keys", "not an array"));
                     };
                     if listed.len() > MAX_DISCLOSURES {
@@ -278,13 +324,13 @@ impl Claims {
                         digests.push(digest);
                     }
                 }
-                Value::Text(name) => {
-                    let json = cbor::to_json(value).map_err(|e| invalid(name, &e))?;
-                    visible.insert((*name).to_owned(), json);
+                Some(Kind::Text(name)) => {
+                    let json = cbor::to_json(value).map_err(|e| invalid(name, e))?;
+                    visible.insert(name.to_owned(), json);
                 }
-                other => {
+                _ => {
                     return Err(invalid(
-                        &format!("{other:?}"),
+                        &format!("{key:?}"),
                         "not a claim key of this profile",
                     ));
                 }
@@ -319,14 +365,14 @@ pub(crate) fn status_value(reference: &StatusListReference) -> Value<'_> {
     )])
 }
 
-fn status(value: &Value<'_>) -> Result<StatusListReference, CompactError> {
+fn status(value: Item<'_>) -> Result<StatusListReference, CompactError> {
     let list = value.get(&Value::Text("status_list"));
     let idx = list
         .and_then(|l| l.get(&Value::Text("idx")))
-        .and_then(Value::as_u64);
+        .and_then(Item::as_u64);
     let uri = list
         .and_then(|l| l.get(&Value::Text("uri")))
-        .and_then(Value::as_text);
+        .and_then(Item::as_text);
     match (idx, uri) {
         (Some(idx), Some(uri)) => Ok(StatusListReference {
             idx,
@@ -364,21 +410,29 @@ impl Disclosure {
     }
 }
 
-/// SHA-256 of an encoded disclosure, truncated to [`DIGEST_LEN`] bytes.
+/// SHA-256 of an encoded disclosure, truncated to [`DIGEST_LEN`] bytes. RustCrypto's `sha2`
+/// rather than aws-lc: for a message of one or two blocks its one call costs about half of
+/// aws-lc's (context set-up dominates), and a verification digests every disclosure.
 fn digest(disclosure: &[u8]) -> Digest {
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, disclosure);
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(disclosure);
     let mut out = [0u8; DIGEST_LEN];
-    out.copy_from_slice(&digest.as_ref()[..DIGEST_LEN]);
+    out.copy_from_slice(&digest[..DIGEST_LEN]);
     out
 }
 
 /// Reads an encoded disclosure: its name and its value.
 fn read_disclosure(bytes: &[u8]) -> Result<(&str, Json), CompactError> {
-    let value = cbor::decode(bytes).map_err(CompactError::disclosure)?;
-    let Value::Array(items) = value else {
-        return Err(CompactError::disclosure("not an array"));
-    };
-    let [Value::Bytes(salt), claim, Value::Text(name)] = items.as_slice() else {
+    let array = cbor::read(bytes).map_err(CompactError::disclosure)?;
+    let mut elements = array
+        .elements()
+        .filter(|e| e.len() == 3)
+        .ok_or_else(|| CompactError::disclosure("expected [salt, value, name]"))?;
+    let (Some(salt), Some(claim), Some(name)) = (
+        elements.next().and_then(Item::as_bytes),
+        elements.next(),
+        elements.next().and_then(Item::as_text),
+    ) else {
         return Err(CompactError::disclosure("expected [salt, value, name]"));
     };
     if salt.len() != SALT_LEN {
@@ -391,15 +445,16 @@ fn read_disclosure(bytes: &[u8]) -> Result<(&str, Json), CompactError> {
 }
 
 /// The disclosures in a credential's unprotected header (`sd_claims`), each a byte string.
-pub(crate) fn disclosures<'a>(unprotected: &Value<'a>) -> Result<Vec<&'a [u8]>, CompactError> {
-    match unprotected.get(&Value::int(SD_CLAIMS)) {
-        None => Ok(Vec::new()),
-        Some(Value::Array(items)) if items.len() <= MAX_DISCLOSURES => items
-            .iter()
-            .map(Value::as_bytes)
+pub(crate) fn disclosures<'a>(unprotected: Item<'a>) -> Result<Vec<&'a [u8]>, CompactError> {
+    let Some(listed) = unprotected.get(&Value::int(SD_CLAIMS)) else {
+        return Ok(Vec::new());
+    };
+    match listed.elements() {
+        Some(items) if items.len() <= MAX_DISCLOSURES => items
+            .map(Item::as_bytes)
             .collect::<Option<Vec<_>>>()
             .ok_or_else(|| CompactError::disclosure("a disclosure is not a byte string")),
-        Some(_) => Err(CompactError::disclosure(
+        _ => Err(CompactError::disclosure(
             "sd_claims is not an array of at most 64",
         )),
     }

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value as Json};
 
-use super::cbor::{self, Value};
+use super::cbor::{self, Item, Value};
 use super::token::{self, Claims, Sign1};
 use super::{Challenge, CompactError, MAX_PRESENTATION_LEN, TYP_CREDENTIAL, TYP_PRESENTATION};
 use crate::key::PublicKey;
@@ -71,11 +71,10 @@ pub fn verify(
     options: &VerifyOptions<'_>,
 ) -> Result<VerifiedCompact, CompactError> {
     let (binding, credential) = open(presentation)?;
-    let mut claims = Claims::parse(&credential.payload)?;
+    let mut claims = Claims::parse(credential.payload)?;
     let kid = credential
         .protected
-        .get(&Value::int(token::KID))
-        .and_then(Value::as_bytes)
+        .kid
         .and_then(|k| std::str::from_utf8(k).ok())
         .ok_or_else(|| CompactError::MissingClaim { claim: "kid" })?;
     let issuer_key = keys.issuer_key(
@@ -89,7 +88,7 @@ pub fn verify(
     let disclosed = token::reveal(
         &mut revealed,
         &claims.digests,
-        &token::disclosures(&credential.unprotected)?,
+        &token::disclosures(credential.unprotected)?,
     )?;
     let now = options.now;
     if let Some(exp) = claims
@@ -106,11 +105,10 @@ pub fn verify(
         CompactError::SignatureInvalid => CompactError::HolderSignatureInvalid,
         other => other,
     })?;
-    let payload =
-        cbor::decode(&binding.payload).map_err(|e| CompactError::malformed("binding", e))?;
+    let payload = cbor::read(binding.payload).map_err(|e| CompactError::malformed("binding", e))?;
     let presented_at = payload
         .get(&Value::int(token::IAT))
-        .and_then(Value::as_i64)
+        .and_then(Item::as_i64)
         .ok_or_else(|| CompactError::MissingClaim { claim: "iat" })?;
     if presented_at < now - options.window - options.leeway || presented_at > now + options.leeway {
         return Err(CompactError::BindingExpired {
@@ -121,13 +119,11 @@ pub fn verify(
     if let Some(expected) = options.challenge {
         let nonce = payload
             .get(&Value::int(token::CNONCE))
-            .and_then(Value::as_bytes);
+            .and_then(Item::as_bytes);
         if nonce != Some(expected.nonce) {
             return Err(CompactError::ChallengeMismatch);
         }
-        let audience = payload
-            .get(&Value::int(token::AUD))
-            .and_then(Value::as_text);
+        let audience = payload.get(&Value::int(token::AUD)).and_then(Item::as_text);
         if audience != Some(expected.audience) {
             return Err(CompactError::AudienceMismatch);
         }
@@ -155,24 +151,16 @@ fn open(presentation: &[u8]) -> Result<(Sign1<'_>, Sign1<'_>), CompactError> {
             max: MAX_PRESENTATION_LEN,
         });
     }
-    let value =
-        cbor::decode(presentation).map_err(|e| CompactError::malformed("presentation", e))?;
-    let mut binding = Sign1::from_value(value, "presentation")?;
+    let item = cbor::read(presentation).map_err(|e| CompactError::malformed("presentation", e))?;
+    let binding = Sign1::read(item, "presentation")?;
     binding.require_typ(TYP_PRESENTATION, "compact presentation")?;
     binding.algorithm()?;
-    let Value::Map(header) = &mut binding.protected else {
-        return Err(CompactError::malformed(
-            "presentation",
-            "no protected header",
-        ));
-    };
-    let kcwt = header
-        .iter()
-        .position(|(k, _)| *k == Value::int(token::KCWT))
-        .map(|i| header.swap_remove(i).1)
+    let kcwt = binding
+        .protected
+        .kcwt
         .ok_or_else(|| CompactError::malformed("presentation", "no credential (kcwt)"))?;
 
-    let credential = Sign1::from_value(kcwt, "credential")?;
+    let credential = Sign1::read(kcwt, "credential")?;
     credential.require_typ(TYP_CREDENTIAL, "compact credential")?;
     credential.algorithm()?;
     Ok((binding, credential))
@@ -183,10 +171,10 @@ fn open(presentation: &[u8]) -> Result<(Sign1<'_>, Sign1<'_>), CompactError> {
 /// verdict's cost is measured against (`dojang bench`). Nothing is verified.
 pub fn signatures(presentation: &[u8]) -> Result<Signatures, CompactError> {
     let (binding, credential) = open(presentation)?;
-    let claims = Claims::parse(&credential.payload)?;
+    let claims = Claims::parse(credential.payload)?;
     let part = |sign1: &Sign1| {
         (
-            Sign1::to_be_signed(&sign1.protected_bytes, &sign1.payload),
+            Sign1::to_be_signed(sign1.protected_bytes, sign1.payload),
             sign1.signature.to_vec(),
         )
     };
