@@ -760,7 +760,10 @@ mod tests {
         let list = map.get(&Value::Text("k")).unwrap();
         assert_eq!(format!("{list:?}"), "array of 2");
         assert_eq!(format!("{map:?}"), "map of 3");
-        assert_eq!(format!("{:?}", map.get(&Value::int(1)).unwrap()), "Text(\"a\")");
+        assert_eq!(
+            format!("{:?}", map.get(&Value::int(1)).unwrap()),
+            "Text(\"a\")"
+        );
         let mut elements = list.elements().unwrap();
         assert_eq!(elements.len(), 2);
         assert_eq!(elements.next().and_then(Item::as_bytes), Some(&[1u8][..]));
