@@ -9,5 +9,5 @@
 mod signer;
 mod uri;
 
-pub use signer::{Pkcs11Error, Pkcs11Signer};
+pub use signer::{Pkcs11Error, Pkcs11Signer, slots};
 pub use uri::{KeyUri, UriError};

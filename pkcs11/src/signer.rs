@@ -347,9 +347,21 @@ fn login(module: &Pkcs11, uri: &KeyUri, pin: &AuthPin) -> Result<Session, Pkcs11
     }
 }
 
+/// The module's slots — all of them, or those holding a token — listed by one thread of the
+/// process at a time: SoftHSM2 rescans its token directory on every slot list, and two rescans
+/// that find the same new token at once abort the process (`SlotManager::insertToken`).
+pub fn slots(module: &Pkcs11, with_token: bool) -> Result<Vec<Slot>, CkError> {
+    static LISTING: Mutex<()> = Mutex::new(());
+    let _one = LISTING.lock().unwrap_or_else(|e| e.into_inner());
+    match with_token {
+        true => module.get_slots_with_token(),
+        false => module.get_all_slots(),
+    }
+}
+
 /// The slot holding the token `uri` names.
 fn slot(module: &Pkcs11, uri: &KeyUri) -> Result<Slot, Pkcs11Error> {
-    for slot in module.get_slots_with_token()? {
+    for slot in slots(module, true)? {
         let Ok(info) = module.get_token_info(slot) else {
             continue;
         };

@@ -103,3 +103,25 @@ fn a_token_that_lost_its_sessions_serves_again_and_refusals_are_typed() {
         Err(Pkcs11Error::Module { .. })
     ));
 }
+
+/// SoftHSM2 rescans its token directory on every slot list; two threads listing while tokens
+/// are made once aborted the whole test process (`SlotManager::insertToken`). Many at once here:
+/// every signer opens and signs.
+#[test]
+fn tokens_made_while_others_list_slots_do_not_race() {
+    let Some(hsm) = softhsm() else { return };
+    std::thread::scope(|scope| {
+        for worker in 0..4 {
+            scope.spawn(move || {
+                for round in 0..3 {
+                    let token = hsm.token(&format!("race-{worker}-{round}"));
+                    let uri = hsm.uri(&token, "key");
+                    let made = Pkcs11Signer::generate(&uri, Algorithm::Es256).unwrap();
+                    signs_and_verifies(&made);
+                    signs_and_verifies(&Pkcs11Signer::open(&uri).unwrap());
+                    assert!(dojang_pkcs11::slots(&hsm.context, true).unwrap().len() > 1);
+                }
+            });
+        }
+    });
+}

@@ -83,9 +83,7 @@ impl Hsm {
         // One token at a time: SoftHSM2 keeps one free slot, and offers the next once it is taken.
         static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
         let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-        let slot = self
-            .context
-            .get_all_slots()
+        let slot = dojang_pkcs11::slots(&self.context, false)
             .unwrap()
             .into_iter()
             .find(|slot| {
@@ -131,9 +129,7 @@ impl Hsm {
 
     /// A logged-in session of the test's own on `token`.
     pub fn session(&self, token: &str) -> Session {
-        let slot = self
-            .context
-            .get_slots_with_token()
+        let slot = dojang_pkcs11::slots(&self.context, true)
             .unwrap()
             .into_iter()
             .find(|s| self.context.get_token_info(*s).unwrap().label().trim() == token)
