@@ -263,15 +263,6 @@ impl<'a> Item<'a> {
         if self.bytes == other.bytes {
             return true;
         }
-        // Two scalars whose arguments are in their first byte are equal only if written alike.
-        let inline = |item: Item| {
-            item.bytes
-                .first()
-                .is_some_and(|&initial| initial & 0x1f < 24 && !matches!(initial >> 5, 4 | 5))
-        };
-        if inline(self) && inline(other) {
-            return false;
-        }
         let (mut a, mut b) = (self.reader(), other.reader());
         let (Ok((initial, x)), Ok((other_initial, y))) = (a.head(), b.head()) else {
             return false;
