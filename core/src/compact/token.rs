@@ -166,7 +166,6 @@ impl<'a> Sign1<'a> {
 }
 
 /// A COSE_Sign1's signed parts, owned: to write one, or to keep a credential to present.
-#[derive(Clone)]
 pub(crate) struct Signed {
     pub(crate) protected_bytes: Vec<u8>,
     pub(crate) payload: Vec<u8>,
