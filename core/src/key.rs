@@ -236,6 +236,13 @@ pub trait Verifier {
     }
 }
 
+/// The DER of a P-256 SubjectPublicKeyInfo up to its 65-byte uncompressed point: SEQUENCE,
+/// AlgorithmIdentifier (id-ecPublicKey, prime256v1), BIT STRING header (RFC 5480).
+const P256_SPKI_PREFIX: [u8; 26] = [
+    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a,
+    0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+];
+
 /// A public key, parsed once and ready to verify.
 ///
 /// P-256 keys are held as the uncompressed SEC1 point (`0x04 ‖ x ‖ y`), Ed25519 keys as their
@@ -277,7 +284,20 @@ impl PublicKey {
     }
 
     fn new(alg: Algorithm, bytes: Box<[u8]>) -> Result<Self, KeyError> {
-        let parsed = lc::ParsedPublicKey::new(alg.verification(), &bytes).map_err(|_| {
+        // A P-256 point goes to aws-lc-rs inside its SubjectPublicKeyInfo (RFC 5480): given the
+        // bare point, aws-lc-rs 1.19 checks it on the curve three times, given the SPKI twice —
+        // a ninth less for a holder key read on every verification (`dojang bench`).
+        let mut spki = [0u8; P256_SPKI_PREFIX.len() + 65];
+        let input: &[u8] = match (alg, bytes.len()) {
+            (Algorithm::Es256, 65) => {
+                let (prefix, point) = spki.split_at_mut(P256_SPKI_PREFIX.len());
+                prefix.copy_from_slice(&P256_SPKI_PREFIX);
+                point.copy_from_slice(&bytes);
+                &spki
+            }
+            _ => &bytes,
+        };
+        let parsed = lc::ParsedPublicKey::new(alg.verification(), input).map_err(|_| {
             KeyError::InvalidKey {
                 alg,
                 reason: "rejected by the key parser",
@@ -548,6 +568,26 @@ mod tests {
             "HS256".parse::<Algorithm>(),
             Err(KeyError::UnsupportedAlgorithm {
                 name: "HS256".into()
+            })
+        );
+    }
+
+    #[test]
+    fn p256_points_are_parsed_inside_their_spki_and_kept_as_points() {
+        let secret = SecretKey::generate(Algorithm::Es256).unwrap();
+        let point = secret.public_key().as_bytes().to_vec();
+        let key = PublicKey::p256_from_sec1(&point).unwrap();
+        assert_eq!(key.as_bytes(), point, "the point, not the SPKI it was parsed in");
+        let signature = secret.sign(b"message").unwrap();
+        key.verify(b"message", &signature).unwrap();
+        assert!(key.verify(b"other", &signature).is_err());
+        let mut off_curve = point.clone();
+        off_curve[64] ^= 1;
+        assert_eq!(
+            PublicKey::p256_from_sec1(&off_curve).err(),
+            Some(KeyError::InvalidKey {
+                alg: Algorithm::Es256,
+                reason: "rejected by the key parser"
             })
         );
     }

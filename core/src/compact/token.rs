@@ -137,13 +137,12 @@ impl<'a> Sign1<'a> {
     pub(crate) fn to_be_signed(protected: &[u8], payload: &[u8]) -> Vec<u8> {
         // 11 bytes of context and empty AAD, and at most 9 for each length.
         let mut out = Vec::with_capacity(protected.len() + payload.len() + 30);
-        Value::Array(vec![
-            Value::Text("Signature1"),
-            Value::Bytes(protected),
-            Value::Bytes(&[]),
-            Value::Bytes(payload),
-        ])
-        .encode_into(&mut out);
+        // `["Signature1", protected, h'', payload]`, written in place: a verification makes two.
+        out.push(0x84);
+        Value::Text("Signature1").encode_into(&mut out);
+        Value::Bytes(protected).encode_into(&mut out);
+        Value::Bytes(&[]).encode_into(&mut out);
+        Value::Bytes(payload).encode_into(&mut out);
         out
     }
 
@@ -365,13 +364,15 @@ pub(crate) fn status_value(reference: &StatusListReference) -> Value<'_> {
 }
 
 fn status(value: Item<'_>) -> Result<StatusListReference, CompactError> {
+    let (mut idx, mut uri) = (None, None);
     let list = value.get(&Value::Text("status_list"));
-    let idx = list
-        .and_then(|l| l.get(&Value::Text("idx")))
-        .and_then(Item::as_u64);
-    let uri = list
-        .and_then(|l| l.get(&Value::Text("uri")))
-        .and_then(Item::as_text);
+    for (name, member) in list.and_then(Item::entries).into_iter().flatten() {
+        match name.as_text() {
+            Some("idx") => idx = member.as_u64(),
+            Some("uri") => uri = member.as_text(),
+            _ => {}
+        }
+    }
     match (idx, uri) {
         (Some(idx), Some(uri)) => Ok(StatusListReference {
             idx,
@@ -482,12 +483,14 @@ pub(crate) fn reveal(
             )));
         }
         seen |= 1 << at;
-        if claims.contains_key(name) {
-            return Err(CompactError::disclosure(format!(
-                "`{name}` collides with another claim"
-            )));
-        }
-        claims.insert(name.to_owned(), value);
+        match claims.entry(name) {
+            serde_json::map::Entry::Vacant(entry) => entry.insert(value),
+            serde_json::map::Entry::Occupied(_) => {
+                return Err(CompactError::disclosure(format!(
+                    "`{name}` collides with another claim"
+                )));
+            }
+        };
         names.push(name.to_owned());
     }
     Ok(names)

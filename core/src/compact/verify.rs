@@ -79,7 +79,7 @@ pub fn verify(
         .ok_or_else(|| CompactError::MissingClaim { claim: "kid" })?;
     let issuer_key = keys.issuer_key(
         Some(&claims.issuer),
-        Some(&format!("#{kid}")),
+        Some(&["#", kid].concat()),
         Some(claims.issued_at),
     )?;
     credential.verify(&issuer_key)?;
