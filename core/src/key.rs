@@ -577,7 +577,11 @@ mod tests {
         let secret = SecretKey::generate(Algorithm::Es256).unwrap();
         let point = secret.public_key().as_bytes().to_vec();
         let key = PublicKey::p256_from_sec1(&point).unwrap();
-        assert_eq!(key.as_bytes(), point, "the point, not the SPKI it was parsed in");
+        assert_eq!(
+            key.as_bytes(),
+            point,
+            "the point, not the SPKI it was parsed in"
+        );
         let signature = secret.sign(b"message").unwrap();
         key.verify(b"message", &signature).unwrap();
         assert!(key.verify(b"other", &signature).is_err());
