@@ -164,11 +164,7 @@ impl<'b> IssuerSigned<'b> {
         if now > mso.valid_until {
             return Err(MdocError::Expired);
         }
-        Ok(VerifiedIssuerSigned {
-            mso,
-            signer: signer.clone(),
-            items,
-        })
+        Ok(VerifiedIssuerSigned { mso, signer, items })
     }
 }
 

@@ -84,6 +84,46 @@ fn certificates_follow_the_annex_b_profiles() {
 }
 
 #[test]
+fn a_root_keeps_its_parsed_key_and_still_refuses_what_it_did_not_sign() {
+    let (pki, other) = (new_pki(), new_pki());
+    let iaca = Certificate::from_der(&pki.iaca).unwrap();
+    let ds = Certificate::from_der(&pki.ds).unwrap();
+    let stranger = Certificate::from_der(&other.ds).unwrap();
+    // The outer signatureAlgorithm, ecdsa-with-SHA256 (1.2.840.10045.4.3.2), renamed
+    // ecdsa-with-SHA384: the same bytes, claimed under the other scheme.
+    let sha256 = [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02];
+    let at = pki
+        .ds
+        .windows(sha256.len())
+        .rposition(|w| w == sha256)
+        .unwrap();
+    let mut renamed = pki.ds.clone();
+    renamed[at + sha256.len() - 1] = 0x03;
+    let renamed = Certificate::from_der(&renamed).unwrap();
+    let mut tampered = pki.ds.clone();
+    let last = tampered.len() - 1;
+    tampered[last] ^= 1;
+    let tampered = Certificate::from_der(&tampered).unwrap();
+
+    for round in 0..2 {
+        ds.verify_issued_by(&iaca).unwrap();
+        for (what, cert) in [
+            ("another root's", &stranger),
+            ("renamed", &renamed),
+            ("tampered", &tampered),
+        ] {
+            assert!(
+                matches!(
+                    cert.verify_issued_by(&iaca),
+                    Err(dojang_mdoc::MdocError::UntrustedSigner(_))
+                ),
+                "round {round}: the {what} certificate"
+            );
+        }
+    }
+}
+
+#[test]
 fn an_issued_mdoc_is_presented_with_only_the_chosen_items_and_verifies() {
     let pki = new_pki();
     let device = SecretKey::generate(Algorithm::Es256).unwrap();
