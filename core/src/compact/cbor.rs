@@ -6,7 +6,8 @@
 //! Reading and writing are apart: [`read`] checks bytes once and gives an [`Item`] whose parts
 //! are read in place as asked — no tree is built, nothing copied or allocated, which is most of
 //! what reading a presentation costs beside its two signatures — and a [`Value`] is built to be
-//! written.
+//! written. What is read once and whole (a disclosure) is walked once instead, each item
+//! checked as it is reached ([`Walk`]).
 //!
 //! Why not `ciborium::Value`: SD-CWT marks redacted claim digests with the simple value 59 as a
 //! map key, which `ciborium` 0.2 cannot represent, and the verifier's hot path wants one pass
@@ -192,11 +193,7 @@ impl<'a> Item<'a> {
     }
 
     pub(crate) fn as_i64(self) -> Option<i64> {
-        match self.kind()? {
-            Kind::Uint(u) => i64::try_from(u).ok(),
-            Kind::NegInt(n) => i64::try_from(n).ok().map(|n| -1 - n),
-            _ => None,
-        }
+        self.kind()?.as_i64()
     }
 
     pub(crate) fn as_u64(self) -> Option<u64> {
@@ -318,6 +315,17 @@ impl std::fmt::Debug for Item<'_> {
             Some(Kind::Array(elements)) => write!(f, "array of {}", elements.len()),
             Some(Kind::Map(entries)) => write!(f, "map of {}", entries.left),
             _ => f.write_str("?"),
+        }
+    }
+}
+
+impl Kind<'_> {
+    /// An integer that fits an `i64`.
+    pub(crate) fn as_i64(&self) -> Option<i64> {
+        match *self {
+            Kind::Uint(u) => i64::try_from(u).ok(),
+            Kind::NegInt(n) => i64::try_from(n).ok().map(|n| -1 - n),
+            _ => None,
         }
     }
 }
@@ -619,32 +627,101 @@ pub(crate) fn from_json(value: &Json) -> Value<'_> {
 
 /// A CBOR claim value as JSON: text keys only, no byte strings or simple values, finite
 /// numbers that JSON can carry.
-pub(crate) fn to_json(item: Item<'_>) -> Result<Json, &'static str> {
-    Ok(match item.kind().ok_or("unreadable")? {
-        Kind::Null => Json::Null,
-        Kind::Bool(b) => Json::Bool(b),
-        Kind::Uint(u) => Json::from(u),
-        Kind::NegInt(n) => match i64::try_from(n) {
-            Ok(n) => Json::from(-1 - n),
-            Err(_) => return Err("an integer beyond 64 bits"),
-        },
-        Kind::Float(f) => {
-            Json::Number(Number::from_f64(f).ok_or("a non-finite number in a claim")?)
+pub(crate) fn to_json(item: Item<'_>) -> Result<Json, JsonError> {
+    Walk::new(item.bytes).json(0)
+}
+
+/// Why bytes are not a claim value: not an item of the subset, or not one JSON carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum JsonError {
+    #[error(transparent)]
+    Cbor(#[from] CborError),
+    #[error("{0}")]
+    NotJson(&'static str),
+}
+
+/// Reads bytes not checked before, item by item, each checked by every rule of [`read`] as it
+/// is reached: what is read once and whole — a disclosure — is walked once, not checked and then
+/// read. A method that finds an item of another kind answers `None`, and the walk is then lost.
+pub(crate) struct Walk<'a>(Reader<'a>);
+
+impl<'a> Walk<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        Walk(Reader { bytes, at: 0 })
+    }
+
+    /// An array's length; its elements are the items that follow.
+    pub(crate) fn array(&mut self) -> Result<Option<usize>, CborError> {
+        Ok(match self.0.kind()? {
+            Kind::Array(elements) => Some(elements.len()),
+            _ => None,
+        })
+    }
+
+    pub(crate) fn bytes(&mut self) -> Result<Option<&'a [u8]>, CborError> {
+        Ok(match self.0.kind()? {
+            Kind::Bytes(bytes) => Some(bytes),
+            _ => None,
+        })
+    }
+
+    pub(crate) fn text(&mut self) -> Result<Option<&'a str>, CborError> {
+        Ok(match self.0.kind()? {
+            Kind::Text(text) => Some(text),
+            _ => None,
+        })
+    }
+
+    /// The next item as JSON (see [`to_json`]), `depth` deep in what is walked.
+    pub(crate) fn json(&mut self, depth: usize) -> Result<Json, JsonError> {
+        if depth > MAX_DEPTH {
+            return Err(CborError::TooDeep.into());
         }
-        Kind::Text(s) => Json::String(s.to_owned()),
-        Kind::Array(elements) => Json::Array(elements.map(to_json).collect::<Result<_, _>>()?),
-        Kind::Map(entries) => {
-            let mut map = Map::new();
-            for (k, v) in entries {
-                let Some(k) = k.as_text() else {
-                    return Err("a claim object key that is not text");
-                };
-                map.insert(k.to_owned(), to_json(v)?);
+        Ok(match self.0.kind()? {
+            Kind::Null => Json::Null,
+            Kind::Bool(b) => Json::Bool(b),
+            Kind::Uint(u) => Json::from(u),
+            Kind::NegInt(n) => match i64::try_from(n) {
+                Ok(n) => Json::from(-1 - n),
+                Err(_) => return Err(JsonError::NotJson("an integer beyond 64 bits")),
+            },
+            Kind::Float(f) => Json::Number(
+                Number::from_f64(f).ok_or(JsonError::NotJson("a non-finite number in a claim"))?,
+            ),
+            Kind::Text(s) => Json::String(s.to_owned()),
+            Kind::Array(elements) => Json::Array(
+                (0..elements.len())
+                    .map(|_| self.json(depth + 1))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Kind::Map(entries) => {
+                let mut map = Map::new();
+                for _ in 0..entries.left {
+                    let Some(key) = self.text()? else {
+                        return Err(JsonError::NotJson("a claim object key that is not text"));
+                    };
+                    // Keys are text: a duplicate is the same string.
+                    if map.insert(key.to_owned(), self.json(depth + 1)?).is_some() {
+                        return Err(CborError::DuplicateKey.into());
+                    }
+                }
+                Json::Object(map)
             }
-            Json::Object(map)
+            Kind::Bytes(_) | Kind::Simple(_) => {
+                return Err(JsonError::NotJson(
+                    "a byte string or simple value in a claim",
+                ));
+            }
+        })
+    }
+
+    /// Requires the walk to have read every byte.
+    pub(crate) fn end(&self) -> Result<(), CborError> {
+        match self.0.remaining() {
+            0 => Ok(()),
+            left => Err(CborError::Trailing(left)),
         }
-        Kind::Bytes(_) | Kind::Simple(_) => return Err("a byte string or simple value in a claim"),
-    })
+    }
 }
 
 #[cfg(test)]
@@ -714,6 +791,16 @@ mod tests {
                 "a duplicate key written longer",
                 CborError::DuplicateKey,
             ),
+            (
+                "a26161016161f6",
+                "duplicate text key",
+                CborError::DuplicateKey,
+            ),
+            (
+                "a2616101780161f6",
+                "a duplicate text key written longer",
+                CborError::DuplicateKey,
+            ),
             ("1c", "reserved info", CborError::Reserved(28)),
             ("18", "truncated argument", CborError::Truncated),
             (
@@ -731,9 +818,30 @@ mod tests {
             ("", "empty", CborError::Truncated),
         ] {
             assert_eq!(decode(&hex_decode(hex)), Err(error), "{why}");
+            // Walked without a check first, refused the same — but a map with a key that is
+            // not text is refused as no claim before its keys are compared.
+            let walked = walked(&hex_decode(hex));
+            match hex.starts_with("a201") {
+                true => assert_eq!(
+                    walked,
+                    Err(JsonError::NotJson("a claim object key that is not text")),
+                    "{why}"
+                ),
+                false => assert_eq!(walked, Err(error.into()), "walked: {why}"),
+            }
         }
         let deep = [vec![0x81; MAX_DEPTH + 1], vec![0x00]].concat();
         assert_eq!(decode(&deep), Err(CborError::TooDeep));
+        assert_eq!(walked(&deep), Err(CborError::TooDeep.into()));
+        assert!(walked(&deep[1..]).is_ok(), "as deep as accepted");
+    }
+
+    /// One item walked as a claim value, and nothing after it.
+    fn walked(bytes: &[u8]) -> Result<Json, JsonError> {
+        let mut walk = Walk::new(bytes);
+        let json = walk.json(0)?;
+        walk.end()?;
+        Ok(json)
     }
 
     #[test]
@@ -741,6 +849,7 @@ mod tests {
         let json = serde_json::json!({"a": [1, -2, 3.5, true, null, "x"], "b": {"c": u64::MAX}});
         let to_json = |value: Value| to_json(read(&value.encode()).unwrap());
         assert_eq!(to_json(from_json(&json)).unwrap(), json);
+        assert_eq!(walked(&from_json(&json).encode()), Ok(json));
         assert!(to_json(Value::Bytes(&[1])).is_err());
         assert!(to_json(Value::Map(vec![(Value::int(1), Value::Null)])).is_err());
         assert!(to_json(Value::NegInt(u64::MAX)).is_err());

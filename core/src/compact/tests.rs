@@ -800,3 +800,81 @@ fn holder_keys_are_written_uncompressed_and_read_either_way() {
         );
     }
 }
+
+#[test]
+fn disclosures_the_issuer_signed_are_still_read_strictly() {
+    // Each as if the issuer had signed its digest: only the reading can refuse it.
+    let salt = [7u8; SALT_LEN];
+    let good = Disclosure::new(&salt, "name", &json!({"a": 1})).bytes;
+    let encode = |items: Vec<Value>| Value::Array(items).encode();
+    let with_value = |value: &[u8]| {
+        let mut bytes = vec![0x83];
+        Value::Bytes(&salt).encode_into(&mut bytes);
+        bytes.extend_from_slice(value);
+        Value::Text("name").encode_into(&mut bytes);
+        bytes
+    };
+    let cases: [(&str, Vec<u8>, &str); 8] = [
+        (
+            "trailing bytes",
+            [good.clone(), vec![0]].concat(),
+            "1 bytes after the item",
+        ),
+        (
+            "a duplicate key in the value",
+            with_value(&[0xa2, 0x61, 0x61, 0x01, 0x61, 0x61, 0x02]),
+            "duplicate map key",
+        ),
+        (
+            "a tag in the value",
+            with_value(&[0xc1, 0x01]),
+            "tags are not accepted",
+        ),
+        (
+            "a name that is not UTF-8",
+            [&good[..good.len() - 5], &[0x64, b'n', 0xc3, 0x28, b'e']].concat(),
+            "text is not UTF-8",
+        ),
+        (
+            "two elements",
+            encode(vec![Value::Bytes(&salt), Value::Text("name")]),
+            "expected [salt, value, name]",
+        ),
+        (
+            "a salt that is text",
+            encode(vec![Value::Text("salt"), Value::Null, Value::Text("name")]),
+            "expected [salt, value, name]",
+        ),
+        (
+            "a short salt",
+            encode(vec![
+                Value::Bytes(&salt[1..]),
+                Value::Null,
+                Value::Text("name"),
+            ]),
+            "the salt is not 16 bytes",
+        ),
+        (
+            "a byte string as the value",
+            with_value(&[0x41, 0x00]),
+            "a byte string or simple value in a claim",
+        ),
+    ];
+    let digest = |bytes: &[u8]| {
+        Disclosure {
+            bytes: bytes.to_vec(),
+            name: String::new(),
+        }
+        .digest()
+    };
+    let mut claims = Map::new();
+    token::reveal(&mut claims, &[digest(&good)], &[&good]).unwrap();
+    assert_eq!(claims["name"], json!({"a": 1}));
+    for (why, bytes, reason) in cases {
+        let error = token::reveal(&mut Map::new(), &[digest(&bytes)], &[&bytes]).unwrap_err();
+        assert!(
+            matches!(&error, CompactError::Disclosure { reason: r } if r == reason),
+            "{why}: {error}"
+        );
+    }
+}

@@ -281,7 +281,7 @@ impl Claims {
         let mut digests: Vec<Digest> = Vec::new();
         for (key, value) in entries {
             match key.kind() {
-                Some(Kind::Uint(_) | Kind::NegInt(_)) => match key.as_i64() {
+                Some(label @ (Kind::Uint(_) | Kind::NegInt(_))) => match label.as_i64() {
                     Some(ISS) => {
                         issuer = Some(value.as_text().ok_or_else(|| invalid("iss", "not text"))?)
                     }
@@ -323,7 +323,7 @@ impl Claims {
                     }
                 }
                 Some(Kind::Text(name)) => {
-                    let json = cbor::to_json(value).map_err(|e| invalid(name, e))?;
+                    let json = cbor::to_json(value).map_err(|e| invalid(name, &e.to_string()))?;
                     visible.insert(name.to_owned(), json);
                 }
                 _ => {
@@ -417,26 +417,29 @@ fn digest(disclosure: &[u8]) -> Digest {
     out.copy_from_slice(&digest.as_ref()[..DIGEST_LEN]);
     out
 }
-/// Reads an encoded disclosure: its name and its value.
+/// Reads an encoded disclosure: its name and its value. It is read whole, so in one walk that
+/// checks each item as it reaches it ([`cbor::Walk`]).
 fn read_disclosure(bytes: &[u8]) -> Result<(&str, Json), CompactError> {
-    let array = cbor::read(bytes).map_err(CompactError::disclosure)?;
-    let mut elements = array
-        .elements()
-        .filter(|e| e.len() == 3)
-        .ok_or_else(|| CompactError::disclosure("expected [salt, value, name]"))?;
-    let (Some(salt), Some(claim), Some(name)) = (
-        elements.next().and_then(Item::as_bytes),
-        elements.next(),
-        elements.next().and_then(Item::as_text),
-    ) else {
-        return Err(CompactError::disclosure("expected [salt, value, name]"));
-    };
+    let shape = || CompactError::disclosure("expected [salt, value, name]");
+    let mut walk = cbor::Walk::new(bytes);
+    if walk.array().map_err(CompactError::disclosure)? != Some(3) {
+        return Err(shape());
+    }
+    let salt = walk
+        .bytes()
+        .map_err(CompactError::disclosure)?
+        .ok_or_else(shape)?;
+    let value = walk.json(1).map_err(CompactError::disclosure)?;
+    let name = walk
+        .text()
+        .map_err(CompactError::disclosure)?
+        .ok_or_else(shape)?;
+    walk.end().map_err(CompactError::disclosure)?;
     if salt.len() != SALT_LEN {
         return Err(CompactError::disclosure(format!(
             "the salt is not {SALT_LEN} bytes"
         )));
     }
-    let value = cbor::to_json(claim).map_err(CompactError::disclosure)?;
     Ok((name, value))
 }
 
