@@ -32,7 +32,8 @@ pub struct Certificate {
     pub is_document_signer: bool,
     /// Its URI subject alternative names (a dojang document signer's: the issuer's DID).
     pub uri_names: Vec<String>,
-    /// What its issuer signed, and how — kept from the one parse, for [`Certificate::verify_issued_by`].
+    /// What its issuer signed, and how: kept from the one parse for
+    /// [`Certificate::verify_issued_by`].
     signed: Signed,
     /// Its key parsed for the scheme of the first certificate checked against it, kept: a root's
     /// is checked against on every verification (parsing a P-256 point is some 0.8 µs).
