@@ -679,6 +679,35 @@ mod tests {
             limited.key_for(Relationship::AssertionMethod, Some(&key_id(&did).unwrap())),
             Err(DidError::NotAuthorised { .. })
         ));
+        // Without a key id: the only authorised key, none, or several.
+        assert_eq!(
+            doc.key_for(Relationship::AssertionMethod, None).unwrap(),
+            *key.public_key()
+        );
+        assert_eq!(
+            limited.key_for(Relationship::AssertionMethod, None).err(),
+            Some(DidError::VerificationMethodNotFound {
+                id: format!("{did}#<assertionMethod>")
+            })
+        );
+        let mut two = doc.clone();
+        let mut second = two.verification_method[0].clone();
+        second.id = format!("{did}#second");
+        two.verification_method.push(second);
+        two.assertion_method
+            .push(VerificationRelationship::Reference("#second".into()));
+        assert_eq!(
+            two.key_for(Relationship::AssertionMethod, None).err(),
+            Some(DidError::AmbiguousKey {
+                relationship: "assertionMethod"
+            })
+        );
+        assert_eq!(
+            two.key_for(Relationship::AssertionMethod, Some("#second"))
+                .unwrap(),
+            *key.public_key(),
+            "with its id, either key is found"
+        );
         assert!(matches!(
             resolve_offline(&Did::parse("did:web:example.com").unwrap()),
             Err(DidError::UnsupportedMethod { method }) if method == "web"
