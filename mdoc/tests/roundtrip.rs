@@ -97,9 +97,19 @@ fn a_root_keeps_its_parsed_key_and_still_refuses_what_it_did_not_sign() {
         .windows(sha256.len())
         .rposition(|w| w == sha256)
         .unwrap();
-    let mut renamed = pki.ds.clone();
-    renamed[at + sha256.len() - 1] = 0x03;
-    let renamed = Certificate::from_der(&renamed).unwrap();
+    let rename = |last: u8| {
+        let mut der = pki.ds.clone();
+        der[at + sha256.len() - 1] = last;
+        Certificate::from_der(&der).unwrap()
+    };
+    let renamed = rename(0x03);
+    // ecdsa-with-SHA224: a scheme dojang does not check.
+    assert_eq!(
+        rename(0x01).verify_issued_by(&iaca).err(),
+        Some(dojang_mdoc::MdocError::UnsupportedAlgorithm(
+            "a certificate signature other than ECDSA"
+        ))
+    );
     let mut tampered = pki.ds.clone();
     let last = tampered.len() - 1;
     tampered[last] ^= 1;
