@@ -303,7 +303,7 @@ impl Demo {
 
 /// The counter's first bundle, with the anchor the platform it runs against publishes.
 async fn fetch_trust(base: &str) -> anyhow::Result<Trust> {
-    let (anchor, bundle) = crate::registry::fetch_bundle(&format!("{base}/registry")).await?;
+    let (anchor, bundle) = crate::registry::fetch_bundle(&format!("{base}/registry"), None).await?;
     println!("The counter fetches the signed trust bundle once, then works offline.\n");
     Ok(Trust::load(&bundle, anchor)?)
 }

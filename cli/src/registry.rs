@@ -46,6 +46,12 @@ pub(crate) enum RegistryCommand {
         /// Replace the pin with the registry's current anchor, printing what changes.
         #[arg(long)]
         repin: bool,
+        /// Carry only the status lists of issuers accredited for these credential types
+        /// (comma-separated type ids, at most 32): a verifier that checks a few types holds a
+        /// fraction of the lists. Everything else is the same, proven against the same
+        /// checkpoint; a credential of another type verifies with its status unavailable.
+        #[arg(long, value_delimiter = ',')]
+        types: Vec<String>,
     },
     /// Check an inclusion proof offline.
     VerifyInclusion {
@@ -205,9 +211,11 @@ pub(crate) fn run(command: RegistryCommand) -> anyhow::Result<ExitCode> {
                 out,
                 anchor,
                 repin,
+                types,
             } => {
                 let pin = AnchorPin::new(anchor, out.with_extension("anchor.json"), repin);
-                export_bundle(&url, &out, &pin).await
+                let types = (!types.is_empty()).then_some(types.as_slice());
+                export_bundle(&url, &out, &pin, types).await
             }
             RegistryCommand::VerifyInclusion {
                 anchor,
@@ -418,25 +426,33 @@ pub(crate) struct PinnedBundle {
     pub(crate) verified: VerifiedBundle,
 }
 
-/// A registry's own trust anchor and its current full bundle, neither checked. Only for a
-/// registry this process runs itself (`dojang demo`); everything else goes through
-/// [`fetch_pinned`].
-pub(crate) async fn fetch_bundle(url: &str) -> anyhow::Result<(TrustAnchor, String)> {
+/// A registry's own trust anchor and its current bundle (with only the status lists for
+/// `types`, if given), neither checked. Only for a registry this process runs itself
+/// (`dojang demo`); everything else goes through [`fetch_pinned`].
+pub(crate) async fn fetch_bundle(
+    url: &str,
+    types: Option<&[String]>,
+) -> anyhow::Result<(TrustAnchor, String)> {
     let client = RegistryClient::new(url);
     let anchor = client
         .trust_anchor()
         .await
         .with_context(|| format!("fetching the trust anchor of the registry at {url}"))?;
     let bundle = client
-        .bundle(None, None)
+        .bundle(None, types)
         .await
         .with_context(|| format!("fetching the bundle of the registry at {url}"))?;
     Ok((anchor, bundle))
 }
 
-/// Fetches a registry's bundle and checks it against the pin: pinned on first use, refused when
-/// the registry's anchor or bundle differs from the pin, replaced only with `--repin`.
-pub(crate) async fn fetch_pinned(url: &str, pin: &AnchorPin) -> anyhow::Result<PinnedBundle> {
+/// Fetches a registry's bundle (see [`fetch_bundle`]) and checks it against the pin: pinned on
+/// first use, refused when the registry's anchor or bundle differs from the pin, replaced only
+/// with `--repin`.
+pub(crate) async fn fetch_pinned(
+    url: &str,
+    pin: &AnchorPin,
+    types: Option<&[String]>,
+) -> anyhow::Result<PinnedBundle> {
     let path = &pin.path;
     let pinned: Option<TrustAnchor> = match std::fs::read(path) {
         Ok(bytes) => Some(
@@ -455,7 +471,7 @@ pub(crate) async fn fetch_pinned(url: &str, pin: &AnchorPin) -> anyhow::Result<P
             });
         }
     };
-    let (offered, text) = fetch_bundle(url).await?;
+    let (offered, text) = fetch_bundle(url, types).await?;
     let changes = pinned
         .as_ref()
         .map(|old| anchor_changes(old, &offered))
@@ -611,11 +627,17 @@ fn write_file(path: &Path, contents: &[u8], replace: bool) -> anyhow::Result<()>
         .with_context(|| format!("writing {}", path.display()))
 }
 
-async fn export_bundle(url: &str, out: &Path, pin: &AnchorPin) -> anyhow::Result<ExitCode> {
-    let PinnedBundle { text, verified, .. } = fetch_pinned(url, pin).await?;
+async fn export_bundle(
+    url: &str,
+    out: &Path,
+    pin: &AnchorPin,
+    types: Option<&[String]>,
+) -> anyhow::Result<ExitCode> {
+    let PinnedBundle { text, verified, .. } = fetch_pinned(url, pin, types).await?;
     write_file(out, text.as_bytes(), true)?;
+    let only = types.map_or(String::new(), |t| format!(" (for {} only)", t.join(", ")));
     println!(
-        "bundle verified and written to {}: checkpoint size {}, {} witness(es), {} accredited issuer(s), {} status list(s)",
+        "bundle verified and written to {}: checkpoint size {}, {} witness(es), {} accredited issuer(s), {} status list(s){only}",
         out.display(),
         verified.checkpoint.size,
         verified.witnesses,

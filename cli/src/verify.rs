@@ -109,7 +109,7 @@ async fn serve_async(args: ServeArgs) -> anyhow::Result<ExitCode> {
         (Some(bundle), _) => load_trust(bundle, args.anchor.as_deref())?,
         (None, Some(registry)) => {
             let pin = AnchorPin::new(args.anchor.clone(), PathBuf::from(ANCHOR_PIN), args.repin);
-            let pinned = crate::registry::fetch_pinned(registry, &pin).await?;
+            let pinned = crate::registry::fetch_pinned(registry, &pin, None).await?;
             Trust::from_verified(pinned.anchor, pinned.verified)
         }
         (None, None) => bail!("give --bundle (a trust bundle file) or --registry (its URL)"),

@@ -270,6 +270,36 @@ async fn a_ministry_issues_in_batch_and_revokes() {
     let verdict: serde_json::Value = serde_json::from_slice(&rejected.stdout).unwrap();
     assert_eq!(verdict["decision"], "rejected");
     assert_eq!(verdict["reasons"][0]["code"], "revoked");
+    // A counter that checks only some types carries only their status lists: checking citizen
+    // cards it sees the revocation; checking mobile IDs only, it cannot say this card's status
+    // and does not pass it as valid.
+    let pin = p("bundle.anchor.json");
+    for (types, code) in [
+        ("citizen-card", "revoked"),
+        ("mobile-id,job-badge", "status_unavailable"),
+    ] {
+        let only = p("only.jwt");
+        let exported = ok(&[
+            "registry", "bundle", "--url", &registry, "--out", &only, "--anchor", &pin, "--types",
+            types,
+        ]);
+        assert!(
+            exported.contains(&format!("(for {} only)", types.replace(',', ", "))),
+            "{exported}"
+        );
+        let rejected = dojang(&[
+            "verify",
+            qr_text.trim(),
+            "--bundle",
+            &only,
+            "--anchor",
+            &pin,
+            "--json",
+        ]);
+        assert_eq!(rejected.status.code(), Some(1), "{types}");
+        let verdict: serde_json::Value = serde_json::from_slice(&rejected.stdout).unwrap();
+        assert_eq!(verdict["reasons"][0]["code"], code, "{types}: {verdict}");
+    }
     let no_anchor = dojang(&[
         "verify",
         qr_text.trim(),
