@@ -6,8 +6,8 @@
 //! Reading and writing are apart: [`read`] checks bytes once and gives an [`Item`] whose parts
 //! are read in place as asked — no tree is built, nothing copied or allocated, which is most of
 //! what reading a presentation costs beside its two signatures — and a [`Value`] is built to be
-//! written. What is read once and whole (a disclosure) is walked once instead, each item
-//! checked as it is reached ([`Walk`]).
+//! written. What is read once and whole (a claims set, a disclosure) is walked once instead,
+//! each item checked as it is reached ([`Walk`]).
 //!
 //! Why not `ciborium::Value`: SD-CWT marks redacted claim digests with the simple value 59 as a
 //! map key, which `ciborium` 0.2 cannot represent, and the verifier's hot path wants one pass
@@ -625,12 +625,6 @@ pub(crate) fn from_json(value: &Json) -> Value<'_> {
     }
 }
 
-/// A CBOR claim value as JSON: text keys only, no byte strings or simple values, finite
-/// numbers that JSON can carry.
-pub(crate) fn to_json(item: Item<'_>) -> Result<Json, JsonError> {
-    Walk::new(item.bytes).json(0)
-}
-
 /// Why bytes are not a claim value: not an item of the subset, or not one JSON carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum JsonError {
@@ -658,6 +652,32 @@ impl<'a> Walk<'a> {
         })
     }
 
+    /// A map's number of entries; its keys and values are the items that follow.
+    pub(crate) fn map(&mut self) -> Result<Option<usize>, CborError> {
+        Ok(match self.0.kind()? {
+            Kind::Map(entries) => Some(entries.left),
+            _ => None,
+        })
+    }
+
+    /// The next item checked whole (as [`read`] would, `depth` deep in what is walked), to read
+    /// in place.
+    pub(crate) fn item(&mut self, depth: usize) -> Result<Item<'a>, CborError> {
+        let at = self.0.at;
+        self.0.check(depth)?;
+        Ok(Item {
+            bytes: &self.0.bytes[at..self.0.at],
+        })
+    }
+
+    /// A scalar's kind; `None` for an array or a map.
+    pub(crate) fn scalar(&mut self) -> Result<Option<Kind<'a>>, CborError> {
+        Ok(match self.0.kind()? {
+            Kind::Array(_) | Kind::Map(_) => None,
+            kind => Some(kind),
+        })
+    }
+
     pub(crate) fn bytes(&mut self) -> Result<Option<&'a [u8]>, CborError> {
         Ok(match self.0.kind()? {
             Kind::Bytes(bytes) => Some(bytes),
@@ -672,7 +692,8 @@ impl<'a> Walk<'a> {
         })
     }
 
-    /// The next item as JSON (see [`to_json`]), `depth` deep in what is walked.
+    /// The next item, `depth` deep in what is walked, as a claim value in JSON: text keys only,
+    /// no byte strings or simple values, finite numbers that JSON can carry.
     pub(crate) fn json(&mut self, depth: usize) -> Result<Json, JsonError> {
         if depth > MAX_DEPTH {
             return Err(CborError::TooDeep.into());
@@ -847,9 +868,8 @@ mod tests {
     #[test]
     fn json_claims_round_trip() {
         let json = serde_json::json!({"a": [1, -2, 3.5, true, null, "x"], "b": {"c": u64::MAX}});
-        let to_json = |value: Value| to_json(read(&value.encode()).unwrap());
-        assert_eq!(to_json(from_json(&json)).unwrap(), json);
-        assert_eq!(walked(&from_json(&json).encode()), Ok(json));
+        let to_json = |value: Value| walked(&value.encode());
+        assert_eq!(to_json(from_json(&json)), Ok(json));
         assert!(to_json(Value::Bytes(&[1])).is_err());
         assert!(to_json(Value::Map(vec![(Value::int(1), Value::Null)])).is_err());
         assert!(to_json(Value::NegInt(u64::MAX)).is_err());

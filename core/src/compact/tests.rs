@@ -878,3 +878,126 @@ fn disclosures_the_issuer_signed_are_still_read_strictly() {
         );
     }
 }
+
+#[test]
+fn a_claims_set_is_walked_as_strictly_as_it_was_checked() {
+    // Read in one walk, the claims set still refuses what checking it whole refused, each with
+    // its error (the issuer's signature is not the point here: these go to the reader directly).
+    let keys = Keys::new(Algorithm::EdDsa);
+    let payload = issued(&keys).sign1.payload.to_vec();
+    assert!(token::Claims::parse(&payload).is_ok());
+    let Value::Map(claims) = cbor::decode(&payload).unwrap() else {
+        unreachable!()
+    };
+    let find = |key: &Value| claims.iter().find(|(k, _)| k == key).unwrap().1.clone();
+    let with = |key: Value, value: Value| {
+        let mut changed = claims.clone();
+        changed.push((key, value));
+        Value::Map(changed).encode()
+    };
+    let (iss, redacted) = (
+        find(&Value::int(token::ISS)),
+        find(&Value::Simple(token::REDACTED_CLAIM_KEYS)),
+    );
+    // The issuer's DID again, its key written in two bytes (`18 01`) where one would do.
+    let mut longer = with(Value::Text("x"), Value::Null);
+    let text_x = [0x61, b'x', 0xf6];
+    let at = longer.len() - text_x.len();
+    longer.splice(at.., [0x18, 0x01]);
+    Value::Text("did:x:y").encode_into(&mut longer);
+    let malformed = |reason: &str| format!("malformed claims: {reason}");
+    let cases: Vec<(&str, Vec<u8>, String)> = vec![
+        (
+            "an integer key twice",
+            with(Value::int(token::ISS), iss.clone()),
+            malformed("duplicate map key"),
+        ),
+        (
+            "an integer key twice, written longer",
+            longer,
+            malformed("duplicate map key"),
+        ),
+        (
+            "a text key twice",
+            [with(Value::Text("issuing_office"), Value::Text("Jung-gu"))].concat(),
+            malformed("duplicate map key"),
+        ),
+        (
+            "the redacted digests twice",
+            with(Value::Simple(token::REDACTED_CLAIM_KEYS), redacted.clone()),
+            malformed("duplicate map key"),
+        ),
+        (
+            "a duplicate inside cnf",
+            with(
+                Value::int(token::CNF),
+                Value::Map(vec![
+                    (Value::int(1), Value::Null),
+                    (Value::int(1), Value::Null),
+                ]),
+            ),
+            malformed("duplicate map key"),
+        ),
+        (
+            "trailing bytes",
+            [payload.clone(), vec![0]].concat(),
+            malformed("1 bytes after the item"),
+        ),
+        (
+            "a tag in a value",
+            {
+                let mut bytes = with(Value::Text("t"), Value::Null);
+                bytes.pop();
+                bytes.extend_from_slice(&[0xc1, 0x00]);
+                bytes
+            },
+            malformed("tags are not accepted"),
+        ),
+        (
+            "an issuer that is not UTF-8",
+            {
+                let mut bytes = payload.clone();
+                let Value::Text(did) = iss else {
+                    unreachable!()
+                };
+                let at = bytes
+                    .windows(did.len())
+                    .position(|w| w == did.as_bytes())
+                    .unwrap();
+                bytes[at] = 0xff;
+                bytes
+            },
+            malformed("text is not UTF-8"),
+        ),
+    ];
+    for (why, bytes, expected) in cases {
+        let error = token::Claims::parse(&bytes).err().unwrap();
+        assert_eq!(error.to_string(), expected, "{why}");
+    }
+    // A key that is no claim, and a time that is not an integer: their own errors.
+    let replaced = |label: i64, value: Value| {
+        let mut changed = claims.clone();
+        changed
+            .iter_mut()
+            .filter(|(k, _)| *k == Value::int(label))
+            .for_each(|(_, v)| *v = value.clone());
+        token::Claims::parse(&Value::Map(changed).encode())
+    };
+    assert!(matches!(
+        replaced(token::IAT, Value::Text("yesterday")),
+        Err(CompactError::InvalidClaim { claim, reason }) if claim == "iat" && reason == "not an integer time"
+    ));
+    assert!(matches!(
+        replaced(token::ISS, Value::int(7)),
+        Err(CompactError::InvalidClaim { claim, reason }) if claim == "iss" && reason == "not text"
+    ));
+    assert!(matches!(
+        token::Claims::parse(&with(Value::Text("t"), Value::Bytes(b"x"))),
+        Err(CompactError::InvalidClaim { claim, reason })
+            if claim == "t" && reason == "a byte string or simple value in a claim"
+    ));
+    assert!(matches!(
+        token::Claims::parse(&with(Value::Bytes(b"k"), Value::Null)),
+        Err(CompactError::InvalidClaim { reason, .. }) if reason == "not a claim key of this profile"
+    ));
+}

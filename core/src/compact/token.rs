@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value as Json};
 
-use super::cbor::{self, Item, Kind, Value};
+use super::cbor::{self, CborError, Item, JsonError, Kind, Value};
 use super::{CompactError, DIGEST_LEN, MAX_DISCLOSURES, SALT_LEN};
 use crate::key::{Algorithm, PublicKey};
 use crate::status::StatusListReference;
@@ -262,69 +262,45 @@ pub(crate) struct Claims {
 }
 
 impl Claims {
+    /// Reads a claims set. It is read whole, so in one walk ([`cbor::Walk`]): each key and
+    /// value checked as it is reached, and a key written twice refused as [`cbor::read`] would —
+    /// an integer key by its value, a text key by the claims map, the redacted digests' simple
+    /// value once (any other key is no claim of the profile).
     pub(crate) fn parse(payload: &[u8]) -> Result<Self, CompactError> {
-        let claims = cbor::read(payload).map_err(|e| CompactError::malformed("claims", e))?;
-        let Some(entries) = claims.entries() else {
+        let malformed = |e: CborError| CompactError::malformed("claims", e);
+        let mut walk = cbor::Walk::new(payload);
+        let Some(count) = walk.map().map_err(malformed)? else {
             return Err(CompactError::malformed("claims", "not a map"));
         };
         let invalid = |claim: &str, reason: &str| CompactError::InvalidClaim {
             claim: claim.into(),
             reason: reason.into(),
         };
-        let time = |v: Item, claim: &str| {
-            v.as_i64()
-                .ok_or_else(|| invalid(claim, "not an integer time"))
-        };
         let (mut issuer, mut issued_at, mut vct, mut holder_key) = (None, None, None, None);
         let (mut valid_from, mut valid_until, mut status_ref) = (None, None, None);
         let mut visible = Map::new();
         let mut digests: Vec<Digest> = Vec::new();
-        for (key, value) in entries {
-            match key.kind() {
-                Some(label @ (Kind::Uint(_) | Kind::NegInt(_))) => match label.as_i64() {
-                    Some(ISS) => {
-                        issuer = Some(value.as_text().ok_or_else(|| invalid("iss", "not text"))?)
-                    }
-                    Some(IAT) => issued_at = Some(time(value, "iat")?),
-                    Some(NBF) => valid_from = Some(time(value, "nbf")?),
-                    Some(EXP) => valid_until = Some(time(value, "exp")?),
-                    Some(VCT) => {
-                        vct = Some(value.as_text().ok_or_else(|| invalid("vct", "not text"))?)
-                    }
-                    Some(CNF) => {
-                        let key = value
-                            .get(&Value::int(COSE_KEY))
-                            .ok_or_else(|| invalid("cnf", "no COSE_Key"))?;
-                        holder_key = Some(from_cose_key(key)?);
-                    }
-                    Some(STATUS) => status_ref = Some(status(value)?),
-                    // Other registered claims (sub, cti…) are not part of the profile.
-                    _ => return Err(invalid(&format!("{key:?}"), "not a claim of this profile")),
-                },
+        let (mut labels, mut redacted) = (Vec::new(), false);
+        for _ in 0..count {
+            let key = walk.item(1).map_err(malformed)?;
+            let label = match key.kind() {
+                Some(label @ (Kind::Uint(_) | Kind::NegInt(_))) => label.as_i64(),
                 Some(Kind::Simple(REDACTED_CLAIM_KEYS)) => {
-                    let Some(listed) = value.elements() else {
-                        return Err(invalid("redacted_claim_keys", "not an array"));
-                    };
-                    if listed.len() > MAX_DISCLOSURES {
-                        return Err(invalid("redacted_claim_keys", "too many digests"));
+                    if std::mem::replace(&mut redacted, true) {
+                        return Err(malformed(CborError::DuplicateKey));
                     }
-                    digests.reserve(listed.len());
-                    for digest in listed {
-                        let digest: Digest = digest
-                            .as_bytes()
-                            .and_then(|d| d.try_into().ok())
-                            .ok_or_else(|| {
-                                invalid("redacted_claim_keys", "a digest is not 16 bytes")
-                            })?;
-                        if digests.contains(&digest) {
-                            return Err(CompactError::disclosure("a digest appears twice"));
-                        }
-                        digests.push(digest);
-                    }
+                    digests = redacted_digests(walk.item(1).map_err(malformed)?)?;
+                    continue;
                 }
                 Some(Kind::Text(name)) => {
-                    let json = cbor::to_json(value).map_err(|e| invalid(name, &e.to_string()))?;
-                    visible.insert(name.to_owned(), json);
+                    let json = walk.json(1).map_err(|e| match e {
+                        JsonError::Cbor(e) => malformed(e),
+                        JsonError::NotJson(why) => invalid(name, why),
+                    })?;
+                    if visible.insert(name.to_owned(), json).is_some() {
+                        return Err(malformed(CborError::DuplicateKey));
+                    }
+                    continue;
                 }
                 _ => {
                     return Err(invalid(
@@ -332,8 +308,33 @@ impl Claims {
                         "not a claim key of this profile",
                     ));
                 }
+            };
+            if let Some(label) = label {
+                if labels.contains(&label) {
+                    return Err(malformed(CborError::DuplicateKey));
+                }
+                labels.push(label);
+            }
+            match label {
+                Some(ISS) => issuer = Some(claim_text(&mut walk, "iss")?),
+                Some(VCT) => vct = Some(claim_text(&mut walk, "vct")?),
+                Some(IAT) => issued_at = Some(claim_time(&mut walk, "iat")?),
+                Some(NBF) => valid_from = Some(claim_time(&mut walk, "nbf")?),
+                Some(EXP) => valid_until = Some(claim_time(&mut walk, "exp")?),
+                Some(CNF) => {
+                    let key = walk
+                        .item(1)
+                        .map_err(malformed)?
+                        .get(&Value::int(COSE_KEY))
+                        .ok_or_else(|| invalid("cnf", "no COSE_Key"))?;
+                    holder_key = Some(from_cose_key(key)?);
+                }
+                Some(STATUS) => status_ref = Some(status(walk.item(1).map_err(malformed)?)?),
+                // Other registered claims (sub, cti…) are not part of the profile.
+                _ => return Err(invalid(&format!("{key:?}"), "not a claim of this profile")),
             }
         }
+        walk.end().map_err(malformed)?;
         Ok(Claims {
             issuer: issuer
                 .ok_or_else(|| CompactError::MissingClaim { claim: "iss" })?
@@ -350,6 +351,53 @@ impl Claims {
             digests,
         })
     }
+}
+
+/// The next item of a claims set as text.
+fn claim_text<'a>(walk: &mut cbor::Walk<'a>, claim: &str) -> Result<&'a str, CompactError> {
+    walk.text()
+        .map_err(|e| CompactError::malformed("claims", e))?
+        .ok_or_else(|| CompactError::InvalidClaim {
+            claim: claim.into(),
+            reason: "not text".into(),
+        })
+}
+
+/// The next item of a claims set as a time (an integer).
+fn claim_time(walk: &mut cbor::Walk<'_>, claim: &str) -> Result<i64, CompactError> {
+    walk.scalar()
+        .map_err(|e| CompactError::malformed("claims", e))?
+        .and_then(|kind| kind.as_i64())
+        .ok_or_else(|| CompactError::InvalidClaim {
+            claim: claim.into(),
+            reason: "not an integer time".into(),
+        })
+}
+
+/// The digests of the redacted claims, each once.
+fn redacted_digests(listed: Item<'_>) -> Result<Vec<Digest>, CompactError> {
+    let invalid = |reason: &str| CompactError::InvalidClaim {
+        claim: "redacted_claim_keys".into(),
+        reason: reason.into(),
+    };
+    let Some(listed) = listed.elements() else {
+        return Err(invalid("not an array"));
+    };
+    if listed.len() > MAX_DISCLOSURES {
+        return Err(invalid("too many digests"));
+    }
+    let mut digests: Vec<Digest> = Vec::with_capacity(listed.len());
+    for digest in listed {
+        let digest: Digest = digest
+            .as_bytes()
+            .and_then(|d| d.try_into().ok())
+            .ok_or_else(|| invalid("a digest is not 16 bytes"))?;
+        if digests.contains(&digest) {
+            return Err(CompactError::disclosure("a digest appears twice"));
+        }
+        digests.push(digest);
+    }
+    Ok(digests)
 }
 
 /// `{"status_list": {"idx": uint, "uri": text}}` (Token Status List, CWT form).
