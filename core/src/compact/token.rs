@@ -264,8 +264,8 @@ pub(crate) struct Claims {
 impl Claims {
     /// Reads a claims set. It is read whole, so in one walk ([`cbor::Walk`]): each key and
     /// value checked as it is reached, and a key written twice refused as [`cbor::read`] would —
-    /// an integer key by its value, a text key by the claims map, the redacted digests' simple
-    /// value once (any other key is no claim of the profile).
+    /// an accepted integer key, or the redacted digests' simple value, by its slot already
+    /// filled, a text key by the claims map (any other key is no claim of the profile).
     pub(crate) fn parse(payload: &[u8]) -> Result<Self, CompactError> {
         let malformed = |e: CborError| CompactError::malformed("claims", e);
         let mut walk = cbor::Walk::new(payload);
@@ -279,17 +279,14 @@ impl Claims {
         let (mut issuer, mut issued_at, mut vct, mut holder_key) = (None, None, None, None);
         let (mut valid_from, mut valid_until, mut status_ref) = (None, None, None);
         let mut visible = Map::new();
-        let mut digests: Vec<Digest> = Vec::new();
-        let (mut labels, mut redacted) = (Vec::new(), false);
+        let mut digests = None;
         for _ in 0..count {
             let key = walk.item(1).map_err(malformed)?;
             let label = match key.kind() {
                 Some(label @ (Kind::Uint(_) | Kind::NegInt(_))) => label.as_i64(),
                 Some(Kind::Simple(REDACTED_CLAIM_KEYS)) => {
-                    if std::mem::replace(&mut redacted, true) {
-                        return Err(malformed(CborError::DuplicateKey));
-                    }
-                    digests = redacted_digests(walk.item(1).map_err(malformed)?)?;
+                    let listed = redacted_digests(walk.item(1).map_err(malformed)?)?;
+                    fill(&mut digests, listed)?;
                     continue;
                 }
                 Some(Kind::Text(name)) => {
@@ -309,27 +306,21 @@ impl Claims {
                     ));
                 }
             };
-            if let Some(label) = label {
-                if labels.contains(&label) {
-                    return Err(malformed(CborError::DuplicateKey));
-                }
-                labels.push(label);
-            }
             match label {
-                Some(ISS) => issuer = Some(claim_text(&mut walk, "iss")?),
-                Some(VCT) => vct = Some(claim_text(&mut walk, "vct")?),
-                Some(IAT) => issued_at = Some(claim_time(&mut walk, "iat")?),
-                Some(NBF) => valid_from = Some(claim_time(&mut walk, "nbf")?),
-                Some(EXP) => valid_until = Some(claim_time(&mut walk, "exp")?),
+                Some(ISS) => fill(&mut issuer, claim_text(&mut walk, "iss")?)?,
+                Some(VCT) => fill(&mut vct, claim_text(&mut walk, "vct")?)?,
+                Some(IAT) => fill(&mut issued_at, claim_time(&mut walk, "iat")?)?,
+                Some(NBF) => fill(&mut valid_from, claim_time(&mut walk, "nbf")?)?,
+                Some(EXP) => fill(&mut valid_until, claim_time(&mut walk, "exp")?)?,
                 Some(CNF) => {
                     let key = walk
                         .item(1)
                         .map_err(malformed)?
                         .get(&Value::int(COSE_KEY))
                         .ok_or_else(|| invalid("cnf", "no COSE_Key"))?;
-                    holder_key = Some(from_cose_key(key)?);
+                    fill(&mut holder_key, from_cose_key(key)?)?;
                 }
-                Some(STATUS) => status_ref = Some(status(walk.item(1).map_err(malformed)?)?),
+                Some(STATUS) => fill(&mut status_ref, status(walk.item(1).map_err(malformed)?)?)?,
                 // Other registered claims (sub, cti…) are not part of the profile.
                 _ => return Err(invalid(&format!("{key:?}"), "not a claim of this profile")),
             }
@@ -348,8 +339,17 @@ impl Claims {
             holder_key: holder_key.ok_or_else(|| CompactError::MissingClaim { claim: "cnf" })?,
             status: status_ref,
             visible,
-            digests,
+            digests: digests.unwrap_or_default(),
         })
+    }
+}
+
+/// Fills a claim's slot: each accepted key fills its own once, so a slot already filled is a key
+/// written twice.
+fn fill<T>(slot: &mut Option<T>, value: T) -> Result<(), CompactError> {
+    match slot.replace(value) {
+        None => Ok(()),
+        Some(_) => Err(CompactError::malformed("claims", CborError::DuplicateKey)),
     }
 }
 
