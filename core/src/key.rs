@@ -245,12 +245,13 @@ const P256_SPKI_PREFIX: [u8; 26] = [
 
 /// A public key, parsed once and ready to verify.
 ///
-/// P-256 keys are held as the uncompressed SEC1 point (`0x04 ‖ x ‖ y`), Ed25519 keys as their
-/// 32 bytes.
+/// [`PublicKey::as_bytes`] gives a P-256 key as the uncompressed SEC1 point (`0x04 ‖ x ‖ y`), an
+/// Ed25519 key as its 32 bytes. Cloning one copies those bytes once (the parsed key is shared).
 #[derive(Clone)]
 pub struct PublicKey {
     alg: Algorithm,
-    bytes: Box<[u8]>,
+    /// Parsed from the Ed25519 key's bytes, or from the P-256 point inside its SPKI; it keeps
+    /// those bytes, so the key is not kept twice.
     parsed: lc::ParsedPublicKey,
 }
 
@@ -262,11 +263,11 @@ impl PublicKey {
             reason: "not a point on P-256",
         };
         match point {
-            [0x04, rest @ ..] if rest.len() == 64 => Self::new(Algorithm::Es256, point.into()),
+            [0x04, rest @ ..] if rest.len() == 64 => Self::new(Algorithm::Es256, point),
             [0x02 | 0x03, rest @ ..] if rest.len() == 32 => {
                 let key = p256::PublicKey::from_sec1_bytes(point).map_err(|_| INVALID)?;
                 let uncompressed = key.to_encoded_point(false);
-                Self::new(Algorithm::Es256, uncompressed.as_bytes().into())
+                Self::new(Algorithm::Es256, uncompressed.as_bytes())
             }
             _ => Err(INVALID),
         }
@@ -280,10 +281,10 @@ impl PublicKey {
                 reason: "an Ed25519 public key is 32 bytes",
             });
         }
-        Self::new(Algorithm::EdDsa, bytes.into())
+        Self::new(Algorithm::EdDsa, bytes)
     }
 
-    fn new(alg: Algorithm, bytes: Box<[u8]>) -> Result<Self, KeyError> {
+    fn new(alg: Algorithm, bytes: &[u8]) -> Result<Self, KeyError> {
         // A P-256 point goes to aws-lc-rs inside its SubjectPublicKeyInfo (RFC 5480): given the
         // bare point, aws-lc-rs 1.19 checks it on the curve three times, given the SPKI twice —
         // a ninth less for a holder key read on every verification (`dojang bench`).
@@ -292,10 +293,10 @@ impl PublicKey {
             (Algorithm::Es256, 65) => {
                 let (prefix, point) = spki.split_at_mut(P256_SPKI_PREFIX.len());
                 prefix.copy_from_slice(&P256_SPKI_PREFIX);
-                point.copy_from_slice(&bytes);
+                point.copy_from_slice(bytes);
                 &spki
             }
-            _ => &bytes,
+            _ => bytes,
         };
         let parsed = lc::ParsedPublicKey::new(alg.verification(), input).map_err(|_| {
             KeyError::InvalidKey {
@@ -303,7 +304,7 @@ impl PublicKey {
                 reason: "rejected by the key parser",
             }
         })?;
-        Ok(PublicKey { alg, bytes, parsed })
+        Ok(PublicKey { alg, parsed })
     }
 
     /// The key's algorithm.
@@ -313,15 +314,19 @@ impl PublicKey {
 
     /// The raw key: uncompressed SEC1 point for P-256, 32 bytes for Ed25519.
     pub fn as_bytes(&self) -> &[u8] {
-        &self.bytes
+        let parsed = self.parsed.as_ref();
+        match self.alg {
+            Algorithm::Es256 => &parsed[P256_SPKI_PREFIX.len()..],
+            Algorithm::EdDsa => parsed,
+        }
     }
 
     /// The compact form: the 33-byte compressed SEC1 point for P-256, 32 bytes for Ed25519.
     pub fn to_compact_bytes(&self) -> Vec<u8> {
         match self.alg {
-            Algorithm::EdDsa => self.bytes.to_vec(),
+            Algorithm::EdDsa => self.as_bytes().to_vec(),
             Algorithm::Es256 => {
-                let (x, y) = self.bytes[1..].split_at(32);
+                let (x, y) = self.as_bytes()[1..].split_at(32);
                 let mut out = Vec::with_capacity(33);
                 out.push(0x02 | (y[31] & 1));
                 out.extend_from_slice(x);
@@ -356,7 +361,7 @@ impl Verifier for PublicKey {
 
 impl PartialEq for PublicKey {
     fn eq(&self, other: &Self) -> bool {
-        self.alg == other.alg && self.bytes == other.bytes
+        self.alg == other.alg && self.as_bytes() == other.as_bytes()
     }
 }
 
@@ -365,7 +370,7 @@ impl Eq for PublicKey {}
 impl std::hash::Hash for PublicKey {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         self.alg.hash(state);
-        self.bytes.hash(state);
+        self.as_bytes().hash(state);
     }
 }
 

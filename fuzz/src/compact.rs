@@ -60,7 +60,7 @@ pub fn qr_text(data: &[u8]) {
 
 /// What holds for any verified presentation.
 fn check_verified(verified: &VerifiedCompact) {
-    for name in &verified.disclosed {
+    for &name in &verified.disclosed {
         assert!(
             verified.claims.contains_key(name),
             "disclosed `{name}` is not among the claims"

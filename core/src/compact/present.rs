@@ -12,7 +12,12 @@ use crate::status::StatusListReference;
 pub struct HeldCompact {
     /// The credential's signed parts (its disclosures are `disclosures`).
     pub(super) sign1: Signed,
-    claims: Claims,
+    issuer: String,
+    vct: String,
+    issued_at: i64,
+    valid_until: Option<i64>,
+    holder_key: PublicKey,
+    status: Option<StatusListReference>,
     pub(super) disclosures: Vec<Disclosure>,
     revealed: Map<String, Json>,
 }
@@ -59,12 +64,17 @@ impl HeldCompact {
             .zip(names)
             .map(|(bytes, name)| Disclosure {
                 bytes: bytes.to_vec(),
-                name,
+                name: name.to_owned(),
             })
             .collect();
         Ok(HeldCompact {
             sign1: sign1.to_signed(),
-            claims,
+            issuer: claims.issuer.to_owned(),
+            vct: claims.vct.to_owned(),
+            issued_at: claims.issued_at,
+            valid_until: claims.valid_until,
+            holder_key: claims.holder_key,
+            status: claims.status,
             disclosures,
             revealed,
         })
@@ -82,32 +92,32 @@ impl HeldCompact {
 
     /// The issuer.
     pub fn issuer(&self) -> &str {
-        &self.claims.issuer
+        &self.issuer
     }
 
     /// The credential type.
     pub fn vct(&self) -> &str {
-        &self.claims.vct
+        &self.vct
     }
 
     /// Issuance time.
     pub fn issued_at(&self) -> i64 {
-        self.claims.issued_at
+        self.issued_at
     }
 
     /// End of validity, if any.
     pub fn valid_until(&self) -> Option<i64> {
-        self.claims.valid_until
+        self.valid_until
     }
 
     /// The key a presentation must be signed with.
     pub fn holder_key(&self) -> &PublicKey {
-        &self.claims.holder_key
+        &self.holder_key
     }
 
     /// The status list entry, if any.
     pub fn status(&self) -> Option<&StatusListReference> {
-        self.claims.status.as_ref()
+        self.status.as_ref()
     }
 
     /// A presentation disclosing exactly the claims in `disclose`, bound by `binding` and
@@ -118,7 +128,7 @@ impl HeldCompact {
         binding: &Binding<'_>,
         holder: &dyn Signer,
     ) -> Result<Vec<u8>, CompactError> {
-        if holder.public_key() != &self.claims.holder_key {
+        if holder.public_key() != &self.holder_key {
             return Err(CompactError::NotTheHolder);
         }
         if let Some(name) = disclose

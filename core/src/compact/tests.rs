@@ -102,7 +102,7 @@ fn present_now(held: &HeldCompact, keys: &Keys, names: &[&str]) -> Vec<u8> {
     held.present(names, &binding, &keys.holder).unwrap()
 }
 
-fn check(presentation: &[u8], keys: &Keys) -> Result<VerifiedCompact, CompactError> {
+fn check<'a>(presentation: &'a [u8], keys: &Keys) -> Result<VerifiedCompact<'a>, CompactError> {
     verify(
         presentation,
         &Resolver(keys.issuer.public_key()),
@@ -125,7 +125,8 @@ fn a_presentation_shows_exactly_the_chosen_claims() {
         assert_eq!(held.status().unwrap().idx, 70_001);
 
         let chosen = ["name", "birthdate", "age_over_19", "card_number"];
-        let verified = check(&present_now(&held, &keys, &chosen), &keys).unwrap();
+        let presentation = present_now(&held, &keys, &chosen);
+        let verified = check(&presentation, &keys).unwrap();
         let mut shown: Vec<&str> = verified.claims.keys().map(String::as_str).collect();
         shown.sort_unstable();
         assert_eq!(
@@ -147,7 +148,8 @@ fn a_presentation_shows_exactly_the_chosen_claims() {
         assert_eq!(&verified.holder_key, keys.holder.public_key());
         assert_eq!(verified.presented_at, NOW);
 
-        let nothing = check(&present_now(&held, &keys, &[]), &keys).unwrap();
+        let presentation = present_now(&held, &keys, &[]);
+        let nothing = check(&presentation, &keys).unwrap();
         assert_eq!(nothing.claims.len(), 1);
         assert!(nothing.disclosed.is_empty());
     }
@@ -981,15 +983,15 @@ fn a_claims_set_is_walked_as_strictly_as_it_was_checked() {
             .iter_mut()
             .filter(|(k, _)| *k == Value::int(label))
             .for_each(|(_, v)| *v = value.clone());
-        token::Claims::parse(&Value::Map(changed).encode())
+        token::Claims::parse(&Value::Map(changed).encode()).err()
     };
     assert!(matches!(
         replaced(token::IAT, Value::Text("yesterday")),
-        Err(CompactError::InvalidClaim { claim, reason }) if claim == "iat" && reason == "not an integer time"
+        Some(CompactError::InvalidClaim { claim, reason }) if claim == "iat" && reason == "not an integer time"
     ));
     assert!(matches!(
         replaced(token::ISS, Value::int(7)),
-        Err(CompactError::InvalidClaim { claim, reason }) if claim == "iss" && reason == "not text"
+        Some(CompactError::InvalidClaim { claim, reason }) if claim == "iss" && reason == "not text"
     ));
     assert!(matches!(
         token::Claims::parse(&with(Value::Text("t"), Value::Bytes(b"x"))),

@@ -33,6 +33,10 @@ pub(crate) type Digest = [u8; DIGEST_LEN];
 /// `cnf` member holding a COSE key (RFC 8747).
 const COSE_KEY: i64 = 1;
 
+/// What a Sig_structure adds to its protected header and payload: 13 bytes of array head,
+/// context and empty AAD, and at most 9 for each length.
+pub(crate) const TO_BE_SIGNED_OVERHEAD: usize = 31;
+
 /// A COSE_Sign1 as read: its parts borrow the bytes read, the protected header's exact bytes
 /// kept for the signature.
 pub(crate) struct Sign1<'a> {
@@ -135,19 +139,26 @@ impl<'a> Sign1<'a> {
 
     /// The bytes signed (RFC 9052 §4.4, no external AAD).
     pub(crate) fn to_be_signed(protected: &[u8], payload: &[u8]) -> Vec<u8> {
-        // 11 bytes of context and empty AAD, and at most 9 for each length.
-        let mut out = Vec::with_capacity(protected.len() + payload.len() + 30);
-        // `["Signature1", protected, h'', payload]`, written in place: a verification makes two.
-        out.push(0x84);
-        Value::Text("Signature1").encode_into(&mut out);
-        Value::Bytes(protected).encode_into(&mut out);
-        Value::Bytes(&[]).encode_into(&mut out);
-        Value::Bytes(payload).encode_into(&mut out);
+        let mut out = Vec::with_capacity(protected.len() + payload.len() + TO_BE_SIGNED_OVERHEAD);
+        Self::write_to_be_signed(protected, payload, &mut out);
         out
     }
 
-    /// Checks the signature with `key`, whose algorithm must be the header's.
-    pub(crate) fn verify(&self, key: &PublicKey) -> Result<(), CompactError> {
+    /// Writes the bytes signed into `out`, emptied first: a verification checks two
+    /// signatures with one buffer.
+    fn write_to_be_signed(protected: &[u8], payload: &[u8], out: &mut Vec<u8>) {
+        out.clear();
+        // `["Signature1", protected, h'', payload]`, written in place.
+        out.push(0x84);
+        Value::Text("Signature1").encode_into(out);
+        Value::Bytes(protected).encode_into(out);
+        Value::Bytes(&[]).encode_into(out);
+        Value::Bytes(payload).encode_into(out);
+    }
+
+    /// Checks the signature with `key`, whose algorithm must be the header's; the signed bytes
+    /// are written into `buffer`.
+    pub(crate) fn verify(&self, key: &PublicKey, buffer: &mut Vec<u8>) -> Result<(), CompactError> {
         use crate::key::Verifier;
         let alg = self.algorithm()?;
         if alg != key.algorithm() {
@@ -156,11 +167,9 @@ impl<'a> Sign1<'a> {
                 key: key.algorithm(),
             });
         }
-        key.verify(
-            &Self::to_be_signed(self.protected_bytes, self.payload),
-            self.signature,
-        )
-        .map_err(|_| CompactError::SignatureInvalid)
+        Self::write_to_be_signed(self.protected_bytes, self.payload, buffer);
+        key.verify(buffer, self.signature)
+            .map_err(|_| CompactError::SignatureInvalid)
     }
 }
 
@@ -246,13 +255,13 @@ pub(crate) fn from_cose_key(value: Item<'_>) -> Result<PublicKey, CompactError> 
     }
 }
 
-/// The credential's claims set, read.
-pub(crate) struct Claims {
-    pub(crate) issuer: String,
+/// The credential's claims set, read: its strings borrow the bytes read.
+pub(crate) struct Claims<'a> {
+    pub(crate) issuer: &'a str,
     pub(crate) issued_at: i64,
     pub(crate) valid_from: Option<i64>,
     pub(crate) valid_until: Option<i64>,
-    pub(crate) vct: String,
+    pub(crate) vct: &'a str,
     pub(crate) holder_key: PublicKey,
     pub(crate) status: Option<StatusListReference>,
     /// Claims that are always visible.
@@ -261,12 +270,12 @@ pub(crate) struct Claims {
     pub(crate) digests: Vec<Digest>,
 }
 
-impl Claims {
+impl<'a> Claims<'a> {
     /// Reads a claims set. It is read whole, so in one walk ([`cbor::Walk`]): each key and
     /// value checked as it is reached, and a key written twice refused as [`cbor::read`] would —
     /// an accepted integer key, or the redacted digests' simple value, by its slot already
     /// filled, a text key by the claims map (any other key is no claim of the profile).
-    pub(crate) fn parse(payload: &[u8]) -> Result<Self, CompactError> {
+    pub(crate) fn parse(payload: &'a [u8]) -> Result<Self, CompactError> {
         let malformed = |e: CborError| CompactError::malformed("claims", e);
         let mut walk = cbor::Walk::new(payload);
         let Some(count) = walk.map().map_err(malformed)? else {
@@ -327,15 +336,11 @@ impl Claims {
         }
         walk.end().map_err(malformed)?;
         Ok(Claims {
-            issuer: issuer
-                .ok_or_else(|| CompactError::MissingClaim { claim: "iss" })?
-                .to_owned(),
+            issuer: issuer.ok_or_else(|| CompactError::MissingClaim { claim: "iss" })?,
             issued_at: issued_at.ok_or_else(|| CompactError::MissingClaim { claim: "iat" })?,
             valid_from,
             valid_until,
-            vct: vct
-                .ok_or_else(|| CompactError::MissingClaim { claim: "vct" })?
-                .to_owned(),
+            vct: vct.ok_or_else(|| CompactError::MissingClaim { claim: "vct" })?,
             holder_key: holder_key.ok_or_else(|| CompactError::MissingClaim { claim: "cnf" })?,
             status: status_ref,
             visible,
@@ -510,11 +515,11 @@ pub(crate) fn disclosures<'a>(unprotected: Item<'a>) -> Result<Vec<&'a [u8]>, Co
 /// Adds to `claims` (the visible ones) each claim `disclosures` reveal, after checking that
 /// every disclosure's digest is in `digests`, at most once, and that no disclosed name shadows
 /// another claim. Returns the disclosed names, in order.
-pub(crate) fn reveal(
+pub(crate) fn reveal<'a>(
     claims: &mut Map<String, Json>,
     digests: &[Digest],
-    disclosures: &[&[u8]],
-) -> Result<Vec<String>, CompactError> {
+    disclosures: &[&'a [u8]],
+) -> Result<Vec<&'a str>, CompactError> {
     // Which of `digests` were disclosed, one bit each: `Claims::parse` allows at most
     // `MAX_DISCLOSURES` of them.
     const _: () = assert!(MAX_DISCLOSURES <= 64);
@@ -542,7 +547,7 @@ pub(crate) fn reveal(
                 )));
             }
         };
-        names.push(name.to_owned());
+        names.push(name);
     }
     Ok(names)
 }

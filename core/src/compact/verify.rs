@@ -34,15 +34,15 @@ impl VerifyOptions<'_> {
     }
 }
 
-/// A verified presentation.
+/// A verified presentation. Its strings borrow the presentation's bytes.
 #[derive(Debug, Clone)]
-pub struct VerifiedCompact {
+pub struct VerifiedCompact<'a> {
     /// The issuer.
-    pub issuer: String,
+    pub issuer: &'a str,
     /// The issuer's key id (a DID URL fragment).
-    pub kid: String,
+    pub kid: &'a str,
     /// The credential type.
-    pub vct: String,
+    pub vct: &'a str,
     /// Issuance time.
     pub issued_at: i64,
     /// End of validity, if any.
@@ -52,7 +52,7 @@ pub struct VerifiedCompact {
     /// The visible and the disclosed claims.
     pub claims: Map<String, Json>,
     /// The names of the claims the holder disclosed.
-    pub disclosed: Vec<String>,
+    pub disclosed: Vec<&'a str>,
     /// The holder key the presentation is signed with.
     pub holder_key: PublicKey,
     /// When the holder made the presentation.
@@ -65,11 +65,11 @@ pub struct VerifiedCompact {
 ///
 /// Trust decisions beyond the key — accreditation for the type, status — are the caller's,
 /// from the returned `issuer`, `vct` and `status`.
-pub fn verify(
-    presentation: &[u8],
+pub fn verify<'a>(
+    presentation: &'a [u8],
     keys: &dyn IssuerKeyResolver,
     options: &VerifyOptions<'_>,
-) -> Result<VerifiedCompact, CompactError> {
+) -> Result<VerifiedCompact<'a>, CompactError> {
     let (binding, credential) = open(presentation)?;
     let mut claims = Claims::parse(credential.payload)?;
     let kid = credential
@@ -78,11 +78,14 @@ pub fn verify(
         .and_then(|k| std::str::from_utf8(k).ok())
         .ok_or_else(|| CompactError::MissingClaim { claim: "kid" })?;
     let issuer_key = keys.issuer_key(
-        Some(&claims.issuer),
+        Some(claims.issuer),
         Some(&["#", kid].concat()),
         Some(claims.issued_at),
     )?;
-    credential.verify(&issuer_key)?;
+    // Each signature's protected header and payload lie within the presentation: one buffer
+    // holds either's signed bytes.
+    let mut signed = Vec::with_capacity(presentation.len() + token::TO_BE_SIGNED_OVERHEAD);
+    credential.verify(&issuer_key, &mut signed)?;
 
     let mut revealed = std::mem::take(&mut claims.visible);
     let disclosed = token::reveal(
@@ -101,10 +104,12 @@ pub fn verify(
         return Err(CompactError::NotYetValid { nbf });
     }
 
-    binding.verify(&claims.holder_key).map_err(|e| match e {
-        CompactError::SignatureInvalid => CompactError::HolderSignatureInvalid,
-        other => other,
-    })?;
+    binding
+        .verify(&claims.holder_key, &mut signed)
+        .map_err(|e| match e {
+            CompactError::SignatureInvalid => CompactError::HolderSignatureInvalid,
+            other => other,
+        })?;
     let payload = cbor::read(binding.payload).map_err(|e| CompactError::malformed("binding", e))?;
     let presented_at = payload
         .get(&Value::int(token::IAT))
@@ -131,7 +136,7 @@ pub fn verify(
 
     Ok(VerifiedCompact {
         issuer: claims.issuer,
-        kid: kid.to_owned(),
+        kid,
         vct: claims.vct,
         issued_at: claims.issued_at,
         valid_until: claims.valid_until,
