@@ -83,6 +83,13 @@ pub enum DidError {
 #[serde(try_from = "String", into = "String")]
 pub struct Did(String);
 
+/// A DID is found in a map by its text: it hashes and compares as its text does.
+impl std::borrow::Borrow<str> for Did {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl Did {
     /// Parses and validates a DID (no path, query or fragment).
     pub fn parse(text: &str) -> Result<Self, DidError> {

@@ -78,6 +78,32 @@ impl DidRecord {
     pub fn latest_operation(&self) -> Hash {
         self.latest_op
     }
+
+    /// The document as of `as_of`; `None` if the DID did not exist then or was deactivated.
+    pub fn document(&self, as_of: AsOf) -> Option<&DidDocument> {
+        let in_force = |index: u64, time: u64| match as_of {
+            AsOf::Latest => true,
+            AsOf::Size(size) => index < size,
+            AsOf::Time(t) => time <= t,
+        };
+        if let Some((index, time)) = self.deactivated
+            && in_force(index, time)
+        {
+            return None;
+        }
+        self.versions
+            .iter()
+            .rev()
+            .find(|v| in_force(v.index, v.timestamp_ms))
+            .map(|v| &v.document)
+    }
+
+    /// The assertion method `kid` in force at `time_ms`.
+    fn assertion_method_at(&self, kid: Option<&str>, time_ms: u64) -> Option<&VerificationMethod> {
+        self.document(AsOf::Time(time_ms))?
+            .method_for(Relationship::AssertionMethod, kid)
+            .ok()
+    }
 }
 
 /// An accreditation grant and its withdrawals.
@@ -1044,6 +1070,22 @@ impl LedgerState {
         self.dids.get(did)
     }
 
+    /// The record of a DID whose key history is asked for.
+    fn record_of(&self, did: &Did) -> Result<&DidRecord, KeyHistoryError> {
+        self.dids
+            .get(did)
+            .ok_or_else(|| KeyHistoryError::UnknownDid {
+                did: did.to_string(),
+            })
+    }
+
+    /// The registered DID written `text`, found without parsing or copying it: every registered
+    /// DID was checked when it was created, so a text that is none of them — a DID or not — is
+    /// not found. What a verifier looks an issuer up by on every verification.
+    pub fn registered(&self, text: &str) -> Option<&Did> {
+        self.dids.get_key_value(text).map(|(did, _)| did)
+    }
+
     /// Every registered DID.
     pub fn dids(&self) -> impl Iterator<Item = (&Did, &DidRecord)> {
         self.dids.iter()
@@ -1051,23 +1093,7 @@ impl LedgerState {
 
     /// The DID's document as of `as_of`; `None` if it did not exist then or was deactivated.
     pub fn document(&self, did: &Did, as_of: AsOf) -> Option<&DidDocument> {
-        let record = self.dids.get(did)?;
-        let in_force = |index: u64, time: u64| match as_of {
-            AsOf::Latest => true,
-            AsOf::Size(size) => index < size,
-            AsOf::Time(t) => time <= t,
-        };
-        if let Some((index, time)) = record.deactivated
-            && in_force(index, time)
-        {
-            return None;
-        }
-        record
-            .versions
-            .iter()
-            .rev()
-            .find(|v| in_force(v.index, v.timestamp_ms))
-            .map(|v| &v.document)
+        self.dids.get(did)?.document(as_of)
     }
 
     /// The assertion key `kid` of `did` as it was at `time_ms`: the key that may have signed a
@@ -1094,13 +1120,8 @@ impl LedgerState {
         kid: Option<&str>,
         time_ms: u64,
     ) -> Result<&VerificationMethod, KeyHistoryError> {
-        if !self.dids.contains_key(did) {
-            return Err(KeyHistoryError::UnknownDid {
-                did: did.to_string(),
-            });
-        }
-        self.document(did, AsOf::Time(time_ms))
-            .and_then(|document| document.method_for(Relationship::AssertionMethod, kid).ok())
+        self.record_of(did)?
+            .assertion_method_at(kid, time_ms)
             .ok_or_else(|| KeyHistoryError::NotValidAt {
                 did: did.to_string(),
                 kid: kid.map(str::to_owned),
@@ -1117,12 +1138,7 @@ impl LedgerState {
         from_ms: u64,
         to_ms: u64,
     ) -> Result<&VerificationMethod, KeyHistoryError> {
-        let record = self
-            .dids
-            .get(did)
-            .ok_or_else(|| KeyHistoryError::UnknownDid {
-                did: did.to_string(),
-            })?;
+        let record = self.record_of(did)?;
         // Just before each change within the interval, the version it replaced was in force.
         let before_changes = record
             .versions
@@ -1134,7 +1150,7 @@ impl LedgerState {
         std::iter::once(to_ms)
             .chain(before_changes)
             .chain(std::iter::once(from_ms))
-            .find_map(|t| self.assertion_method_at(did, kid, t).ok())
+            .find_map(|t| record.assertion_method_at(kid, t))
             .ok_or_else(|| KeyHistoryError::NotValidAt {
                 did: did.to_string(),
                 kid: kid.map(str::to_owned),

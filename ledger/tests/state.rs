@@ -269,6 +269,12 @@ fn key_history_judges_credentials_by_issuance_time() {
         s.assertion_method_during(&stranger.did, None, 0, rotation_time),
         Err(KeyHistoryError::UnknownDid { .. })
     ));
+    // A verifier finds an issuer by its text, unparsed: a registered DID is the very DID the
+    // log holds; a well-formed DID never registered, and text that is no DID, are not found.
+    assert_eq!(s.registered(seoul.did.as_str()), Some(&seoul.did));
+    assert_eq!(s.registered(stranger.did.as_str()), None);
+    assert_eq!(s.registered(&format!("{}x", seoul.did)), None);
+    assert_eq!(s.registered("seoul city office"), None);
     // Resolution as of a log size and a time.
     assert_eq!(
         s.document(&seoul.did, AsOf::Size(2))

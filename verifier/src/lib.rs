@@ -428,28 +428,8 @@ impl Verifier<'_> {
         // An issuer outside the registry: a key DID (the only kind whose key could be found
         // without the bundle). Accepted only when the policy says so, and never as accredited.
         let mut outside = None;
-        match Did::parse(verified.issuer) {
-            Ok(did) if state.did(&did).is_none() => {
-                let accepted = policy.issuers == IssuerPolicy::AlsoKeyDids && is_key_did(&did);
-                outside = Some(accepted);
-                let detail = if accepted {
-                    "등록부 밖의 발급자(did:key·did:jwk)입니다. 서명은 그 DID가 가리키는 키로 \
-                     확인했지만, 아무도 이 발급자를 인정하지 않았습니다 / the issuer is a key DID \
-                     outside the registry: its signature was checked with the key the DID names, \
-                     but no one accredited it"
-                } else {
-                    "등록부 밖의 발급자(did:key·did:jwk)입니다. 이 검증기는 등록부에서 인정된 \
-                     발급자만 받습니다 / the issuer is a key DID outside the registry; this verifier \
-                     accepts only issuers the registry accredits (policy `also-key-dids` also \
-                     accepts such issuers, shown as not accredited)"
-                };
-                verdict.unchecked(
-                    ReasonCode::IssuerNotInRegistry,
-                    policy.require_trust_checks && !accepted,
-                    detail,
-                );
-            }
-            Ok(did) => match state.accreditation(&did, ty) {
+        match state.registered(verified.issuer) {
+            Some(did) => match state.accreditation(did, ty) {
                 Accreditation::Accredited { name, .. } => issuer.name = Some(name),
                 Accreditation::Withdrawn => verdict.invalid(
                     ReasonCode::AccreditationWithdrawn,
@@ -460,10 +440,32 @@ impl Verifier<'_> {
                     "the issuer is not accredited for this credential type in the registry",
                 ),
             },
-            Err(_) => verdict.invalid(
-                ReasonCode::IssuerNotAccreditedForType,
-                "the issuer is not a DID",
-            ),
+            None => match Did::parse(verified.issuer) {
+                Ok(did) => {
+                    let accepted = policy.issuers == IssuerPolicy::AlsoKeyDids && is_key_did(&did);
+                    outside = Some(accepted);
+                    let detail = if accepted {
+                        "등록부 밖의 발급자(did:key·did:jwk)입니다. 서명은 그 DID가 가리키는 키로 \
+                         확인했지만, 아무도 이 발급자를 인정하지 않았습니다 / the issuer is a key \
+                         DID outside the registry: its signature was checked with the key the DID \
+                         names, but no one accredited it"
+                    } else {
+                        "등록부 밖의 발급자(did:key·did:jwk)입니다. 이 검증기는 등록부에서 인정된 \
+                         발급자만 받습니다 / the issuer is a key DID outside the registry; this \
+                         verifier accepts only issuers the registry accredits (policy \
+                         `also-key-dids` also accepts such issuers, shown as not accredited)"
+                    };
+                    verdict.unchecked(
+                        ReasonCode::IssuerNotInRegistry,
+                        policy.require_trust_checks && !accepted,
+                        detail,
+                    );
+                }
+                Err(_) => verdict.invalid(
+                    ReasonCode::IssuerNotAccreditedForType,
+                    "the issuer is not a DID",
+                ),
+            },
         }
         verdict.issuer = Some(issuer);
 
@@ -670,14 +672,14 @@ pub(crate) fn ledger_key(
         issuer: issuer.to_owned(),
         kid: kid.map(str::to_owned),
     };
-    let did = Did::parse(issuer).map_err(|_| unknown())?;
+    let did = state.registered(issuer).ok_or_else(unknown)?;
     // `iat` has second precision, the ledger milliseconds: the key must have been valid at
     // some instant of that second. Without `iat`, only the current document counts.
     let method = match issued_at {
-        None => state.assertion_method_at(&did, kid, u64::MAX),
+        None => state.assertion_method_at(did, kid, u64::MAX),
         Some(iat) => {
             let start = u64::try_from(iat).unwrap_or(0).saturating_mul(1000);
-            state.assertion_method_during(&did, kid, start, start.saturating_add(999))
+            state.assertion_method_during(did, kid, start, start.saturating_add(999))
         }
     }
     .map_err(|e| match e {
