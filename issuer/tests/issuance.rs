@@ -160,7 +160,7 @@ async fn every_type_story(world: &World) {
         let reference = shown.status.unwrap();
         let issuer_key = state
             .assertion_key_at(
-                &dojang_core::Did::parse(&shown.issuer).unwrap(),
+                &dojang_core::Did::parse(shown.issuer).unwrap(),
                 None,
                 u64::MAX,
             )

@@ -203,8 +203,8 @@ impl Verifier<'_> {
         match compact::verify(presentation, &IssuerKeys(self.trust), &options) {
             Ok(verified) => self.judge(
                 Verified {
-                    issuer: &verified.issuer,
-                    vct: &verified.vct,
+                    issuer: verified.issuer,
+                    vct: verified.vct,
                     status: verified.status.as_ref(),
                     unread_status: false,
                     claims: verified.claims,
