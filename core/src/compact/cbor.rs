@@ -514,9 +514,11 @@ impl<'a> Reader<'a> {
                 }
             }
             5 => {
-                // Where each key is and a print of its value, to compare the next with (most
-                // maps are small; past `keys`, the map is read again from its start).
-                let mut keys = [(0, 0, 0); 24];
+                // Where each key is and a print of its value, to compare the next with. The
+                // profile's maps are small (COSE headers and keys, a status reference: at most
+                // four entries), and these slots are cleared for every map checked; past them,
+                // the map is read again from its start.
+                let mut keys = [(0, 0, 0); 8];
                 let first = *self;
                 for read in 0..self.length(argument, 2)? {
                     let at = self.at;
