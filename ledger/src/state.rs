@@ -99,10 +99,37 @@ impl DidRecord {
     }
 
     /// The assertion method `kid` in force at `time_ms`.
-    fn assertion_method_at(&self, kid: Option<&str>, time_ms: u64) -> Option<&VerificationMethod> {
+    pub fn assertion_method_at(
+        &self,
+        kid: Option<&str>,
+        time_ms: u64,
+    ) -> Option<&VerificationMethod> {
         self.document(AsOf::Time(time_ms))?
             .method_for(Relationship::AssertionMethod, kid)
             .ok()
+    }
+
+    /// The assertion method `kid` in force at some instant from `from_ms` to `to_ms`, the
+    /// latest first: a credential's `iat` has second precision, and a key may have been rotated
+    /// within that second, before or after the credential was signed.
+    pub fn assertion_method_during(
+        &self,
+        kid: Option<&str>,
+        from_ms: u64,
+        to_ms: u64,
+    ) -> Option<&VerificationMethod> {
+        // Just before each change within the interval, the version it replaced was in force.
+        let before_changes = self
+            .versions
+            .iter()
+            .rev()
+            .map(|v| v.timestamp_ms)
+            .filter(|t| from_ms < *t && *t <= to_ms)
+            .map(|t| t - 1);
+        std::iter::once(to_ms)
+            .chain(before_changes)
+            .chain(std::iter::once(from_ms))
+            .find_map(|t| self.assertion_method_at(kid, t))
     }
 }
 
@@ -1079,11 +1106,11 @@ impl LedgerState {
             })
     }
 
-    /// The registered DID written `text`, found without parsing or copying it: every registered
-    /// DID was checked when it was created, so a text that is none of them — a DID or not — is
-    /// not found. What a verifier looks an issuer up by on every verification.
-    pub fn registered(&self, text: &str) -> Option<&Did> {
-        self.dids.get_key_value(text).map(|(did, _)| did)
+    /// The registered DID written `text` and its record, found without parsing or copying it:
+    /// every registered DID was checked when it was created, so a text that is none of them — a
+    /// DID or not — is not found. What a verifier looks an issuer up by on every verification.
+    pub fn registered(&self, text: &str) -> Option<(&Did, &DidRecord)> {
+        self.dids.get_key_value(text)
     }
 
     /// Every registered DID.
@@ -1128,9 +1155,8 @@ impl LedgerState {
             })
     }
 
-    /// The assertion method `kid` of `did` in force at some instant from `from_ms` to `to_ms`,
-    /// the latest first: a credential's `iat` has second precision, and a key may have been
-    /// rotated within that second, before or after the credential was signed.
+    /// The assertion method `kid` of `did` in force at some instant from `from_ms` to `to_ms`
+    /// (see [`DidRecord::assertion_method_during`]).
     pub fn assertion_method_during(
         &self,
         did: &Did,
@@ -1138,19 +1164,8 @@ impl LedgerState {
         from_ms: u64,
         to_ms: u64,
     ) -> Result<&VerificationMethod, KeyHistoryError> {
-        let record = self.record_of(did)?;
-        // Just before each change within the interval, the version it replaced was in force.
-        let before_changes = record
-            .versions
-            .iter()
-            .rev()
-            .map(|v| v.timestamp_ms)
-            .filter(|t| from_ms < *t && *t <= to_ms)
-            .map(|t| t - 1);
-        std::iter::once(to_ms)
-            .chain(before_changes)
-            .chain(std::iter::once(from_ms))
-            .find_map(|t| record.assertion_method_at(kid, t))
+        self.record_of(did)?
+            .assertion_method_during(kid, from_ms, to_ms)
             .ok_or_else(|| KeyHistoryError::NotValidAt {
                 did: did.to_string(),
                 kid: kid.map(str::to_owned),

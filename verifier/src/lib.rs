@@ -43,7 +43,7 @@ use dojang_core::sd_jwt::{
 };
 use dojang_core::status::StatusListReference;
 use dojang_core::verdict::{IssuerInfo, ReasonCode, Verdict};
-use dojang_ledger::state::{Accreditation, KeyHistoryError, LedgerState};
+use dojang_ledger::state::{Accreditation, LedgerState};
 use dojang_schemas::Catalog;
 
 use input::Echoes;
@@ -429,7 +429,7 @@ impl Verifier<'_> {
         // without the bundle). Accepted only when the policy says so, and never as accredited.
         let mut outside = None;
         match state.registered(verified.issuer) {
-            Some(did) => match state.accreditation(did, ty) {
+            Some((did, _)) => match state.accreditation(did, ty) {
                 Accreditation::Accredited { name, .. } => issuer.name = Some(name),
                 Accreditation::Withdrawn => verdict.invalid(
                     ReasonCode::AccreditationWithdrawn,
@@ -654,8 +654,15 @@ impl IssuerKeyResolver for LedgerKeys<'_> {
     }
 }
 
+/// A table of the trust state, looked up on every verification: built once from a verified
+/// bundle and only read after, so hashed with foldhash (seeded per process) rather than SipHash
+/// — nothing a verification is given can insert into it (SipHash's resistance to collisions
+/// chosen by whoever fills a table is not needed), and an issuer's key and status list are
+/// found without hashing their 50–90-byte names through SipHash on every verdict.
+pub(crate) type Lookup<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
 /// Multibase public keys already decoded (P-256 point decompression costs ~8 µs a time).
-pub(crate) type DecodedKeys = std::collections::HashMap<String, PublicKey>;
+pub(crate) type DecodedKeys = Lookup<String, PublicKey>;
 
 pub(crate) fn ledger_key(
     state: &LedgerState,
@@ -672,20 +679,17 @@ pub(crate) fn ledger_key(
         issuer: issuer.to_owned(),
         kid: kid.map(str::to_owned),
     };
-    let did = state.registered(issuer).ok_or_else(unknown)?;
+    let (_, record) = state.registered(issuer).ok_or_else(unknown)?;
     // `iat` has second precision, the ledger milliseconds: the key must have been valid at
     // some instant of that second. Without `iat`, only the current document counts.
     let method = match issued_at {
-        None => state.assertion_method_at(did, kid, u64::MAX),
+        None => record.assertion_method_at(kid, u64::MAX),
         Some(iat) => {
             let start = u64::try_from(iat).unwrap_or(0).saturating_mul(1000);
-            state.assertion_method_during(did, kid, start, start.saturating_add(999))
+            record.assertion_method_during(kid, start, start.saturating_add(999))
         }
     }
-    .map_err(|e| match e {
-        KeyHistoryError::UnknownDid { .. } => unknown(),
-        _ => not_valid(),
-    })?;
+    .ok_or_else(not_valid)?;
     let cached = method
         .public_key_multibase
         .as_ref()

@@ -1,7 +1,6 @@
 //! What an offline verifier knows: a verified trust bundle, and the status lists in it, each
 //! decoded the first time a credential on it is checked, so later checks are a bit lookup.
 
-use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use dojang_core::did::Did;
@@ -14,7 +13,7 @@ use dojang_core::verdict::Freshness;
 use dojang_ledger::bundle::{self, BundleError, CarriedList, TrustAnchor, VerifiedBundle};
 use dojang_ledger::state::{LedgerState, StatusListRecord};
 
-use crate::{DecodedKeys, ledger_key};
+use crate::{DecodedKeys, Lookup, ledger_key};
 
 /// A verified trust bundle and the anchor it was checked against.
 #[derive(Debug, Clone)]
@@ -22,7 +21,7 @@ pub struct Trust {
     anchor: TrustAnchor,
     bundle: VerifiedBundle,
     /// Status lists by URI.
-    lists: HashMap<String, Arc<HeldList>>,
+    lists: Lookup<String, Arc<HeldList>>,
     /// Every multibase key in the ledger's DID documents, decoded once.
     keys: DecodedKeys,
     /// The published, unrevoked issuing-authority (IACA) roots, parsed once: mdoc chains end
@@ -79,8 +78,8 @@ impl Trust {
         let mut trust = Trust {
             anchor,
             bundle,
-            lists: HashMap::new(),
-            keys: HashMap::new(),
+            lists: Lookup::default(),
+            keys: Lookup::default(),
             roots: Vec::new(),
         };
         trust.index();
@@ -115,7 +114,7 @@ impl Trust {
             .lists
             .values()
             .map(|l| (&l.uri, l.index, &l.issuer, Source::Carried(l.clone())));
-        let mut lists: HashMap<String, Arc<HeldList>> = HashMap::new();
+        let mut lists: Lookup<String, Arc<HeldList>> = Lookup::default();
         for (uri, index, issuer, source) in published.chain(carried) {
             if lists.get(uri).is_some_and(|held| held.index >= index) {
                 continue;
