@@ -654,11 +654,12 @@ impl IssuerKeyResolver for LedgerKeys<'_> {
     }
 }
 
-/// A table of the trust state, looked up on every verification: built once from a verified
-/// bundle and only read after, so hashed with foldhash (seeded per process) rather than SipHash
-/// — nothing a verification is given can insert into it (SipHash's resistance to collisions
-/// chosen by whoever fills a table is not needed), and an issuer's key and status list are
-/// found without hashing their 50–90-byte names through SipHash on every verdict.
+/// A table of the trust state, looked up on every verification: an issuer's key and status list
+/// are found without hashing their 50–90-byte names through SipHash on every verdict. Foldhash
+/// is enough here: a table is filled once from a verified bundle and only read after, nothing a
+/// verification is given inserts into it, and its seed is this process's own — whoever
+/// registered a DID's keys in the log cannot aim collisions at a seed they never see. (The
+/// registry's own state, which anyone can add a DID to for as long as it runs, keeps SipHash.)
 pub(crate) type Lookup<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Multibase public keys already decoded (P-256 point decompression costs ~8 µs a time).
