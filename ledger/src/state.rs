@@ -70,6 +70,10 @@ pub struct DidRecord {
     pub deactivated: Option<(u64, u64)>,
     #[serde(skip)]
     latest_op: Hash,
+    /// Where the grants this DID received are in [`LedgerState::grants`], in log order: a
+    /// verification finds its issuer's accreditation among them, not among every grant.
+    #[serde(skip)]
+    received: Vec<usize>,
 }
 
 impl DidRecord {
@@ -455,6 +459,8 @@ impl LedgerState {
                         }
                     }
                 }
+                let at = self.grants.len();
+                self.record_mut(subject)?.received.push(at);
                 self.grants.push(Grant {
                     index,
                     timestamp_ms: time,
@@ -524,7 +530,7 @@ impl LedgerState {
                 };
                 // Lists are for credentials someone accredited: a stranger's lists would cost
                 // every verifier memory (a withdrawn issuer still revokes what it issued).
-                if !self.grants.iter().any(|g| &g.subject == issuer) {
+                if self.received_by(issuer).next().is_none() {
                     return Err(list_error("only accredited issuers publish status lists"));
                 }
                 if list_id.is_empty()
@@ -597,7 +603,7 @@ impl LedgerState {
                     reason,
                 };
                 let record = StatusRootRecord::new(index, *version, *lists, root)?;
-                if !self.grants.iter().any(|g| &g.subject == issuer) {
+                if self.received_by(issuer).next().is_none() {
                     return Err(refused("only accredited issuers publish status lists"));
                 }
                 if self
@@ -734,6 +740,7 @@ impl LedgerState {
                 versions: vec![version],
                 deactivated: None,
                 latest_op: op_hash,
+                received: Vec::new(),
             },
         );
     }
@@ -791,7 +798,7 @@ impl LedgerState {
                 if !issued_by_root {
                     return Err(refused("not issued by a published, unrevoked root"));
                 }
-                if !self.grants.iter().any(|g| &g.subject == subject) {
+                if self.received_by(subject).next().is_none() {
                     return Err(refused("the subject is not accredited"));
                 }
                 let document = &self
@@ -947,34 +954,74 @@ impl LedgerState {
     /// chain of grantors leads to the root through active, delegable grants that do not pass
     /// through `subject` itself.
     ///
-    /// Linear in the number of grants: one breadth-first walk from the root over delegable
-    /// grants of `ty` finds every grantor with such a chain (a grantor reachable from the root
-    /// has a simple path from it), instead of trying every path — which was exponential when a
-    /// chain was broken among delegates that grant each other.
+    /// Found among the grants `subject` received, latest first; a grantor other than the root
+    /// is followed up its own (see [`LedgerState::chained`]). A verification pays for the
+    /// grants of its issuer and of the issuer's grantors, not for every grant in the log.
     fn grant_for(&self, subject: &Did, ty: &str, delegable: bool) -> Option<&Grant> {
-        self.active(subject).ok()?;
-        // The common case, the latest grant straight from the root (always chained): no walk
-        // of the chains, which every verification would otherwise pay for.
-        let latest = self
-            .grants
-            .iter()
-            .rev()
-            .find(|g| &g.subject == subject && g.covers(ty) && (!delegable || g.delegable))?;
-        if self.root.as_ref() == Some(&latest.grantor) {
-            return Some(latest);
-        }
-        let chained = self.chained_grantors(ty, Some(subject))?;
-        self.latest_chained_grant(subject, ty, delegable, &chained)
+        let record = self.active(subject).ok()?;
+        let root = self.root.as_ref()?;
+        let mut seen = HashSet::new();
+        self.received(record).rev().find(|g| {
+            g.covers(ty)
+                && (!delegable || g.delegable)
+                && (&g.grantor == root || self.chained(&g.grantor, ty, subject, &mut seen))
+        })
     }
 
-    /// Every DID with a chain of active, delegable grants of `ty` from the root that does not
-    /// pass through `excluded` (the root included); `None` before genesis. One breadth-first
-    /// walk: linear in the number of grants.
-    fn chained_grantors(&self, ty: &str, excluded: Option<&Did>) -> Option<HashSet<&Did>> {
+    /// Whether `from` is the root, or an active DID that reaches it up a chain of active DIDs
+    /// and delegable grants of `ty` not passing through `excluded`. Walks up the grants each
+    /// DID received, each DID once (`seen`), so it is linear in the grants it walks whatever
+    /// the chains — trying every path was exponential when a chain was broken among delegates
+    /// that grant each other. A walk that fails leaves in `seen` only DIDs without a chain, so
+    /// the next walk for the same `excluded` can skip them.
+    fn chained<'a>(
+        &'a self,
+        from: &'a Did,
+        ty: &str,
+        excluded: &Did,
+        seen: &mut HashSet<&'a Did>,
+    ) -> bool {
+        let mut stack = vec![from];
+        while let Some(did) = stack.pop() {
+            if self.root.as_ref() == Some(did) {
+                return true;
+            }
+            if did == excluded || !seen.insert(did) {
+                continue;
+            }
+            if let Ok(record) = self.active(did) {
+                let grantors = self
+                    .received(record)
+                    .filter(|g| g.delegable && g.covers(ty));
+                stack.extend(grantors.map(|g| &g.grantor));
+            }
+        }
+        false
+    }
+
+    /// The grants `record`'s DID received, in log order.
+    fn received<'a>(
+        &'a self,
+        record: &'a DidRecord,
+    ) -> impl DoubleEndedIterator<Item = &'a Grant> + 'a {
+        record.received.iter().map(|&at| &self.grants[at])
+    }
+
+    /// The grants `did` received, in log order (none for a DID not registered).
+    fn received_by<'a>(&'a self, did: &Did) -> impl DoubleEndedIterator<Item = &'a Grant> + 'a {
+        self.dids
+            .get(did)
+            .into_iter()
+            .flat_map(|record| self.received(record))
+    }
+
+    /// Every DID with a chain of active, delegable grants of `ty` from the root (the root
+    /// included); `None` before genesis. One breadth-first walk: linear in the number of grants.
+    fn chained_grantors(&self, ty: &str) -> Option<HashSet<&Did>> {
         let root = self.root.as_ref()?;
         let mut by_grantor: HashMap<&Did, Vec<&Grant>> = HashMap::new();
         for grant in &self.grants {
-            if grant.delegable && grant.covers(ty) && Some(&grant.subject) != excluded {
+            if grant.delegable && grant.covers(ty) {
                 by_grantor.entry(&grant.grantor).or_default().push(grant);
             }
         }
@@ -990,23 +1037,6 @@ impl LedgerState {
         Some(chained)
     }
 
-    /// The latest current grant of `ty` to `subject` (delegable, if asked) from a grantor in
-    /// `chained`.
-    fn latest_chained_grant(
-        &self,
-        subject: &Did,
-        ty: &str,
-        delegable: bool,
-        chained: &HashSet<&Did>,
-    ) -> Option<&Grant> {
-        self.grants.iter().rev().find(|g| {
-            &g.subject == subject
-                && g.covers(ty)
-                && (!delegable || g.delegable)
-                && chained.contains(&g.grantor)
-        })
-    }
-
     /// Whether `subject` may issue `ty` now.
     pub fn accreditation(&self, subject: &Did, ty: &str) -> Accreditation {
         if let Some(grant) = self.grant_for(subject, ty, false) {
@@ -1016,9 +1046,8 @@ impl LedgerState {
             };
         }
         if self
-            .grants
-            .iter()
-            .any(|g| &g.subject == subject && g.types.iter().any(|t| t == ty))
+            .received_by(subject)
+            .any(|g| g.types.iter().any(|t| t == ty))
         {
             Accreditation::Withdrawn
         } else {
@@ -1040,7 +1069,7 @@ impl LedgerState {
             .collect();
         for ty in types {
             // A chain that passes through a subject only matters for a subject that grants.
-            let Some(common) = self.chained_grantors(ty, None) else {
+            let Some(common) = self.chained_grantors(ty) else {
                 continue;
             };
             let grantors: HashSet<&Did> = self
@@ -1341,10 +1370,8 @@ impl LedgerState {
     /// Whether `issuer` was ever granted one of `types` (any type, for `None`): whose lists a
     /// verifier checking those types carries.
     pub fn ever_accredited_for(&self, issuer: &Did, types: Option<&[String]>) -> bool {
-        self.grants.iter().any(|g| {
-            &g.subject == issuer
-                && types.is_none_or(|types| g.types.iter().any(|t| types.contains(t)))
-        })
+        self.received_by(issuer)
+            .any(|g| types.is_none_or(|types| g.types.iter().any(|t| types.contains(t))))
     }
 
     /// Whether an issuer was granted one of `types` at or after `size`: a verifier whose bundle

@@ -1,6 +1,6 @@
 //! Offline verification as a counter does it: a QR presentation's decoded bytes → the verdict,
-//! against a trust bundle exported by a real registry (issuer on the ledger, accredited, its
-//! status list published), every check made. And the mdoc a verifier receives over OpenID4VP:
+//! against a trust bundle exported by a real registry (issuer on the ledger, accredited among
+//! 250 others, its status list published), every check made. And the mdoc a verifier receives over OpenID4VP:
 //! a DeviceResponse → the verdict, under the IACA root and document signer the bundle carries.
 
 use std::hint::black_box;
@@ -17,6 +17,9 @@ use dojang_verifier::{Policy, Trust, Verifier};
 use super::{Bench, Unit, qr::SHOWN, ratio, tag};
 
 const STATUS_URI: &str = "https://registry.dojang.go.kr/status-lists/bench-1";
+
+/// Issuers the bench's registry accredits besides its own, after them.
+const OTHER_ISSUERS: usize = 250;
 
 /// `ssi_kb_es256`: ssi's time for the equivalent SD-JWT VC (issuer and holder ES256, the same
 /// four claims), measured earlier in the same run.
@@ -70,6 +73,27 @@ pub(super) async fn run(bench: &Bench, ssi_kb_es256: Option<f64>) -> anyhow::Res
         registry.submit(Entry::sign(&publish, &key, &kid)?).await?;
         issuers.push((alg, key, did, uri));
     }
+    // A national registry accredits hundreds of issuers — 243 local governments alone — most
+    // of them after any one issuer: a verdict must find its issuer's accreditation among the
+    // issuer's own grants, whatever the others.
+    let (mut created, mut granted) = (Vec::new(), Vec::new());
+    for n in 0..OTHER_ISSUERS {
+        let key = SecretKey::generate(Algorithm::EdDsa)?;
+        let (document, kid) = crate::registry::document_for(&key);
+        created.push(Entry::sign(&Operation::DidCreate { document }, &key, &kid)?);
+        let grant = Operation::Grant {
+            grantor: root_kid.did.clone(),
+            subject: kid.did,
+            name: format!("Other issuer {n}"),
+            types: vec!["citizen-card".into()],
+            delegable: false,
+            at: crate::now(),
+        };
+        granted.push(Entry::sign(&grant, &root, &root_kid)?);
+    }
+    super::registry::submit_all(&registry, created, 16).await?;
+    super::registry::submit_all(&registry, granted, 16).await?;
+
     // The root authority's IACA and the ES256 issuer's document signer, on the ledger.
     let iaca_key = SecretKey::generate(Algorithm::Es256)?;
     let authority = dojang_mdoc::Authority {
