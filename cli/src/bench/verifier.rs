@@ -1,7 +1,8 @@
 //! Offline verification as a counter does it: a QR presentation's decoded bytes → the verdict,
 //! against a trust bundle exported by a real registry (issuer on the ledger, accredited among
-//! 250 others, its status list published), every check made. And the mdoc a verifier receives over OpenID4VP:
-//! a DeviceResponse → the verdict, under the IACA root and document signer the bundle carries.
+//! 250 others, its status list published), every check made. And the mdoc a verifier receives
+//! over OpenID4VP: a DeviceResponse → the verdict, under the IACA root and document signer the
+//! bundle carries.
 
 use std::hint::black_box;
 
