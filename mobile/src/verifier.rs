@@ -92,6 +92,8 @@ pub struct Challenge {
 const CHALLENGE_OPEN_FOR: i64 = 300;
 /// Most challenges open at once; past that the oldest is dropped.
 const MAX_OPEN_CHALLENGES: usize = 256;
+/// Most type ids a refresh may be filtered by (the registry's limit).
+const MAX_TYPES: usize = 32;
 
 /// An offline verifier: a trust bundle checked against its pinned anchor.
 #[derive(uniffi::Object)]
@@ -140,12 +142,33 @@ impl OfflineVerifier {
     }
 
     /// Fetches the delta since the checkpoint held from the registry at `registry_url` and
-    /// applies it.
-    pub async fn refresh(self: Arc<Self>, registry_url: String) -> Result<(), DojangError> {
+    /// applies it. A counter that loaded the bundle of the types it checks (the registry's
+    /// `/bundle?types=a,b`) passes the same `types`: the delta then carries only the status
+    /// lists of those types' issuers, as the bundle did — for one type, about a quarter of a
+    /// national day's delta. Without `types`, the whole delta.
+    #[uniffi::method(default(types = None))]
+    pub async fn refresh(
+        self: Arc<Self>,
+        registry_url: String,
+        types: Option<Vec<String>>,
+    ) -> Result<(), DojangError> {
+        if let Some(types) = &types
+            && (types.is_empty()
+                || types.len() > MAX_TYPES
+                || types
+                    .iter()
+                    .any(|t| t.is_empty() || t.len() > 64 || t.contains(',')))
+        {
+            return Err(DojangError::invalid(
+                "types_invalid",
+                "유형 ID는 1~32개, 각각 쉼표 없이 64자 이하여야 합니다 / types must be 1 to 32 \
+                 type ids, each at most 64 characters and without commas",
+            ));
+        }
         let since = self.held().size();
         let delta = on_runtime(async move {
             RegistryClient::new(&registry_url)
-                .bundle(Some(since), None)
+                .bundle(Some(since), types.as_deref())
                 .await
                 .map_err(|e| {
                     crate::error::variant!(

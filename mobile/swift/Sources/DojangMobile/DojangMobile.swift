@@ -1355,9 +1355,12 @@ public protocol OfflineVerifierProtocol: AnyObject, Sendable {
     
     /**
      * Fetches the delta since the checkpoint held from the registry at `registry_url` and
-     * applies it.
+     * applies it. A counter that loaded the bundle of the types it checks (the registry's
+     * `/bundle?types=a,b`) passes the same `types`: the delta then carries only the status
+     * lists of those types' issuers, as the bundle did — for one type, about a quarter of a
+     * national day's delta. Without `types`, the whole delta.
      */
-    func refresh(registryUrl: String) async throws 
+    func refresh(registryUrl: String, types: [String]?) async throws 
     
     /**
      * Verifies what the counter scanned: the QR code's text (`DJ1:…`), an SD-JWT VC or a
@@ -1493,14 +1496,17 @@ open func newChallenge()throws  -> Challenge  {
     
     /**
      * Fetches the delta since the checkpoint held from the registry at `registry_url` and
-     * applies it.
+     * applies it. A counter that loaded the bundle of the types it checks (the registry's
+     * `/bundle?types=a,b`) passes the same `types`: the delta then carries only the status
+     * lists of those types' issuers, as the bundle did — for one type, about a quarter of a
+     * national day's delta. Without `types`, the whole delta.
      */
-open func refresh(registryUrl: String)async throws   {
+open func refresh(registryUrl: String, types: [String]? = nil)async throws   {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_dojang_mobile_fn_method_offlineverifier_refresh(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(registryUrl)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(registryUrl),FfiConverterOptionSequenceString.lower(types)
                 )
             },
             pollFunc: ffi_dojang_mobile_rust_future_poll_void,
@@ -3405,6 +3411,30 @@ fileprivate struct FfiConverterOptionTypeFreshnessRecord: FfiConverterRustBuffer
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionSequenceString: FfiConverterRustBuffer {
+    typealias SwiftType = [String]?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterSequenceString.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterSequenceString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
     typealias SwiftType = [String]
 
@@ -3689,7 +3719,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_dojang_mobile_checksum_method_offlineverifier_new_challenge() != 23841) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_dojang_mobile_checksum_method_offlineverifier_refresh() != 32918) {
+    if (uniffi_dojang_mobile_checksum_method_offlineverifier_refresh() != 15238) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_dojang_mobile_checksum_method_offlineverifier_verify() != 49465) {

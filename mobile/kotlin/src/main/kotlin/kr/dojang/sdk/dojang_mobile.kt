@@ -809,7 +809,7 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_dojang_mobile_fn_method_offlineverifier_new_challenge(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_dojang_mobile_fn_method_offlineverifier_refresh(`ptr`: Long,`registryUrl`: RustBuffer.ByValue,
+    external fun uniffi_dojang_mobile_fn_method_offlineverifier_refresh(`ptr`: Long,`registryUrl`: RustBuffer.ByValue,`types`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_dojang_mobile_fn_method_offlineverifier_verify(`ptr`: Long,`scanned`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1000,7 +1000,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_dojang_mobile_checksum_method_offlineverifier_new_challenge() and 0xFFFF) != 23841) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_dojang_mobile_checksum_method_offlineverifier_refresh() and 0xFFFF) != 32918) {
+    if ((lib.uniffi_dojang_mobile_checksum_method_offlineverifier_refresh() and 0xFFFF) != 15238) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_dojang_mobile_checksum_method_offlineverifier_verify() and 0xFFFF) != 49465) {
@@ -2641,9 +2641,12 @@ public interface OfflineVerifierInterface {
     
     /**
      * Fetches the delta since the checkpoint held from the registry at `registry_url` and
-     * applies it.
+     * applies it. A counter that loaded the bundle of the types it checks (the registry's
+     * `/bundle?types=a,b`) passes the same `types`: the delta then carries only the status
+     * lists of those types' issuers, as the bundle did — for one type, about a quarter of a
+     * national day's delta. Without `types`, the whole delta.
      */
-    suspend fun `refresh`(`registryUrl`: kotlin.String)
+    suspend fun `refresh`(`registryUrl`: kotlin.String, `types`: List<kotlin.String>? = null)
     
     /**
      * Verifies what the counter scanned: the QR code's text (`DJ1:…`), an SD-JWT VC or a
@@ -2844,17 +2847,21 @@ open class OfflineVerifier: Disposable, AutoCloseable, OfflineVerifierInterface
     
     /**
      * Fetches the delta since the checkpoint held from the registry at `registry_url` and
-     * applies it.
+     * applies it. A counter that loaded the bundle of the types it checks (the registry's
+     * `/bundle?types=a,b`) passes the same `types`: the delta then carries only the status
+     * lists of those types' issuers, as the bundle did — for one type, about a quarter of a
+     * national day's delta. Without `types`, the whole delta.
      */
     @Throws(DojangException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `refresh`(`registryUrl`: kotlin.String) {
+    override suspend fun `refresh`(`registryUrl`: kotlin.String, `types`: List<kotlin.String>?) {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_dojang_mobile_fn_method_offlineverifier_refresh(
                 uniffiHandle,
                 
         FfiConverterString.lower(`registryUrl`),
+        FfiConverterOptionalSequenceString.lower(`types`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_dojang_mobile_rust_future_poll_void(future, callback, continuation) },
@@ -4504,6 +4511,38 @@ public object FfiConverterOptionalTypeFreshnessRecord: FfiConverterRustBuffer<Fr
         } else {
             buf.put(1)
             FfiConverterTypeFreshnessRecord.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalSequenceString: FfiConverterRustBuffer<List<kotlin.String>?> {
+    override fun read(buf: ByteBuffer): List<kotlin.String>? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterSequenceString.read(buf)
+    }
+
+    override fun allocationSize(value: List<kotlin.String>?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterSequenceString.allocationSize(value)
+        }
+    }
+
+    override fun write(value: List<kotlin.String>?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterSequenceString.write(value, buf)
         }
     }
 }

@@ -36,9 +36,11 @@ class Platform : AutoCloseable {
     fun offer(type: String): JSONObject =
         postJson("/console/api/offers", JSONObject().put("type", type), bearer = true)
 
-    /** The registry's trust bundle (or the delta since `since`). */
-    fun bundle(since: Long? = null): ByteArray =
-        getBytes("/registry/bundle" + (since?.let { "?since=$it" } ?: ""))
+    /** The registry's trust bundle (or the delta since `since`), of `types` only if given. */
+    fun bundle(since: Long? = null, types: String? = null): ByteArray {
+        val query = listOfNotNull(since?.let { "since=$it" }, types?.let { "types=$it" })
+        return getBytes("/registry/bundle" + if (query.isEmpty()) "" else "?" + query.joinToString("&"))
+    }
 
     /** The registry's trust anchor, as a counter pins it. */
     fun anchor(): ByteArray = getBytes("/registry/trust-anchor")

@@ -91,6 +91,7 @@ class StoryTest {
 
         // The clerk revokes; the counter applies the registry's delta and rejects.
         val before = platform.bundle()
+        val mobileIdsOnly = platform.bundle(types = "mobile-id")
         platform.cli("issuer", "revoke", "--issuer", "seoul", "--offer", offerId, "--reason", "lost")
         counter.applyDelta(platform.bundle(since = counter.freshness().checkpointSize.toLong()))
         val again = counter.verify(wallet.presentQr(card.id, listOf("name")).text)
@@ -106,13 +107,28 @@ class StoryTest {
         assertEquals(Decision.REJECTED, online.verify(wallet.presentQr(card.id, listOf("name")).text).decision)
         val unreachable = assertThrows<DojangException.Network> { runBlocking { online.refresh("http://127.0.0.1:9/registry") } }
         assertEquals("registry_unavailable", unreachable.code)
+        // A counter that checks only mobile IDs loads their bundle and refreshes with their delta:
+        // Seoul's lists come in neither, so it cannot vouch for the card's status. Refreshed
+        // without the types, the same bundle takes Seoul's republished list and sees the revocation.
+        val name = wallet.presentQr(card.id, listOf("name")).text
+        for (types in listOf(listOf("mobile-id"), null)) {
+            val mobileIds = OfflineVerifier(mobileIdsOnly, platform.anchor(), "https://counter.example")
+            assertEquals("status_unavailable", mobileIds.verify(name).reasons.single { it.blocking }.code)
+            mobileIds.refresh("${platform.base}/registry", types)
+            val reason = mobileIds.verify(name).reasons.single { it.blocking }.code
+            assertEquals(if (types == null) "revoked" else "status_unavailable", reason)
+        }
+        val badTypes = assertThrows<DojangException.InvalidInput> {
+            runBlocking { online.refresh("${platform.base}/registry", listOf("mobile-id,citizen-card")) }
+        }
+        assertEquals("types_invalid", badTypes.code)
 
         // A delta that does not extend what is held changes nothing.
         val refused = assertThrows<DojangException.InvalidInput> { counter.applyDelta("not a bundle".toByteArray()) }
         assertEquals("bundle_invalid", refused.code)
         assertEquals(Decision.REJECTED, counter.verify(wallet.presentQr(card.id, listOf("name")).text).decision)
 
-        assertEquals(5, wallet.history(card.id).size)
+        assertEquals(6, wallet.history(card.id).size)
         wallet.close()
     }
 
