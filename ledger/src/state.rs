@@ -1467,8 +1467,14 @@ fn validate_document(document: &DidDocument) -> Result<(), EntryError> {
     Ok(())
 }
 
+/// Whether `types` are 1 to 32 credential type ids as the ledger grants them (1 to 64 of
+/// `[a-z0-9_.:-]` each): what a grant names, and what a trust bundle may be filtered by.
+pub fn are_type_ids(types: &[String]) -> bool {
+    !types.is_empty() && types.len() <= 32 && types.iter().all(|t| check_code(t).is_ok())
+}
+
 fn check_types(types: &[String]) -> Result<(), EntryError> {
-    if types.is_empty() || types.len() > 32 || types.iter().any(|t| check_code(t).is_err()) {
+    if !are_type_ids(types) {
         return Err(EntryError::Accreditation {
             reason: "types: 1 to 32 ids of [a-z0-9_.:-]",
         });

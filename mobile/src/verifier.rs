@@ -10,6 +10,7 @@ use dojang_core::compact::ChallengeRequest;
 use dojang_core::verdict::{self, ReasonKind, Verdict};
 use dojang_ledger::bundle::TrustAnchor;
 use dojang_ledger::client::RegistryClient;
+use dojang_ledger::state::are_type_ids;
 use dojang_schemas::Catalog;
 use dojang_verifier::{Policy, Trust, Verifier};
 
@@ -92,8 +93,6 @@ pub struct Challenge {
 const CHALLENGE_OPEN_FOR: i64 = 300;
 /// Most challenges open at once; past that the oldest is dropped.
 const MAX_OPEN_CHALLENGES: usize = 256;
-/// Most type ids a refresh may be filtered by (the registry's limit).
-const MAX_TYPES: usize = 32;
 
 /// An offline verifier: a trust bundle checked against its pinned anchor.
 #[derive(uniffi::Object)]
@@ -152,17 +151,11 @@ impl OfflineVerifier {
         registry_url: String,
         types: Option<Vec<String>>,
     ) -> Result<(), DojangError> {
-        if let Some(types) = &types
-            && (types.is_empty()
-                || types.len() > MAX_TYPES
-                || types
-                    .iter()
-                    .any(|t| t.is_empty() || t.len() > 64 || t.contains(',')))
-        {
+        if types.as_deref().is_some_and(|types| !are_type_ids(types)) {
             return Err(DojangError::invalid(
                 "types_invalid",
-                "유형 ID는 1~32개, 각각 쉼표 없이 64자 이하여야 합니다 / types must be 1 to 32 \
-                 type ids, each at most 64 characters and without commas",
+                "유형 ID는 1~32개, 각각 [a-z0-9_.:-] 1~64자여야 합니다 / types must be 1 to 32 \
+                 type ids of 1 to 64 [a-z0-9_.:-] each",
             ));
         }
         let since = self.held().size();

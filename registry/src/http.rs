@@ -26,7 +26,7 @@ pub use dojang_ledger::api::{
 use dojang_ledger::bundle::{TrustAnchor, encode_hashes};
 use dojang_ledger::entry::{Entry, EntryError, MAX_ENTRY_LEN};
 use dojang_ledger::merkle::{Hash, ProofError};
-use dojang_ledger::state::AsOf;
+use dojang_ledger::state::{AsOf, are_type_ids};
 
 /// The registry's routes, relative to where they are mounted, with the default limits on open
 /// appends.
@@ -512,9 +512,6 @@ pub struct BundleQuery {
     types: Option<String>,
 }
 
-/// Type ids a bundle may be filtered by, at most.
-const MAX_BUNDLE_TYPES: usize = 32;
-
 /// The signed trust bundle (compact JWS, `dojang-bundle+jwt`).
 #[utoipa::path(get, path = "/bundle", params(BundleQuery),
     responses((status = 200, content_type = "application/jwt", body = String), (status = 400, body = ErrorBody)))]
@@ -525,11 +522,10 @@ async fn bundle(
     let types: Option<Vec<String>> = q
         .types
         .map(|t| t.split(',').map(str::trim).map(str::to_owned).collect());
-    if let Some(types) = &types
-        && (types.len() > MAX_BUNDLE_TYPES || types.iter().any(|t| t.is_empty() || t.len() > 64))
-    {
+    if types.as_deref().is_some_and(|types| !are_type_ids(types)) {
         return Err(bad_request(
-            "types: 유형 ID 1~32개, 각 64자 이하 / 1 to 32 type ids of at most 64 characters",
+            "types: 유형 ID 1~32개, 각각 [a-z0-9_.:-] 1~64자 / 1 to 32 type ids of 1 to 64 \
+             [a-z0-9_.:-] each",
         ));
     }
     let bundle = registry.bundle_for(q.since, types.as_deref()).await?;
